@@ -1,0 +1,49 @@
+# One command to run the platform, one to test it. Both set up what they need on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test test-fast lint typecheck bench qa-eval clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The environment: every service and libs/common installed together from the lock file.
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/common/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --all-packages --frozen
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) deploy/local/run.py
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not e2e" -x -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check . || true
+
+typecheck: install
+	$(VENV)/bin/mypy libs/common/src services/*/src
+
+bench: install
+	$(PY) -m benchmarks
+
+qa-eval: install
+	$(VENV)/bin/qa-eval $(or $(DATASET),../shared/datasets/qa-dev services/qa/tests/data/qa-extra)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

@@ -1,0 +1,129 @@
+"""CloudEvents 1.0 envelope, carried over NATS in binary content mode.
+
+Binary mode keeps the event data a plain JSON document and puts the envelope attributes in
+``ce-`` headers, so a subscriber that only wants the data never has to unwrap anything, and a
+router can filter on headers without parsing the body.
+
+The envelope ``id`` is also sent as ``Nats-Msg-Id``: JetStream drops a message whose id it has
+already seen inside the stream's duplicate window, which makes a re-sent event harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+# Header names. CloudEvents' NATS binding uses the ``ce-`` prefix for every attribute.
+H_ID = "ce-id"
+H_SOURCE = "ce-source"
+H_TYPE = "ce-type"
+H_SPECVERSION = "ce-specversion"
+H_TIME = "ce-time"
+H_SUBJECT = "ce-subject"
+H_CONTENT_TYPE = "content-type"
+H_DATACONTENTTYPE = "ce-datacontenttype"
+# Extension attributes (lower-case alphanumerics only, as CloudEvents requires).
+H_CORRELATION = "ce-correlationid"
+H_CAUSATION = "ce-causationid"
+H_SCHEMA_VERSION = "ce-schemaversion"
+H_MSG_ID = "Nats-Msg-Id"
+
+REQUIRED_HEADERS = (H_ID, H_SOURCE, H_TYPE, H_SPECVERSION)
+
+
+class EnvelopeError(ValueError):
+    """A message that is not a well-formed CloudEvent; the reason says what is missing."""
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def deterministic_event_id(*parts: str) -> str:
+    """An id derived from what the event is about, so the same fact published twice (a retried
+    request, a replica doing the same work) gets the same id and JetStream drops the copy."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    type: str
+    source: str
+    data: dict[str, Any]
+    subject: str | None = None
+    id: str = field(default_factory=new_event_id)
+    time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    schema_version: int = 1
+    datacontenttype: str = CONTENT_TYPE
+    specversion: str = SPECVERSION
+    # Headers that are not CloudEvents attributes (trace context, for one) travel alongside.
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        headers = dict(self.extra_headers)
+        headers.update(
+            {
+                H_ID: self.id,
+                H_MSG_ID: self.id,
+                H_SOURCE: self.source,
+                H_TYPE: self.type,
+                H_SPECVERSION: self.specversion,
+                H_TIME: self.time.isoformat(),
+                H_CONTENT_TYPE: self.datacontenttype,
+                H_DATACONTENTTYPE: self.datacontenttype,
+                H_SCHEMA_VERSION: str(self.schema_version),
+                H_CORRELATION: self.correlation_id or self.id,
+                H_CAUSATION: self.causation_id or self.id,
+            }
+        )
+        if self.subject is not None:
+            headers[H_SUBJECT] = self.subject
+        return headers
+
+    def body(self) -> bytes:
+        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+    @classmethod
+    def from_message(cls, headers: dict[str, str] | None, body: bytes) -> Envelope:
+        headers = headers or {}
+        missing = [h for h in REQUIRED_HEADERS if not headers.get(h)]
+        if missing:
+            raise EnvelopeError(f"missing CloudEvents header(s): {', '.join(missing)}")
+        if headers[H_SPECVERSION] != SPECVERSION:
+            raise EnvelopeError(f"unsupported specversion {headers[H_SPECVERSION]!r}")
+        try:
+            data = json.loads(body) if body else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EnvelopeError(f"data is not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise EnvelopeError("data must be a JSON object")
+        try:
+            time = datetime.fromisoformat(headers[H_TIME]) if headers.get(H_TIME) else datetime.now(UTC)
+            schema_version = int(headers.get(H_SCHEMA_VERSION, "1"))
+        except ValueError as exc:
+            raise EnvelopeError(f"bad envelope attribute: {exc}") from exc
+        known = {
+            H_ID, H_MSG_ID, H_SOURCE, H_TYPE, H_SPECVERSION, H_TIME, H_CONTENT_TYPE,
+            H_DATACONTENTTYPE, H_SCHEMA_VERSION, H_CORRELATION, H_CAUSATION, H_SUBJECT,
+        }
+        return cls(
+            type=headers[H_TYPE],
+            source=headers[H_SOURCE],
+            data=data,
+            subject=headers.get(H_SUBJECT),
+            id=headers[H_ID],
+            time=time,
+            correlation_id=headers.get(H_CORRELATION),
+            causation_id=headers.get(H_CAUSATION),
+            schema_version=schema_version,
+            datacontenttype=headers.get(H_DATACONTENTTYPE, CONTENT_TYPE),
+            extra_headers={k: v for k, v in headers.items() if k not in known},
+        )

@@ -1,0 +1,255 @@
+"""The event store: JetStream streams, one per owning service, with per-aggregate subjects.
+
+Subject layout: ``<namespace>.<owner>.<aggregate token>.<EventType>``, for example
+``tm.calls.c-000123.CallEnded``. One aggregate therefore spans several subjects (one per event
+type), so appends use the ``Nats-Expected-Last-Subject-Sequence-Subject`` header to check the
+last sequence over the aggregate's wildcard ``tm.calls.c-000123.*``: of two writers that loaded
+the same version, exactly one wins and the other gets ``ConcurrencyError``.
+
+Consumers that want one event type filter on ``tm.calls.*.CallEnded``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import APIError, NotFoundError
+
+from common.envelope import Envelope
+from common.events.base import DomainEvent, decode, subject_token
+from common.telemetry import inject_trace_headers
+
+log = logging.getLogger(__name__)
+
+EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
+EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
+WRONG_LAST_SEQUENCE = 10071
+
+
+class ConcurrencyError(RuntimeError):
+    """Another writer appended to the aggregate since it was loaded."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventNames:
+    """Stream and subject names, under a namespace so several deployments (or tests) can share
+    one NATS server without seeing each other's events."""
+
+    namespace: str = "tm"
+
+    def stream(self, owner: str) -> str:
+        return f"{self.namespace}_{owner}".upper().replace("-", "_").replace(".", "_")
+
+    def stream_subjects(self, owner: str) -> str:
+        return f"{self.namespace}.{owner}.>"
+
+    def subject(self, owner: str, aggregate_id: str, event_type: str) -> str:
+        return f"{self.namespace}.{owner}.{subject_token(aggregate_id)}.{event_type}"
+
+    def aggregate_filter(self, owner: str, aggregate_id: str) -> str:
+        return f"{self.namespace}.{owner}.{subject_token(aggregate_id)}.*"
+
+    def type_filter(self, owner: str, event_type: str) -> str:
+        return f"{self.namespace}.{owner}.*.{event_type}"
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    version: int  # stream sequence of the aggregate's last event after the append
+    written: int  # events newly stored
+    duplicates: int  # events JetStream already held (same event id inside the duplicate window)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    envelope: Envelope
+    event: DomainEvent
+    stream_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateHistory:
+    events: list[StoredEvent]
+    version: int  # stream sequence of the aggregate's last event, 0 when it has none
+
+
+async def ensure_stream(
+    js: JetStreamContext,
+    names: EventNames,
+    owner: str,
+    *,
+    duplicate_window: timedelta = timedelta(minutes=2),
+    replicas: int = 1,
+) -> None:
+    """Declare the owner's stream; idempotent, safe for every replica to run at start-up."""
+    config = StreamConfig(
+        name=names.stream(owner),
+        subjects=[names.stream_subjects(owner)],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        duplicate_window=duplicate_window.total_seconds(),
+        num_replicas=replicas,
+    )
+    try:
+        await js.stream_info(config.name)  # type: ignore[arg-type]
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+            log.info("stream created", extra={"stream": config.name})
+            return
+        except APIError as exc:  # another replica created it between our two calls
+            if exc.err_code != 10058:  # stream name already in use
+                raise
+    await js.update_stream(config)
+
+
+class EventStore:
+    def __init__(self, js: JetStreamContext, names: EventNames, source: str) -> None:
+        self.js = js
+        self.names = names
+        self.source = source
+
+    def envelope_for(
+        self,
+        event: DomainEvent,
+        *,
+        event_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Envelope:
+        kwargs = {"id": event_id} if event_id else {}
+        return Envelope(
+            type=event.event_type,
+            source=self.source,
+            subject=event.aggregate_id(),
+            data=event.to_data(),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            schema_version=event.schema_version,
+            extra_headers=inject_trace_headers(),
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    async def append(
+        self,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int | None,
+        event_ids: Sequence[str] | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> AppendResult:
+        """Append events of one aggregate in order; returns the new version (stream sequence).
+
+        ``expected_version`` is the version the caller decided on (0: the aggregate must not
+        exist yet); ``None`` appends unconditionally (facts that need no check, like a QA
+        finding with a deterministic id). Each event after the first is chained on the
+        sequence of the one before, so no other writer can interleave."""
+        if not events:
+            return AppendResult(expected_version or 0, 0, 0)
+        owner = events[0].owner
+        aggregate_id = events[0].aggregate_id()
+        version = expected_version
+        last_seq = 0
+        written = duplicates = 0
+        for i, event in enumerate(events):
+            if event.owner != owner or event.aggregate_id() != aggregate_id:
+                raise ValueError("append() takes the events of one aggregate")
+            envelope = self.envelope_for(
+                event,
+                event_id=event_ids[i] if event_ids else None,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
+            headers = envelope.headers()
+            if version is not None:
+                headers[EXPECTED_LAST_SUBJECT_SEQ] = str(version)
+                headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = self.names.aggregate_filter(owner, aggregate_id)
+            try:
+                ack = await self.js.publish(
+                    self.names.subject(owner, aggregate_id, event.event_type),
+                    envelope.body(),
+                    stream=self.names.stream(owner),
+                    headers=headers,
+                )
+            except APIError as exc:
+                if exc.err_code == WRONG_LAST_SEQUENCE:
+                    raise ConcurrencyError(
+                        f"{owner} aggregate {aggregate_id} changed since version {version}"
+                    ) from exc
+                raise
+            # A duplicate ack (a retried request: JetStream already holds this exact event)
+            # carries the original's sequence, so the chain goes on from the real version.
+            last_seq = ack.seq
+            if version is not None:
+                version = ack.seq
+            if ack.duplicate:
+                duplicates += 1
+            else:
+                written += 1
+        return AppendResult(last_seq, written, duplicates)
+
+    async def load(self, owner: str, aggregate_id: str, *, timeout: float = 5.0) -> AggregateHistory:
+        """Replay an aggregate's subject from its first event."""
+        psub = await self.js.pull_subscribe(
+            self.names.aggregate_filter(owner, aggregate_id),
+            stream=self.names.stream(owner),
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.ALL,
+                inactive_threshold=30.0,
+                mem_storage=True,
+                num_replicas=1,
+            ),
+        )
+        try:
+            info = await psub.consumer_info()
+            pending = info.num_pending or 0
+            events: list[StoredEvent] = []
+            version = 0
+            while pending > 0:
+                msgs = await psub.fetch(min(pending, 256), timeout=timeout)
+                for msg in msgs:
+                    envelope = Envelope.from_message(msg.headers, msg.data)
+                    seq = msg.metadata.sequence.stream
+                    events.append(StoredEvent(envelope, decode(envelope), seq))
+                    version = seq
+                    pending = msg.metadata.num_pending
+            return AggregateHistory(events, version)
+        finally:
+            try:
+                await psub.unsubscribe()
+                await self.js.delete_consumer(self.names.stream(owner), (await psub.consumer_info()).name)
+            except Exception:  # the ephemeral consumer expires by itself anyway
+                pass
+
+    async def publish(self, event: DomainEvent, *, event_id: str | None = None, **ids: str | None) -> AppendResult:
+        """Append one event without a concurrency check (a fact whose id makes it idempotent)."""
+        return await self.append([event], expected_version=None, event_ids=[event_id] if event_id else None,
+                                 correlation_id=ids.get("correlation_id"),
+                                 causation_id=ids.get("causation_id"))
+
+
+async def wait_for_jetstream(js: JetStreamContext, attempts: int = 50, delay: float = 0.1) -> None:
+    for _ in range(attempts):
+        try:
+            await js.account_info()
+            return
+        except Exception:
+            await asyncio.sleep(delay)
+    await js.account_info()

@@ -1,0 +1,27 @@
+"""Personal data rules shared by every service: what may appear in an event."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def mask_phone(number: str | None) -> str | None:
+    """``+8613800138000`` -> ``138****8000``: enough for a person to recognise, useless to dial."""
+    if not number:
+        return None
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def name_digest(key: str, name: str | None) -> str | None:
+    """Keyed digest of a name. Services holding the key can test whether a given string is the
+    customer's name (QA's bare-name rule) without the name itself travelling in events."""
+    if not name:
+        return None
+    normalised = "".join(name.split())
+    return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()[:32]

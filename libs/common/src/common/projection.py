@@ -1,0 +1,449 @@
+"""The projection runner: events from JetStream into a service's own tables, exactly once in
+effect.
+
+- One durable pull consumer per projection and stream. Messages are fetched in batches and the
+  whole batch is applied in one database transaction, together with the projection's
+  checkpoint (the last stream sequence applied). Messages are acked only after the commit.
+- A redelivered message whose sequence is at or below the checkpoint was applied already: it is
+  acked and skipped, so redelivery never double-counts, and a crash between commit and ack
+  loses nothing and counts nothing twice.
+- A message that can never be applied (not a CloudEvent, unknown type, fails validation) is
+  written to ``dead_letter`` with its reason and terminated; so is one whose handler keeps
+  failing after ``max_deliver`` tries. The stream keeps flowing behind it.
+- Losing the broker or the database is not the message's fault: the batch is nak'ed with a
+  back-off and retried for as long as it takes, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from opentelemetry import trace
+from pydantic import ValidationError
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import BigInteger as SABigInteger
+from sqlalchemy import JSON as SAJSON
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common.envelope import Envelope, EnvelopeError
+from common.eventstore import EventNames
+from common.events.base import DomainEvent, UnknownEventType, decode
+from common.telemetry import extract_trace_context
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+# The runner's own tables (created by the common Alembic branch in every service database).
+runner_metadata = MetaData()
+checkpoint_table = Table(
+    "projection_checkpoint",
+    runner_metadata,
+    Column("projection", String(128), primary_key=True),
+    Column("last_seq", SABigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+dead_letter_table = Table(
+    "dead_letter",
+    runner_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("projection", String(128), nullable=False),
+    Column("stream", String(128), nullable=False),
+    Column("stream_seq", SABigInteger, nullable=False),
+    Column("subject", String(512), nullable=False),
+    Column("event_id", String(128)),
+    Column("event_type", String(128)),
+    Column("reason", Text, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    Column("headers", SAJSON),
+    Column("body", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """What a handler may want besides the event itself."""
+
+    envelope: Envelope
+    stream: str
+    stream_seq: int
+    subject: str
+
+
+class Projection(Protocol):
+    """A read model fed by events. ``apply`` must only touch the session it is given."""
+
+    name: str
+    # owner stream -> event types this projection consumes from it
+    subscriptions: dict[str, Sequence[str]]
+
+    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None: ...
+
+    async def reset(self, session: AsyncSession) -> None:
+        """Empty the projection's tables (used by ``rebuild``)."""
+        ...
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for an event that is well-formed but can never be applied."""
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+    retried: int = 0
+
+
+@dataclass
+class RunnerStats:
+    batches: int = 0
+    applied: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+    retried: int = 0
+    last_error: str | None = None
+    connected: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def checkpoint_key(projection: str, stream: str) -> str:
+    return f"{projection}@{stream}"
+
+
+async def read_checkpoint(session: AsyncSession, key: str, *, lock: bool = False) -> int:
+    query = select(checkpoint_table.c.last_seq).where(checkpoint_table.c.projection == key)
+    if lock and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    value = (await session.execute(query)).scalar_one_or_none()
+    return int(value or 0)
+
+
+async def write_checkpoint(session: AsyncSession, key: str, seq: int) -> None:
+    now = datetime.now(UTC)
+    updated = await session.execute(
+        checkpoint_table.update()
+        .where(checkpoint_table.c.projection == key)
+        .values(last_seq=seq, updated_at=now)
+    )
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        await session.execute(checkpoint_table.insert().values(projection=key, last_seq=seq, updated_at=now))
+
+
+def _decode(msg: Msg) -> tuple[Envelope, DomainEvent]:
+    envelope = Envelope.from_message(msg.headers, msg.data)
+    return envelope, decode(envelope)
+
+
+class ProjectionRunner:
+    """Feeds one projection from one stream."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        names: EventNames,
+        sessions: async_sessionmaker[AsyncSession],
+        projection: Projection,
+        owner: str,
+        *,
+        batch_size: int = 500,
+        fetch_timeout: float = 1.0,
+        max_deliver: int = 5,
+        ack_wait: float = 30.0,
+    ) -> None:
+        self.js = js
+        self.names = names
+        self.sessions = sessions
+        self.projection = projection
+        self.owner = owner
+        self.stream = names.stream(owner)
+        self.durable = f"{projection.name}-{owner}".replace(".", "_")
+        self.key = checkpoint_key(projection.name, self.stream)
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.max_deliver = max_deliver
+        self.ack_wait = ack_wait
+        self.stats = RunnerStats()
+        self._stopping = asyncio.Event()
+
+    @property
+    def filter_subjects(self) -> list[str]:
+        return [self.names.type_filter(self.owner, t) for t in self.projection.subscriptions[self.owner]]
+
+    def consumer_config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            # Unlimited at the server: the runner counts a message's own failures itself and
+            # dead-letters it; a database outage must never exhaust deliveries.
+            max_deliver=-1,
+            max_ack_pending=max(self.batch_size * 4, 1000),
+            filter_subjects=self.filter_subjects,
+        )
+
+    async def ensure_consumer(self) -> JetStreamContext.PullSubscription:
+        config = self.consumer_config()
+        try:
+            await self.js.add_consumer(self.stream, config)
+        except Exception:  # exists with other filters: update it in place
+            await self.js.add_consumer(self.stream, config)
+        return await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Fetch and apply until stopped; survives broker restarts and database outages."""
+        backoff = 0.2
+        psub: JetStreamContext.PullSubscription | None = None
+        while not self._stopping.is_set():
+            try:
+                if psub is None:
+                    psub = await self.ensure_consumer()
+                    self.stats.connected = True
+                try:
+                    msgs = await psub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                except NatsTimeoutError:
+                    continue
+                await self.process(msgs)
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except NotFoundError as exc:  # the stream or consumer vanished (a fresh server)
+                self._note_error(exc)
+                psub = None
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as exc:
+                self._note_error(exc)
+                if psub is not None and not self.js._nc.is_connected:  # type: ignore[attr-defined]
+                    psub = None
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        if psub is not None:
+            try:
+                await psub.unsubscribe()
+            except Exception:
+                pass
+
+    def _note_error(self, exc: BaseException) -> None:
+        self.stats.last_error = f"{type(exc).__name__}: {exc}"
+        self.stats.connected = False
+        log.warning("projection runner error", extra={"projection": self.projection.name,
+                                                      "stream": self.stream, "error": self.stats.last_error})
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def process(self, msgs: Sequence[Msg]) -> BatchOutcome:
+        """Apply one fetched batch in one transaction, then ack. The unit of exactly-once."""
+        try:
+            outcome, to_ack, to_term, to_retry = await self._apply_batch(msgs, isolate=False)
+        except _RetryIsolated:
+            outcome, to_ack, to_term, to_retry = await self._apply_batch(msgs, isolate=True)
+        except Exception:
+            # Not the messages' fault (database down, lock timeout): redeliver later.
+            for msg in msgs:
+                await _safe(msg.nak(delay=1.0))
+            raise
+        for msg in to_ack:
+            await _safe(msg.ack())
+        for msg in to_term:
+            await _safe(msg.term())
+        for msg in to_retry:
+            await _safe(msg.nak(delay=min(0.5 * msg.metadata.num_delivered, 5.0)))
+        self.stats.batches += 1
+        self.stats.applied += outcome.applied
+        self.stats.skipped += outcome.skipped
+        self.stats.dead_lettered += outcome.dead_lettered
+        self.stats.retried += outcome.retried
+        self.stats.last_error = None if not to_retry else self.stats.last_error
+        return outcome
+
+    async def _apply_batch(
+        self, msgs: Sequence[Msg], *, isolate: bool
+    ) -> tuple[BatchOutcome, list[Msg], list[Msg], list[Msg]]:
+        """``isolate=False`` is the fast path (no savepoints). If any handler raises there, the
+        whole batch is rolled back and run again with a savepoint per message, to find which
+        message is at fault without losing the others."""
+        outcome = BatchOutcome()
+        to_ack: list[Msg] = []
+        to_term: list[Msg] = []
+        to_retry: list[Msg] = []
+        async with self.sessions() as session, session.begin():
+            last = await read_checkpoint(session, self.key, lock=True)
+            start = last
+            for index, msg in enumerate(msgs):
+                seq = msg.metadata.sequence.stream
+                if seq <= last:
+                    outcome.skipped += 1
+                    to_ack.append(msg)
+                    continue
+                try:
+                    envelope, event = _decode(msg)
+                except (EnvelopeError, UnknownEventType, ValidationError) as exc:
+                    await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}")
+                    outcome.dead_lettered += 1
+                    to_term.append(msg)
+                    last = seq
+                    continue
+                ctx = EventContext(envelope, self.stream, seq, msg.subject)
+                parent = extract_trace_context(msg.headers)
+                with _tracer.start_as_current_span(
+                    f"{self.projection.name} apply {envelope.type}", context=parent,
+                    attributes={"messaging.system": "nats", "messaging.destination": msg.subject,
+                                "event.id": envelope.id},
+                ):
+                    if not isolate:
+                        try:
+                            await self.projection.apply(session, event, ctx)
+                        except Exception as exc:
+                            raise _RetryIsolated from exc
+                    else:
+                        try:
+                            async with session.begin_nested():
+                                await self.projection.apply(session, event, ctx)
+                        except Exception as exc:
+                            deliveries = msg.metadata.num_delivered
+                            if isinstance(exc, PoisonMessage) or deliveries >= self.max_deliver:
+                                await self._dead_letter(
+                                    session, msg, f"handler failed after {deliveries} tries: {_reason(exc)}"
+                                )
+                                outcome.dead_lettered += 1
+                                to_term.append(msg)
+                                last = seq
+                                continue
+                            # Stop here: later messages must not overtake this one, or the
+                            # checkpoint would skip it when it comes back.
+                            log.warning("handler failed, will retry", extra={
+                                "projection": self.projection.name, "seq": seq, "error": _reason(exc)})
+                            self.stats.last_error = _reason(exc)
+                            to_retry.extend(msgs[index:])
+                            outcome.retried += len(msgs) - index
+                            break
+                outcome.applied += 1
+                to_ack.append(msg)
+                last = seq
+            if last != start:
+                await write_checkpoint(session, self.key, last)
+        return outcome, to_ack, to_term, to_retry
+
+    async def _dead_letter(self, session: AsyncSession, msg: Msg, reason: str) -> None:
+        headers = dict(msg.headers or {})
+        try:
+            body = msg.data.decode()
+        except UnicodeDecodeError:
+            body = msg.data.hex()
+        log.error("event dead-lettered", extra={"projection": self.projection.name, "stream": self.stream,
+                                                "seq": msg.metadata.sequence.stream, "reason": reason})
+        await session.execute(
+            dead_letter_table.insert().values(
+                projection=self.projection.name,
+                stream=self.stream,
+                stream_seq=msg.metadata.sequence.stream,
+                subject=msg.subject,
+                event_id=headers.get("ce-id"),
+                event_type=headers.get("ce-type"),
+                reason=reason[:4000],
+                deliveries=msg.metadata.num_delivered,
+                headers=headers,
+                body=body[:100_000],
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    async def rebuild(self, progress: bool = True) -> int:
+        """Replay the projection from the stream's first event into emptied tables.
+
+        Run it with the service's runner stopped. The durable consumer is left alone: whatever
+        it delivers afterwards at or below the new checkpoint is skipped."""
+        from tqdm import tqdm
+
+        async with self.sessions() as session, session.begin():
+            await self.projection.reset(session)
+            await write_checkpoint(session, self.key, 0)
+        rebuild_consumer = f"{self.durable}-rebuild"
+        await _safe(self.js.delete_consumer(self.stream, rebuild_consumer))
+        await self.js.add_consumer(self.stream, ConsumerConfig(
+            durable_name=rebuild_consumer, ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
+            filter_subjects=self.filter_subjects, mem_storage=True))
+        psub = await self.js.pull_subscribe_bind(durable=rebuild_consumer, stream=self.stream)
+        total = (await psub.consumer_info()).num_pending or 0
+        applied = 0
+        bar = tqdm(total=total, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
+        pending = total
+        try:
+            while pending > 0:
+                msgs = await psub.fetch(min(self.batch_size, pending), timeout=5)
+                outcome, *_ = await self._apply_batch_no_ack(msgs)
+                applied += outcome.applied
+                pending = msgs[-1].metadata.num_pending
+                bar.update(len(msgs))
+        finally:
+            bar.close()
+            await _safe(psub.unsubscribe())
+            await _safe(self.js.delete_consumer(self.stream, rebuild_consumer))
+        return applied
+
+    async def _apply_batch_no_ack(self, msgs: Sequence[Msg]) -> tuple[BatchOutcome, list[Msg], list[Msg], list[Msg]]:
+        try:
+            return await self._apply_batch(msgs, isolate=False)
+        except _RetryIsolated:
+            return await self._apply_batch(msgs, isolate=True)
+
+
+class _RetryIsolated(Exception):
+    pass
+
+
+async def _safe(awaitable: Awaitable[Any]) -> None:
+    try:
+        await awaitable
+    except Exception as exc:  # an ack lost to a broken connection is redelivered and skipped
+        log.debug("ack failed", extra={"error": str(exc)})
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return "; ".join(parts)
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def dead_letters(session: AsyncSession, projection: str | None = None) -> list[dict[str, Any]]:
+    query = select(dead_letter_table).order_by(dead_letter_table.c.id)
+    if projection:
+        query = query.where(dead_letter_table.c.projection == projection)
+    rows = (await session.execute(query)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def runners_for(
+    js: JetStreamContext,
+    names: EventNames,
+    sessions: async_sessionmaker[AsyncSession],
+    projections: Iterable[Projection],
+    **kwargs: Any,
+) -> list[ProjectionRunner]:
+    return [
+        ProjectionRunner(js, names, sessions, p, owner, **kwargs)
+        for p in projections
+        for owner in p.subscriptions
+    ]
+

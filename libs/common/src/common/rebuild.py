@@ -1,0 +1,28 @@
+"""``python -m <service> rebuild``: replay every projection of a service from the first event."""
+
+from __future__ import annotations
+
+import asyncio
+
+from common.service import Runtime, ServiceSpec
+from common.settings import ServiceSettings
+from common.eventstore import EventNames
+from common.projection import runners_for
+from common.telemetry import setup_logging
+
+
+def rebuild_all(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    setup_logging(spec.name, settings.log_level)
+
+    async def _run() -> None:
+        runtime = Runtime(settings=settings, spec=spec, names=EventNames(settings.event_namespace))
+        await runtime.start(run_projections=False)
+        try:
+            for runner in runners_for(runtime.jetstream, runtime.names, runtime.session_factory,
+                                      spec.projections(runtime)):
+                applied = await runner.rebuild(progress=True)
+                print(f"{runner.durable}: {applied} events applied")
+        finally:
+            await runtime.stop()
+
+    asyncio.run(_run())

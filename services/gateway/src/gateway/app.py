@@ -1,0 +1,57 @@
+"""The gateway process: no database and no streams of its own, only the public API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from gateway import proxy
+from gateway.settings import GatewaySettings
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.upstreams.close()
+
+    app = FastAPI(
+        title="Telemarketing platform API",
+        description="The one public API: leads, calls, callbacks, QA findings and reports.",
+        version="1",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+    )
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        """Ready when every upstream service is ready."""
+        upstreams = app.state.upstreams
+        results = {}
+        for name, base in upstreams.urls.items():
+            try:
+                resp = await upstreams.client.get(base + "/readyz", timeout=2)
+                results[name] = resp.status_code == 200
+            except Exception:
+                results[name] = False
+        ok = all(results.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "upstreams": results},
+                            status_code=200 if ok else 503)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Telemarketing platform API")
+
+    proxy.install(app, settings)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,97 @@
+"""The public HTTP API: one address for partners, forwarding each path to the service that owns
+it, with the trace context carried along. The OpenAPI document is the union of the services'
+public (``/v1``) paths, so ``/docs`` shows the whole API in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import propagate
+
+from gateway.routes import service_for
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+              "transfer-encoding", "upgrade", "host", "content-length"}
+
+
+class Upstreams:
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.urls = settings.upstreams()
+        self.client = httpx.AsyncClient(timeout=settings.upstream_timeout_s,
+                                        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+
+    async def forward(self, service: str, request: Request) -> Response:
+        url = self.urls[service] + request.url.path
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        propagate.inject(headers)
+        try:
+            upstream = await self.client.request(
+                request.method, url, params=request.query_params, headers=headers, content=await request.body()
+            )
+        except httpx.TransportError as exc:
+            log.warning("upstream unavailable", extra={"service": service, "error": str(exc)})
+            return JSONResponse({"detail": f"the {service} service is unavailable, retry later"},
+                                status_code=503, headers={"Retry-After": "2"})
+        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP
+                            and k.lower() != "content-encoding"}
+        return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)
+
+    async def openapi_paths(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        paths: dict[str, Any] = {}
+        schemas: dict[str, Any] = {}
+
+        async def fetch(service: str, base: str) -> dict[str, Any] | None:
+            try:
+                resp = await self.client.get(base + "/openapi.json", timeout=3)
+                resp.raise_for_status()
+                return resp.json()  # type: ignore[no-any-return]
+            except (httpx.HTTPError, ValueError):
+                log.warning("no OpenAPI from upstream", extra={"service": service})
+                return None
+
+        docs = await asyncio.gather(*(fetch(s, u) for s, u in self.urls.items()))
+        for doc in docs:
+            if not doc:
+                continue
+            for path, item in doc.get("paths", {}).items():
+                if path.startswith("/v1/"):
+                    paths[path] = item
+            schemas.update(doc.get("components", {}).get("schemas", {}))
+        return paths, schemas
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def install(app: FastAPI, settings: GatewaySettings) -> None:
+    upstreams = Upstreams(settings)
+    app.state.upstreams = upstreams
+
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def forward(request: Request, rest: str) -> Response:
+        service = service_for(request.url.path)
+        if service is None:
+            return JSONResponse({"detail": f"no such path: {request.url.path}"}, status_code=404)
+        return await upstreams.forward(service, request)
+
+    default_openapi = app.openapi
+
+    async def merged_openapi() -> dict[str, Any]:
+        base = default_openapi()
+        paths, schemas = await upstreams.openapi_paths()
+        doc = dict(base)
+        doc["paths"] = {**paths, **{p: v for p, v in base.get("paths", {}).items()}}
+        doc.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        return doc
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json() -> JSONResponse:
+        return JSONResponse(await merged_openapi())

@@ -1,0 +1,19 @@
+"""qa: initial
+
+Revision ID: qa_0001
+"""
+
+from collections.abc import Sequence
+
+revision: str = "qa_0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = ("qa",)
+depends_on: str | Sequence[str] | None = "common_0001"
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,19 @@
+import sys
+
+from common.service import serve
+
+from reporting.service import SPEC
+from reporting.settings import ReportingSettings
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["rebuild"]:
+        from common.rebuild import rebuild_all
+
+        rebuild_all(SPEC, ReportingSettings())
+        return
+    serve(SPEC, ReportingSettings())
+
+
+if __name__ == "__main__":
+    main()

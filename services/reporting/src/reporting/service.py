@@ -1,0 +1,18 @@
+"""Wiring of the reporting service."""
+
+from pathlib import Path
+
+from common.service import ServiceSpec
+
+from reporting.api import router
+from reporting.subscribers import projections
+
+SPEC = ServiceSpec(
+    name="reporting",
+    owns_streams=[],
+    reads_streams=["calls"],
+    migrations=[Path(__file__).parent / "migrations" / "versions"],
+    projections=projections,
+    routers=[router],
+    description="Daily and weekly figures by agent, team and campaign.",
+)

@@ -1,0 +1,12 @@
+"""Which projections this service feeds, from which streams."""
+
+from collections.abc import Sequence
+
+from common.projection import Projection
+from common.service import Runtime
+
+from reporting.projection import DailyFigures
+
+
+def projections(_runtime: Runtime) -> Sequence[Projection]:
+    return [DailyFigures()]

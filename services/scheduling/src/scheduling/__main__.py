@@ -1,0 +1,19 @@
+import sys
+
+from common.service import serve
+
+from scheduling.service import SPEC
+from scheduling.settings import SchedulingSettings
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["rebuild"]:
+        from common.rebuild import rebuild_all
+
+        rebuild_all(SPEC, SchedulingSettings())
+        return
+    serve(SPEC, SchedulingSettings())
+
+
+if __name__ == "__main__":
+    main()
