@@ -176,7 +176,7 @@ def _admin_sql(server_url: str, statement: str) -> None:
 
 
 @dataclass
-class TestDatabase:
+class ProvisionedDatabase:
     url: str
     kind: str
 
@@ -185,7 +185,7 @@ class TestDatabase:
         return _fresh_database(self.kind, self)
 
 
-def _fresh_database(kind: str, owner: TestDatabase | None = None) -> str:
+def _fresh_database(kind: str, owner: ProvisionedDatabase | None = None) -> str:
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="tmdb-")) / "test.db"
         return f"sqlite:///{path}"
@@ -217,10 +217,10 @@ def _default_kind() -> str:
 
 
 @pytest.fixture
-def test_database() -> Iterator[TestDatabase]:
+def test_database() -> Iterator[ProvisionedDatabase]:
     """The default database: PostgreSQL when one is configured or Docker answers, else SQLite."""
     kind = _default_kind()
-    db = TestDatabase(_fresh_database(kind), kind)
+    db = ProvisionedDatabase(_fresh_database(kind), kind)
     try:
         yield db
     finally:
@@ -228,12 +228,12 @@ def test_database() -> Iterator[TestDatabase]:
 
 
 @pytest.fixture
-def database_url(test_database: TestDatabase) -> str:
+def database_url(test_database: ProvisionedDatabase) -> str:
     return test_database.url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_database(request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
+def any_database(request: pytest.FixtureRequest) -> Iterator[ProvisionedDatabase]:
     """Runs the test once on SQLite and once on PostgreSQL. The PostgreSQL run needs
     TEST_DATABASE_URL or Docker; CI sets TEST_DATABASE_URL, so it never skips there."""
     kind = request.param
@@ -241,7 +241,7 @@ def any_database(request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
         if os.environ.get("CI"):
             pytest.fail("CI must test PostgreSQL: set TEST_DATABASE_URL")
         pytest.skip("no PostgreSQL: set TEST_DATABASE_URL or start a Docker engine")
-    db = TestDatabase(_fresh_database(kind), kind)
+    db = ProvisionedDatabase(_fresh_database(kind), kind)
     try:
         yield db
     finally:

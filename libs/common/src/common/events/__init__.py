@@ -1,4 +1,7 @@
-"""Every event type of the platform, registered by importing this package."""
+"""Every event type of the platform, registered by importing this package.
+
+Each owning service's events live in their own module (``common.events.<owner>``); import them
+from there."""
 
 from common.events import calls, leads, qa, scheduling
 from common.events.base import DomainEvent, UnknownEventType, decode, event_class, register, subject_token

@@ -1,0 +1,210 @@
+"""The projection runner's exactly-once effect, against a real nats-server and database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from common.db import create_engine, migrate, sessionmaker
+from common.envelope import Envelope
+from common.events import CallbackDue
+from common.events.base import DomainEvent
+from common.eventstore import EventNames, EventStore, ensure_stream
+from common.projection import (
+    EventContext,
+    PoisonMessage,
+    ProjectionRunner,
+    dead_letters,
+    read_checkpoint,
+)
+from common.testing import NatsServerProcess, ProvisionedDatabase, eventually
+
+metadata = MetaData()
+counts = Table("due_counts", metadata, Column("lead_id", String(64), primary_key=True),
+               Column("n", Integer, nullable=False))
+
+
+class CountDue:
+    """Counts CallbackDue per lead; fails on demand to exercise retries and dead letters."""
+
+    name = "count-due"
+    subscriptions: dict[str, Sequence[str]] = {"scheduling": ["CallbackDue"]}
+
+    def __init__(self) -> None:
+        self.fail_reason: dict[str, int] = {}  # reason -> times left to fail (-1: always)
+
+    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
+        assert isinstance(event, CallbackDue)
+        left = self.fail_reason.get(event.reason, 0)
+        if left:
+            self.fail_reason[event.reason] = left - 1 if left > 0 else -1
+            if event.reason == "poison":
+                raise PoisonMessage("cannot ever apply")
+            raise RuntimeError(f"transient failure for {event.reason}")
+        updated = await session.execute(update(counts).where(counts.c.lead_id == event.lead_id)
+                                        .values(n=counts.c.n + 1))
+        if updated.rowcount == 0:  # type: ignore[attr-defined]
+            await session.execute(counts.insert().values(lead_id=event.lead_id, n=1))
+
+    async def reset(self, session: AsyncSession) -> None:
+        await session.execute(delete(counts))
+
+
+@dataclass
+class Setup:
+    nc: NATS
+    js: JetStreamContext
+    names: EventNames
+    store: EventStore
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+async def _setup(url: str, namespace: str, database_url: str) -> Setup:
+    nc = await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    js = nc.jetstream()
+    names = EventNames(namespace)
+    await ensure_stream(js, names, "scheduling")
+    engine = create_engine(database_url)
+    await migrate(engine, [])
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return Setup(nc, js, names, EventStore(js, names, "/test"), engine, sessionmaker(engine))
+
+
+@pytest.fixture
+async def env(nats_url: str, event_namespace: str, any_database: ProvisionedDatabase) -> AsyncIterator[Setup]:
+    setup = await _setup(nats_url, event_namespace, any_database.url)
+    yield setup
+    await setup.js.delete_stream(setup.names.stream("scheduling"))
+    await setup.nc.close()
+    await setup.engine.dispose()
+
+
+def due(lead: str, n: int, reason: str = "test") -> CallbackDue:
+    return CallbackDue(callback_id=f"cb-{lead}-{n}", lead_id=lead, due_at=datetime(2026, 11, 20, tzinfo=UTC),
+                       reason=reason)
+
+
+async def count(setup: Setup, lead: str) -> int:
+    async with setup.sessions() as session:
+        return int((await session.execute(select(counts.c.n).where(counts.c.lead_id == lead))).scalar() or 0)
+
+
+async def test_redelivered_batch_is_counted_once(env: Setup) -> None:
+    for i in range(10):
+        await env.store.publish(due("l1", i))
+    runner = ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling", batch_size=100)
+    psub = await runner.ensure_consumer()
+    msgs = await psub.fetch(10, timeout=2)
+    await runner.process(msgs)
+    # The same messages again (as JetStream does when an ack is lost): nothing changes.
+    outcome = await runner.process(msgs)
+    assert outcome.applied == 0 and outcome.skipped == 10
+    assert await count(env, "l1") == 10
+
+
+async def test_crash_between_commit_and_ack_counts_once_after_restart(env: Setup) -> None:
+    for i in range(5):
+        await env.store.publish(due("l2", i))
+    projection = CountDue()
+    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", ack_wait=1.0)
+    psub = await runner.ensure_consumer()
+    msgs = await psub.fetch(5, timeout=2)
+    # Commit without acking: what a process killed right after its commit leaves behind.
+    await runner._apply_batch(msgs, isolate=False)
+    await psub.unsubscribe()
+    assert await count(env, "l2") == 5
+
+    restarted = ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling", ack_wait=1.0)
+    task = asyncio.create_task(restarted.run())
+    await eventually(lambda: _ready(restarted.stats.skipped >= 5), timeout=15)
+    restarted.stop()
+    await task
+    assert await count(env, "l2") == 5
+
+
+async def _ready(value: bool) -> bool:
+    return value
+
+
+async def test_invalid_event_is_dead_lettered_and_the_stream_keeps_flowing(env: Setup) -> None:
+    await env.store.publish(due("l3", 1))
+    bad = Envelope(type="CallbackDue", source="/test", data={"callback_id": "x", "lead_id": "l3"})  # no due_at
+    await env.js.publish(env.names.subject("scheduling", "x", "CallbackDue"), bad.body(), headers=bad.headers())
+    await env.js.publish(env.names.subject("scheduling", "y", "CallbackDue"), b"{}", headers={"ce-type": "CallbackDue"})
+    await env.store.publish(due("l3", 2))
+    runner = ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling")
+    task = asyncio.create_task(runner.run())
+    await eventually(lambda: _ready(runner.stats.applied == 2 and runner.stats.dead_lettered == 2))
+    runner.stop()
+    await task
+    assert await count(env, "l3") == 2
+    async with env.sessions() as session:
+        letters = await dead_letters(session, "count-due")
+    reasons = " | ".join(d["reason"] for d in letters)
+    assert "due_at" in reasons and "ce-id" in reasons
+
+
+async def test_handler_that_keeps_failing_is_dead_lettered_after_n_tries(env: Setup) -> None:
+    projection = CountDue()
+    projection.fail_reason = {"flaky": 2, "broken": -1}
+    await env.store.publish(due("l4", 1, "flaky"))
+    await env.store.publish(due("l4", 2, "broken"))
+    await env.store.publish(due("l4", 3))
+    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", max_deliver=3)
+    task = asyncio.create_task(runner.run())
+    await eventually(lambda: _ready(runner.stats.applied == 2 and runner.stats.dead_lettered == 1), timeout=20)
+    runner.stop()
+    await task
+    assert await count(env, "l4") == 2  # flaky applied once after two failures, broken never
+    async with env.sessions() as session:
+        letters = await dead_letters(session, "count-due")
+        assert await read_checkpoint(session, "count-due@" + env.names.stream("scheduling")) > 0
+    assert len(letters) == 1 and "after 3 tries" in letters[0]["reason"]
+
+
+async def test_rebuild_replays_from_the_first_event(env: Setup) -> None:
+    for i in range(7):
+        await env.store.publish(due("l5", i))
+    runner = ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling")
+    task = asyncio.create_task(runner.run())
+    await eventually(lambda: _ready(runner.stats.applied == 7))
+    runner.stop()
+    await task
+    async with env.sessions() as session, session.begin():
+        await session.execute(update(counts).values(n=999))  # a corrupted read model
+    applied = await runner.rebuild(progress=False)
+    assert applied == 7 and await count(env, "l5") == 7
+
+
+async def test_runner_recovers_when_the_nats_server_restarts(
+    nats_server: NatsServerProcess, event_namespace: str, test_database: ProvisionedDatabase
+) -> None:
+    setup = await _setup(nats_server.url, event_namespace, test_database.url)
+    runner = ProjectionRunner(setup.js, setup.names, setup.sessions, CountDue(), "scheduling")
+    task = asyncio.create_task(runner.run())
+    try:
+        await setup.store.publish(due("l6", 1))
+        await eventually(lambda: _ready(runner.stats.applied == 1))
+        nats_server.stop()
+        await asyncio.sleep(1.0)
+        nats_server.start()
+        await eventually(lambda: _ready(setup.nc.is_connected), timeout=20)
+        await setup.store.publish(due("l6", 2))
+        await eventually(lambda: _ready(runner.stats.applied == 2), timeout=30)
+        assert await count(setup, "l6") == 2
+    finally:
+        runner.stop()
+        await task
+        await setup.nc.close()
+        await setup.engine.dispose()
