@@ -28,6 +28,7 @@ class LeadNumber(BaseModel):
     carrier: str | None = None  # "China Mobile" / "China Unicom" / "China Telecom" / …
     region: str | None = None  # ISO country code or province, as libphonenumber gives it
     timezone: str | None = None  # IANA name, e.g. Asia/Shanghai
+    area: str | None = None  # city/province as libphonenumber's geocoder gives it (北京市)
 
 
 class LeadProfile(BaseModel):
@@ -108,6 +109,11 @@ class LeadOptedOut(_LeadEvent):
     source: str = "customer_request"  # customer_request | refusals | regulator_list | company_list | manual
     until: datetime | None = None
     opted_out_at: datetime
+    # Added later (optional): which number, shown masked and as a keyed digest, and the call
+    # that caused the opt-out when it came from a call.
+    masked: str | None = None
+    number_digest: str | None = None
+    call_id: str | None = None
 
 
 @register
@@ -122,6 +128,52 @@ class LeadFlagged(_LeadEvent):
     """Needs clean-up: wrong person, invalid number, stale."""
 
     number_id: str | None = None
-    flag: str  # wrong_person | invalid_number | stale
+    flag: str  # wrong_person | invalid_number | stale | ownership_conflict
     call_id: str | None = None
     flagged_at: datetime
+    reason: str | None = None
+
+
+@register
+class LeadFlagResolved(_LeadEvent):
+    """The clean-up a ``LeadFlagged`` asked for was done (number or name corrected)."""
+
+    flag: str
+    number_id: str | None = None
+    resolved_at: datetime
+
+
+@register
+class LeadMergedInto(_LeadEvent):
+    """Tombstone on the lead that was merged away: ``lead_id`` now lives on as ``into_lead_id``
+    (the surviving lead publishes ``LeadMerged``)."""
+
+    into_lead_id: str
+    merged_at: datetime
+
+
+class _DncEvent(DomainEvent):
+    owner = "leads"
+    entry_id: str
+
+    def aggregate_id(self) -> str:
+        return self.entry_id
+
+
+@register
+class DncEntryAdded(_DncEvent):
+    """A number put on the do-not-call list directly (a regulator's or the company's list),
+    whether or not a lead has it yet. Identified by its keyed digest, shown masked."""
+
+    number_digest: str
+    masked: str
+    source: str = "company_list"  # regulator_list | company_list | manual
+    reason: str
+    until: datetime | None = None  # None: permanent
+    added_at: datetime
+
+
+@register
+class DncEntryRemoved(_DncEvent):
+    reason: str
+    removed_at: datetime

@@ -1,0 +1,97 @@
+"""Start the whole platform as separate processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from common.testing import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("leads", "calls", "scheduling", "qa", "reporting")
+
+
+@dataclass
+class RunningPlatform:
+    gateway_url: str
+    service_urls: dict[str, str]
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tm-e2e-")))
+    env: dict[str, str] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def restart(self, service: str) -> None:
+        proc = self.procs[service]
+        proc.terminate()
+        proc.wait(timeout=15)
+        self._spawn(service, self._service_env(service))
+        wait_ready(self.service_urls[service] + "/readyz")
+
+    def log(self, service: str) -> str:
+        path = self.logs / f"{service}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def _service_env(self, service: str) -> dict[str, str]:
+        port = self.service_urls[service].rsplit(":", 1)[1]
+        return dict(self.env, HTTP_PORT=port, SERVICE_NAME=service,
+                    DATABASE_URL=self.env[f"E2E_{service.upper()}_DATABASE_URL"])
+
+    def _spawn(self, service: str, env: dict[str, str]) -> None:
+        log = open(self.logs / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.procs[service] = subprocess.Popen([sys.executable, "-m", service], env=env, cwd=ROOT,
+                                               stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            resp = httpx.get(url, timeout=2)
+            if resp.status_code == 200:
+                return
+            last = resp.text
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready: {last}")
+
+
+def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], str]) -> RunningPlatform:
+    env = dict(os.environ, NATS_URL=nats_url, EVENT_NAMESPACE=namespace, LOG_LEVEL="INFO")
+    urls = {s: f"http://127.0.0.1:{free_port()}" for s in SERVICES}
+    platform = RunningPlatform(gateway_url=f"http://127.0.0.1:{free_port()}", service_urls=urls, env=env)
+    for service in SERVICES:
+        env[f"E2E_{service.upper()}_DATABASE_URL"] = database_for(service)
+    try:
+        for service in SERVICES:
+            platform._spawn(service, platform._service_env(service))
+        for service in SERVICES:
+            wait_ready(urls[service] + "/readyz")
+        gateway_env = dict(env, HTTP_PORT=platform.gateway_url.rsplit(":", 1)[1], SERVICE_NAME="gateway",
+                           **{f"{s.upper()}_URL": u for s, u in urls.items()})
+        platform._spawn("gateway", gateway_env)
+        wait_ready(platform.gateway_url + "/readyz")
+    except BaseException:
+        platform.stop()
+        for service in (*SERVICES, "gateway"):
+            print(f"--- {service} log ---\n{platform.log(service)[-3000:]}")
+        raise
+    return platform
