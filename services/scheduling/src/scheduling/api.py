@@ -1,0 +1,332 @@
+"""HTTP API of the scheduling service (reached through the gateway)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from common.service import Runtime, runtime_of
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from sqlalchemy import RowMapping, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling import handlers as h
+from scheduling.clock import Clock
+from scheduling.domain.windows import next_allowed, zone
+from scheduling.policies import PolicyStore
+from scheduling.tables import OPEN_STATUSES, agent_absence, as_utc, callback, lead_state, utc
+
+router = APIRouter(tags=["scheduling"])
+
+StatusFilter = Literal["scheduled", "due", "done", "missed", "cancelled", "open", "overdue"]
+
+
+def _clock(runtime: Runtime) -> Clock:
+    clock: Clock = runtime.state["clock"]
+    return clock
+
+
+def _policies(runtime: Runtime) -> PolicyStore:
+    store: PolicyStore = runtime.state["policies"]
+    return store
+
+
+def _view(row: RowMapping, now: datetime) -> dict[str, Any]:
+    due_at = utc(row["due_at"])
+    assert due_at is not None
+    tz = row["timezone"]
+    return {
+        "callback_id": row["callback_id"],
+        "lead_id": row["lead_id"],
+        "agent_id": row["agent_id"],
+        "team_id": row["team_id"],
+        "campaign_id": row["campaign_id"],
+        "reason": row["reason"],
+        "status": row["status"],
+        "overdue": row["status"] in OPEN_STATUSES and due_at < now,
+        "due_at": due_at.isoformat(),
+        "local_due": h.local_iso(due_at, tz),
+        "timezone": tz,
+        "requested_at": (utc(row["requested_at"]) or due_at).isoformat(),
+        "adjustment": row["adjustment"],
+        "exact": bool(row["exact"]),
+        "attempt": row["attempt"],
+        "cycle": row["cycle"],
+        "revision": row["revision"],
+        "released": bool(row["released"]),
+        "source_call_id": row["source_call_id"],
+        "policy_version": row["policy_version"],
+        "fired_at": _iso(row["fired_at"]),
+        "closed_at": _iso(row["closed_at"]),
+        "close_reason": row["close_reason"],
+        "done_call_id": row["done_call_id"],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = utc(value)
+    return value.isoformat() if value else None
+
+
+# --- agenda and lists ----------------------------------------------------------------------
+
+
+@router.get("/v1/agents/{agent_id}/agenda")
+async def agent_agenda(
+    agent_id: str,
+    day: date | None = Query(default=None, alias="date", description="YYYY-MM-DD; today by default"),
+    tz: str = Query(default="Asia/Shanghai", description="the time zone the day is read in (the agent's)"),
+    include_team: bool = Query(default=False, description="also the team's released callbacks"),
+    team_id: str | None = None,
+    runtime: Runtime = Depends(runtime_of),
+) -> dict[str, Any]:
+    """An agent's callbacks for one day, in due order: open ones first-class, closed ones for
+    the record. The agent's own callbacks, plus (``include_team``) those released to the team."""
+    now = _clock(runtime).now()
+    zone_info = zone(tz)
+    day = day or now.astimezone(zone_info).date()
+    start = datetime(day.year, day.month, day.day, tzinfo=zone_info)
+    end = start + timedelta(days=1)
+    owner = callback.c.agent_id == agent_id
+    if include_team and team_id:
+        owner = or_(owner, (callback.c.team_id == team_id) & callback.c.released.is_(True))
+    query = (
+        select(callback)
+        .where(
+            owner,
+            callback.c.due_at >= as_utc(start),
+            callback.c.due_at < as_utc(end),
+            callback.c.status != "cancelled",
+        )
+        .order_by(callback.c.due_at, callback.c.callback_id)
+    )
+    async with runtime.session_factory() as session:
+        rows = (await session.execute(query)).mappings().all()
+    return {
+        "agent_id": agent_id,
+        "date": day.isoformat(),
+        "timezone": tz,
+        "now": now.isoformat(),
+        "callbacks": [_view(r, now) for r in rows],
+    }
+
+
+@router.get("/v1/callbacks")
+async def list_callbacks(
+    status: StatusFilter | None = Query(default=None, description="overdue: open and past due"),
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    lead_id: str | None = None,
+    campaign_id: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+    runtime: Runtime = Depends(runtime_of),
+) -> dict[str, Any]:
+    """Callbacks for supervisors: ``status=overdue`` lists those past due and not yet called."""
+    now = _clock(runtime).now()
+    query = select(callback)
+    if status == "overdue":
+        query = query.where(callback.c.status.in_(OPEN_STATUSES), callback.c.due_at < as_utc(now))
+    elif status == "open":
+        query = query.where(callback.c.status.in_(OPEN_STATUSES))
+    elif status is not None:
+        query = query.where(callback.c.status == status)
+    for column, value in (
+        ("agent_id", agent_id),
+        ("team_id", team_id),
+        ("lead_id", lead_id),
+        ("campaign_id", campaign_id),
+    ):
+        if value is not None:
+            query = query.where(callback.c[column] == value)
+    query = query.order_by(callback.c.due_at, callback.c.callback_id).limit(limit)
+    async with runtime.session_factory() as session:
+        rows = (await session.execute(query)).mappings().all()
+    return {"now": now.isoformat(), "status": status, "callbacks": [_view(r, now) for r in rows]}
+
+
+@router.get("/v1/callbacks/absent-agents")
+async def list_absent_agents(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+    """Agents whose callbacks go to their team (from the API and from configuration)."""
+    async with runtime.session_factory() as session:
+        rows = (
+            (await session.execute(select(agent_absence).order_by(agent_absence.c.agent_id))).mappings().all()
+        )
+    settings = runtime.state["settings"]
+    return {
+        "absent": [
+            {"agent_id": r["agent_id"], "reason": r["reason"], "since": _iso(r["since"])} for r in rows
+        ],
+        "configured": sorted(settings.absent_agents),
+    }
+
+
+class AbsenceIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=256)
+
+
+@router.put("/v1/callbacks/absent-agents/{agent_id}")
+async def mark_absent(
+    agent_id: str, body: AbsenceIn, runtime: Runtime = Depends(runtime_of)
+) -> dict[str, Any]:
+    """Mark an agent absent: their open callbacks are released to the team now, and new ones
+    are released when they fall due."""
+    now = _clock(runtime).now()
+    released = 0
+    async with runtime.session_factory() as session, session.begin():
+        exists = (
+            await session.execute(
+                select(agent_absence.c.agent_id).where(agent_absence.c.agent_id == agent_id)
+            )
+        ).first()
+        if not exists:
+            await session.execute(
+                agent_absence.insert().values(agent_id=agent_id, reason=body.reason, since=datetime.now(UTC))
+            )
+        rows = (
+            (
+                await session.execute(
+                    select(callback).where(
+                        callback.c.agent_id == agent_id, callback.c.status.in_(OPEN_STATUSES)
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        for row in rows:
+            released += int(await h.release(session, row, "agent_absent", now))
+    runtime.state["wake"].set()
+    return {"agent_id": agent_id, "absent": True, "released": released}
+
+
+@router.delete("/v1/callbacks/absent-agents/{agent_id}")
+async def mark_present(agent_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+    async with runtime.session_factory() as session, session.begin():
+        result = await session.execute(delete(agent_absence).where(agent_absence.c.agent_id == agent_id))
+    return {"agent_id": agent_id, "absent": False, "was_absent": bool(result.rowcount)}
+
+
+@router.get("/v1/callbacks/{callback_id}")
+async def get_callback(callback_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+    async with runtime.session_factory() as session:
+        row = await h.get_callback(session, callback_id)
+    if row is None:
+        raise HTTPException(404, "no such callback")
+    return _view(row, _clock(runtime).now())
+
+
+class RescheduleIn(BaseModel):
+    due_at: AwareDatetime = Field(description="the new time agreed with the customer (ISO 8601 with offset)")
+    exact: bool = Field(default=True, description="an agreed time: honoured exactly when allowed")
+    note: str | None = Field(default=None, max_length=500)
+
+
+async def _open_row(session: AsyncSession, callback_id: str) -> RowMapping:
+    row = await h.get_callback(session, callback_id)
+    if row is None:
+        raise HTTPException(404, "no such callback")
+    if row["status"] not in OPEN_STATUSES:
+        raise HTTPException(409, f"callback is {row['status']}")
+    return row
+
+
+@router.post("/v1/callbacks/{callback_id}/reschedule")
+async def reschedule_callback(
+    callback_id: str, body: RescheduleIn, runtime: Runtime = Depends(runtime_of)
+) -> dict[str, Any]:
+    """Move a callback; the calling window still applies (a time in the customer's rest time
+    moves to the next allowed minute, and the response says why)."""
+    now = _clock(runtime).now()
+    async with runtime.session_factory() as session, session.begin():
+        row = await _open_row(session, callback_id)
+        policy = await _policies(runtime).get(session, row["campaign_id"])
+        lead = (
+            await session.execute(select(lead_state.c.country).where(lead_state.c.lead_id == row["lead_id"]))
+        ).first()
+        tz = h.tz_of(row["timezone"], policy.window.default_timezone)
+        window = policy.window.window(lead[0] if lead else None)
+        placement = next_allowed(window, max(body.due_at, now), tz)
+        notes = [
+            n
+            for n in (
+                body.note,
+                "requested time already past" if body.due_at < now else None,
+                placement.reason,
+            )
+            if n
+        ]
+        event = await h.reschedule(
+            session, row, placement.at, "api", "; ".join(notes) or None, now, exact=body.exact
+        )
+        if event is None:
+            raise HTTPException(409, "callback changed meanwhile; retry")
+        updated = await h.get_callback(session, callback_id)
+    runtime.state["wake"].set()
+    assert updated is not None
+    return _view(updated, now)
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(default="api", max_length=128)
+
+
+@router.post("/v1/callbacks/{callback_id}/cancel")
+async def cancel_callback(
+    callback_id: str, body: CancelIn, runtime: Runtime = Depends(runtime_of)
+) -> dict[str, Any]:
+    now = _clock(runtime).now()
+    async with runtime.session_factory() as session, session.begin():
+        row = await _open_row(session, callback_id)
+        if not await h.cancel(session, row, body.reason, now):
+            raise HTTPException(409, "callback changed meanwhile; retry")
+        updated = await h.get_callback(session, callback_id)
+    runtime.state["wake"].set()
+    assert updated is not None
+    return _view(updated, now)
+
+
+# --- policies ------------------------------------------------------------------------------
+
+
+@router.get("/v1/callback-policies")
+async def list_policies(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+    """The policy file (its version, default and campaign sections) and the API overrides."""
+    store = _policies(runtime)
+    async with runtime.session_factory() as session:
+        overrides = await store.overrides(session)
+    return {"file": store.document.model_dump(mode="json"), "overrides": overrides}
+
+
+@router.get("/v1/callback-policies/{campaign_id}")
+async def get_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+    """The policy in force for a campaign (file default ← file campaign section ← override)."""
+    async with runtime.session_factory() as session:
+        policy = await _policies(runtime).get(session, campaign_id)
+    return {"campaign_id": campaign_id, "policy": policy.model_dump(mode="json")}
+
+
+@router.put("/v1/callback-policies/{campaign_id}")
+async def put_policy(
+    campaign_id: str, override: dict[str, Any], runtime: Runtime = Depends(runtime_of)
+) -> dict[str, Any]:
+    """Override parts of the policy for one campaign (same shape as the file's ``default``).
+    Applies to callbacks booked from now on; the firing re-check applies its window too."""
+    store = _policies(runtime)
+    try:
+        async with runtime.session_factory() as session, session.begin():
+            version = await store.set_override(session, campaign_id, override)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]) from exc
+    async with runtime.session_factory() as session:
+        policy = await store.get(session, campaign_id)
+    return {"campaign_id": campaign_id, "override_version": version, "policy": policy.model_dump(mode="json")}
+
+
+@router.delete("/v1/callback-policies/{campaign_id}")
+async def delete_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+    async with runtime.session_factory() as session, session.begin():
+        deleted = await _policies(runtime).delete_override(session, campaign_id)
+    if not deleted:
+        raise HTTPException(404, "no override for this campaign")
+    return {"campaign_id": campaign_id, "deleted": True}

@@ -1,0 +1,302 @@
+"""The firing loop: the due-callback index in the database, polled; never an in-memory timer.
+
+Each tick, on every replica:
+1. **fire** – in one transaction, take the scheduled callbacks whose ``due_at`` has come
+   (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two replicas take disjoint rows; SQLite's
+   write lock serialises the transaction), re-check each against the do-not-call state and the
+   calling window, mark it ``due`` and write its ``CallbackDue`` to the outbox;
+2. **publish** – publish the outbox in order with each row's deterministic event id as
+   ``Nats-Msg-Id`` and delete what was acknowledged. A replica that dies between the publish
+   and the delete leaves the row behind; whoever publishes it again sends the same id, which
+   JetStream's duplicate window drops (a row older than the window is first looked up in the
+   stream);
+3. **housekeeping** (every second) – release callbacks overdue past the policy's minutes to the
+   team, and mark missed the ones never called.
+Then it sleeps until the next due time, at most ``poll_interval`` (other replicas and the
+projection add rows), or until the projection in this process wakes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from common.envelope import H_ID
+from common.events.base import event_class
+from common.eventstore import EventStore
+from common.service import Runtime
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduling import handlers as h
+from scheduling.clock import Clock
+from scheduling.domain.windows import is_allowed, next_allowed
+from scheduling.policies import PolicyStore
+from scheduling.tables import agent_absence, as_utc, callback, lead_state, outbox, utc
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: Clock,
+        policies: PolicyStore,
+        wake: asyncio.Event,
+        *,
+        poll_interval: float = 0.2,
+        batch_size: int = 500,
+        absent_agents: frozenset[str] = frozenset(),
+        late_grace: timedelta = timedelta(minutes=10),
+        duplicate_window: timedelta = timedelta(minutes=2),
+        housekeeping_interval: float = 1.0,
+    ) -> None:
+        self.runtime = runtime
+        self.clock = clock
+        self.policies = policies
+        self.wake = wake
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.absent_agents = absent_agents
+        self.late_grace = late_grace
+        # Outbox rows older than this may have been published before a crash, outside the
+        # duplicate window: look them up in the stream before publishing.
+        self.recheck_after = duplicate_window * 0.75
+        self.housekeeping_interval = housekeeping_interval
+        self._last_housekeeping = 0.0
+        self.stats: dict[str, int] = {
+            "fired": 0,
+            "published": 0,
+            "released": 0,
+            "missed": 0,
+            "moved": 0,
+            "cancelled": 0,
+            "errors": 0,
+        }
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.runtime.session_factory
+
+    @property
+    def store(self) -> EventStore:
+        return self.runtime.event_store
+
+    def _stopping(self) -> bool:
+        # The runtime stops its projection runners first: take that as our signal to finish.
+        return any(r._stopping.is_set() for r in self.runtime.runners)
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while not self._stopping():
+            try:
+                fired = await self.fire_due()
+                published = await self.publish_outbox()
+                if time.monotonic() - self._last_housekeeping >= self.housekeeping_interval:
+                    await self.housekeeping()
+                    self._last_housekeeping = time.monotonic()
+                backoff = 0.2
+                if fired >= self.batch_size or published >= self.batch_size:
+                    continue  # more waiting: no sleep
+                await self._sleep(await self._next_delay())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.stats["errors"] += 1
+                log.warning("firing loop error", extra={"error": f"{type(exc).__name__}: {exc}"})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _next_delay(self) -> float:
+        async with self.sessions() as session:
+            next_due = (
+                await session.execute(
+                    select(func.min(callback.c.due_at)).where(callback.c.status == "scheduled")
+                )
+            ).scalar_one_or_none()
+        if next_due is None:
+            return self.poll_interval
+        return min(self.poll_interval, self.clock.real_delay(utc(next_due) or self.clock.now()))
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.wake.clear()
+        try:
+            await asyncio.wait_for(self.wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    # --- 1. fire ---------------------------------------------------------------------------
+
+    async def fire_due(self) -> int:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            query = (
+                select(callback)
+                .where(callback.c.status == "scheduled", callback.c.due_at <= as_utc(now))
+                .order_by(callback.c.due_at)
+                .limit(self.batch_size)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).mappings().all()
+            if not rows:
+                return 0
+            lead_ids = list({r["lead_id"] for r in rows})
+            leads = {
+                r["lead_id"]: r
+                for r in (
+                    await session.execute(select(lead_state).where(lead_state.c.lead_id.in_(lead_ids)))
+                ).mappings()
+            }
+            absent = set(self.absent_agents) | set(
+                (await session.execute(select(agent_absence.c.agent_id))).scalars()
+            )
+            to_fire: list[dict[str, Any]] = []
+            for row in rows:
+                ready = await self._recheck(session, row, leads.get(row["lead_id"]), absent, now)
+                if ready is not None:
+                    to_fire.append(ready)
+            await h.fire_many(session, to_fire, now)
+        self.stats["fired"] += len(to_fire)
+        return len(rows)
+
+    async def _recheck(
+        self, session: AsyncSession, row: Any, lead: Any, absent: set[str], now: datetime
+    ) -> dict[str, Any] | None:
+        """Checked again at firing time: do-not-call, the calling window, the owner's absence."""
+        if lead is not None and lead["opted_out"]:
+            await h.cancel(session, row, "opted_out", now)
+            self.stats["cancelled"] += 1
+            return None
+        policy = await self.policies.get(session, row["campaign_id"])
+        tz = h.tz_of(row["timezone"], policy.window.default_timezone)
+        window = policy.window.window(lead["country"] if lead is not None else None)
+        due_at = utc(row["due_at"])
+        assert due_at is not None
+        dnc_until = utc(lead["dnc_until"]) if lead is not None else None
+        wanted: datetime | None = None
+        note = ""
+        if dnc_until is not None and dnc_until > now:
+            wanted, note, reason = (
+                dnc_until,
+                f"do not call until {dnc_until.isoformat()}",
+                "do_not_call_until",
+            )
+        elif not is_allowed(window, due_at, tz):
+            wanted, note, reason = max(due_at, now), "outside the calling window at firing time", "window"
+        elif now - due_at > self.late_grace and not is_allowed(window, now, tz):
+            wanted, note, reason = now, "fired late, now outside the calling window", "window"
+        if wanted is not None:
+            placement = next_allowed(window, wanted, tz)
+            adjustment = "; ".join(x for x in (note, placement.reason) if x)
+            await h.reschedule(session, row, placement.at, reason, adjustment, now)
+            self.stats["moved"] += 1
+            return None
+        ready = dict(row)
+        if row["agent_id"] in absent and not row["released"]:
+            await h.release(session, row, "agent_absent", now)
+            ready.update(released=True, agent_id=None)
+            self.stats["released"] += 1
+        return ready
+
+    # --- 2. publish ------------------------------------------------------------------------
+
+    async def publish_outbox(self) -> int:
+        async with self.sessions() as session, session.begin():
+            query = select(outbox).order_by(outbox.c.seq).limit(self.batch_size)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).mappings().all()
+            if not rows:
+                return 0
+            cutoff = datetime.now(UTC) - self.recheck_after
+            results = await asyncio.gather(
+                *(self._publish(r, recheck=(utc(r["created_at"]) or cutoff) < cutoff) for r in rows),
+                return_exceptions=True,
+            )
+            done = [
+                r["seq"] for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)
+            ]
+            if done:
+                await session.execute(delete(outbox).where(outbox.c.seq.in_(done)))
+        self.stats["published"] += len(done)
+        failures = [res for res in results if isinstance(res, BaseException)]
+        if failures:
+            raise failures[0]
+        return len(rows)
+
+    async def _publish(self, row: Any, *, recheck: bool) -> None:
+        event = event_class(row["event_type"]).model_validate(row["data"])
+        if recheck and await self._in_stream(row):
+            return
+        await self.store.publish(event, event_id=row["event_id"])
+
+    async def _in_stream(self, row: Any) -> bool:
+        names = self.store.names
+        try:
+            msg = await self.store.js.get_last_msg(
+                names.stream(h.OWNER), names.subject(h.OWNER, row["aggregate_id"], row["event_type"])
+            )
+        except Exception:  # no message on that subject
+            return False
+        return bool(msg.headers and msg.headers.get(H_ID) == row["event_id"])
+
+    # --- 3. housekeeping -------------------------------------------------------------------
+
+    async def housekeeping(self) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            policies = await self.policies.all_policies(session)
+            min_release = min(p.ownership.release_after_minutes for p in policies)
+            min_miss = min(p.ownership.miss_after_minutes for p in policies)
+            overdue = (
+                (
+                    await session.execute(
+                        select(callback)
+                        .where(
+                            callback.c.status == "due",
+                            callback.c.released.is_(False),
+                            callback.c.due_at <= as_utc(now - timedelta(minutes=min_release)),
+                        )
+                        .order_by(callback.c.due_at)
+                        .limit(1000)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for row in overdue:
+                policy = await self.policies.get(session, row["campaign_id"])
+                due_at = utc(row["due_at"])
+                assert due_at is not None
+                if due_at + timedelta(minutes=policy.ownership.release_after_minutes) <= now:
+                    if await h.release(session, row, "overdue", now):
+                        self.stats["released"] += 1
+            stale = (
+                (
+                    await session.execute(
+                        select(callback)
+                        .where(
+                            callback.c.status == "due",
+                            callback.c.due_at <= as_utc(now - timedelta(minutes=min_miss)),
+                        )
+                        .order_by(callback.c.due_at)
+                        .limit(1000)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for row in stale:
+                policy = await self.policies.get(session, row["campaign_id"])
+                due_at = utc(row["due_at"])
+                assert due_at is not None
+                if due_at + timedelta(minutes=policy.ownership.miss_after_minutes) <= now:
+                    if await h.miss(session, row, now):
+                        self.stats["missed"] += 1

@@ -1,0 +1,248 @@
+"""The scheduling projection: calls and leads events in, callbacks booked, moved, fulfilled and
+cancelled. Runs inside the projection runner's transaction, so a decision, the checkpoint and
+the outbox rows that announce the decision commit together (or not at all)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from common.events.base import DomainEvent
+from common.events.calls import CallEnded, CallPlaced, CallRefused
+from common.events.leads import (
+    LeadAssigned,
+    LeadCreated,
+    LeadNumber,
+    LeadOptedOut,
+    LeadOptOutLifted,
+    LeadTierChanged,
+    LeadUpdated,
+)
+from common.projection import EventContext
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling import handlers as h
+from scheduling.domain.rules import CallOutcome, LeadHistory, decide, place, supersedes
+from scheduling.domain.windows import next_allowed
+from scheduling.policies import PolicyStore
+from scheduling.tables import callback, lead_state, outbox, utc
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+# A refused dial whose reason says the lead must not be called cancels its callbacks.
+_DNC_REASONS = ("dnc", "do_not_call", "opted_out", "opt_out")
+
+
+def country_of(numbers: Sequence[LeadNumber]) -> str | None:
+    for number in numbers:
+        if number.region and _COUNTRY.match(number.region):
+            return number.region
+    return None
+
+
+def _dropped_flag(event: CallEnded) -> bool:
+    """The calls service's own verdict when it gives one (``dropped``, ``disposition_flags``)."""
+    if getattr(event, "dropped", None) is True:
+        return True
+    flags: Any = getattr(event, "disposition_flags", None) or []
+    return isinstance(flags, list) and any(str(f).lower() in ("dropped", "redial") for f in flags)
+
+
+def _appointment_at(event: CallEnded) -> datetime | None:
+    value: Any = getattr(event, "appointment_at", None)
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+class SchedulingProjection:
+    name = "scheduling"
+    subscriptions: ClassVar[dict[str, Sequence[str]]] = {
+        "calls": ["CallPlaced", "CallEnded", "CallRefused"],
+        "leads": [
+            "LeadCreated",
+            "LeadUpdated",
+            "LeadAssigned",
+            "LeadOptedOut",
+            "LeadOptOutLifted",
+            "LeadTierChanged",
+        ],
+    }
+
+    def __init__(
+        self, policies: PolicyStore, wake: asyncio.Event | None = None, fulfil_early_minutes: float = 10.0
+    ) -> None:
+        self.policies = policies
+        self.wake = wake
+        self.fulfil_early = timedelta(minutes=fulfil_early_minutes)
+
+    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
+        if isinstance(event, CallEnded):
+            await self._call_ended(session, event)
+        elif isinstance(event, CallPlaced):
+            await self._call_placed(session, event)
+        elif isinstance(event, CallRefused):
+            if any(r in event.reason.lower() for r in _DNC_REASONS):
+                for row in await h.open_callbacks(session, event.lead_id):
+                    await h.cancel(session, row, "opted_out", event.refused_at)
+        elif isinstance(event, LeadCreated):
+            await h.upsert_lead(
+                session,
+                event.lead_id,
+                timezone=event.profile.timezone,
+                country=country_of(event.numbers),
+                owner_agent_id=event.owner_agent_id,
+                owner_team_id=event.owner_team_id,
+                tier=event.tier,
+                updated_at=event.created_at,
+            )
+        elif isinstance(event, LeadUpdated):
+            values: dict[str, Any] = {"updated_at": event.updated_at}
+            if event.profile is not None:
+                values["timezone"] = event.profile.timezone
+            if event.numbers is not None:
+                values["country"] = country_of(event.numbers)
+            await h.upsert_lead(session, event.lead_id, **values)
+        elif isinstance(event, LeadAssigned):
+            await self._lead_assigned(session, event)
+        elif isinstance(event, LeadOptedOut):
+            await self._opted_out(session, event)
+        elif isinstance(event, LeadOptOutLifted):
+            if event.number_id is None:
+                await h.upsert_lead(
+                    session, event.lead_id, opted_out=False, dnc_until=None, updated_at=event.lifted_at
+                )
+        elif isinstance(event, LeadTierChanged):
+            await h.upsert_lead(session, event.lead_id, tier=event.tier, updated_at=event.changed_at)
+            if event.tier == "success":
+                for row in await h.open_callbacks(session, event.lead_id):
+                    if row["reason"] != "after_sale":
+                        await h.cancel(session, row, "sold", event.changed_at)
+
+    async def _call_ended(self, session: AsyncSession, event: CallEnded) -> None:
+        lead_id = event.customer.lead_id
+        lead = await h.lead_row(session, lead_id)
+        policy = await self.policies.get(session, event.campaign.id)
+        tz_name = (lead["timezone"] if lead else None) or policy.window.default_timezone
+        tz = h.tz_of(tz_name, policy.window.default_timezone)
+        history = LeadHistory(
+            no_answer_attempts=int(lead["no_answer_attempts"]) if lead else 0,
+            cycle=int(lead["cycle"]) if lead else 1,
+            redials=int(lead["redials"]) if lead else 0,
+            quiet_until=utc(lead["quiet_until"]) if lead else None,
+        )
+        outcome = CallOutcome(
+            call_id=event.call_id,
+            lead_id=lead_id,
+            direction=event.direction,
+            disposition=event.disposition,
+            hangup_by=event.hangup_by,
+            placed_at=event.placed_at,
+            answered_at=event.answered_at,
+            ended_at=event.ended_at,
+            talk_seconds=event.talk_seconds,
+            callback_at=event.callback_at,
+            appointment_at=_appointment_at(event),
+            dropped_flag=_dropped_flag(event),
+        )
+        decision = decide(outcome, history, policy, tz)
+        new_id = h.callback_id_for(event.call_id) if decision.wanted else None
+        for row in await h.open_callbacks(session, lead_id):
+            if row["callback_id"] != new_id and supersedes(decision.cancel, row["reason"]):
+                await h.cancel(
+                    session, row, decision.cancel_reason or "superseded", event.ended_at, superseded_by=new_id
+                )
+        if decision.wanted is not None and new_id is not None:
+            placed = place(
+                decision.wanted, policy.window.window(lead["country"] if lead else None), tz, decision.history
+            )
+            owner = lead["owner_agent_id"] if lead and lead["owner_agent_id"] else event.agent.id
+            team = lead["owner_team_id"] if lead and lead["owner_team_id"] else event.agent.team
+            booked = await h.schedule(
+                session,
+                callback_id=new_id,
+                lead_id=lead_id,
+                agent_id=owner,
+                team_id=team,
+                campaign_id=event.campaign.id,
+                wanted=decision.wanted,
+                placed=placed,
+                tz_name=tz_name,
+                policy_version=policy.version,
+                source_call_id=event.call_id,
+                at=event.ended_at,
+            )
+            if booked is not None and self.wake is not None:
+                self.wake.set()
+        h_ = decision.history
+        await h.upsert_lead(
+            session,
+            lead_id,
+            no_answer_attempts=h_.no_answer_attempts,
+            cycle=h_.cycle,
+            redials=h_.redials,
+            quiet_until=h_.quiet_until,
+            updated_at=event.ended_at,
+        )
+
+    async def _call_placed(self, session: AsyncSession, event: CallPlaced) -> None:
+        """A call to the lead fulfils its due callbacks, and scheduled ones it is (nearly) time for."""
+        for row in await h.open_callbacks(session, event.customer.lead_id):
+            due_at = utc(row["due_at"])
+            assert due_at is not None
+            if row["status"] == "due" or due_at <= event.placed_at + self.fulfil_early:
+                await h.complete(session, row, event.call_id, event.agent.id, event.placed_at)
+
+    async def _lead_assigned(self, session: AsyncSession, event: LeadAssigned) -> None:
+        await h.upsert_lead(
+            session,
+            event.lead_id,
+            owner_agent_id=event.owner_agent_id,
+            owner_team_id=event.owner_team_id,
+            updated_at=event.assigned_at,
+        )
+        for row in await h.open_callbacks(session, event.lead_id):
+            if event.owner_agent_id is None:
+                await h.release(session, row, "lead_released", event.assigned_at)
+            elif not row["released"]:
+                await session.execute(
+                    callback.update()
+                    .where(callback.c.callback_id == row["callback_id"])
+                    .values(agent_id=event.owner_agent_id, team_id=event.owner_team_id or row["team_id"])
+                )
+
+    async def _opted_out(self, session: AsyncSession, event: LeadOptedOut) -> None:
+        if event.number_id is not None:
+            return  # one number: the calls guard blocks it at dial time; the lead may be called
+        if event.until is None:
+            await h.upsert_lead(session, event.lead_id, opted_out=True, updated_at=event.opted_out_at)
+            for row in await h.open_callbacks(session, event.lead_id):
+                await h.cancel(session, row, "opted_out", event.opted_out_at)
+            return
+        await h.upsert_lead(session, event.lead_id, dnc_until=event.until, updated_at=event.opted_out_at)
+        lead = await h.lead_row(session, event.lead_id)
+        for row in await h.open_callbacks(session, event.lead_id):
+            due_at = utc(row["due_at"])
+            assert due_at is not None
+            if due_at < event.until:
+                policy = await self.policies.get(session, row["campaign_id"])
+                tz = h.tz_of(row["timezone"], policy.window.default_timezone)
+                window = policy.window.window(lead["country"] if lead else None)
+                placement = next_allowed(window, event.until, tz)
+                note = "do not call until " + event.until.isoformat()
+                if placement.reason:
+                    note += "; " + placement.reason
+                await h.reschedule(session, row, placement.at, "do_not_call_until", note, event.opted_out_at)
+
+    async def reset(self, session: AsyncSession) -> None:
+        # The absence list is configuration, not derived from events: it stays.
+        for table in (callback, lead_state, outbox):
+            await session.execute(delete(table))

@@ -1,0 +1,119 @@
+"""The scheduling service's own tables (created by its Alembic branch).
+
+``callback`` is both the agenda and the due-callback index the firing loop polls (index on
+``(status, due_at)``); ``outbox`` holds events decided inside a database transaction until they
+are published, so a decision and its event are never separated by a crash.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy import Table as SATable
+
+metadata = MetaData()
+
+STATUSES = ("scheduled", "due", "done", "missed", "cancelled")
+OPEN_STATUSES = ("scheduled", "due")
+
+lead_state = SATable(
+    "sched_lead",
+    metadata,
+    Column("lead_id", String(128), primary_key=True),
+    Column("timezone", String(64)),
+    Column("country", String(8)),
+    Column("owner_agent_id", String(128)),
+    Column("owner_team_id", String(128)),
+    Column("opted_out", Boolean, nullable=False, default=False),
+    Column("dnc_until", DateTime(timezone=True)),
+    Column("tier", String(32)),
+    Column("no_answer_attempts", Integer, nullable=False, default=0),
+    Column("cycle", Integer, nullable=False, default=1),
+    Column("redials", Integer, nullable=False, default=0),
+    Column("quiet_until", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+callback = SATable(
+    "callback",
+    metadata,
+    Column("callback_id", String(64), primary_key=True),
+    Column("lead_id", String(128), nullable=False),
+    Column("agent_id", String(128)),
+    Column("team_id", String(128)),
+    Column("campaign_id", String(128)),
+    Column("reason", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("adjustment", Text),
+    Column("exact", Boolean, nullable=False, default=False),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("cycle", Integer, nullable=False, default=1),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("released", Boolean, nullable=False, default=False),
+    Column("timezone", String(64)),
+    Column("source_call_id", String(128)),
+    Column("policy_version", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("fired_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("close_reason", String(128)),
+    Column("done_call_id", String(128)),
+    Index("ix_callback_status_due", "status", "due_at"),
+    Index("ix_callback_status_released_due", "status", "released", "due_at"),
+    Index("ix_callback_agent_due", "agent_id", "due_at"),
+    Index("ix_callback_lead_status", "lead_id", "status"),
+)
+
+outbox = SATable(
+    "outbox",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("event_type", String(64), nullable=False),
+    Column("aggregate_id", String(128), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # real time, for the dup window
+)
+
+policy_override = SATable(
+    "policy_override",
+    metadata,
+    Column("campaign_id", String(128), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+agent_absence = SATable(
+    "agent_absence",
+    metadata,
+    Column("agent_id", String(128), primary_key=True),
+    Column("reason", String(256)),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Database values back as aware UTC (SQLite returns naive datetimes)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Values written to the database: always UTC, so SQLite's text comparison orders them."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
