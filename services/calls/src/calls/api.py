@@ -1,23 +1,363 @@
-"""HTTP API of the calls service (reached through the gateway)."""
+"""HTTP API of the calls service (reached through the gateway: ``/v1/calls``, ``/v1/campaigns``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from datetime import date
+from typing import Any
 
+from fastapi import APIRouter, Body, Depends, Header, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from common.events.calls import HoldPeriod, SpeechTurn
 from common.service import Runtime, runtime_of
 
-from calls.domain.records import FinishedCallRecord
-from calls.handlers import record_finished_call
+from calls.domain.campaign import CampaignSettings, Disposition, DispositionCode
+from calls.domain.records import EndCallRequest, FinishedCallRecord, Identifier, PlaceCallRequest, Problem
+from calls.handlers import (
+    VersionConflict,
+    add_transcript,
+    catalogue_of,
+    configure_campaign,
+    end_call,
+    place_call,
+    report_finished_call,
+)
+from calls.queries import campaign_settings, get_call, list_calls
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
+campaigns = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+CallId = Path(pattern=r"^[A-Za-z0-9_\-:]{1,128}$", description="the call id")
 
 
-@router.post("", status_code=202, responses={200: {"description": "already recorded, nothing changed"},
-                                               422: {"description": "invalid record; the field is named"}})
-async def post_finished_call(record: FinishedCallRecord, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
+def unprocessable(problems: list[Problem]) -> JSONResponse:
+    """422 in FastAPI's own shape, every bad or blank field named."""
+    return JSONResponse(
+        {
+            "detail": [p.as_error() for p in problems],
+            "missing": [p.field for p in problems if p.kind == "missing"],
+        },
+        status_code=422,
+    )
+
+
+def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
+    errors = [{"loc": [prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+@router.post(
+    "",
+    status_code=202,
+    responses={
+        200: {"description": "already recorded, nothing changed"},
+        422: {"description": "invalid record; the field is named"},
+    },
+)
+async def post_finished_call(
+    record: FinishedCallRecord, runtime: Runtime = Depends(runtime_of)
+) -> JSONResponse:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
-    stored its events; the same ``call_id`` again is answered 200 and changes nothing."""
-    result = await record_finished_call(runtime.event_store, record, pii_key=runtime.settings.pii_key)
+    stored its events; the same ``call_id`` again is answered 200 and changes nothing. The
+    disposition must be in the campaign's catalogue; an inbound call needs ``heard_from`` and
+    ``need``."""
+    result = await report_finished_call(runtime, record)
+    if result.problems:
+        return unprocessable(result.problems)
     status = "accepted" if result.written else "duplicate"
-    return JSONResponse({"call_id": result.call_id, "status": status}, status_code=202 if result.written else 200)
+    return JSONResponse(
+        {"call_id": result.call_id, "status": status}, status_code=202 if result.written else 200
+    )
+
+
+@router.post(
+    "/place",
+    status_code=201,
+    responses={
+        200: {"description": "this call id was placed already; nothing changed"},
+        409: {"description": "refused by the compliance guard: `reason` (machine-readable) and `reasons`"},
+        422: {"description": "invalid request; the field is named"},
+    },
+)
+async def post_place_call(request: PlaceCallRequest, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
+    """Ask to dial a lead (or register an inbound call as it starts). Outbound dials pass the
+    compliance guard first: do-not-call, ownership, the customer's calling window and holidays,
+    attempt caps, the caller number's carrier. A refusal is 409 and a ``CallRefused`` event."""
+    outcome = await place_call(runtime, request)
+    event = outcome.event
+    if outcome.status == "refused":
+        assert event is not None and event.event_type == "CallRefused"
+        return JSONResponse(
+            {
+                "call_id": outcome.call_id,
+                "status": "refused",
+                "reason": outcome.reasons[0],
+                "reasons": outcome.reasons,
+                "detail": getattr(event, "detail", None),
+            },
+            status_code=409,
+        )
+    body: dict[str, Any] = {
+        "call_id": outcome.call_id,
+        "status": "placed" if outcome.status == "placed" else "duplicate",
+    }
+    if event is not None and event.event_type == "CallPlaced":
+        data = event.to_data()
+        body.update(
+            placed_at=data["placed_at"],
+            first_contact=data.get("first_contact"),
+            contact=data.get("contact"),
+            history=data.get("history"),
+        )
+    return JSONResponse(body, status_code=201 if outcome.status == "placed" else 200)
+
+
+@router.post(
+    "/{call_id}/end",
+    responses={
+        200: {"description": "ended (or the same end again)"},
+        404: {"description": "no such call"},
+        409: {"description": "the call was refused, or already ended differently"},
+        422: {"description": "incomplete record; every missing field is named"},
+    },
+)
+async def post_end_call(
+    request: EndCallRequest, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
+) -> JSONResponse:
+    """End a placed call: times, ring count, who hung up, disposition, eligibility, callback
+    time, notes, recording and transcript. No field left blank (来电登记表 不准丢项漏项)."""
+    outcome = await end_call(runtime, call_id, request)
+    if outcome.status == "invalid":
+        return unprocessable(outcome.problems)
+    if outcome.status == "not_found":
+        return JSONResponse({"call_id": call_id, "detail": "no such call"}, status_code=404)
+    if outcome.status == "refused_call":
+        return JSONResponse(
+            {
+                "call_id": call_id,
+                "status": "refused",
+                "detail": "the dial was refused; there is no call to end",
+            },
+            status_code=409,
+        )
+    if outcome.status == "conflict":
+        return JSONResponse(
+            {
+                "call_id": call_id,
+                "status": "conflict",
+                "detail": "the call was already ended with a different record",
+            },
+            status_code=409,
+        )
+    ended = outcome.event
+    assert ended is not None
+    return JSONResponse(
+        {
+            "call_id": call_id,
+            "status": outcome.status,
+            "disposition": ended.disposition,
+            "disposition_flags": ended.disposition_flags,
+            "dropped": ended.dropped,
+            "slow_answer": ended.slow_answer,
+            "redial_requested": outcome.redial_requested,
+        }
+    )
+
+
+class TranscriptRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    turns: list[SpeechTurn | HoldPeriod]
+    recording_uri: str | None = Field(default=None, max_length=2_000)
+
+
+@router.post(
+    "/{call_id}/transcript",
+    status_code=202,
+    responses={
+        200: {"description": "the same transcript again; nothing changed"},
+        404: {"description": "no such call"},
+    },
+)
+async def post_transcript(
+    request: TranscriptRequest, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
+) -> JSONResponse:
+    """A transcript (turns by speaker with timestamps, hold periods) arriving after the call."""
+    outcome = await add_transcript(runtime, call_id, list(request.turns), request.recording_uri)
+    if outcome.status == "not_found":
+        return JSONResponse({"call_id": call_id, "detail": "no such call"}, status_code=404)
+    return JSONResponse(
+        {"call_id": call_id, "status": outcome.status},
+        status_code=202 if outcome.status == "transcribed" else 200,
+    )
+
+
+@router.get("")
+async def get_calls(
+    lead_id: str | None = None,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    campaign_id: str | None = None,
+    day: date | None = Query(default=None, description="YYYY-MM-DD, centre time"),
+    disposition: str | None = None,
+    status: str | None = Query(default=None, pattern="^(placed|ended|refused)$"),
+    direction: str | None = Query(default=None, pattern="^(outbound|inbound)$"),
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = None,
+    runtime: Runtime = Depends(runtime_of),
+) -> JSONResponse:
+    """Calls by lead, agent, team, campaign, day, disposition; newest first. Pass the answer's
+    ``next`` as ``cursor`` for the next page."""
+    filters = {
+        "lead_id": lead_id,
+        "agent_id": agent_id,
+        "team_id": team_id,
+        "campaign_id": campaign_id,
+        "day": day,
+        "disposition": disposition,
+        "status": status,
+        "direction": direction,
+    }
+    async with runtime.session_factory() as session:
+        try:
+            rows, next_cursor = await list_calls(session, filters=filters, limit=limit, cursor=cursor)
+        except ValueError as exc:
+            return JSONResponse(
+                {"detail": [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]},
+                status_code=422,
+            )
+    return JSONResponse({"calls": rows, "next": next_cursor})
+
+
+@router.get("/{call_id}", responses={404: {"description": "no such call"}})
+async def get_one_call(call_id: str = CallId, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
+    """One call with its transcript."""
+    async with runtime.session_factory() as session:
+        row = await get_call(session, call_id)
+    if row is None:
+        return JSONResponse({"call_id": call_id, "detail": "no such call"}, status_code=404)
+    return JSONResponse(row)
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+CampaignId = Path(pattern=r"^[A-Za-z0-9_\-:.]{1,128}$")
+
+
+async def _effective(runtime: Runtime, campaign_id: str) -> dict[str, Any]:
+    async with runtime.session_factory() as session:
+        stored = await campaign_settings(session, campaign_id)
+    catalogue = catalogue_of(stored, campaign_id)
+    return {
+        "campaign_id": campaign_id,
+        "version": stored.version,
+        "settings": stored.settings.model_dump(mode="json"),
+        "catalogue": catalogue.model_dump(mode="json"),
+    }
+
+
+@campaigns.get("/{campaign_id}/settings")
+async def get_campaign_settings(
+    campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)
+) -> dict[str, Any]:
+    """The campaign's effective settings (the defaults until it is configured) and catalogue."""
+    return await _effective(runtime, campaign_id)
+
+
+@campaigns.put(
+    "/{campaign_id}/settings",
+    responses={
+        409: {"description": "If-Match is not the current version"},
+        422: {"description": "invalid settings; the field is named"},
+    },
+)
+async def put_campaign_settings(
+    document: dict[str, Any] = Body(..., description="CampaignSettings; omitted fields take the defaults"),
+    campaign_id: str = CampaignId,
+    if_match: str | None = Header(default=None),
+    changed_by: str | None = Header(default=None, alias="X-Changed-By"),
+    runtime: Runtime = Depends(runtime_of),
+) -> JSONResponse:
+    """Replace the campaign's settings: calling windows, working days and holidays, attempt
+    caps, caller carriers, ownership, dropped-call and ring norms, disposition overrides."""
+    return await _configure(runtime, campaign_id, document, if_match, changed_by, merge=False)
+
+
+@campaigns.patch("/{campaign_id}/settings")
+async def patch_campaign_settings(
+    document: dict[str, Any] = Body(...),
+    campaign_id: str = CampaignId,
+    if_match: str | None = Header(default=None),
+    changed_by: str | None = Header(default=None, alias="X-Changed-By"),
+    runtime: Runtime = Depends(runtime_of),
+) -> JSONResponse:
+    """Change some settings, keeping the others (a JSON merge)."""
+    return await _configure(runtime, campaign_id, document, if_match, changed_by, merge=True)
+
+
+@campaigns.get("/{campaign_id}/dispositions")
+async def get_dispositions(
+    campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)
+) -> dict[str, Any]:
+    """The campaign's disposition catalogue: every outcome with its flags."""
+    effective = await _effective(runtime, campaign_id)
+    return {"campaign_id": campaign_id, **effective["catalogue"]}
+
+
+@campaigns.put("/{campaign_id}/dispositions/{code}")
+async def put_disposition(
+    definition: Disposition,
+    campaign_id: str = CampaignId,
+    code: DispositionCode = Path(description="the outcome's code, e.g. site_visit_booked"),
+    changed_by: str | None = Header(default=None, alias="X-Changed-By"),
+    runtime: Runtime = Depends(runtime_of),
+) -> JSONResponse:
+    """Add or redefine one outcome for this campaign (no code change: the flags carry its
+    meaning for reports). ``retired: true`` withdraws an outcome."""
+    patch = {"dispositions": {code: definition.model_dump(mode="json")}}
+    return await _configure(runtime, campaign_id, patch, None, changed_by, merge=True)
+
+
+async def _configure(
+    runtime: Runtime,
+    campaign_id: str,
+    document: dict[str, Any],
+    if_match: str | None,
+    changed_by: str | None,
+    *,
+    merge: bool,
+) -> JSONResponse:
+    expected: int | None = None
+    if if_match:
+        try:
+            expected = int(if_match.strip('"W/ '))
+        except ValueError:
+            return JSONResponse(
+                {
+                    "detail": [
+                        {"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}
+                    ]
+                },
+                status_code=422,
+            )
+    try:
+        version, settings = await configure_campaign(
+            runtime, campaign_id, document, expected_version=expected, changed_by=changed_by, merge=merge
+        )
+    except ValidationError as exc:
+        return _pydantic_422(exc)
+    except VersionConflict as exc:
+        return JSONResponse(
+            {"campaign_id": campaign_id, "detail": str(exc), "version": exc.current}, status_code=409
+        )
+    return JSONResponse(
+        {
+            "campaign_id": campaign_id,
+            "version": version,
+            "settings": CampaignSettings.model_validate(settings).model_dump(mode="json"),
+        },
+        headers={"ETag": f'"{version}"'},
+    )
+
+
+__all__ = ["Identifier", "campaigns", "router"]

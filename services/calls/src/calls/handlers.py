@@ -1,17 +1,62 @@
-"""Command handlers: load the aggregate, decide, append. No HTTP, no SQL."""
+"""Command handlers: gather the facts, decide (pure, in ``domain``), append with optimistic
+concurrency. No HTTP here; reads of the service's own tables go through ``queries``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
+from common.events.calls import (
+    CallEnded,
+    CallPlaced,
+    CallRefused,
+    CallTranscribed,
+    CampaignSettingsChanged,
+    TranscriptTurn,
+    campaign_aggregate_id,
+)
 from common.eventstore import ConcurrencyError, EventStore
+from common.privacy import number_digest
+from common.projection import checkpoint_key, read_checkpoint
+from common.service import Runtime
 
-from calls.domain.model import decide_record_finished, finished_call_events, replay
-from calls.domain.records import FinishedCallRecord
+from calls.domain.campaign import CampaignSettings, Catalogue, default_catalogue
+from calls.domain.guard import evaluate
+from calls.domain.history import classify
+from calls.domain.model import (
+    Call,
+    Classification,
+    decide_record_finished,
+    ended_event,
+    finished_call_events,
+    placed_event,
+    redial_for,
+    refused_event,
+    replay,
+    same_end,
+    transcript_digest,
+)
+from calls.domain.records import (
+    EndCallRequest,
+    FinishedCallRecord,
+    PlaceCallRequest,
+    Problem,
+    carrier_of,
+    end_problems,
+    record_problems,
+    to_e164,
+)
+from calls.queries import StoredSettings, campaign_settings, guard_inputs, past_calls, resolve_lead
 
 OWNER = "calls"
+READ_MODEL = "calls-read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,36 +64,409 @@ class Recorded:
     call_id: str
     written: int  # events newly appended; 0 means the call was already recorded
     version: int
+    problems: list[Problem] = field(default_factory=list)  # the record was refused (422)
 
 
-def _event_ids(call_id: str, events: list[DomainEvent]) -> list[str]:
+def _event_ids(call_id: str, events: Sequence[DomainEvent]) -> list[str]:
     # Deterministic: a retried request carries the same ids and JetStream drops the copies.
     return [deterministic_event_id(OWNER, call_id, e.event_type) for e in events]
 
 
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def catalogue_of(stored: StoredSettings, campaign_id: str) -> Catalogue:
+    base = default_catalogue()
+    catalogue = stored.settings.catalogue(base)
+    if catalogue is base:
+        return base
+    return Catalogue(
+        version=f"{base.version}+{campaign_id}.v{stored.version}", dispositions=catalogue.dispositions
+    )
+
+
+def classification(
+    catalogue: Catalogue, disposition: str | None, *, first_contact: bool | None = None, history: Any = None
+) -> Classification:
+    flags = catalogue.flags_of(disposition) if disposition else []
+    return Classification(flags, catalogue.version, first_contact, history)
+
+
+async def wait_for_read_model(runtime: Runtime, version: int) -> bool:
+    """Read your own writes: wait until the calls read model has applied stream sequence
+    ``version`` (so the next dial counts this one, and GET finds it). Bounded; False on timeout."""
+    timeout = float(getattr(runtime.settings, "read_your_writes_timeout", 2.0))
+    key = checkpoint_key(READ_MODEL, runtime.names.stream(OWNER))
+    deadline = time.monotonic() + timeout
+    while True:
+        async with runtime.session_factory() as session:
+            if await read_checkpoint(session, key) >= version:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.005)
+
+
+def _lead_lock(runtime: Runtime, lead_id: str) -> asyncio.Lock:
+    """Dials of one lead are decided one at a time in this process, so the attempt caps see
+    each other (across replicas the window is the read model's lag; see docs)."""
+    locks: weakref.WeakValueDictionary[str, asyncio.Lock] = runtime.state.setdefault(
+        "lead_locks", weakref.WeakValueDictionary()
+    )
+    lock = locks.get(lead_id)
+    if lock is None:
+        lock = asyncio.Lock()
+        locks[lead_id] = lock
+    return lock
+
+
+async def _load(store: EventStore, call_id: str) -> tuple[Call, int]:
+    history = await store.load(OWNER, call_id)
+    return replay(call_id, (e.event for e in history.events)), history.version
+
+
+# --- a finished call in one request ---------------------------------------------------------
+
+
 async def record_finished_call(
-    store: EventStore, record: FinishedCallRecord, *, pii_key: str, correlation_id: str | None = None
+    store: EventStore,
+    record: FinishedCallRecord,
+    *,
+    pii_key: str,
+    correlation_id: str | None = None,
+    settings: CampaignSettings | None = None,
+    classification_: Classification | None = None,
 ) -> Recorded:
-    placed, ended = finished_call_events(record, pii_key)
-    events: list[DomainEvent] = [placed, ended]
+    settings = settings or CampaignSettings()
+    placed, ended = finished_call_events(record, pii_key, classification=classification_, settings=settings)
+    redial = redial_for(ended, settings)
+    events: list[DomainEvent] = [placed, ended, *([redial] if redial else [])]
     try:
         # Fast path: a new call has no history, so no need to read it first.
-        result = await store.append(events, expected_version=0, event_ids=_event_ids(record.call_id, events),
-                                    correlation_id=correlation_id)
+        result = await store.append(
+            events,
+            expected_version=0,
+            event_ids=_event_ids(record.call_id, events),
+            correlation_id=correlation_id,
+        )
         return Recorded(record.call_id, result.written, result.version)
     except ConcurrencyError:
         pass
     for _attempt in range(3):
-        history = await store.load(OWNER, record.call_id)
-        state = replay(record.call_id, (e.event for e in history.events))
-        missing = decide_record_finished(state, placed, ended)
+        state, version = await _load(store, record.call_id)
+        missing = decide_record_finished(state, placed, ended, redial)
         if not missing:
-            return Recorded(record.call_id, 0, history.version)
+            return Recorded(record.call_id, 0, version)
         try:
-            result = await store.append(missing, expected_version=history.version,
-                                        event_ids=_event_ids(record.call_id, missing),
-                                        correlation_id=correlation_id)
+            result = await store.append(
+                missing,
+                expected_version=version,
+                event_ids=_event_ids(record.call_id, missing),
+                correlation_id=correlation_id,
+            )
             return Recorded(record.call_id, result.written, result.version)
         except ConcurrencyError:
             continue
     raise ConcurrencyError(f"call {record.call_id} is being written concurrently")
+
+
+async def report_finished_call(
+    runtime: Runtime, record: FinishedCallRecord, correlation_id: str | None = None
+) -> Recorded:
+    """``POST /v1/calls``: validate against the campaign's catalogue, classify first or repeat
+    from the lead's history, then record."""
+    async with runtime.session_factory() as session:
+        stored = await campaign_settings(session, record.campaign.id)
+        catalogue = catalogue_of(stored, record.campaign.id)
+        problems = record_problems(record, catalogue)
+        if problems:
+            return Recorded(record.call_id, 0, 0, problems)
+        _survivor, lead_ids, row = await resolve_lead(session, record.lead.id)
+        past = await past_calls(session, lead_ids, before=record.placed_at, exclude_call=record.call_id)
+    first, history = classify(past, tags=(row or {}).get("tags") or ())
+    c = classification(catalogue, record.disposition, first_contact=first, history=history)
+    return await record_finished_call(
+        runtime.event_store,
+        record,
+        pii_key=runtime.settings.pii_key,
+        correlation_id=correlation_id,
+        settings=stored.settings,
+        classification_=c,
+    )
+
+
+# --- placing a call ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOutcome:
+    call_id: str
+    status: str  # placed | duplicate | refused
+    event: CallPlaced | CallRefused | None
+    version: int = 0
+
+    @property
+    def reasons(self) -> list[str]:
+        if isinstance(self.event, CallRefused):
+            return self.event.reasons or [self.event.reason]
+        return []
+
+
+def _outcome_of(state: Call, version: int) -> PlaceOutcome:
+    if state.refused_event is not None:
+        return PlaceOutcome(state.call_id, "refused", state.refused_event, version)
+    return PlaceOutcome(state.call_id, "duplicate", state.placed_event, version)
+
+
+async def place_call(
+    runtime: Runtime,
+    request: PlaceCallRequest,
+    *,
+    now: datetime | None = None,
+    correlation_id: str | None = None,
+) -> PlaceOutcome:
+    """Dial (or register an inbound call): the guard decides, then ``CallPlaced`` or
+    ``CallRefused`` is appended. The same call id again answers as the first time did."""
+    now = now or datetime.now(UTC)
+    pii_key = runtime.settings.pii_key
+    region = str(getattr(runtime.settings, "default_region", "CN"))
+    digest = number_digest(pii_key, to_e164(request.number, region)) if request.number else None
+    async with _lead_lock(runtime, request.lead_id):
+        async with runtime.session_factory() as session:
+            stored = await campaign_settings(session, request.campaign.id)
+            inputs = await guard_inputs(
+                session,
+                lead_id=request.lead_id,
+                number_id=request.number_id,
+                digest=digest,
+                now=now,
+                agent_id=request.agent.id,
+                team_id=request.agent.team,
+                caller_carrier=carrier_of(request.caller_number, region),
+                campaign_allowed_carriers=request.campaign.allowed_caller_carriers,
+            )
+            past = await past_calls(session, inputs.lead_ids, exclude_call=request.call_id)
+        digest = inputs.number.digest if inputs.number and inputs.number.digest else digest
+        if request.number_id is None and inputs.number is not None and inputs.number.number_id:
+            request = request.model_copy(update={"number_id": inputs.number.number_id})
+        event: CallPlaced | CallRefused
+        if request.direction == "outbound":
+            verdict = evaluate(inputs.facts, stored.settings)
+            if not verdict.allowed:
+                event = refused_event(
+                    request, now=now, reasons=verdict.reasons, detail=verdict.detail, number_digest_=digest
+                )
+                return await _append_first(runtime, event, "refused", correlation_id, wait=False)
+        first, history = classify(
+            past, tags=inputs.tags, visited=request.visited, attended_seminar=request.attended_seminar
+        )
+        catalogue = catalogue_of(stored, request.campaign.id)
+        event = placed_event(
+            request,
+            now=now,
+            pii_key=pii_key,
+            number_digest_=digest,
+            classification=classification(catalogue, None, first_contact=first, history=history),
+        )
+        return await _append_first(runtime, event, "placed", correlation_id, wait=True)
+
+
+async def _append_first(
+    runtime: Runtime, event: CallPlaced | CallRefused, status: str, correlation_id: str | None, *, wait: bool
+) -> PlaceOutcome:
+    store = runtime.event_store
+    try:
+        result = await store.append(
+            [event],
+            expected_version=0,
+            event_ids=_event_ids(event.call_id, [event]),
+            correlation_id=correlation_id,
+        )
+    except ConcurrencyError:
+        state, version = await _load(store, event.call_id)
+        return _outcome_of(state, version)
+    if result.written == 0:  # the very same event inside the duplicate window
+        state, version = await _load(store, event.call_id)
+        return _outcome_of(state, version)
+    if wait:
+        await wait_for_read_model(runtime, result.version)
+    return PlaceOutcome(event.call_id, status, event, result.version)
+
+
+# --- ending a call --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EndOutcome:
+    call_id: str
+    status: str  # ended | duplicate | not_found | refused_call | conflict | invalid
+    problems: list[Problem] = field(default_factory=list)
+    event: CallEnded | None = None
+    redial_requested: bool = False
+    version: int = 0
+
+
+async def end_call(
+    runtime: Runtime, call_id: str, request: EndCallRequest, correlation_id: str | None = None
+) -> EndOutcome:
+    store = runtime.event_store
+    for _attempt in range(3):
+        state, version = await _load(store, call_id)
+        if state.refused_event is not None and state.placed_event is None:
+            return EndOutcome(call_id, "refused_call", version=version)
+        placed = state.placed_event
+        if placed is None:
+            return EndOutcome(call_id, "not_found", version=version)
+        async with runtime.session_factory() as session:
+            stored = await campaign_settings(session, placed.campaign.id)
+        catalogue = catalogue_of(stored, placed.campaign.id)
+        problems = end_problems(
+            request,
+            direction=placed.direction,
+            placed_at=placed.placed_at,
+            heard_from=placed.heard_from,
+            catalogue=catalogue,
+            settings=stored.settings,
+        )
+        if problems:
+            return EndOutcome(call_id, "invalid", problems, version=version)
+        ended = ended_event(placed, request, classification(catalogue, request.disposition), stored.settings)
+        if state.ended_event is not None:
+            status = "duplicate" if same_end(state.ended_event, ended) else "conflict"
+            return EndOutcome(
+                call_id,
+                status,
+                event=state.ended_event,
+                redial_requested=state.redial_requested,
+                version=version,
+            )
+        redial = redial_for(ended, stored.settings)
+        events: list[DomainEvent] = [ended, *([redial] if redial else [])]
+        try:
+            result = await store.append(
+                events,
+                expected_version=version,
+                event_ids=_event_ids(call_id, events),
+                correlation_id=correlation_id,
+            )
+        except ConcurrencyError:
+            continue
+        await wait_for_read_model(runtime, result.version)
+        return EndOutcome(
+            call_id, "ended", event=ended, redial_requested=redial is not None, version=result.version
+        )
+    raise ConcurrencyError(f"call {call_id} is being written concurrently")
+
+
+# --- transcripts ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptOutcome:
+    call_id: str
+    status: str  # transcribed | duplicate | not_found
+    version: int = 0
+
+
+async def add_transcript(
+    runtime: Runtime,
+    call_id: str,
+    turns: list[TranscriptTurn],
+    recording_uri: str | None,
+    correlation_id: str | None = None,
+) -> TranscriptOutcome:
+    """ASR is slower than the call: the transcript arrives later as ``CallTranscribed``. The
+    same transcript again changes nothing; a new one (a re-run of the ASR) is recorded too."""
+    store = runtime.event_store
+    digest = transcript_digest(turns)
+    for _attempt in range(3):
+        state, version = await _load(store, call_id)
+        if state.placed_event is None:
+            return TranscriptOutcome(call_id, "not_found", version)
+        if digest in state.transcript_digests:
+            return TranscriptOutcome(call_id, "duplicate", version)
+        event = CallTranscribed(call_id=call_id, turns=turns, recording_uri=recording_uri)
+        try:
+            result = await store.append(
+                [event],
+                expected_version=version,
+                correlation_id=correlation_id,
+                event_ids=[deterministic_event_id(OWNER, call_id, "CallTranscribed", digest)],
+            )
+        except ConcurrencyError:
+            continue
+        await wait_for_read_model(runtime, result.version)
+        return TranscriptOutcome(call_id, "transcribed", result.version)
+    raise ConcurrencyError(f"call {call_id} is being written concurrently")
+
+
+# --- campaign settings ------------------------------------------------------------------------
+
+
+class VersionConflict(Exception):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the campaign settings are at version {current}")
+        self.current = current
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignState:
+    version: int
+    document: dict[str, Any]
+    stream_version: int
+
+
+async def load_campaign(store: EventStore, campaign_id: str) -> CampaignState:
+    history = await store.load(OWNER, campaign_aggregate_id(campaign_id))
+    changes = [e.event for e in history.events if isinstance(e.event, CampaignSettingsChanged)]
+    if not changes:
+        return CampaignState(0, {}, history.version)
+    return CampaignState(changes[-1].version, dict(changes[-1].settings), history.version)
+
+
+async def configure_campaign(
+    runtime: Runtime,
+    campaign_id: str,
+    document: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    changed_by: str | None = None,
+    merge: bool = False,
+) -> tuple[int, CampaignSettings]:
+    """Store a campaign's settings (the whole document, or merged into the current one).
+    Raises pydantic's ``ValidationError`` for a bad document, ``VersionConflict`` when
+    ``expected_version`` is not the current one."""
+    store = runtime.event_store
+    for _attempt in range(3):
+        current = await load_campaign(store, campaign_id)
+        if expected_version is not None and expected_version != current.version:
+            raise VersionConflict(current.version)
+        new_document = _merged(current.document, document) if merge else document
+        settings = CampaignSettings.model_validate(new_document)
+        normalised = settings.model_dump(mode="json", exclude_unset=False)
+        event = CampaignSettingsChanged(
+            campaign_id=campaign_id,
+            version=current.version + 1,
+            settings=normalised,
+            changed_by=changed_by,
+            changed_at=datetime.now(UTC),
+        )
+        try:
+            result = await store.append([event], expected_version=current.stream_version)
+        except ConcurrencyError:
+            if expected_version is not None:
+                raise VersionConflict(current.version + 1) from None
+            continue
+        await wait_for_read_model(runtime, result.version)
+        return event.version, settings
+    raise ConcurrencyError(f"campaign {campaign_id} is being configured concurrently")
+
+
+def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out

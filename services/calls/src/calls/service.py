@@ -4,13 +4,15 @@ from pathlib import Path
 
 from common.service import ServiceSpec
 
-from calls.api import router
+from calls.api import campaigns, router
+from calls.subscribers import projections
 
 SPEC = ServiceSpec(
     name="calls",
     owns_streams=["calls"],
-    reads_streams=[],
+    reads_streams=["leads"],
     migrations=[Path(__file__).parent / "migrations" / "versions"],
-    routers=[router],
+    projections=projections,
+    routers=[router, campaigns],
     description="Records every call and refuses the dials that must not happen.",
 )

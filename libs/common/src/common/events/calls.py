@@ -1,9 +1,11 @@
-"""Events owned by the calls service (stream ``CALLS``)."""
+"""Events owned by the calls service (stream ``CALLS``).
+
+Fields added after the first version are optional, so older readers and producers keep working."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +64,24 @@ class CustomerRef(BaseModel):
     phone_region: str | None = None
     name_digest: str | None = None
     birth_year: int | None = None
+    # Added by the calls service (optional): which of the lead's numbers was dialled, as the
+    # leads service's opaque id and as the keyed digest of its E.164 form (common.privacy).
+    number_id: str | None = None
+    number_digest: str | None = None
+
+
+class ContactHistory(BaseModel):
+    """What the lead's history was when the call was placed: first contact or repeat (首次电话 /
+    再次电话), and on what footing (talked before, visited the store, attended a seminar)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    previous_attempts: int = 0
+    previous_connected: int = 0
+    talked_before: bool = False
+    visited: bool = False
+    attended_seminar: bool = False
+    last_contact_at: datetime | None = None
+    last_disposition: str | None = None
 
 
 @register
@@ -75,6 +95,11 @@ class CallPlaced(DomainEvent):
     caller_number: str | None = None
     placed_at: datetime
     first_contact: bool | None = None
+    # Added by the calls service (optional).
+    contact: Literal["first", "repeat"] | None = None
+    history: ContactHistory | None = None
+    heard_from: str | None = None  # inbound: how the customer heard of us
+    source: str | None = None  # dialer | softphone | partner_report | inbound
 
     def aggregate_id(self) -> str:
         return self.call_id
@@ -101,9 +126,22 @@ class CallEnded(DomainEvent):
     notes: str | None = None
     recording_uri: str | None = None
     turns: list[TranscriptTurn] = Field(default_factory=list)
+    # Added by the calls service (optional). The disposition's flags from the campaign's
+    # catalogue (human_answered, customer_contact, interested, sale, do_not_call, callback,
+    # final, unworkable): reports compute rates from flags, not from disposition names.
+    disposition_flags: list[str] | None = None
+    catalogue_version: str | None = None
+    first_contact: bool | None = None
+    heard_from: str | None = None  # inbound: how the customer heard of us
+    need: str | None = None  # inbound: what the customer wants
+    slow_answer: bool | None = None  # inbound answered after more rings than the norm (3)
+    dropped: bool | None = None  # hangup_by=network early in the call: redial requested
 
     def aggregate_id(self) -> str:
         return self.call_id
+
+    def has_flag(self, flag: str) -> bool:
+        return flag in (self.disposition_flags or ())
 
     @property
     def connected(self) -> bool:
@@ -133,6 +171,52 @@ class CallRefused(DomainEvent):
     reason: str
     detail: str | None = None
     refused_at: datetime
+    # Added by the calls service (optional): every rule that refused, not only the first.
+    reasons: list[str] | None = None
+    team_id: str | None = None
+    number_id: str | None = None
+    number_digest: str | None = None
 
     def aggregate_id(self) -> str:
         return self.call_id
+
+
+@register
+class RedialRequested(DomainEvent):
+    """A dropped call (掉线, ``hangup_by=network`` early in the call) is to be redialled at once
+    (domain section 3); scheduling turns it into an immediate callback."""
+
+    owner = "calls"
+    call_id: str
+    lead_id: str
+    campaign_id: str
+    agent: AgentRef
+    number_id: str | None = None
+    number_digest: str | None = None
+    reason: str = "dropped"
+    not_before: datetime
+    requested_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.call_id
+
+
+def campaign_aggregate_id(campaign_id: str) -> str:
+    # '~' is outside the call-id alphabet, so a campaign's subject can never be a call's.
+    return f"campaign~{campaign_id}"
+
+
+@register
+class CampaignSettingsChanged(DomainEvent):
+    """A campaign's guard settings and disposition overrides, as a whole new document
+    (calls.domain.campaign.CampaignSettings); ``version`` counts the changes."""
+
+    owner = "calls"
+    campaign_id: str
+    version: int
+    settings: dict[str, Any]
+    changed_by: str | None = None
+    changed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return campaign_aggregate_id(self.campaign_id)

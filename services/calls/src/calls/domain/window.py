@@ -1,0 +1,89 @@
+"""The calling window: never call in the customer's rest time (休息时间), in their local time.
+
+Default: 09:00–12:00 and 13:00–18:00 on working days (domain section 3); public holidays of the
+customer's country are skipped. China's working days come from ``chinese_calendar`` (it knows
+the make-up working days, 调休, on which a Saturday or Sunday is a working day); other
+countries use the ``holidays`` package and the campaign's weekdays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from calls.domain.campaign import CampaignSettings
+
+
+@dataclass(frozen=True, slots=True)
+class WindowVerdict:
+    allowed: bool
+    reason: str | None = None  # outside_calling_window | non_working_day | public_holiday
+    local_time: datetime | None = None
+    detail: str | None = None
+
+
+def zone(name: str | None, default: str) -> ZoneInfo:
+    for candidate in (name, default, "Asia/Shanghai"):
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    raise AssertionError("unreachable: Asia/Shanghai always exists")
+
+
+@lru_cache(maxsize=64)
+def _country_holidays(country: str, year: int) -> holidays.HolidayBase | None:
+    try:
+        return holidays.country_holidays(country, years=year)
+    except NotImplementedError:  # a country the package does not know: no public holidays
+        return None
+
+
+def day_kind(day: date, country: str, settings: CampaignSettings) -> str | None:
+    """None for a working day, else why it is not one: ``public_holiday`` or ``non_working_day``."""
+    if country == "CN":
+        try:
+            import chinese_calendar
+
+            if chinese_calendar.is_workday(day):  # includes the make-up working days (调休)
+                return None
+            is_holiday, festival = chinese_calendar.get_holiday_detail(day)
+            if is_holiday and festival:  # a statutory holiday (a plain weekend has no name)
+                if settings.skip_public_holidays:
+                    return "public_holiday"
+            return None if day.weekday() in settings.weekdays else "non_working_day"
+        except NotImplementedError:
+            pass  # outside the years chinese_calendar knows: fall back to the holidays package
+    if day.weekday() not in settings.weekdays:
+        return "non_working_day"
+    if settings.skip_public_holidays:
+        calendar = _country_holidays(country, day.year)
+        if calendar is not None and day in calendar:
+            return "public_holiday"
+    return None
+
+
+def check_window(
+    now: datetime, settings: CampaignSettings, *, timezone: str | None, country: str | None
+) -> WindowVerdict:
+    """May the customer be called at ``now`` (an aware datetime)?"""
+    local = now.astimezone(zone(timezone, settings.default_timezone))
+    country = (country or settings.default_country or "CN").upper()
+    if settings.working_days_only:
+        kind = day_kind(local.date(), country, settings)
+        if kind is not None:
+            return WindowVerdict(
+                False, kind, local, f"{local.date().isoformat()} is a {kind.replace('_', ' ')} in {country}"
+            )
+    moment = local.time().replace(second=0, microsecond=0)
+    if any(w.contains(moment) for w in settings.windows):
+        return WindowVerdict(True, None, local)
+    spans = ", ".join(f"{w.start}-{w.end}" for w in settings.windows)
+    return WindowVerdict(
+        False, "outside_calling_window", local, f"{local.strftime('%H:%M')} local time is outside {spans}"
+    )
