@@ -1,13 +1,48 @@
 """Wiring of the leads service: what it owns, reads and serves."""
 
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from common.service import ServiceSpec
+from common.service import Runtime, ServiceSpec
+
+from leads.api import router
+from leads.handlers import LeadsContext
+from leads.importer import Importer
+from leads.settings import LeadsSettings
+from leads.subscribers import projections
+
+
+async def on_start(runtime: Runtime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, LeadsSettings), "the leads service runs with LeadsSettings"
+    context = LeadsContext(runtime.event_store, runtime.session_factory, settings)
+    runtime.state["leads"] = context
+
+    def spawn(coro: Awaitable[None]) -> object:
+        import asyncio
+
+        task = asyncio.ensure_future(coro)
+        runtime.tasks.append(task)  # awaited (then cancelled) on stop; an unfinished import resumes
+        return task
+
+    runtime.state["importer"] = Importer(context, spawn=spawn)
+
+
+def background(runtime: Runtime) -> Sequence[Callable[[], Awaitable[None]]]:
+    importer: Importer | None = runtime.state.get("importer")
+    if importer is None:
+        return []
+    return [importer.resume_unfinished]
+
 
 SPEC = ServiceSpec(
     name="leads",
     owns_streams=["leads"],
     reads_streams=["calls", "qa"],
     migrations=[Path(__file__).parent / "migrations" / "versions"],
-    description="The customer database agents call from.",
+    projections=projections,
+    routers=[router],
+    background=background,
+    on_start=on_start,
+    description="The customer database agents call from: leads, numbers, ownership, intent, do-not-call.",
 )

@@ -152,6 +152,15 @@ class LeadMergedInto(_LeadEvent):
     merged_at: datetime
 
 
+@register
+class LeadDeleted(_LeadEvent):
+    """The lead was erased (the customer's personal data is deleted from the leads database).
+    Treat it as gone: never call it again."""
+
+    reason: str
+    deleted_at: datetime
+
+
 class _DncEvent(DomainEvent):
     owner = "leads"
     entry_id: str

@@ -1,0 +1,592 @@
+"""The leads read model, fed from the leads stream; and what calls and QA findings do to leads.
+
+``LeadsView`` is a plain projection (tables only). ``CallOutcomes`` is a projection and a
+reactor: it records every call attempt in the read model, and, once per call, decides what the
+call changes on the lead (tier, clean-up flag, do-not-call) and appends those events to the lead
+through the command handlers. ``call_reaction`` remembers which calls were reacted to, in the
+same transaction as the checkpoint, so a rebuild replays the attempts without reacting again;
+a crash between the append and the commit is harmless because the decision is idempotent on
+the lead's own state (a call already in its history changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from common.events.base import DomainEvent
+from common.events.calls import CallEnded, SpeechTurn
+from common.events.leads import (
+    DncEntryAdded,
+    DncEntryRemoved,
+    LeadAssigned,
+    LeadCreated,
+    LeadDeleted,
+    LeadFlagged,
+    LeadFlagResolved,
+    LeadMerged,
+    LeadMergedInto,
+    LeadNumber,
+    LeadOptedOut,
+    LeadOptOutLifted,
+    LeadProfile,
+    LeadTierChanged,
+    LeadUpdated,
+)
+from common.events.qa import ViolationFound
+from common.projection import EventContext
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leads.domain.lead import CallOutcome, decide_call_outcome, decide_opt_out
+from leads.domain.outcomes import OptOutDecision, opt_out_for_call
+from leads.handlers import LeadsContext, execute, rest_until
+from leads.tables import (
+    call_attempt,
+    call_reaction,
+    dnc_entry,
+    lead,
+    lead_assignment,
+    lead_contact,
+    lead_flag,
+    lead_number,
+    lead_tag,
+    lead_tier_history,
+    qa_refusal,
+)
+
+LEAD_EVENTS = [
+    "LeadCreated",
+    "LeadUpdated",
+    "LeadMerged",
+    "LeadMergedInto",
+    "LeadAssigned",
+    "LeadTierChanged",
+    "LeadOptedOut",
+    "LeadOptOutLifted",
+    "LeadFlagged",
+    "LeadFlagResolved",
+    "LeadDeleted",
+    "DncEntryAdded",
+    "DncEntryRemoved",
+]
+REFUSAL_RULE = "QA-04"  # keeps pushing after the customer refused clearly three times
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+
+
+def _profile_columns(profile: LeadProfile) -> dict[str, Any]:
+    return {
+        "industry": profile.industry,
+        "region": profile.region,
+        "size": profile.size,
+        "source": profile.source,
+        "timezone": profile.timezone,
+        "birth_year": profile.birth_year,
+        "referred_by_lead_id": profile.referred_by_lead_id,
+        "tags": list(profile.tags),
+    }
+
+
+def _opt_out_entry_id(lead_id: str, number_id: str | None) -> str:
+    return f"{lead_id}:{number_id or '*'}"
+
+
+class LeadsView:
+    """Leads, their numbers, tags, tier history, assignments, flags and the do-not-call list."""
+
+    name = "leads-view"
+    subscriptions: ClassVar[dict[str, Sequence[str]]] = {"leads": LEAD_EVENTS}
+
+    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
+        seq = ctx.stream_seq
+        if isinstance(event, LeadCreated):
+            await session.execute(
+                _insert(session)(lead)
+                .values(
+                    lead_id=event.lead_id,
+                    status="active",
+                    owner_agent_id=event.owner_agent_id,
+                    owner_team_id=event.owner_team_id,
+                    tier=event.tier,
+                    dnc=False,
+                    flagged=False,
+                    created_at=event.created_at,
+                    updated_at=event.created_at,
+                    version=seq,
+                    **_profile_columns(event.profile),
+                )
+                .on_conflict_do_nothing()
+            )
+            await self._set_numbers(session, event.lead_id, event.numbers)
+            await self._set_tags(session, event.lead_id, event.profile.tags)
+            if event.tier is not None:
+                await session.execute(
+                    lead_tier_history.insert().values(
+                        lead_id=event.lead_id,
+                        tier=event.tier,
+                        changed_at=event.created_at,
+                        disposition="created",
+                    )
+                )
+            if event.owner_agent_id is not None:
+                await session.execute(
+                    lead_assignment.insert().values(
+                        lead_id=event.lead_id,
+                        owner_agent_id=event.owner_agent_id,
+                        owner_team_id=event.owner_team_id,
+                        reason="created",
+                        assigned_at=event.created_at,
+                    )
+                )
+        elif isinstance(event, LeadUpdated):
+            values: dict[str, Any] = {"updated_at": event.updated_at, "version": seq}
+            if event.profile is not None:
+                values.update(_profile_columns(event.profile))
+                await self._set_tags(session, event.lead_id, event.profile.tags)
+            await self._touch(session, event.lead_id, **values)
+            if event.numbers is not None:
+                await self._set_numbers(session, event.lead_id, event.numbers)
+        elif isinstance(event, LeadMerged):
+            await self._touch(session, event.lead_id, updated_at=event.merged_at, version=seq)
+            await self._set_numbers(session, event.lead_id, event.numbers)
+        elif isinstance(event, LeadMergedInto):
+            await self._touch(
+                session,
+                event.lead_id,
+                status="merged",
+                merged_into=event.into_lead_id,
+                updated_at=event.merged_at,
+                version=seq,
+            )
+            await session.execute(delete(dnc_entry).where(dnc_entry.c.lead_id == event.lead_id))
+        elif isinstance(event, LeadAssigned):
+            await self._touch(
+                session,
+                event.lead_id,
+                owner_agent_id=event.owner_agent_id,
+                owner_team_id=event.owner_team_id,
+                updated_at=event.assigned_at,
+                version=seq,
+            )
+            await session.execute(
+                lead_assignment.insert().values(
+                    lead_id=event.lead_id,
+                    owner_agent_id=event.owner_agent_id,
+                    owner_team_id=event.owner_team_id,
+                    previous_agent_id=event.previous_agent_id,
+                    reason=event.reason,
+                    assigned_at=event.assigned_at,
+                )
+            )
+        elif isinstance(event, LeadTierChanged):
+            await self._touch(
+                session, event.lead_id, tier=event.tier, updated_at=event.changed_at, version=seq
+            )
+            await session.execute(
+                lead_tier_history.insert().values(
+                    lead_id=event.lead_id,
+                    tier=event.tier,
+                    previous_tier=event.previous_tier,
+                    call_id=event.call_id,
+                    disposition=event.disposition,
+                    changed_at=event.changed_at,
+                )
+            )
+        elif isinstance(event, LeadOptedOut):
+            await self._opt_out(session, event, seq)
+        elif isinstance(event, LeadOptOutLifted):
+            if event.number_id is None:
+                await self._touch(
+                    session,
+                    event.lead_id,
+                    dnc=False,
+                    dnc_until=None,
+                    dnc_reason=None,
+                    dnc_source=None,
+                    updated_at=event.lifted_at,
+                    version=seq,
+                )
+            else:
+                await session.execute(
+                    update(lead_number)
+                    .where(lead_number.c.number_id == event.number_id)
+                    .values(dnc=False, dnc_until=None, dnc_reason=None)
+                )
+                await self._touch(session, event.lead_id, updated_at=event.lifted_at, version=seq)
+            await session.execute(
+                update(dnc_entry)
+                .where(dnc_entry.c.entry_id == _opt_out_entry_id(event.lead_id, event.number_id))
+                .values(removed_at=event.lifted_at)
+            )
+        elif isinstance(event, LeadFlagged):
+            key = {"lead_id": event.lead_id, "flag": event.flag, "number_id": event.number_id or ""}
+            row = {**key, "call_id": event.call_id, "reason": event.reason, "flagged_at": event.flagged_at}
+            stmt = _insert(session)(lead_flag).values(**row, resolved_at=None)
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=list(key),
+                    set_={
+                        "call_id": event.call_id,
+                        "reason": event.reason,
+                        "flagged_at": event.flagged_at,
+                        "resolved_at": None,
+                    },
+                )
+            )
+            await self._touch(session, event.lead_id, flagged=True, updated_at=event.flagged_at, version=seq)
+        elif isinstance(event, LeadFlagResolved):
+            await session.execute(
+                update(lead_flag)
+                .where(
+                    lead_flag.c.lead_id == event.lead_id,
+                    lead_flag.c.flag == event.flag,
+                    lead_flag.c.number_id == (event.number_id or ""),
+                )
+                .values(resolved_at=event.resolved_at)
+            )
+            still_open = (
+                await session.execute(
+                    select(func.count())
+                    .select_from(lead_flag)
+                    .where(lead_flag.c.lead_id == event.lead_id, lead_flag.c.resolved_at.is_(None))
+                )
+            ).scalar_one()
+            await self._touch(session, event.lead_id, flagged=bool(still_open), version=seq)
+        elif isinstance(event, LeadDeleted):
+            await self._touch(
+                session, event.lead_id, status="deleted", updated_at=event.deleted_at, version=seq
+            )
+            await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == event.lead_id))
+        elif isinstance(event, DncEntryAdded):
+            row = {
+                "kind": "number",
+                "number_digest": event.number_digest,
+                "masked": event.masked,
+                "source": event.source,
+                "reason": event.reason,
+                "until": event.until,
+                "created_at": event.added_at,
+                "removed_at": None,
+            }
+            stmt = _insert(session)(dnc_entry).values(entry_id=event.entry_id, **row)
+            await session.execute(stmt.on_conflict_do_update(index_elements=["entry_id"], set_=row))
+        elif isinstance(event, DncEntryRemoved):
+            await session.execute(
+                update(dnc_entry)
+                .where(dnc_entry.c.entry_id == event.entry_id)
+                .values(removed_at=event.removed_at)
+            )
+
+    async def _touch(self, session: AsyncSession, lead_id: str, **values: Any) -> None:
+        await session.execute(update(lead).where(lead.c.lead_id == lead_id).values(**values))
+
+    async def _set_numbers(self, session: AsyncSession, lead_id: str, numbers: Sequence[LeadNumber]) -> None:
+        """The lead's numbers as the event lists them; a number's do-not-call state is kept."""
+        existing = {
+            r.number_id: r
+            for r in (
+                await session.execute(select(lead_number).where(lead_number.c.lead_id == lead_id))
+            ).all()
+        }
+        ids = [n.number_id for n in numbers]
+        moved = (
+            {
+                r.number_id: r
+                for r in (
+                    await session.execute(
+                        select(lead_number).where(
+                            lead_number.c.number_id.in_(ids), lead_number.c.lead_id != lead_id
+                        )
+                    )
+                ).all()
+            }
+            if ids
+            else {}
+        )
+        await session.execute(delete(lead_number).where(lead_number.c.lead_id == lead_id))
+        if moved:
+            await session.execute(delete(lead_number).where(lead_number.c.number_id.in_(list(moved))))
+        rows = []
+        for position, n in enumerate(numbers):
+            old = existing.get(n.number_id) or moved.get(n.number_id)
+            rows.append(
+                {
+                    "number_id": n.number_id,
+                    "lead_id": lead_id,
+                    "position": position,
+                    "kind": n.kind,
+                    "masked": n.masked,
+                    "number_digest": n.number_digest,
+                    "carrier": n.carrier,
+                    "region": n.region,
+                    "area": getattr(n, "area", None),
+                    "timezone": n.timezone,
+                    "dnc": bool(old.dnc) if old is not None else False,
+                    "dnc_until": old.dnc_until if old is not None else None,
+                    "dnc_reason": old.dnc_reason if old is not None else None,
+                }
+            )
+        if rows:
+            await session.execute(lead_number.insert(), rows)
+
+    async def _set_tags(self, session: AsyncSession, lead_id: str, tags: Sequence[str]) -> None:
+        await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == lead_id))
+        unique = list(dict.fromkeys(t for t in tags if t))
+        if unique:
+            await session.execute(lead_tag.insert(), [{"lead_id": lead_id, "tag": t} for t in unique])
+
+    async def _opt_out(self, session: AsyncSession, event: LeadOptedOut, seq: int) -> None:
+        dnc = {"dnc": True, "dnc_until": event.until, "dnc_reason": event.reason}
+        if event.number_id is None:
+            await self._touch(
+                session,
+                event.lead_id,
+                **dnc,
+                dnc_source=event.source,
+                updated_at=event.opted_out_at,
+                version=seq,
+            )
+        else:
+            await session.execute(
+                update(lead_number).where(lead_number.c.number_id == event.number_id).values(**dnc)
+            )
+            await self._touch(session, event.lead_id, updated_at=event.opted_out_at, version=seq)
+        row = {
+            "kind": "lead",
+            "lead_id": event.lead_id,
+            "number_id": event.number_id,
+            "number_digest": event.number_digest,
+            "masked": event.masked,
+            "source": event.source,
+            "reason": event.reason,
+            "until": event.until,
+            "created_at": event.opted_out_at,
+            "removed_at": None,
+        }
+        stmt = _insert(session)(dnc_entry).values(
+            entry_id=_opt_out_entry_id(event.lead_id, event.number_id), **row
+        )
+        await session.execute(stmt.on_conflict_do_update(index_elements=["entry_id"], set_=row))
+
+    async def reset(self, session: AsyncSession) -> None:
+        for table in (lead, lead_number, lead_tag, lead_tier_history, lead_assignment, lead_flag, dnc_entry):
+            await session.execute(delete(table))
+
+
+def _customer_turns(event: CallEnded) -> list[str]:
+    return [t.text for t in event.turns if isinstance(t, SpeechTurn) and t.speaker == "customer"]
+
+
+class CallOutcomes:
+    """Call attempts into the read model, and each finished call's effect on its lead."""
+
+    name = "leads-calls"
+    subscriptions: ClassVar[dict[str, Sequence[str]]] = {"calls": ["CallEnded"], "qa": ["ViolationFound"]}
+
+    def __init__(self, context: LeadsContext) -> None:
+        self.context = context
+
+    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
+        if isinstance(event, CallEnded):
+            await self._call_ended(session, event, ctx)
+        elif isinstance(event, ViolationFound):
+            await self._violation(session, event, ctx)
+
+    async def _number_id(self, session: AsyncSession, event: CallEnded) -> str | None:
+        customer = event.customer
+        number_id = getattr(customer, "number_id", None)
+        if number_id:
+            return str(number_id)
+        digest = getattr(customer, "number_digest", None)
+        query = select(lead_number.c.number_id).where(lead_number.c.lead_id == customer.lead_id)
+        if digest:
+            found = (await session.execute(query.where(lead_number.c.number_digest == digest))).scalar()
+            if found:
+                return str(found)
+        if customer.phone_masked:
+            found = (
+                await session.execute(query.where(lead_number.c.masked == customer.phone_masked))
+            ).scalar()
+            if found:
+                return str(found)
+        return None
+
+    async def _call_ended(self, session: AsyncSession, event: CallEnded, ctx: EventContext) -> None:
+        lead_id = event.customer.lead_id
+        number_id = await self._number_id(session, event)
+        inserted = await session.execute(
+            _insert(session)(call_attempt)
+            .values(
+                call_id=event.call_id,
+                lead_id=lead_id,
+                number_id=number_id,
+                agent_id=event.agent.id,
+                disposition=event.disposition,
+                connected=event.connected,
+                ended_at=event.ended_at,
+            )
+            .on_conflict_do_nothing()
+        )
+        if inserted.rowcount:  # type: ignore[attr-defined]
+            await self._count_contact(session, lead_id, event)
+        if (
+            await session.execute(
+                select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id)
+            )
+        ).first():
+            return
+        # A call to a lead merged away since counts for the lead it lives on as.
+        merged_into = (
+            await session.execute(select(lead.c.merged_into).where(lead.c.lead_id == lead_id))
+        ).scalar()
+        if merged_into:
+            lead_id = str(merged_into)
+        settings = self.context.settings
+        flags = getattr(event, "disposition_flags", None) or []
+        disposition = "do_not_call" if "do_not_call" in flags else event.disposition
+        decision = opt_out_for_call(
+            disposition,
+            _customer_turns(event),
+            refusal_limit=settings.refusal_limit,
+            rest_on_refusal=settings.rest_on_refusal,
+        )
+        refusal = (
+            (await session.execute(select(qa_refusal).where(qa_refusal.c.call_id == event.call_id)))
+            .mappings()
+            .first()
+        )
+        if refusal is not None and (decision is None or decision.rest):
+            decision = OptOutDecision(
+                f"QA {REFUSAL_RULE}: customer refused clearly three times", "refusals", rest=False
+            )
+        outcome = CallOutcome(
+            call_id=event.call_id,
+            disposition=event.disposition,
+            ended_at=event.ended_at,
+            number_id=number_id,
+            opt_out=decision,
+            rest_until=rest_until(settings, event.ended_at),
+        )
+        _, events = await execute(
+            self.context.store,
+            lead_id,
+            lambda state: decide_call_outcome(state, outcome),
+            id_salt=f"call:{event.call_id}",
+            correlation_id=ctx.envelope.correlation_id or ctx.envelope.id,
+        )
+        await session.execute(
+            call_reaction.insert().values(
+                call_id=event.call_id, lead_id=lead_id, events=len(events), reacted_at=datetime.now(UTC)
+            )
+        )
+        if refusal is not None:
+            await session.execute(
+                update(qa_refusal)
+                .where(qa_refusal.c.call_id == event.call_id)
+                .values(applied=True, lead_id=lead_id)
+            )
+
+    async def _count_contact(self, session: AsyncSession, lead_id: str, event: CallEnded) -> None:
+        connected = 1 if event.connected else 0
+        contact_at = event.ended_at if event.connected else None
+        stmt = _insert(session)(lead_contact).values(
+            lead_id=lead_id,
+            attempts=1,
+            connected=connected,
+            last_attempt_at=event.ended_at,
+            last_contact_at=contact_at,
+        )
+        excluded = stmt.excluded
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["lead_id"],
+                set_={
+                    "attempts": lead_contact.c.attempts + 1,
+                    "connected": lead_contact.c.connected + connected,
+                    "last_attempt_at": func.coalesce(
+                        _greatest(session, lead_contact.c.last_attempt_at, excluded.last_attempt_at),
+                        excluded.last_attempt_at,
+                    ),
+                    "last_contact_at": func.coalesce(
+                        _greatest(session, lead_contact.c.last_contact_at, excluded.last_contact_at),
+                        lead_contact.c.last_contact_at,
+                        excluded.last_contact_at,
+                    ),
+                },
+            )
+        )
+
+    async def _violation(self, session: AsyncSession, event: ViolationFound, ctx: EventContext) -> None:
+        """QA-04 (kept pushing after three clear refusals): the customer said no three times, so
+        the lead goes on the do-not-call list. QA names the call; the lead comes from the call
+        (or from the finding itself, when QA adds ``lead_id``)."""
+        if not event.rule.upper().startswith(REFUSAL_RULE):
+            return
+        lead_id = (event.model_extra or {}).get("lead_id")
+        if not lead_id:
+            lead_id = (
+                await session.execute(
+                    select(call_attempt.c.lead_id).where(call_attempt.c.call_id == event.call_id)
+                )
+            ).scalar()
+        now = datetime.now(UTC)
+        stmt = (
+            _insert(session)(qa_refusal)
+            .values(
+                call_id=event.call_id,
+                violation_id=event.violation_id,
+                lead_id=lead_id,
+                applied=False,
+                found_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        await session.execute(stmt)
+        if not lead_id:
+            return  # the call is not known here yet: its CallEnded will apply the refusal
+        await execute(
+            self.context.store,
+            str(lead_id),
+            lambda state: (
+                decide_opt_out(
+                    state,
+                    now=datetime.now(UTC),
+                    reason=f"QA {REFUSAL_RULE}: customer refused clearly three times (call {event.call_id})",
+                    source="refusals",
+                    until=None,
+                    call_id=event.call_id,
+                )
+                if state.created and state.merged_into is None
+                else []
+            ),
+            id_salt=f"qa:{event.violation_id}",
+            correlation_id=ctx.envelope.correlation_id or ctx.envelope.id,
+        )
+        await session.execute(
+            update(qa_refusal)
+            .where(qa_refusal.c.call_id == event.call_id)
+            .values(applied=True, lead_id=lead_id)
+        )
+
+    async def reset(self, session: AsyncSession) -> None:
+        for table in (call_attempt, lead_contact):
+            await session.execute(delete(table))
+
+
+def _greatest(session: AsyncSession, a: Any, b: Any) -> Any:
+    """GREATEST on PostgreSQL, two-argument MAX on SQLite; both yield NULL if either is NULL,
+    hence the COALESCE around it."""
+    if _dialect(session) == "postgresql":
+        return func.greatest(a, b)
+    return func.max(a, b)
