@@ -109,7 +109,9 @@ def test_no_answer_cycle(
 
 
 def test_no_answer_gives_up_after_the_last_cycle() -> None:
-    wanted, new = no_answer(unanswered(), LeadHistory(no_answer_attempts=2, cycle=5), NoAnswerRule(max_cycles=5))
+    wanted, new = no_answer(
+        unanswered(), LeadHistory(no_answer_attempts=2, cycle=5), NoAnswerRule(max_cycles=5)
+    )
     assert wanted is None and new.no_answer_attempts == 3
 
 
@@ -250,8 +252,12 @@ def test_appointment_on_monday_is_confirmed_on_friday() -> None:
         (outcome("interested"), "interested", "automatic", "superseded"),
         (outcome("strong_interest"), "strong_interest", "automatic", "superseded"),
         (outcome("refused"), "refusal", "all", "refused"),
-        (outcome("appointment", appointment_at=ENDED + timedelta(days=3)), "appointment_confirmation", "all",
-         "superseded"),
+        (
+            outcome("appointment", appointment_at=ENDED + timedelta(days=3)),
+            "appointment_confirmation",
+            "all",
+            "superseded",
+        ),
         (outcome("success"), "after_sale", "all", "sold"),
         (outcome("complaint"), None, "all", "complaint"),
         (outcome("invalid_number", answered_at=None), None, "automatic", "invalid_number"),
@@ -266,8 +272,14 @@ def test_decide(o: CallOutcome, reason: str | None, cancel: str, cancel_reason: 
 
 
 def test_an_answered_call_starts_a_fresh_no_answer_cycle() -> None:
-    decision = decide(outcome("interested"), LeadHistory(no_answer_attempts=2, cycle=3, redials=1), POLICY, SH)
-    assert (decision.history.no_answer_attempts, decision.history.cycle, decision.history.redials) == (0, 1, 0)
+    decision = decide(
+        outcome("interested"), LeadHistory(no_answer_attempts=2, cycle=3, redials=1), POLICY, SH
+    )
+    assert (decision.history.no_answer_attempts, decision.history.cycle, decision.history.redials) == (
+        0,
+        1,
+        0,
+    )
 
 
 def test_refusal_holds_automatic_callbacks_until_next_month() -> None:
@@ -289,10 +301,18 @@ def test_refusal_holds_automatic_callbacks_until_next_month() -> None:
     ("wanted_at", "exact", "due", "adjustment"),
     [
         (datetime(2026, 11, 18, 15, 0, tzinfo=SH), True, datetime(2026, 11, 18, 15, 0, tzinfo=SH), None),
-        (datetime(2026, 11, 18, 12, 30, tzinfo=SH), True, datetime(2026, 11, 18, 13, 0, tzinfo=SH),
-         "break (lunch or rest)"),
-        (datetime(2026, 11, 18, 20, 0, tzinfo=SH), True, datetime(2026, 11, 19, 9, 0, tzinfo=SH),
-         "after calling hours"),
+        (
+            datetime(2026, 11, 18, 12, 30, tzinfo=SH),
+            True,
+            datetime(2026, 11, 18, 13, 0, tzinfo=SH),
+            "break (lunch or rest)",
+        ),
+        (
+            datetime(2026, 11, 18, 20, 0, tzinfo=SH),
+            True,
+            datetime(2026, 11, 19, 9, 0, tzinfo=SH),
+            "after calling hours",
+        ),
     ],
 )
 def test_place_agreed_times(wanted_at: datetime, exact: bool, due: datetime, adjustment: str | None) -> None:

@@ -87,7 +87,8 @@ class Dispatcher:
         return self.runtime.event_store
 
     def _stopping(self) -> bool:
-        # The runtime stops its projection runners first: take that as our signal to finish.
+        # The runtime stops its projection runners first: take that as our signal to finish
+        # (a replica without runners is cancelled by the runtime instead).
         return any(r._stopping.is_set() for r in self.runtime.runners)
 
     async def run(self) -> None:

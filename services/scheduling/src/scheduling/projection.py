@@ -94,6 +94,8 @@ class SchedulingProjection:
                 for row in await h.open_callbacks(session, event.lead_id):
                     await h.cancel(session, row, "opted_out", event.refused_at)
         elif isinstance(event, LeadCreated):
+            if event.owner_agent_id:  # a call seen before its lead: the owner takes its callbacks
+                await self._reassign(session, event.lead_id, event.owner_agent_id, event.owner_team_id)
             await h.upsert_lead(
                 session,
                 event.lead_id,
@@ -209,14 +211,21 @@ class SchedulingProjection:
             owner_team_id=event.owner_team_id,
             updated_at=event.assigned_at,
         )
-        for row in await h.open_callbacks(session, event.lead_id):
-            if event.owner_agent_id is None:
+        if event.owner_agent_id is None:
+            for row in await h.open_callbacks(session, event.lead_id):
                 await h.release(session, row, "lead_released", event.assigned_at)
-            elif not row["released"]:
+        else:
+            await self._reassign(session, event.lead_id, event.owner_agent_id, event.owner_team_id)
+
+    async def _reassign(
+        self, session: AsyncSession, lead_id: str, agent_id: str, team_id: str | None
+    ) -> None:
+        for row in await h.open_callbacks(session, lead_id):
+            if not row["released"] and row["agent_id"] != agent_id:
                 await session.execute(
                     callback.update()
                     .where(callback.c.callback_id == row["callback_id"])
-                    .values(agent_id=event.owner_agent_id, team_id=event.owner_team_id or row["team_id"])
+                    .values(agent_id=agent_id, team_id=team_id or row["team_id"])
                 )
 
     async def _opted_out(self, session: AsyncSession, event: LeadOptedOut) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -27,6 +28,15 @@ class WindowPolicy(_Strict):
     calendar: str | None = "default"
     default_country: str = "CN"
     default_timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _parses(self) -> WindowPolicy:
+        window_from_config(self.periods, self.weekdays, None)  # raises ValueError when malformed
+        try:
+            ZoneInfo(self.default_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.default_timezone!r}") from exc
+        return self
 
     def window(self, lead_country: str | None) -> CallingWindow:
         calendar = self.calendar

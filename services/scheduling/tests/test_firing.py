@@ -1,0 +1,220 @@
+"""End to end inside the process, on real NATS and a real database, with a hand-set clock:
+a call ending "not convenient, call me at 15:00" becomes a CallbackDue at 15:00 local time,
+across restarts and with two replicas, exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from common.testing import eventually
+from sqlalchemy import select, update
+
+from scheduling.clock import ManualClock
+from scheduling.tables import callback, lead_state, outbox, utc
+from scheduling.testing import (
+    SH,
+    call_ended,
+    call_placed,
+    client,
+    dispatcher,
+    lead_created,
+    lead_known,
+    peer_store,
+    start_service,
+    stream_events,
+)
+
+MORNING = datetime(2026, 11, 18, 10, 0, tzinfo=SH)  # Wednesday
+AT_15 = datetime(2026, 11, 18, 15, 0, tzinfo=SH)
+
+
+async def _row(runtime: Any, callback_id: str | None = None, lead_id: str | None = None) -> Any:
+    async with runtime.session_factory() as session:
+        query = select(callback)
+        if callback_id:
+            query = query.where(callback.c.callback_id == callback_id)
+        if lead_id:
+            query = query.where(callback.c.lead_id == lead_id)
+        return (await session.execute(query.order_by(callback.c.created_at))).mappings().all()
+
+
+async def test_callback_at_15_fires_at_15_once_across_restarts(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    clock = ManualClock(MORNING)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    store = peer_store(runtime)
+    await lead_created(store, "l-1", owner="a-7")
+    await eventually(lambda: lead_known(runtime, "l-1"))
+    await call_ended(store, "c-1", "l-1", "callback", MORNING, callback_at=AT_15)
+
+    rows = await eventually(lambda: _row(runtime, lead_id="l-1"))
+    cb = rows[0]
+    assert cb["status"] == "scheduled" and cb["agent_id"] == "a-7"  # the lead's owner, not the caller
+    async with client(runtime) as http:
+        agenda = (await http.get("/v1/agents/a-7/agenda", params={"date": "2026-11-18"})).json()
+    assert [c["local_due"] for c in agenda["callbacks"]] == ["2026-11-18T15:00:00+08:00"]
+    assert agenda["callbacks"][0]["exact"] is True and agenda["callbacks"][0]["adjustment"] is None
+    scheduled = await eventually(lambda: stream_events(runtime, "CallbackScheduled"))
+    assert scheduled[0]["callback_id"] == cb["callback_id"]
+
+    # A restart before it is due: nothing lost.
+    await runtime.stop()
+    clock.set(AT_15 - timedelta(seconds=1))
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    assert await dispatcher(runtime).fire_due() == 0  # 14:59:59: not yet
+    async with client(runtime) as http:
+        agenda = (await http.get("/v1/agents/a-7/agenda", params={"date": "2026-11-18"})).json()
+    assert [c["status"] for c in agenda["callbacks"]] == ["scheduled"]
+
+    clock.set(AT_15)
+    due = await eventually(lambda: stream_events(runtime, "CallbackDue"))
+    assert len(due) == 1
+    assert due[0]["callback_id"] == cb["callback_id"] and due[0]["agent_id"] == "a-7"
+    assert datetime.fromisoformat(due[0]["due_at"]) == AT_15
+    assert datetime.fromisoformat(due[0]["fired_at"]) == AT_15  # on time on the injected clock
+    assert due[0]["local_due"] == "2026-11-18T15:00:00+08:00"
+
+    # A restart after it fired: not fired again.
+    await runtime.stop()
+    clock.set(AT_15 + timedelta(minutes=1))
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    assert await dispatcher(runtime).fire_due() == 0
+    await dispatcher(runtime).publish_outbox()
+    assert len(await stream_events(runtime, "CallbackDue")) == 1
+    async with client(runtime) as http:
+        overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["callbacks"]
+        assert [c["callback_id"] for c in overdue] == [cb["callback_id"]]
+
+        # The agent calls: the callback is done, and no longer overdue.
+        await call_placed(peer_store(runtime), "c-2", "l-1", AT_15 + timedelta(minutes=1))
+        await eventually(lambda: _done(runtime, cb["callback_id"]))
+        overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["callbacks"]
+        assert overdue == []
+    done = await eventually(lambda: stream_events(runtime, "CallbackDone"))
+    assert [d["call_id"] for d in done] == ["c-2"]
+    await runtime.stop()
+
+
+async def _done(runtime: Any, callback_id: str) -> bool:
+    rows = await _row(runtime, callback_id=callback_id)
+    return bool(rows and rows[0]["status"] == "done")
+
+
+async def test_two_replicas_fire_each_callback_once(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    clock = ManualClock(MORNING)
+    first = await start_service(nats_url, event_namespace, database_url, clock)
+    # The second replica runs only the firing loop: the shared projection runner does not yet
+    # order batches between replicas that share a durable consumer (see docs/services/scheduling.md).
+    second = await start_service(nats_url, event_namespace, database_url, clock, run_projections=False)
+    store = peer_store(first)
+    for i in range(30):
+        await call_ended(
+            store, f"c-{i}", f"l-{i}", "callback", MORNING, callback_at=AT_15 + timedelta(seconds=i)
+        )
+
+    async def booked() -> bool:
+        return len(await _row(first)) == 30
+
+    await eventually(booked)
+    clock.set(AT_15 + timedelta(minutes=1))
+
+    async def all_due() -> list[dict[str, Any]] | None:
+        due = await stream_events(first, "CallbackDue")
+        return due if len(due) >= 30 else None
+
+    due = await eventually(all_due)
+    assert len(due) == 30 and len({d["callback_id"] for d in due}) == 30
+    fired = dispatcher(first).stats["fired"] + dispatcher(second).stats["fired"]
+    assert fired == 30  # each row taken by exactly one replica
+    await first.stop()
+    await second.stop()
+
+
+async def test_a_publish_repeated_after_a_crash_is_dropped(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    """A replica that died after publishing but before deleting its outbox row leaves the row
+    behind; publishing it again (soon, or after the duplicate window) adds nothing."""
+    clock = ManualClock(AT_15)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    await call_ended(peer_store(runtime), "c-1", "l-1", "callback", MORNING, callback_at=AT_15)
+    first = await eventually(lambda: stream_events(runtime, "CallbackDue"))
+    await runtime.stop()
+    # Again, with a loop that sleeps long: we play the crashed replica's leftovers by hand.
+    runtime = await start_service(nats_url, event_namespace, database_url, clock, poll_interval_seconds=60.0)
+    d = dispatcher(runtime)
+    from scheduling.handlers import due_event, event_id
+
+    row = (await _row(runtime))[0]
+    event = due_event(dict(row), AT_15)
+    for age in (timedelta(0), timedelta(minutes=10)):  # inside, then beyond the duplicate window
+        async with runtime.session_factory() as session, session.begin():
+            await session.execute(
+                outbox.insert().values(
+                    event_id=event_id(row["callback_id"], "CallbackDue", row["revision"]),
+                    event_type="CallbackDue",
+                    aggregate_id=row["callback_id"],
+                    data=event.to_data(),
+                    created_at=datetime.now(SH) - age,
+                )
+            )
+        await d.publish_outbox()
+        assert len(await stream_events(runtime, "CallbackDue")) == 1
+    assert first[0]["_id"] == (await stream_events(runtime, "CallbackDue"))[0]["_id"]
+    await runtime.stop()
+
+
+async def test_rechecked_at_firing_time(nats_url: str, event_namespace: str, database_url: str) -> None:
+    """A lead opted out after booking is not called; a policy change that closes the booked
+    minute moves the callback with the reason; an absent owner's callback goes to the team."""
+    clock = ManualClock(MORNING)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock, absent_agents=["a-9"])
+    store = peer_store(runtime)
+    await lead_created(store, "l-dnc", owner="a-7")
+    await lead_created(store, "l-win", owner="a-7")
+    await lead_created(store, "l-abs", owner="a-9")
+    await eventually(lambda: lead_known(runtime, "l-abs"))
+    for lead in ("l-dnc", "l-win", "l-abs"):
+        campaign = "evening" if lead == "l-win" else "broadband"
+        await call_ended(store, f"c-{lead}", lead, "callback", MORNING, callback_at=AT_15, campaign=campaign)
+
+    async def booked() -> bool:
+        return len(await _row(runtime)) == 3
+
+    await eventually(booked)
+    # Opted out, as far as the database knows, but the cancellation has not happened yet.
+    async with runtime.session_factory() as session, session.begin():
+        await session.execute(
+            update(lead_state).where(lead_state.c.lead_id == "l-dnc").values(opted_out=True)
+        )
+    async with client(runtime) as http:
+        closed = {"window": {"periods": ["09:00-12:00", "16:00-18:00"]}}
+        response = await http.put("/v1/callback-policies/evening", json=closed)
+        assert response.status_code == 200, response.text
+        assert response.json()["policy"]["version"].endswith("+evening.1")
+        bad = await http.put("/v1/callback-policies/evening", json={"window": {"periods": ["x"]}})
+        assert bad.status_code == 422
+    runtime.state["policies"]._loaded_at = float("-inf")
+    clock.set(AT_15)
+
+    async def settled() -> dict[str, str] | None:
+        rows = {r["lead_id"]: r for r in await _row(runtime)}
+        states = {k: r["status"] for k, r in rows.items()}
+        return states if states["l-dnc"] == "cancelled" and states["l-abs"] == "due" else None
+
+    states = await eventually(settled)
+    assert states["l-win"] == "scheduled"
+    moved = (await _row(runtime, lead_id="l-win"))[0]
+    assert utc(moved["due_at"]) == AT_15.replace(hour=16)
+    assert "outside the calling window" in moved["adjustment"]
+    due = await eventually(lambda: stream_events(runtime, "CallbackDue"))
+    assert [(d["lead_id"], d["agent_id"], d["released"]) for d in due] == [("l-abs", None, True)]
+    released = await eventually(lambda: stream_events(runtime, "CallbackReleased"))
+    assert [(r["previous_agent_id"], r["reason"]) for r in released] == [("a-9", "agent_absent")]
+    cancelled = await eventually(lambda: stream_events(runtime, "CallbackCancelled"))
+    assert [c["reason"] for c in cancelled] == ["opted_out"]
+    await runtime.stop()
