@@ -196,7 +196,7 @@ async def mark_absent(
         )
         for row in rows:
             released += int(await h.release(session, row, "agent_absent", now))
-    runtime.state["wake"].set()
+    runtime.state["wake"].notify()
     return {"agent_id": agent_id, "absent": True, "released": released}
 
 
@@ -262,7 +262,7 @@ async def reschedule_callback(
         if event is None:
             raise HTTPException(409, "callback changed meanwhile; retry")
         updated = await h.get_callback(session, callback_id)
-    runtime.state["wake"].set()
+    runtime.state["wake"].notify()
     assert updated is not None
     return _view(updated, now)
 
@@ -281,7 +281,7 @@ async def cancel_callback(
         if not await h.cancel(session, row, body.reason, now):
             raise HTTPException(409, "callback changed meanwhile; retry")
         updated = await h.get_callback(session, callback_id)
-    runtime.state["wake"].set()
+    runtime.state["wake"].notify()
     assert updated is not None
     return _view(updated, now)
 

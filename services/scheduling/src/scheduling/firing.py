@@ -40,13 +40,26 @@ from scheduling.tables import agent_absence, as_utc, callback, lead_state, outbo
 log = logging.getLogger(__name__)
 
 
+class Wakeup:
+    """How the projection (in this process) tells the loop about a callback due sooner than
+    the loop planned to wake; other replicas' bookings are found by the poll."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.planned: datetime | None = None  # when the sleeping loop means to look again
+
+    def notify(self, due_at: datetime | None = None) -> None:
+        if due_at is None or self.planned is None or due_at < self.planned:
+            self.event.set()
+
+
 class Dispatcher:
     def __init__(
         self,
         runtime: Runtime,
         clock: Clock,
         policies: PolicyStore,
-        wake: asyncio.Event,
+        wake: Wakeup,
         *,
         poll_interval: float = 0.2,
         batch_size: int = 500,
@@ -68,6 +81,8 @@ class Dispatcher:
         self.recheck_after = duplicate_window * 0.75
         self.housekeeping_interval = housekeeping_interval
         self._last_housekeeping = 0.0
+        self.next_due: datetime | None = None
+        self.outbox_pending = True
         self.stats: dict[str, int] = {
             "fired": 0,
             "published": 0,
@@ -96,41 +111,37 @@ class Dispatcher:
         while not self._stopping():
             try:
                 fired = await self.fire_due()
-                published = await self.publish_outbox()
+                published = await self.publish_outbox() if self.outbox_pending else 0
                 if time.monotonic() - self._last_housekeeping >= self.housekeeping_interval:
                     await self.housekeeping()
                     self._last_housekeeping = time.monotonic()
                 backoff = 0.2
                 if fired >= self.batch_size or published >= self.batch_size:
                     continue  # more waiting: no sleep
-                await self._sleep(await self._next_delay())
+                delay = self.poll_interval
+                if self.next_due is not None:
+                    delay = min(delay, self.clock.real_delay(self.next_due))
+                await self._sleep(delay)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.stats["errors"] += 1
                 log.warning("firing loop error", extra={"error": f"{type(exc).__name__}: {exc}"})
+                self.outbox_pending = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-
-    async def _next_delay(self) -> float:
-        async with self.sessions() as session:
-            next_due = (
-                await session.execute(
-                    select(func.min(callback.c.due_at)).where(callback.c.status == "scheduled")
-                )
-            ).scalar_one_or_none()
-        if next_due is None:
-            return self.poll_interval
-        return min(self.poll_interval, self.clock.real_delay(utc(next_due) or self.clock.now()))
 
     async def _sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        self.wake.clear()
+        self.wake.event.clear()
+        self.wake.planned = self.next_due
         try:
-            await asyncio.wait_for(self.wake.wait(), timeout=seconds)
+            await asyncio.wait_for(self.wake.event.wait(), timeout=seconds)
         except TimeoutError:
             pass
+        finally:
+            self.wake.planned = None
 
     # --- 1. fire ---------------------------------------------------------------------------
 
@@ -147,6 +158,7 @@ class Dispatcher:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).mappings().all()
             if not rows:
+                await self._look_ahead(session)
                 return 0
             lead_ids = list({r["lead_id"] for r in rows})
             leads = {
@@ -164,8 +176,18 @@ class Dispatcher:
                 if ready is not None:
                     to_fire.append(ready)
             await h.fire_many(session, to_fire, now)
+            await self._look_ahead(session)
         self.stats["fired"] += len(to_fire)
         return len(rows)
+
+    async def _look_ahead(self, session: AsyncSession) -> None:
+        """In the same transaction: when the next callback is due, and whether the outbox
+        holds anything (so an idle tick is one short transaction)."""
+        next_due = (
+            await session.execute(select(func.min(callback.c.due_at)).where(callback.c.status == "scheduled"))
+        ).scalar_one_or_none()
+        self.next_due = utc(next_due)
+        self.outbox_pending = (await session.execute(select(outbox.c.seq).limit(1))).first() is not None
 
     async def _recheck(
         self, session: AsyncSession, row: Any, lead: Any, absent: set[str], now: datetime
@@ -215,6 +237,7 @@ class Dispatcher:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).mappings().all()
             if not rows:
+                self.outbox_pending = False
                 return 0
             cutoff = datetime.now(UTC) - self.recheck_after
             results = await asyncio.gather(
@@ -251,53 +274,52 @@ class Dispatcher:
     # --- 3. housekeeping -------------------------------------------------------------------
 
     async def housekeeping(self) -> None:
+        """Release overdue callbacks to the team, mark never-called ones missed: in bulk, on
+        rows locked for this replica (PostgreSQL) or under SQLite's write lock."""
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
+            postgres = session.get_bind().dialect.name == "postgresql"
             policies = await self.policies.all_policies(session)
             min_release = min(p.ownership.release_after_minutes for p in policies)
             min_miss = min(p.ownership.miss_after_minutes for p in policies)
-            overdue = (
-                (
-                    await session.execute(
-                        select(callback)
-                        .where(
-                            callback.c.status == "due",
-                            callback.c.released.is_(False),
-                            callback.c.due_at <= as_utc(now - timedelta(minutes=min_release)),
-                        )
-                        .order_by(callback.c.due_at)
-                        .limit(1000)
-                    )
+            query = (
+                select(callback)
+                .where(
+                    callback.c.status == "due",
+                    callback.c.released.is_(False),
+                    callback.c.due_at <= as_utc(now - timedelta(minutes=min_release)),
                 )
-                .mappings()
-                .all()
+                .order_by(callback.c.due_at)
+                .limit(self.batch_size)
             )
-            for row in overdue:
-                policy = await self.policies.get(session, row["campaign_id"])
-                due_at = utc(row["due_at"])
-                assert due_at is not None
-                if due_at + timedelta(minutes=policy.ownership.release_after_minutes) <= now:
-                    if await h.release(session, row, "overdue", now):
-                        self.stats["released"] += 1
-            stale = (
-                (
-                    await session.execute(
-                        select(callback)
-                        .where(
-                            callback.c.status == "due",
-                            callback.c.due_at <= as_utc(now - timedelta(minutes=min_miss)),
-                        )
-                        .order_by(callback.c.due_at)
-                        .limit(1000)
-                    )
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            overdue = [
+                r
+                for r in (await session.execute(query)).mappings().all()
+                if await self._past(session, r, now, "release")
+            ]
+            self.stats["released"] += await h.release_many(session, overdue, "overdue", now)
+            query = (
+                select(callback)
+                .where(
+                    callback.c.status == "due", callback.c.due_at <= as_utc(now - timedelta(minutes=min_miss))
                 )
-                .mappings()
-                .all()
+                .order_by(callback.c.due_at)
+                .limit(self.batch_size)
             )
-            for row in stale:
-                policy = await self.policies.get(session, row["campaign_id"])
-                due_at = utc(row["due_at"])
-                assert due_at is not None
-                if due_at + timedelta(minutes=policy.ownership.miss_after_minutes) <= now:
-                    if await h.miss(session, row, now):
-                        self.stats["missed"] += 1
+            if postgres:
+                query = query.with_for_update(skip_locked=True)
+            stale = [
+                r
+                for r in (await session.execute(query)).mappings().all()
+                if await self._past(session, r, now, "miss")
+            ]
+            self.stats["missed"] += await h.miss_many(session, stale, now)
+
+    async def _past(self, session: AsyncSession, row: Any, now: datetime, what: str) -> bool:
+        ownership = (await self.policies.get(session, row["campaign_id"])).ownership
+        minutes = ownership.release_after_minutes if what == "release" else ownership.miss_after_minutes
+        due_at = utc(row["due_at"])
+        assert due_at is not None
+        return due_at + timedelta(minutes=minutes) <= now

@@ -114,8 +114,8 @@ async def schedule(
     source_call_id: str | None,
     at: datetime,
 ) -> CallbackScheduled | None:
-    if await get_callback(session, callback_id) is not None:
-        return None  # booked already (the same call seen again)
+    # No existence check: the projection runner applies each event once, and the id is the
+    # primary key, so a second booking of the same call could not commit anyway.
     event = CallbackScheduled(
         callback_id=callback_id,
         lead_id=lead_id,
@@ -282,6 +282,60 @@ async def release(session: AsyncSession, row: RowMapping, reason: str, at: datet
     )
     await emit(session, [(event, row["revision"])])
     return True
+
+
+async def release_many(session: AsyncSession, rows: Sequence[RowMapping], reason: str, at: datetime) -> int:
+    """``release`` for rows the caller holds locked (housekeeping): two statements in all."""
+    if not rows:
+        return 0
+    stmt = (
+        update(callback)
+        .where(callback.c.callback_id == bindparam("b_id"), callback.c.released.is_(False))
+        .values(released=True, agent_id=None)
+    )
+    await session.execute(stmt, [{"b_id": r["callback_id"]} for r in rows])
+    events = [
+        (
+            CallbackReleased(
+                callback_id=r["callback_id"],
+                lead_id=r["lead_id"],
+                previous_agent_id=r["agent_id"],
+                team_id=r["team_id"],
+                reason=reason,
+                released_at=at,
+            ),
+            int(r["revision"]),
+        )
+        for r in rows
+    ]
+    await emit(session, events)
+    return len(rows)
+
+
+async def miss_many(session: AsyncSession, rows: Sequence[RowMapping], at: datetime) -> int:
+    if not rows:
+        return 0
+    stmt = (
+        update(callback)
+        .where(callback.c.callback_id == bindparam("b_id"), callback.c.status == "due")
+        .values(status="missed", closed_at=as_utc(at), close_reason="not called in time")
+    )
+    await session.execute(stmt, [{"b_id": r["callback_id"]} for r in rows])
+    events = [
+        (
+            CallbackMissed(
+                callback_id=r["callback_id"],
+                lead_id=r["lead_id"],
+                due_at=utc(r["due_at"]),
+                agent_id=r["agent_id"],
+                missed_at=at,
+            ),
+            int(r["revision"]),
+        )
+        for r in rows
+    ]
+    await emit(session, events)
+    return len(rows)
 
 
 def due_event(row: RowMapping | dict[str, Any], fired_at: datetime) -> CallbackDue:

@@ -4,7 +4,6 @@ the outbox rows that announce the decision commit together (or not at all)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scheduling import handlers as h
 from scheduling.domain.rules import CallOutcome, LeadHistory, decide, place, supersedes
 from scheduling.domain.windows import next_allowed
+from scheduling.firing import Wakeup
 from scheduling.policies import PolicyStore
 from scheduling.tables import callback, lead_state, outbox, utc
 
@@ -78,7 +78,7 @@ class SchedulingProjection:
     }
 
     def __init__(
-        self, policies: PolicyStore, wake: asyncio.Event | None = None, fulfil_early_minutes: float = 10.0
+        self, policies: PolicyStore, wake: Wakeup | None = None, fulfil_early_minutes: float = 10.0
     ) -> None:
         self.policies = policies
         self.wake = wake
@@ -157,7 +157,8 @@ class SchedulingProjection:
         )
         decision = decide(outcome, history, policy, tz)
         new_id = h.callback_id_for(event.call_id) if decision.wanted else None
-        for row in await h.open_callbacks(session, lead_id):
+        pending = await h.open_callbacks(session, lead_id) if lead is not None else []
+        for row in pending:
             if row["callback_id"] != new_id and supersedes(decision.cancel, row["reason"]):
                 await h.cancel(
                     session, row, decision.cancel_reason or "superseded", event.ended_at, superseded_by=new_id
@@ -168,7 +169,7 @@ class SchedulingProjection:
             )
             owner = lead["owner_agent_id"] if lead and lead["owner_agent_id"] else event.agent.id
             team = lead["owner_team_id"] if lead and lead["owner_team_id"] else event.agent.team
-            booked = await h.schedule(
+            await h.schedule(
                 session,
                 callback_id=new_id,
                 lead_id=lead_id,
@@ -182,8 +183,8 @@ class SchedulingProjection:
                 source_call_id=event.call_id,
                 at=event.ended_at,
             )
-            if booked is not None and self.wake is not None:
-                self.wake.set()
+            if self.wake is not None:
+                self.wake.notify(placed.due_at)
         h_ = decision.history
         await h.upsert_lead(
             session,

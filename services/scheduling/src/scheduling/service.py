@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from common.service import Runtime, ServiceSpec
 
 from scheduling.api import router
 from scheduling.clock import AcceleratedClock, Clock, SystemClock
-from scheduling.firing import Dispatcher
+from scheduling.firing import Dispatcher, Wakeup
 from scheduling.policies import PolicyStore
 from scheduling.settings import SchedulingSettings
 
@@ -31,7 +30,7 @@ def build_spec(clock: Clock | None = None) -> ServiceSpec:
         assert isinstance(settings, SchedulingSettings)
         runtime.state["clock"] = clock or clock_from_settings(settings)
         runtime.state["policies"] = PolicyStore(settings.policy_file)
-        runtime.state["wake"] = asyncio.Event()
+        runtime.state["wake"] = Wakeup()
         runtime.state["settings"] = settings
 
     def projections(runtime: Runtime) -> Sequence[Projection]:

@@ -8,6 +8,9 @@ from pydantic import Field
 class SchedulingSettings(ServiceSettings):
     service_name: str = "scheduling"
     http_port: int = 8102
+    # Small projection batches: on SQLite a batch holds the database's write lock, and the
+    # firing loop must not wait behind a long one.
+    projection_batch_size: int = 50
     policy_file: Path | None = Field(
         default=None, description="callback policy YAML; the packaged default if unset"
     )

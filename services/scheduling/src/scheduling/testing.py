@@ -33,9 +33,7 @@ async def start_service(
         database_url=database_url,
         **{"poll_interval_seconds": 0.05, **kw},
     )
-    return await started_runtime(
-        build_spec(clock), settings, run_projections=run_projections
-    )
+    return await started_runtime(build_spec(clock), settings, run_projections=run_projections)
 
 
 def dispatcher(runtime: Runtime) -> Dispatcher:
