@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,9 @@ from common.events.base import DomainEvent, UnknownEventType, decode
 from common.telemetry import extract_trace_context
 
 log = logging.getLogger(__name__)
+
+# Longer than the longest redelivery delay the runner asks for (5 s): see ``run``.
+RETRY_CALM_SECONDS = 6.0
 _tracer = trace.get_tracer(__name__)
 
 # The runner's own tables (created by the common Alembic branch in every service database).
@@ -176,6 +180,7 @@ class ProjectionRunner:
         self.ack_wait = ack_wait
         self.stats = RunnerStats()
         self._stopping = asyncio.Event()
+        self._last_retry = float("-inf")
 
     @property
     def filter_subjects(self) -> list[str]:
@@ -209,16 +214,25 @@ class ProjectionRunner:
         """Fetch and apply until stopped; survives broker restarts and database outages."""
         backoff = 0.2
         psub: JetStreamContext.PullSubscription | None = None
+        # A waiting fetch for N messages returns when N have arrived or the timeout expires, so
+        # a batch fetch while idle holds a lone event back for up to fetch_timeout. While all is
+        # well the runner waits for one message and takes what is already pending with it (up to
+        # the batch size). After a failure (messages nak'ed for a delayed redelivery, or an
+        # error) it fetches whole batches with the full wait, as before, until things have been
+        # calm for longer than any redelivery delay, so no message overtakes one being retried.
         while not self._stopping.is_set():
             try:
                 if psub is None:
                     psub = await self.ensure_consumer()
                     self.stats.connected = True
+                calm = time.monotonic() - self._last_retry > RETRY_CALM_SECONDS
                 try:
-                    msgs = await psub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                    msgs = await self._fetch(psub, quick=calm)
                 except NatsTimeoutError:
                     continue
-                await self.process(msgs)
+                outcome = await self.process(msgs)  # raises: _note_error marks the retry
+                if outcome.retried:
+                    self._last_retry = time.monotonic()
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
@@ -239,7 +253,20 @@ class ProjectionRunner:
             except Exception:
                 pass
 
+    async def _fetch(self, psub: JetStreamContext.PullSubscription, *, quick: bool) -> list[Msg]:
+        if not quick or self.batch_size <= 1:
+            return await psub.fetch(self.batch_size, timeout=self.fetch_timeout)
+        msgs = await psub.fetch(1, timeout=self.fetch_timeout)
+        pending = msgs[-1].metadata.num_pending if msgs else 0
+        if pending:
+            try:
+                msgs += await psub.fetch(min(self.batch_size - 1, pending), timeout=self.fetch_timeout)
+            except NatsTimeoutError:
+                pass
+        return msgs
+
     def _note_error(self, exc: BaseException) -> None:
+        self._last_retry = time.monotonic()
         self.stats.last_error = f"{type(exc).__name__}: {exc}"
         self.stats.connected = False
         log.warning("projection runner error", extra={"projection": self.projection.name,
