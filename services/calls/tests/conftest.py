@@ -27,27 +27,60 @@ def digest(e164: str) -> str:
     return number_digest(PII_KEY, e164)
 
 
-def lead_created(lead_id: str, numbers: dict[str, str], *, owner: str | None = "a-1", team: str | None = "t-1",
-                 timezone: str = "Asia/Shanghai", tags: list[str] | None = None) -> LeadCreated:
+def lead_created(
+    lead_id: str,
+    numbers: dict[str, str],
+    *,
+    owner: str | None = "a-1",
+    team: str | None = "t-1",
+    timezone: str = "Asia/Shanghai",
+    tags: list[str] | None = None,
+) -> LeadCreated:
     return LeadCreated(
         lead_id=lead_id,
-        numbers=[LeadNumber(number_id=nid, masked=mask_phone(e164) or "", number_digest=digest(e164),
-                            carrier="China Mobile", region="CN", timezone=timezone)
-                 for nid, e164 in numbers.items()],
+        numbers=[
+            LeadNumber(
+                number_id=nid,
+                masked=mask_phone(e164) or "",
+                number_digest=digest(e164),
+                carrier="China Mobile",
+                region="CN",
+                timezone=timezone,
+            )
+            for nid, e164 in numbers.items()
+        ],
         profile=LeadProfile(timezone=timezone, region="CN", tags=tags or []),
-        owner_agent_id=owner, owner_team_id=team, created_at=datetime.now(UTC))
+        owner_agent_id=owner,
+        owner_team_id=team,
+        created_at=datetime.now(UTC),
+    )
 
 
-def place_body(call_id: str, lead_id: str, number: str = "+8613800138000", *, agent: str = "a-1",
-               team: str = "t-1", campaign: str = "k-1", **extra: Any) -> dict[str, Any]:
-    return {"call_id": call_id, "campaign": {"id": campaign, "allowed_caller_carriers": ["China Mobile"]},
-            "agent": {"id": agent, "team": team, "supervisor": "s-1"}, "lead_id": lead_id, "number": number,
-            "caller_number": "+8613900139000", **extra}
+def place_body(
+    call_id: str,
+    lead_id: str,
+    number: str = "+8613800138000",
+    *,
+    agent: str = "a-1",
+    team: str = "t-1",
+    campaign: str = "k-1",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "campaign": {"id": campaign, "allowed_caller_carriers": ["China Mobile"]},
+        "agent": {"id": agent, "team": team, "supervisor": "s-1"},
+        "lead_id": lead_id,
+        "number": number,
+        "caller_number": "+8613900139000",
+        **extra,
+    }
 
 
 def settings_for(nats_url: str, event_namespace: str, database_url: str) -> CallsSettings:
-    return CallsSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=database_url,
-                         pii_key=PII_KEY)
+    return CallsSettings(
+        nats_url=nats_url, event_namespace=event_namespace, database_url=database_url, pii_key=PII_KEY
+    )
 
 
 class Harness:
@@ -62,7 +95,9 @@ class Harness:
     @property
     def leads(self) -> EventStore:
         """Publishes as the leads service would, on its own stream."""
-        return EventStore(self.runtime.jetstream, EventNames(self.runtime.settings.event_namespace), "/test/leads")
+        return EventStore(
+            self.runtime.jetstream, EventNames(self.runtime.settings.event_namespace), "/test/leads"
+        )
 
     digest = staticmethod(digest)
     lead_created = staticmethod(lead_created)
@@ -80,8 +115,12 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(nats_url: str, event_namespace: str, any_database: ProvisionedDatabase) -> AsyncIterator[Harness]:
+async def harness(
+    nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
+) -> AsyncIterator[Harness]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url))
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://calls") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://calls"
+        ) as client:
             yield Harness(app.state.runtime, client)

@@ -42,8 +42,9 @@ async def _allowed(h: Any, lead_id: str, counter: list[int], **kw: Any) -> bool:
 
 async def test_guard_follows_the_leads_events(harness: Any) -> None:
     h = harness
-    await h.open_campaign(caps={"lead_day": None, "number_day": None, "lead_rolling_24h": None,
-                                "number_rolling_24h": None})
+    await h.open_campaign(
+        caps={"lead_day": None, "number_day": None, "lead_rolling_24h": None, "number_rolling_24h": None}
+    )
     n = [0]
 
     # Not yet published by the leads service: refused, and the refusal is an event too.
@@ -63,33 +64,57 @@ async def test_guard_follows_the_leads_events(harness: Any) -> None:
     # Owned by another agent / another team's pool.
     status, body = await _place(h, "c-other", "l-1", agent="a-2")
     assert status == 409 and body["reason"] == "owned_by_other_agent"
-    await h.leads.publish(LeadAssigned(lead_id="l-1", owner_agent_id=None, owner_team_id="t-1",
-                                       reason="released", assigned_at=datetime.now(UTC)))
+    await h.leads.publish(
+        LeadAssigned(
+            lead_id="l-1",
+            owner_agent_id=None,
+            owner_team_id="t-1",
+            reason="released",
+            assigned_at=datetime.now(UTC),
+        )
+    )
     await eventually(lambda: _allowed(h, "l-1", n, agent="a-2"), timeout=5)
     status, body = await _place(h, "c-t9", "l-1", agent="a-9", team="t-9")
     assert status == 409 and body["reason"] == "owned_by_other_team"
 
     # One number opted out: that number refused, the other still allowed; lifted again.
-    await h.leads.publish(LeadOptedOut(lead_id="l-1", number_id="n-off", reason="asked", opted_out_at=datetime.now(UTC)))
+    await h.leads.publish(
+        LeadOptedOut(lead_id="l-1", number_id="n-off", reason="asked", opted_out_at=datetime.now(UTC))
+    )
     await eventually(lambda: _refused_with(h, "l-1", "do_not_call_number", n, number=OFFICE), timeout=5)
     assert await _allowed(h, "l-1", n, number=MOBILE)
     status, body = await _place(h, "c-by-id", "l-1", number=None, number_id="n-off")
     assert status == 409 and body["reason"] == "do_not_call_number"
-    await h.leads.publish(LeadOptOutLifted(lead_id="l-1", number_id="n-off", reason="consent",
-                                           lifted_at=datetime.now(UTC)))
+    await h.leads.publish(
+        LeadOptOutLifted(lead_id="l-1", number_id="n-off", reason="consent", lifted_at=datetime.now(UTC))
+    )
     await eventually(lambda: _allowed(h, "l-1", n, number=OFFICE), timeout=5)
 
     # A 30-day rest on the whole lead (下个月再联系).
     until = datetime.now(UTC) + timedelta(days=30)
-    await h.leads.publish(LeadOptedOut(lead_id="l-1", reason="next month", until=until, opted_out_at=datetime.now(UTC)))
+    await h.leads.publish(
+        LeadOptedOut(lead_id="l-1", reason="next month", until=until, opted_out_at=datetime.now(UTC))
+    )
     await eventually(lambda: _refused_with(h, "l-1", "do_not_call_lead", n), timeout=5)
-    await h.leads.publish(LeadOptOutLifted(lead_id="l-1", reason="called us back", lifted_at=datetime.now(UTC)))
+    await h.leads.publish(
+        LeadOptOutLifted(lead_id="l-1", reason="called us back", lifted_at=datetime.now(UTC))
+    )
     await eventually(lambda: _allowed(h, "l-1", n), timeout=5)
 
     # A regulator's list names the number, whichever lead has it.
-    await h.leads.publish(DncEntryAdded(entry_id="dnc-1", number_digest=h.digest(MOBILE), masked="138****8000",
-                                        source="regulator_list", reason="regulator", added_at=datetime.now(UTC)))
-    await eventually(lambda: _refused_with(h, "l-1", "do_not_call_number", n, number="138 0013 8000"), timeout=5)
+    await h.leads.publish(
+        DncEntryAdded(
+            entry_id="dnc-1",
+            number_digest=h.digest(MOBILE),
+            masked="138****8000",
+            source="regulator_list",
+            reason="regulator",
+            added_at=datetime.now(UTC),
+        )
+    )
+    await eventually(
+        lambda: _refused_with(h, "l-1", "do_not_call_number", n, number="138 0013 8000"), timeout=5
+    )
 
     # A number the lead does not have, by id.
     status, body = await _place(h, "c-bad-id", "l-1", number=None, number_id="n-nope")
@@ -115,10 +140,20 @@ async def test_attempt_caps_count_the_calls_placed(harness: Any) -> None:
     # The same number on a merged lead counts, and so do the merged lead's dials.
     await h.leads.publish(h.lead_created("l-3", {"n-3": "+8613800138002"}))
     await eventually(lambda: _allowed(h, "l-3", n, number="+8613800138002"), timeout=5)
-    await h.leads.publish(LeadMerged(lead_id="l-2", merged_lead_id="l-3", merged_at=datetime.now(UTC), numbers=[
-        LeadNumber(number_id="n-1", masked="138****8000", number_digest=h.digest(MOBILE)),
-        LeadNumber(number_id="n-3", masked="138****8002", number_digest=h.digest("+8613800138002"))]))
-    await eventually(lambda: _refused_with(h, "l-3", "attempt_cap_lead_day", n, number="+8613800138002"), timeout=5)
+    await h.leads.publish(
+        LeadMerged(
+            lead_id="l-2",
+            merged_lead_id="l-3",
+            merged_at=datetime.now(UTC),
+            numbers=[
+                LeadNumber(number_id="n-1", masked="138****8000", number_digest=h.digest(MOBILE)),
+                LeadNumber(number_id="n-3", masked="138****8002", number_digest=h.digest("+8613800138002")),
+            ],
+        )
+    )
+    await eventually(
+        lambda: _refused_with(h, "l-3", "attempt_cap_lead_day", n, number="+8613800138002"), timeout=5
+    )
 
 
 async def test_the_calling_window_and_carriers_of_a_campaign(harness: Any) -> None:
@@ -132,7 +167,9 @@ async def test_the_calling_window_and_carriers_of_a_campaign(harness: Any) -> No
     await h.open_campaign(campaign="k-win", windows=[{"start": start, "end": end}])
     await h.leads.publish(h.lead_created("l-4", {"n-4": MOBILE}))
     n = [0]
-    await eventually(lambda: _refused_with(h, "l-4", "outside_calling_window", n, campaign="k-win"), timeout=5)
+    await eventually(
+        lambda: _refused_with(h, "l-4", "outside_calling_window", n, campaign="k-win"), timeout=5
+    )
 
     await h.open_campaign(campaign="k-carrier", allowed_caller_carriers=["China Unicom"])
     status, body = await _place(h, "c-carrier", "l-4", campaign="k-carrier")

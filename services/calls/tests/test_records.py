@@ -13,7 +13,13 @@ from common.events.calls import AgentRef, CampaignRef, CustomerRef
 from calls.domain.campaign import CampaignSettings, Disposition, default_catalogue
 from calls.domain.history import PastCall, classify
 from calls.domain.model import Call, is_dropped, is_slow_answer, redial_for
-from calls.domain.records import STANDARD_DISPOSITIONS, EndCallRequest, catalogue_problems, end_problems, to_e164
+from calls.domain.records import (
+    STANDARD_DISPOSITIONS,
+    EndCallRequest,
+    catalogue_problems,
+    end_problems,
+    to_e164,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
@@ -22,7 +28,13 @@ T0 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
 def test_default_catalogue_covers_the_outcomes_of_section_2() -> None:
     catalogue = default_catalogue()
     assert set(STANDARD_DISPOSITIONS) <= set(catalogue.codes())
-    assert catalogue.flags_of("success") == ["customer_contact", "final", "human_answered", "interested", "sale"]
+    assert catalogue.flags_of("success") == [
+        "customer_contact",
+        "final",
+        "human_answered",
+        "interested",
+        "sale",
+    ]
     assert catalogue.flags_of("no_answer") == []
     assert "do_not_call" in catalogue.flags_of("complaint")
     assert "callback" in catalogue.flags_of("callback")
@@ -30,16 +42,22 @@ def test_default_catalogue_covers_the_outcomes_of_section_2() -> None:
 
 
 def test_a_campaign_adds_an_outcome_without_code() -> None:
-    settings = CampaignSettings(dispositions={
-        "site_visit_booked": Disposition(label={"en": "site visit booked"},
-                                         flags=["human_answered", "customer_contact", "interested"]),
-        "busy": Disposition(retired=True)})
+    settings = CampaignSettings(
+        dispositions={
+            "site_visit_booked": Disposition(
+                label={"en": "site visit booked"}, flags=["human_answered", "customer_contact", "interested"]
+            ),
+            "busy": Disposition(retired=True),
+        }
+    )
     catalogue = settings.catalogue()
     assert catalogue.flags_of("site_visit_booked") == ["customer_contact", "human_answered", "interested"]
     assert catalogue.get("busy") is None and "busy" not in catalogue.codes()
     assert catalogue_problems("site_visit_booked", None, catalogue) == []
     assert [p.field for p in catalogue_problems("busy", None, catalogue)] == ["disposition"]
-    assert [p.field for p in catalogue_problems("site_visit_booked", None, default_catalogue())] == ["disposition"]
+    assert [p.field for p in catalogue_problems("site_visit_booked", None, default_catalogue())] == [
+        "disposition"
+    ]
 
 
 def test_a_callback_outcome_needs_its_time() -> None:
@@ -52,40 +70,102 @@ def test_a_callback_outcome_needs_its_time() -> None:
     ("request_", "direction", "missing"),
     [
         (EndCallRequest(), "outbound", ["ended_at", "ring_count", "hangup_by", "eligibility", "disposition"]),
-        (EndCallRequest(ended_at=T0 + timedelta(minutes=1), ring_count=10, hangup_by="agent", eligibility="unknown",
-                        disposition="no_answer"), "outbound", []),
+        (
+            EndCallRequest(
+                ended_at=T0 + timedelta(minutes=1),
+                ring_count=10,
+                hangup_by="agent",
+                eligibility="unknown",
+                disposition="no_answer",
+            ),
+            "outbound",
+            [],
+        ),
         # Reached the customer: answered_at and notes are needed (no field left blank).
-        (EndCallRequest(ended_at=T0 + timedelta(minutes=3), ring_count=2, hangup_by="customer",
-                        eligibility="eligible", disposition="interested"), "outbound", ["answered_at", "notes"]),
-        (EndCallRequest(ended_at=T0 + timedelta(minutes=3), ring_count=2, hangup_by="customer", eligibility="eligible",
-                        disposition="callback", answered_at=T0 + timedelta(seconds=5), notes="busy at work"),
-         "outbound", ["callback_at"]),
+        (
+            EndCallRequest(
+                ended_at=T0 + timedelta(minutes=3),
+                ring_count=2,
+                hangup_by="customer",
+                eligibility="eligible",
+                disposition="interested",
+            ),
+            "outbound",
+            ["answered_at", "notes"],
+        ),
+        (
+            EndCallRequest(
+                ended_at=T0 + timedelta(minutes=3),
+                ring_count=2,
+                hangup_by="customer",
+                eligibility="eligible",
+                disposition="callback",
+                answered_at=T0 + timedelta(seconds=5),
+                notes="busy at work",
+            ),
+            "outbound",
+            ["callback_at"],
+        ),
         # Inbound: how they heard of us and what they want.
-        (EndCallRequest(ended_at=T0 + timedelta(minutes=4), ring_count=2, hangup_by="customer", eligibility="eligible",
-                        disposition="interested", answered_at=T0 + timedelta(seconds=5), notes="asked for prices"),
-         "inbound", ["heard_from", "need"]),
+        (
+            EndCallRequest(
+                ended_at=T0 + timedelta(minutes=4),
+                ring_count=2,
+                hangup_by="customer",
+                eligibility="eligible",
+                disposition="interested",
+                answered_at=T0 + timedelta(seconds=5),
+                notes="asked for prices",
+            ),
+            "inbound",
+            ["heard_from", "need"],
+        ),
     ],
 )
 def test_blank_fields_are_all_named(request_: EndCallRequest, direction: str, missing: list[str]) -> None:
-    problems = end_problems(request_, direction=direction, placed_at=T0, heard_from=None,
-                            catalogue=default_catalogue(), settings=CampaignSettings())
+    problems = end_problems(
+        request_,
+        direction=direction,
+        placed_at=T0,
+        heard_from=None,
+        catalogue=default_catalogue(),
+        settings=CampaignSettings(),
+    )
     assert [p.field for p in problems] == missing
     assert all(p.kind == "missing" for p in problems)
 
 
 def test_times_out_of_order_are_named() -> None:
-    request = EndCallRequest(ended_at=T0 - timedelta(minutes=1), ring_count=1, hangup_by="agent",
-                             eligibility="unknown", disposition="busy")
-    problems = end_problems(request, direction="outbound", placed_at=T0, heard_from=None,
-                            catalogue=default_catalogue(), settings=CampaignSettings())
+    request = EndCallRequest(
+        ended_at=T0 - timedelta(minutes=1),
+        ring_count=1,
+        hangup_by="agent",
+        eligibility="unknown",
+        disposition="busy",
+    )
+    problems = end_problems(
+        request,
+        direction="outbound",
+        placed_at=T0,
+        heard_from=None,
+        catalogue=default_catalogue(),
+        settings=CampaignSettings(),
+    )
     assert [p.field for p in problems] == ["ended_at"]
 
 
 def test_an_unknown_disposition_is_named() -> None:
-    request = EndCallRequest(ended_at=T0, ring_count=1, hangup_by="agent", eligibility="unknown",
-                             disposition="teleported")
-    problems = end_problems(request, direction="outbound", placed_at=T0, heard_from=None,
-                            catalogue=default_catalogue(), settings=CampaignSettings())
+    request = EndCallRequest(
+        ended_at=T0, ring_count=1, hangup_by="agent", eligibility="unknown", disposition="teleported"
+    )
+    problems = end_problems(
+        request,
+        direction="outbound",
+        placed_at=T0,
+        heard_from=None,
+        catalogue=default_catalogue(),
+        settings=CampaignSettings(),
+    )
     assert [p.field for p in problems] == ["disposition"]
 
 
@@ -94,16 +174,29 @@ def test_an_unknown_disposition_is_named() -> None:
     [
         ([], [], True, False, False, False),
         ([PastCall(T0 - timedelta(days=2), False, [], "no_answer")], [], True, False, False, False),
-        ([PastCall(T0 - timedelta(days=2), True, ["human_answered", "customer_contact"], "refused")], [],
-         False, True, False, False),
-        ([PastCall(T0 - timedelta(days=2), True, ["human_answered", "unworkable"], "wrong_person")], [],
-         True, False, False, False),
+        (
+            [PastCall(T0 - timedelta(days=2), True, ["human_answered", "customer_contact"], "refused")],
+            [],
+            False,
+            True,
+            False,
+            False,
+        ),
+        (
+            [PastCall(T0 - timedelta(days=2), True, ["human_answered", "unworkable"], "wrong_person")],
+            [],
+            True,
+            False,
+            False,
+            False,
+        ),
         ([], ["visited"], False, False, True, False),
         ([], ["说明会"], False, False, False, True),
     ],
 )
-def test_first_or_repeat(past: list[PastCall], tags: list[str], first: bool, talked: bool, visited: bool,
-                         seminar: bool) -> None:
+def test_first_or_repeat(
+    past: list[PastCall], tags: list[str], first: bool, talked: bool, visited: bool, seminar: bool
+) -> None:
     is_first, history = classify(past, tags=tags)
     assert is_first is first
     assert (history.talked_before, history.visited, history.attended_seminar) == (talked, visited, seminar)
@@ -126,9 +219,14 @@ def test_crm_hints_make_a_repeat_call() -> None:
         ("agent", 5, 30, False),
     ],
 )
-def test_dropped_call(hangup_by: str, answered_after_s: int | None, ended_after_s: int, dropped: bool) -> None:
+def test_dropped_call(
+    hangup_by: str, answered_after_s: int | None, ended_after_s: int, dropped: bool
+) -> None:
     answered = T0 + timedelta(seconds=answered_after_s) if answered_after_s is not None else None
-    assert is_dropped(hangup_by, T0, answered, T0 + timedelta(seconds=ended_after_s), CampaignSettings()) is dropped
+    assert (
+        is_dropped(hangup_by, T0, answered, T0 + timedelta(seconds=ended_after_s), CampaignSettings())
+        is dropped
+    )
 
 
 def test_slow_inbound_answer() -> None:
@@ -141,10 +239,17 @@ def test_slow_inbound_answer() -> None:
 def test_redial_requested_only_for_dropped_outbound_calls() -> None:
     from common.events.calls import CallEnded
 
-    ended = CallEnded(call_id="c-1", campaign=CampaignRef(id="k"), agent=AgentRef(id="a", team="t"),
-                      customer=CustomerRef(lead_id="l-1", number_id="n-1"), placed_at=T0,
-                      answered_at=T0 + timedelta(seconds=4), ended_at=T0 + timedelta(seconds=40),
-                      hangup_by="network", disposition="interested")
+    ended = CallEnded(
+        call_id="c-1",
+        campaign=CampaignRef(id="k"),
+        agent=AgentRef(id="a", team="t"),
+        customer=CustomerRef(lead_id="l-1", number_id="n-1"),
+        placed_at=T0,
+        answered_at=T0 + timedelta(seconds=4),
+        ended_at=T0 + timedelta(seconds=40),
+        hangup_by="network",
+        disposition="interested",
+    )
     redial = redial_for(ended, CampaignSettings())
     assert redial is not None and redial.lead_id == "l-1" and redial.number_id == "n-1"
     assert redial.not_before == ended.ended_at
@@ -153,7 +258,16 @@ def test_redial_requested_only_for_dropped_outbound_calls() -> None:
     assert not Call("c-1").redial_requested
 
 
-@pytest.mark.parametrize("raw", ["+8613800138000", "13800138000", "138 0013 8000", "8613800138000",
-                                 "008613800138000", "+86-138-0013-8000"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+8613800138000",
+        "13800138000",
+        "138 0013 8000",
+        "8613800138000",
+        "008613800138000",
+        "+86-138-0013-8000",
+    ],
+)
 def test_numbers_are_digested_in_e164(raw: str) -> None:
     assert to_e164(raw) == "+8613800138000"

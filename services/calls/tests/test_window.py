@@ -91,10 +91,16 @@ def test_china_outside_the_years_chinese_calendar_knows_falls_back_to_holidays()
     [
         (ALL_DAY_EVERY_DAY, sh(2026, 10, 1, 3, 0), None),
         (CampaignSettings(windows=[Window(start="10:00", end="20:30")]), sh(2026, 11, 20, 20, 29), None),
-        (CampaignSettings(windows=[Window(start="10:00", end="20:30")]), sh(2026, 11, 20, 20, 30),
-         "outside_calling_window"),
-        (CampaignSettings(windows=[Window(start="10:00", end="20:30")]), sh(2026, 11, 20, 9, 59),
-         "outside_calling_window"),
+        (
+            CampaignSettings(windows=[Window(start="10:00", end="20:30")]),
+            sh(2026, 11, 20, 20, 30),
+            "outside_calling_window",
+        ),
+        (
+            CampaignSettings(windows=[Window(start="10:00", end="20:30")]),
+            sh(2026, 11, 20, 9, 59),
+            "outside_calling_window",
+        ),
         # Calling on holidays allowed, weekdays only.
         (CampaignSettings(skip_public_holidays=False), sh(2026, 10, 1, 10, 0), None),
         (CampaignSettings(skip_public_holidays=False), sh(2026, 10, 3, 10, 0), "non_working_day"),

@@ -256,7 +256,7 @@ async def place_call(
                 event = refused_event(
                     request, now=now, reasons=verdict.reasons, detail=verdict.detail, number_digest_=digest
                 )
-                return await _append_first(runtime, event, "refused", correlation_id, wait=False)
+                return await _append_first(runtime, event, "refused", correlation_id, wait=True)
         first, history = classify(
             past, tags=inputs.tags, visited=request.visited, attended_seminar=request.attended_seminar
         )
