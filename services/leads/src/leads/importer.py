@@ -122,19 +122,24 @@ def open_rows(path: Path) -> OpenedFile:
 def _open_xlsx(path: Path) -> OpenedFile:
     import openpyxl
 
+    handle = path.open("rb")  # a file object: openpyxl judges a path by its extension
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:
+        handle.close()
         raise UnreadableFile(f"not a readable XLSX file: {exc}") from None
+
+    def close() -> None:
+        workbook.close()
+        handle.close()
+
     sheet = workbook.worksheets[0]
     total = sheet.max_row if isinstance(sheet.max_row, int) else None
     rows = enumerate(sheet.iter_rows(values_only=True), start=1)
     for row_no, values in rows:
         if not is_blank(values):
-            return OpenedFile(
-                "xlsx", None, values, row_no, rows, (total - row_no) if total else None, workbook.close
-            )
-    workbook.close()
+            return OpenedFile("xlsx", None, values, row_no, rows, (total - row_no) if total else None, close)
+    close()
     raise UnreadableFile("the first sheet is empty")
 
 

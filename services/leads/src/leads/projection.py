@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leads.domain.lead import CallOutcome, decide_call_outcome, decide_opt_out
+from leads.domain.lead import CallOutcome, Lead, decide_call_outcome, decide_opt_out
 from leads.domain.outcomes import OptOutDecision, opt_out_for_call
 from leads.handlers import LeadsContext, execute, rest_until
 from leads.tables import (
@@ -74,6 +74,12 @@ LEAD_EVENTS = [
     "DncEntryRemoved",
 ]
 REFUSAL_RULE = "QA-04"  # keeps pushing after the customer refused clearly three times
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Every stored time in UTC: SQLite keeps the wall time without its offset, so times
+    reported with +08:00 and times in UTC must not be mixed."""
+    return value.astimezone(UTC) if value is not None and value.tzinfo else value
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -121,8 +127,8 @@ class LeadsView:
                     tier=event.tier,
                     dnc=False,
                     flagged=False,
-                    created_at=event.created_at,
-                    updated_at=event.created_at,
+                    created_at=_utc(event.created_at),
+                    updated_at=_utc(event.created_at),
                     version=seq,
                     **_profile_columns(event.profile),
                 )
@@ -135,7 +141,7 @@ class LeadsView:
                     lead_tier_history.insert().values(
                         lead_id=event.lead_id,
                         tier=event.tier,
-                        changed_at=event.created_at,
+                        changed_at=_utc(event.created_at),
                         disposition="created",
                     )
                 )
@@ -146,11 +152,11 @@ class LeadsView:
                         owner_agent_id=event.owner_agent_id,
                         owner_team_id=event.owner_team_id,
                         reason="created",
-                        assigned_at=event.created_at,
+                        assigned_at=_utc(event.created_at),
                     )
                 )
         elif isinstance(event, LeadUpdated):
-            values: dict[str, Any] = {"updated_at": event.updated_at, "version": seq}
+            values: dict[str, Any] = {"updated_at": _utc(event.updated_at), "version": seq}
             if event.profile is not None:
                 values.update(_profile_columns(event.profile))
                 await self._set_tags(session, event.lead_id, event.profile.tags)
@@ -158,7 +164,7 @@ class LeadsView:
             if event.numbers is not None:
                 await self._set_numbers(session, event.lead_id, event.numbers)
         elif isinstance(event, LeadMerged):
-            await self._touch(session, event.lead_id, updated_at=event.merged_at, version=seq)
+            await self._touch(session, event.lead_id, updated_at=_utc(event.merged_at), version=seq)
             await self._set_numbers(session, event.lead_id, event.numbers)
         elif isinstance(event, LeadMergedInto):
             await self._touch(
@@ -166,7 +172,7 @@ class LeadsView:
                 event.lead_id,
                 status="merged",
                 merged_into=event.into_lead_id,
-                updated_at=event.merged_at,
+                updated_at=_utc(event.merged_at),
                 version=seq,
             )
             await session.execute(delete(dnc_entry).where(dnc_entry.c.lead_id == event.lead_id))
@@ -176,7 +182,7 @@ class LeadsView:
                 event.lead_id,
                 owner_agent_id=event.owner_agent_id,
                 owner_team_id=event.owner_team_id,
-                updated_at=event.assigned_at,
+                updated_at=_utc(event.assigned_at),
                 version=seq,
             )
             await session.execute(
@@ -186,12 +192,12 @@ class LeadsView:
                     owner_team_id=event.owner_team_id,
                     previous_agent_id=event.previous_agent_id,
                     reason=event.reason,
-                    assigned_at=event.assigned_at,
+                    assigned_at=_utc(event.assigned_at),
                 )
             )
         elif isinstance(event, LeadTierChanged):
             await self._touch(
-                session, event.lead_id, tier=event.tier, updated_at=event.changed_at, version=seq
+                session, event.lead_id, tier=event.tier, updated_at=_utc(event.changed_at), version=seq
             )
             await session.execute(
                 lead_tier_history.insert().values(
@@ -200,7 +206,7 @@ class LeadsView:
                     previous_tier=event.previous_tier,
                     call_id=event.call_id,
                     disposition=event.disposition,
-                    changed_at=event.changed_at,
+                    changed_at=_utc(event.changed_at),
                 )
             )
         elif isinstance(event, LeadOptedOut):
@@ -214,7 +220,7 @@ class LeadsView:
                     dnc_until=None,
                     dnc_reason=None,
                     dnc_source=None,
-                    updated_at=event.lifted_at,
+                    updated_at=_utc(event.lifted_at),
                     version=seq,
                 )
             else:
@@ -223,15 +229,20 @@ class LeadsView:
                     .where(lead_number.c.number_id == event.number_id)
                     .values(dnc=False, dnc_until=None, dnc_reason=None)
                 )
-                await self._touch(session, event.lead_id, updated_at=event.lifted_at, version=seq)
+                await self._touch(session, event.lead_id, updated_at=_utc(event.lifted_at), version=seq)
             await session.execute(
                 update(dnc_entry)
                 .where(dnc_entry.c.entry_id == _opt_out_entry_id(event.lead_id, event.number_id))
-                .values(removed_at=event.lifted_at)
+                .values(removed_at=_utc(event.lifted_at))
             )
         elif isinstance(event, LeadFlagged):
             key = {"lead_id": event.lead_id, "flag": event.flag, "number_id": event.number_id or ""}
-            row = {**key, "call_id": event.call_id, "reason": event.reason, "flagged_at": event.flagged_at}
+            row = {
+                **key,
+                "call_id": event.call_id,
+                "reason": event.reason,
+                "flagged_at": _utc(event.flagged_at),
+            }
             stmt = _insert(session)(lead_flag).values(**row, resolved_at=None)
             await session.execute(
                 stmt.on_conflict_do_update(
@@ -239,12 +250,14 @@ class LeadsView:
                     set_={
                         "call_id": event.call_id,
                         "reason": event.reason,
-                        "flagged_at": event.flagged_at,
+                        "flagged_at": _utc(event.flagged_at),
                         "resolved_at": None,
                     },
                 )
             )
-            await self._touch(session, event.lead_id, flagged=True, updated_at=event.flagged_at, version=seq)
+            await self._touch(
+                session, event.lead_id, flagged=True, updated_at=_utc(event.flagged_at), version=seq
+            )
         elif isinstance(event, LeadFlagResolved):
             await session.execute(
                 update(lead_flag)
@@ -253,7 +266,7 @@ class LeadsView:
                     lead_flag.c.flag == event.flag,
                     lead_flag.c.number_id == (event.number_id or ""),
                 )
-                .values(resolved_at=event.resolved_at)
+                .values(resolved_at=_utc(event.resolved_at))
             )
             still_open = (
                 await session.execute(
@@ -265,7 +278,7 @@ class LeadsView:
             await self._touch(session, event.lead_id, flagged=bool(still_open), version=seq)
         elif isinstance(event, LeadDeleted):
             await self._touch(
-                session, event.lead_id, status="deleted", updated_at=event.deleted_at, version=seq
+                session, event.lead_id, status="deleted", updated_at=_utc(event.deleted_at), version=seq
             )
             await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == event.lead_id))
         elif isinstance(event, DncEntryAdded):
@@ -275,8 +288,8 @@ class LeadsView:
                 "masked": event.masked,
                 "source": event.source,
                 "reason": event.reason,
-                "until": event.until,
-                "created_at": event.added_at,
+                "until": _utc(event.until),
+                "created_at": _utc(event.added_at),
                 "removed_at": None,
             }
             stmt = _insert(session)(dnc_entry).values(entry_id=event.entry_id, **row)
@@ -285,7 +298,7 @@ class LeadsView:
             await session.execute(
                 update(dnc_entry)
                 .where(dnc_entry.c.entry_id == event.entry_id)
-                .values(removed_at=event.removed_at)
+                .values(removed_at=_utc(event.removed_at))
             )
 
     async def _touch(self, session: AsyncSession, lead_id: str, **values: Any) -> None:
@@ -347,21 +360,21 @@ class LeadsView:
             await session.execute(lead_tag.insert(), [{"lead_id": lead_id, "tag": t} for t in unique])
 
     async def _opt_out(self, session: AsyncSession, event: LeadOptedOut, seq: int) -> None:
-        dnc = {"dnc": True, "dnc_until": event.until, "dnc_reason": event.reason}
+        dnc = {"dnc": True, "dnc_until": _utc(event.until), "dnc_reason": event.reason}
         if event.number_id is None:
             await self._touch(
                 session,
                 event.lead_id,
                 **dnc,
                 dnc_source=event.source,
-                updated_at=event.opted_out_at,
+                updated_at=_utc(event.opted_out_at),
                 version=seq,
             )
         else:
             await session.execute(
                 update(lead_number).where(lead_number.c.number_id == event.number_id).values(**dnc)
             )
-            await self._touch(session, event.lead_id, updated_at=event.opted_out_at, version=seq)
+            await self._touch(session, event.lead_id, updated_at=_utc(event.opted_out_at), version=seq)
         row = {
             "kind": "lead",
             "lead_id": event.lead_id,
@@ -370,8 +383,8 @@ class LeadsView:
             "masked": event.masked,
             "source": event.source,
             "reason": event.reason,
-            "until": event.until,
-            "created_at": event.opted_out_at,
+            "until": _utc(event.until),
+            "created_at": _utc(event.opted_out_at),
             "removed_at": None,
         }
         stmt = _insert(session)(dnc_entry).values(
@@ -382,6 +395,16 @@ class LeadsView:
     async def reset(self, session: AsyncSession) -> None:
         for table in (lead, lead_number, lead_tag, lead_tier_history, lead_assignment, lead_flag, dnc_entry):
             await session.execute(delete(table))
+
+
+def _dialled(state: Lead, event: CallEnded) -> str | None:
+    """Which of the lead's numbers the call dialled, from what the call event shows of it."""
+    digest = getattr(event.customer, "number_digest", None)
+    for number in state.numbers:
+        if digest and number.number_digest == digest:
+            return number.number_id
+    masked_numbers = [n for n in state.numbers if n.masked == event.customer.phone_masked]
+    return masked_numbers[0].number_id if len(masked_numbers) == 1 else None
 
 
 def _customer_turns(event: CallEnded) -> list[str]:
@@ -423,8 +446,22 @@ class CallOutcomes:
         return None
 
     async def _call_ended(self, session: AsyncSession, event: CallEnded, ctx: EventContext) -> None:
+        await _lock_call(session, event.call_id)
         lead_id = event.customer.lead_id
+        # A call to a lead merged away since counts for the lead it lives on as.
+        merged_into = (
+            await session.execute(select(lead.c.merged_into).where(lead.c.lead_id == lead_id))
+        ).scalar()
+        if merged_into:
+            lead_id = str(merged_into)
         number_id = await self._number_id(session, event)
+        reacted = (
+            await session.execute(
+                select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id)
+            )
+        ).first()
+        if not reacted:
+            number_id = await self._react(session, event, ctx, lead_id, number_id)
         inserted = await session.execute(
             _insert(session)(call_attempt)
             .values(
@@ -434,24 +471,18 @@ class CallOutcomes:
                 agent_id=event.agent.id,
                 disposition=event.disposition,
                 connected=event.connected,
-                ended_at=event.ended_at,
+                ended_at=_utc(event.ended_at),
             )
             .on_conflict_do_nothing()
         )
         if inserted.rowcount:  # type: ignore[attr-defined]
             await self._count_contact(session, lead_id, event)
-        if (
-            await session.execute(
-                select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id)
-            )
-        ).first():
-            return
-        # A call to a lead merged away since counts for the lead it lives on as.
-        merged_into = (
-            await session.execute(select(lead.c.merged_into).where(lead.c.lead_id == lead_id))
-        ).scalar()
-        if merged_into:
-            lead_id = str(merged_into)
+
+    async def _react(
+        self, session: AsyncSession, event: CallEnded, ctx: EventContext, lead_id: str, number_id: str | None
+    ) -> str | None:
+        """Once per call: the events the call adds to its lead. Returns the dialled number's id
+        (found on the lead itself when the read model did not know it yet)."""
         settings = self.context.settings
         flags = getattr(event, "disposition_flags", None) or []
         disposition = "do_not_call" if "do_not_call" in flags else event.disposition
@@ -470,18 +501,26 @@ class CallOutcomes:
             decision = OptOutDecision(
                 f"QA {REFUSAL_RULE}: customer refused clearly three times", "refusals", rest=False
             )
-        outcome = CallOutcome(
-            call_id=event.call_id,
-            disposition=event.disposition,
-            ended_at=event.ended_at,
-            number_id=number_id,
-            opt_out=decision,
-            rest_until=rest_until(settings, event.ended_at),
-        )
+        ended_at = event.ended_at.astimezone(UTC)
+        found: list[str | None] = [number_id]
+
+        def decide(state: Lead) -> list[DomainEvent]:
+            if found[0] is None:
+                found[0] = _dialled(state, event)
+            outcome = CallOutcome(
+                call_id=event.call_id,
+                disposition=event.disposition,
+                ended_at=ended_at,
+                number_id=found[0],
+                opt_out=decision,
+                rest_until=rest_until(settings, ended_at),
+            )
+            return decide_call_outcome(state, outcome)
+
         _, events = await execute(
             self.context.store,
             lead_id,
-            lambda state: decide_call_outcome(state, outcome),
+            decide,
             id_salt=f"call:{event.call_id}",
             correlation_id=ctx.envelope.correlation_id or ctx.envelope.id,
         )
@@ -496,15 +535,16 @@ class CallOutcomes:
                 .where(qa_refusal.c.call_id == event.call_id)
                 .values(applied=True, lead_id=lead_id)
             )
+        return found[0]
 
     async def _count_contact(self, session: AsyncSession, lead_id: str, event: CallEnded) -> None:
         connected = 1 if event.connected else 0
-        contact_at = event.ended_at if event.connected else None
+        contact_at = _utc(event.ended_at) if event.connected else None
         stmt = _insert(session)(lead_contact).values(
             lead_id=lead_id,
             attempts=1,
             connected=connected,
-            last_attempt_at=event.ended_at,
+            last_attempt_at=_utc(event.ended_at),
             last_contact_at=contact_at,
         )
         excluded = stmt.excluded
@@ -533,6 +573,7 @@ class CallOutcomes:
         (or from the finding itself, when QA adds ``lead_id``)."""
         if not event.rule.upper().startswith(REFUSAL_RULE):
             return
+        await _lock_call(session, event.call_id)
         lead_id = (event.model_extra or {}).get("lead_id")
         if not lead_id:
             lead_id = (
@@ -582,6 +623,15 @@ class CallOutcomes:
     async def reset(self, session: AsyncSession) -> None:
         for table in (call_attempt, lead_contact):
             await session.execute(delete(table))
+
+
+async def _lock_call(session: AsyncSession, call_id: str) -> None:
+    """The call's CallEnded and its QA finding come from two streams through two runners. On
+    PostgreSQL their transactions may run at once and neither would see the other's row; a
+    transaction-scoped advisory lock per call makes the second wait for the first's commit.
+    (SQLite runs one writing transaction at a time already.)"""
+    if _dialect(session) == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("leads-call:" + call_id))))
 
 
 def _greatest(session: AsyncSession, a: Any, b: Any) -> Any:

@@ -184,7 +184,7 @@ async def flagged_leads(
 def _dnc_state(dnc: bool, until: datetime | None, reason: str | None, now: datetime) -> dict[str, Any] | None:
     if not dnc or (until is not None and _aware(until) <= now):
         return None
-    return {"until": until.isoformat() if until else None, "permanent": until is None, "reason": reason}
+    return {"until": _iso(until), "permanent": until is None, "reason": reason}
 
 
 def _aware(value: datetime) -> datetime:

@@ -1,0 +1,80 @@
+"""Phone numbers: E.164, carrier (QA-08 cares which Chinese carrier), region, time zone."""
+
+from __future__ import annotations
+
+import pytest
+from leads.domain.phones import InvalidNumber, cell_to_text, masked, normalise
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164", "carrier", "timezone", "mobile"),
+    [
+        ("13800138000", "+8613800138000", "China Mobile", "Asia/Shanghai", True),
+        ("138 0013 8000", "+8613800138000", "China Mobile", "Asia/Shanghai", True),
+        ("+86-138-0013-8000", "+8613800138000", "China Mobile", "Asia/Shanghai", True),
+        ("0086 13800138000", "+8613800138000", "China Mobile", "Asia/Shanghai", True),
+        ("8613800138000", "+8613800138000", "China Mobile", "Asia/Shanghai", True),
+        ("（138）0013－8000", "+8613800138000", "China Mobile", "Asia/Shanghai", True),
+        ("18612345678", "+8618612345678", "China Unicom", "Asia/Shanghai", True),
+        ("13012345678", "+8613012345678", "China Unicom", "Asia/Shanghai", True),
+        ("15312345678", "+8615312345678", "China Telecom", "Asia/Shanghai", True),
+        ("18912345678", "+8618912345678", "China Telecom", "Asia/Shanghai", True),
+        ("010-62345678", "+861062345678", None, "Asia/Shanghai", False),
+        ("+12125551234", "+12125551234", None, "America/New_York", True),  # fixed line or mobile
+        ("+85291234567", "+85291234567", "3", "Asia/Hong_Kong", True),
+    ],
+)
+def test_normalise(raw: str, e164: str, carrier: str | None, timezone: str, mobile: bool) -> None:
+    number = normalise(raw)
+    assert number.e164 == e164
+    assert number.carrier == carrier
+    assert number.timezone == timezone
+    assert number.is_mobile is mobile
+
+
+def test_region_and_area() -> None:
+    beijing = normalise("13800138000")
+    assert (beijing.region, beijing.area, beijing.province) == ("CN", "北京市", "北京市")
+    huaian = normalise("15312345678")
+    assert huaian.area == "江苏省淮安市" and huaian.province == "江苏省"
+    assert normalise("+12125551234").region == "US"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "missing phone number"),
+        ("   ", "missing phone number"),
+        ("1.38001E+10", "scientific notation"),
+        ("12345", "invalid phone number"),
+        ("1380013800", "invalid phone number"),  # one digit short
+        ("abc", "not a phone number"),
+        ("+99912345678", "not a phone number"),
+    ],
+)
+def test_invalid_numbers_are_refused_with_a_reason(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidNumber, match=reason):
+        normalise(raw)
+
+
+def test_reasons_never_repeat_the_whole_number() -> None:
+    with pytest.raises(InvalidNumber) as caught:
+        normalise("138-0013-800x0")
+    assert "1380013800" not in str(caught.value)
+
+
+def test_masked_forms() -> None:
+    assert masked(normalise("13800138000")) == "138****8000"
+    assert masked(normalise("010-62345678")) == "010****5678"
+
+
+@pytest.mark.parametrize(
+    ("cell", "text"),
+    [(13800138000, "13800138000"), (13800138000.0, "13800138000"), (" 138 ", "138"), (None, "")],
+)
+def test_spreadsheet_cells(cell: object, text: str) -> None:
+    assert cell_to_text(cell) == text
+
+
+def test_another_default_region() -> None:
+    assert normalise("2125551234", default_region="US").e164 == "+12125551234"
