@@ -3,7 +3,7 @@ stream to the first dial of that lead refused with ``do_not_call_lead`` (require
 1 second). Also the latency of an allowed dial (guard + append + read-your-writes).
 
 Runs the calls service in-process (its real projection runners) against a private nats-server
-and a SQLite database (``BENCH_DATABASE_URL`` for another one), and drives it over its HTTP API.
+and a SQLite database (``BENCH_DATABASE=postgresql``: PostgreSQL), and drives it over its HTTP API.
 Before each opt-out the service sits idle for a random time, so the projection runner's
 waiting fetch is caught at every phase.
 
@@ -17,11 +17,9 @@ import json
 import os
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -148,15 +146,19 @@ async def _run(nats_url: str, database_url: str) -> dict[str, object]:
 
 
 def main() -> dict[str, object]:
-    database_url = (
-        os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tempfile.mkdtemp()) / 'calls.db'}"
-    )
+    """SQLite by default; ``BENCH_DATABASE=postgresql`` runs on a fresh database created on the
+    ``TEST_DATABASE_URL`` server (and dropped afterwards)."""
+    from common import testing
+
+    kind = os.environ.get("BENCH_DATABASE", "sqlite")
+    database_url = testing._fresh_database(kind)
     server = NatsServerProcess()
     server.start()
     try:
         result = asyncio.run(_run(server.url, database_url))
     finally:
         server.cleanup()
+        testing._drop_created()
     print(json.dumps(result, indent=2))
     return result
 

@@ -336,3 +336,53 @@ async def test_records_of_the_shared_dataset_shape(harness: Any) -> None:
     assert (await h.client.post("/v1/calls", json=record)).status_code == 202
     record = copy.deepcopy(finished("c-int", disposition="intent"))
     assert (await h.client.post("/v1/calls", json=record)).status_code == 202
+
+
+async def test_the_read_models_rebuild_from_the_streams(harness: Any) -> None:
+    """The calls table, the campaign settings and the guard's lead data are projections: wiped
+    and replayed, they come back the same."""
+    import asyncio
+
+    from calls.projection import GuardLeads
+
+    h = harness
+    await _ready(h)
+    placed = await _placed(h, "c-rb")
+    await h.client.post(
+        "/v1/calls/c-rb/end",
+        json={
+            "answered_at": iso(placed + timedelta(seconds=3)),
+            "ended_at": iso(placed + timedelta(minutes=2)),
+            "ring_count": 1,
+            "hangup_by": "customer",
+            "eligibility": "eligible",
+            "disposition": "refused",
+            "notes": "not now",
+        },
+    )
+    await h.client.post(
+        "/v1/calls/c-rb/transcript",
+        json={"turns": [{"speaker": "customer", "start_s": 1.0, "end_s": 2.0, "text": "不需要"}]},
+    )
+    before = (await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["calls"]
+    one_before = (await h.client.get("/v1/calls/c-rb")).json()
+    settings_before = (await h.client.get("/v1/campaigns/k-1/settings")).json()
+
+    runtime = h.runtime
+    for runner in runtime.runners:
+        runner.stop()
+    await asyncio.gather(*runtime.tasks)
+    for runner in runtime.runners:
+        await runner.rebuild(progress=False)
+
+    def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k not in ("updated_at", "transcribed_at")} for r in rows]
+
+    assert strip((await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["calls"]) == strip(
+        before
+    )
+    assert strip([(await h.client.get("/v1/calls/c-rb")).json()]) == strip([one_before])
+    assert (await h.client.get("/v1/campaigns/k-1/settings")).json() == settings_before
+    assert any(isinstance(p, GuardLeads) for p in (r.projection for r in runtime.runners))
+    resp = await h.client.post("/v1/calls/place", json=h.place_body("c-after", "l-1", agent="a-2"))
+    assert resp.status_code == 409 and resp.json()["reason"] == "owned_by_other_agent"

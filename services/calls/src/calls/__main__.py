@@ -1,3 +1,5 @@
+import sys
+
 from common.service import serve
 
 from calls.service import SPEC
@@ -5,6 +7,11 @@ from calls.settings import CallsSettings
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["rebuild"]:
+        from common.rebuild import rebuild_all
+
+        rebuild_all(SPEC, CallsSettings())
+        return
     serve(SPEC, CallsSettings())
 
 
