@@ -163,7 +163,10 @@ async def test_handler_that_keeps_failing_is_dead_lettered_after_n_tries(env: Se
     await env.store.publish(due("l4", 3))
     runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", max_deliver=3)
     task = asyncio.create_task(runner.run())
-    await eventually(lambda: _ready(runner.stats.applied == 2 and runner.stats.dead_lettered == 1), timeout=20)
+    try:
+        await eventually(lambda: _ready(runner.stats.applied == 2 and runner.stats.dead_lettered == 1), timeout=20)
+    except AssertionError:
+        raise AssertionError(f"{runner.stats}") from None
     runner.stop()
     await task
     assert await count(env, "l4") == 2  # flaky applied once after two failures, broken never

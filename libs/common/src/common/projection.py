@@ -93,6 +93,10 @@ class Projection(Protocol):
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None: ...
 
+    # Optional: ``async def apply_batch(self, session, items: list[tuple[DomainEvent,
+    # EventContext]]) -> None`` applies a whole batch at once (aggregate in memory, write in a
+    # few statements). The runner prefers it when present; ``apply`` must still work alone.
+
     async def reset(self, session: AsyncSession) -> None:
         """Empty the projection's tables (used by ``rebuild``)."""
         ...
@@ -143,6 +147,11 @@ async def write_checkpoint(session: AsyncSession, key: str, seq: int) -> None:
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         await session.execute(checkpoint_table.insert().values(projection=key, last_seq=seq, updated_at=now))
+
+
+def _span_context(msg: Msg) -> trace.SpanContext | None:
+    span_context = trace.get_current_span(extract_trace_context(msg.headers)).get_span_context()
+    return span_context if span_context.is_valid else None
 
 
 def _decode(msg: Msg) -> tuple[Envelope, DomainEvent]:
@@ -279,44 +288,79 @@ class ProjectionRunner:
             pass
 
     async def process(self, msgs: Sequence[Msg]) -> BatchOutcome:
-        """Apply one fetched batch in one transaction, then ack. The unit of exactly-once."""
-        try:
-            outcome, to_ack, to_term, to_retry = await self._apply_batch(msgs, isolate=False)
-        except _RetryIsolated:
-            outcome, to_ack, to_term, to_retry = await self._apply_batch(msgs, isolate=True)
-        except Exception:
-            # Not the messages' fault (database down, lock timeout): redeliver later.
-            for msg in msgs:
-                await _safe(msg.nak(delay=1.0))
-            raise
-        for msg in to_ack:
-            await _safe(msg.ack())
-        for msg in to_term:
-            await _safe(msg.term())
-        for msg in to_retry:
-            await _safe(msg.nak(delay=min(0.5 * msg.metadata.num_delivered, 5.0)))
+        """Apply one fetched batch in one transaction, then ack. The unit of exactly-once.
+
+        A message whose handler fails is retried here, in this process, holding it and every
+        later message of the batch unacked (``in_progress`` keeps JetStream from redelivering
+        them meanwhile) and fetching nothing new: so no later event can overtake it and make
+        the checkpoint skip it. After ``max_deliver`` tries it is dead-lettered. A failure that
+        is not the messages' fault (the database is down) is retried for as long as it takes.
+        If the process dies meanwhile, JetStream redelivers the unacked messages in order."""
+        total = BatchOutcome()
+        remaining: list[Msg] = list(msgs)
+        attempt = 0
+        while remaining:
+            attempt += 1
+            try:
+                try:
+                    outcome, to_ack, to_term, to_retry = await self._apply_batch(
+                        remaining, isolate=False, attempt=attempt)
+                except _RetryIsolated:
+                    outcome, to_ack, to_term, to_retry = await self._apply_batch(
+                        remaining, isolate=True, attempt=attempt)
+            except Exception as exc:
+                self._note_error(exc)
+                if self._stopping.is_set():
+                    raise
+                await self._hold(remaining, attempt)
+                continue
+            for msg in to_ack:
+                await _safe(msg.ack())
+            for msg in to_term:
+                await _safe(msg.term())
+            total.applied += outcome.applied
+            total.skipped += outcome.skipped
+            total.dead_lettered += outcome.dead_lettered
+            total.retried += outcome.retried
+            self.stats.applied += outcome.applied
+            self.stats.skipped += outcome.skipped
+            self.stats.dead_lettered += outcome.dead_lettered
+            self.stats.retried += outcome.retried
+            remaining = to_retry
+            if remaining:
+                if self._stopping.is_set():
+                    break  # left unacked: redelivered, in order, to whoever runs next
+                await self._hold(remaining, attempt)
         self.stats.batches += 1
-        self.stats.applied += outcome.applied
-        self.stats.skipped += outcome.skipped
-        self.stats.dead_lettered += outcome.dead_lettered
-        self.stats.retried += outcome.retried
-        self.stats.last_error = None if not to_retry else self.stats.last_error
-        return outcome
+        if not total.retried:
+            self.stats.last_error = None
+        return total
+
+    async def _hold(self, msgs: Sequence[Msg], attempt: int) -> None:
+        """Back off before retrying, telling JetStream the messages are still being worked on."""
+        self._last_retry = time.monotonic()
+        for msg in msgs:
+            await _safe(msg.in_progress())
+        await self._sleep(min(0.1 * 2**attempt, 5.0))
 
     async def _apply_batch(
-        self, msgs: Sequence[Msg], *, isolate: bool
+        self, msgs: Sequence[Msg], *, isolate: bool, attempt: int = 1
     ) -> tuple[BatchOutcome, list[Msg], list[Msg], list[Msg]]:
-        """``isolate=False`` is the fast path (no savepoints). If any handler raises there, the
-        whole batch is rolled back and run again with a savepoint per message, to find which
+        """``isolate=False`` is the fast path: every valid event of the batch is handed to the
+        projection at once (``apply_batch`` when it has one, so it can aggregate and write in a
+        few statements), no savepoints. If the projection raises there, the whole batch is
+        rolled back and run again with ``isolate=True``: a savepoint per message, to find which
         message is at fault without losing the others."""
         outcome = BatchOutcome()
         to_ack: list[Msg] = []
         to_term: list[Msg] = []
         to_retry: list[Msg] = []
+        apply_batch = getattr(self.projection, "apply_batch", None)
         async with self.sessions() as session, session.begin():
             last = await read_checkpoint(session, self.key, lock=True)
             start = last
-            for index, msg in enumerate(msgs):
+            valid: list[tuple[Msg, DomainEvent, EventContext]] = []
+            for msg in msgs:
                 seq = msg.metadata.sequence.stream
                 if seq <= last:
                     outcome.skipped += 1
@@ -328,45 +372,65 @@ class ProjectionRunner:
                     await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}")
                     outcome.dead_lettered += 1
                     to_term.append(msg)
-                    last = seq
+                    last = max(last, seq)
                     continue
-                ctx = EventContext(envelope, self.stream, seq, msg.subject)
-                parent = extract_trace_context(msg.headers)
+                valid.append((msg, event, EventContext(envelope, self.stream, seq, msg.subject)))
+                last = max(last, seq)
+
+            if not isolate:
                 with _tracer.start_as_current_span(
-                    f"{self.projection.name} apply {envelope.type}", context=parent,
-                    attributes={"messaging.system": "nats", "messaging.destination": msg.subject,
-                                "event.id": envelope.id},
+                    f"{self.projection.name} apply batch",
+                    links=[trace.Link(_span_context(m)) for m, _e, _c in valid[:64] if _span_context(m)],
+                    attributes={"messaging.system": "nats", "messaging.batch.message_count": len(valid)},
                 ):
-                    if not isolate:
-                        try:
-                            await self.projection.apply(session, event, ctx)
-                        except Exception as exc:
-                            raise _RetryIsolated from exc
-                    else:
+                    try:
+                        if apply_batch is not None:
+                            await apply_batch(session, [(e, c) for _m, e, c in valid])
+                        else:
+                            for _m, event, ctx in valid:
+                                await self.projection.apply(session, event, ctx)
+                    except Exception as exc:
+                        raise _RetryIsolated from exc
+                for msg, _event, _ctx in valid:
+                    outcome.applied += 1
+                    to_ack.append(msg)
+            else:
+                for index, (msg, event, ctx) in enumerate(valid):
+                    with _tracer.start_as_current_span(
+                        f"{self.projection.name} apply {ctx.envelope.type}",
+                        context=extract_trace_context(msg.headers),
+                        attributes={"messaging.system": "nats", "messaging.destination": msg.subject,
+                                    "event.id": ctx.envelope.id},
+                    ):
                         try:
                             async with session.begin_nested():
-                                await self.projection.apply(session, event, ctx)
+                                if apply_batch is not None:
+                                    await apply_batch(session, [(event, ctx)])
+                                else:
+                                    await self.projection.apply(session, event, ctx)
                         except Exception as exc:
-                            deliveries = msg.metadata.num_delivered
-                            if isinstance(exc, PoisonMessage) or deliveries >= self.max_deliver:
+                            # Tries in this process, plus deliveries to processes that died.
+                            tries = msg.metadata.num_delivered - 1 + attempt
+                            if isinstance(exc, PoisonMessage) or tries >= self.max_deliver:
                                 await self._dead_letter(
-                                    session, msg, f"handler failed after {deliveries} tries: {_reason(exc)}"
+                                    session, msg, f"handler failed after {tries} tries: {_reason(exc)}"
                                 )
                                 outcome.dead_lettered += 1
                                 to_term.append(msg)
-                                last = seq
                                 continue
                             # Stop here: later messages must not overtake this one, or the
                             # checkpoint would skip it when it comes back.
                             log.warning("handler failed, will retry", extra={
-                                "projection": self.projection.name, "seq": seq, "error": _reason(exc)})
+                                "projection": self.projection.name, "seq": ctx.stream_seq,
+                                "error": _reason(exc)})
                             self.stats.last_error = _reason(exc)
-                            to_retry.extend(msgs[index:])
-                            outcome.retried += len(msgs) - index
+                            rest = [m for m, _e, _c in valid[index:]]
+                            to_retry.extend(rest)
+                            outcome.retried += len(rest)
+                            last = ctx.stream_seq - 1
                             break
-                outcome.applied += 1
-                to_ack.append(msg)
-                last = seq
+                    outcome.applied += 1
+                    to_ack.append(msg)
             if last != start:
                 await write_checkpoint(session, self.key, last)
         return outcome, to_ack, to_term, to_retry
@@ -432,7 +496,8 @@ class ProjectionRunner:
         try:
             return await self._apply_batch(msgs, isolate=False)
         except _RetryIsolated:
-            return await self._apply_batch(msgs, isolate=True)
+            # A rebuild does not wait on a failing event: it is dead-lettered at once.
+            return await self._apply_batch(msgs, isolate=True, attempt=self.max_deliver)
 
 
 class _RetryIsolated(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,19 +34,29 @@ agent_daily = Table(
 COUNTERS = ("dials", "connected", "talk_seconds")
 
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
-async def add_to_agent_day(session: AsyncSession, key: dict[str, Any], **increments: float) -> None:
-    """Upsert that adds to the counters: one statement, safe to batch."""
-    row = {**key, **{c: 0 for c in COUNTERS}, **increments}
-    stmt = _insert(session)(agent_daily).values(**row)
-    stmt = stmt.on_conflict_do_update(
+def _upsert_adding(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE SET counter = counter + excluded.counter: adding to a row
+    whether or not it exists, in one statement that executemany can batch."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(agent_daily)
+    return stmt.on_conflict_do_update(
         index_elements=["day", "agent_id", "team_id", "campaign_id"],
-        set_={c: agent_daily.c[c] + stmt.excluded[c] for c in increments},
+        set_={c: agent_daily.c[c] + stmt.excluded[c] for c in COUNTERS},
     )
-    await session.execute(stmt)
+
+
+_UPSERTS = {name: _upsert_adding(name) for name in ("postgresql", "sqlite")}
+
+
+async def add_to_agent_days(session: AsyncSession, increments: dict[tuple[Any, ...], dict[str, float]]) -> None:
+    if not increments:
+        return
+    rows = [
+        {"day": k[0], "agent_id": k[1], "team_id": k[2], "campaign_id": k[3],
+         **{c: inc.get(c, 0) for c in COUNTERS}}
+        for k, inc in increments.items()
+    ]
+    await session.execute(_UPSERTS[session.bind.dialect.name], rows)
 
 
 class DailyFigures:
@@ -55,18 +66,21 @@ class DailyFigures:
     subscriptions: dict[str, Sequence[str]] = {"calls": ["CallPlaced", "CallEnded"]}
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
-        if isinstance(event, CallPlaced):
-            key = self._key(event.placed_at, event.agent.id, event.agent.team, event.campaign.id)
-            await add_to_agent_day(session, key, dials=1)
-        elif isinstance(event, CallEnded):
-            key = self._key(event.placed_at, event.agent.id, event.agent.team, event.campaign.id)
-            if event.connected:
-                await add_to_agent_day(session, key, connected=1, talk_seconds=event.talk_seconds)
+        await self.apply_batch(session, [(event, ctx)])
 
-    @staticmethod
-    def _key(placed_at: Any, agent_id: str, team_id: str, campaign_id: str) -> dict[str, Any]:
-        return {"day": report_day(placed_at), "agent_id": agent_id, "team_id": team_id,
-                "campaign_id": campaign_id}
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        # Sum the batch in memory first: a batch of 500 events becomes one statement with one
+        # row per agent-day, not 500 round trips.
+        increments: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+        for event, _ctx in items:
+            if isinstance(event, CallPlaced):
+                key = (report_day(event.placed_at), event.agent.id, event.agent.team, event.campaign.id)
+                increments[key]["dials"] += 1
+            elif isinstance(event, CallEnded) and event.connected:
+                key = (report_day(event.placed_at), event.agent.id, event.agent.team, event.campaign.id)
+                increments[key]["connected"] += 1
+                increments[key]["talk_seconds"] += event.talk_seconds
+        await add_to_agent_days(session, increments)
 
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(delete(agent_daily))
