@@ -1,0 +1,718 @@
+"""One detector per rule: ``(call, policy, ctx) -> list[Finding]``.
+
+Only the agent's words count against the agent; customer turns are read for context only
+(refusals, consent, stated age, complaints, who raised a brand).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import time
+from functools import lru_cache
+
+import ahocorasick_rs
+import phonenumbers
+from phonenumbers import carrier as pn_carrier
+
+from qa.rules.context import CallContext, TurnView
+from qa.rules.model import CallRecord, Finding
+from qa.rules.policy import Hit, Policy
+from qa.rules.textutil import clause_start, clauses, normalize, parse_number
+
+Detector = Callable[[CallRecord, Policy, CallContext], list[Finding]]
+
+_NUMERAL = re.compile(r"[0-9０-９一二两三四五六七八九十]")
+_CLAUSE_END = re.compile(r"[,。!?;:、,.!?;:…—\n]")
+
+
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    s = clause_start(text, start)
+    m = _CLAUSE_END.search(text, end)
+    return s, (m.start() if m else len(text))
+
+
+def _inside_quote(text: str, pos: int) -> bool:
+    before = text[:pos]
+    return (
+        before.count("“") > before.count("”")
+        or before.count("「") > before.count("」")
+        or (before.count('"') % 2 == 1)
+    )
+
+
+def _any_in(hits: Iterable[Hit], start: int, end: int) -> bool:
+    return any(h.start >= start and h.end <= end for h in hits)
+
+
+def _first_match(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str] | None:
+    best: re.Match[str] | None = None
+    for pat in patterns:
+        m = pat.search(text)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    return best
+
+
+def _rx_search(ctx: CallContext, t: TurnView, rule_id: str, name: str) -> re.Match[str] | None:
+    """Leftmost match of pattern list ``name`` in the turn, pre-filtered by its ``<name>_trigger`` phrases."""
+    if ctx.cp.phrases(rule_id, f"{name}_trigger") and not ctx.has(t, rule_id, f"{name}_trigger"):
+        return None
+    rx = ctx.cp.regex_any(rule_id, name)
+    return rx.search(t.norm) if rx is not None else None
+
+
+def _group_span(m: re.Match[str], name: str) -> tuple[int, int]:
+    if name in m.re.groupindex and m.group(name) is not None:
+        return m.span(name)
+    return m.span()
+
+
+# --------------------------------------------------------------------------------------------- QA-01
+def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-01"
+    cp = ctx.cp
+    cached = cp.cache.get("QA-01:followers")
+    if not isinstance(cached, tuple):
+        cached = (
+            tuple(normalize(h) for h in cp.phrases(rid, "honorifics")),
+            tuple(normalize(str(x)) for x in cp.param(rid, "name_followers_ok", ["的"])),
+        )
+        cp.cache["QA-01:followers"] = cached
+    honorifics, followers_ok = cached
+    name = normalize((call.lead.name or "").strip())
+    out: list[Finding] = []
+    for t in ctx.agent_turns:
+        for h in ctx.hits(t, rid, "second_person"):
+            if not _inside_quote(t.norm, h.start):
+                out.append(
+                    ctx.quote(t, h.start, h.end, rid, "agent addresses the customer as 你 instead of 您")
+                )
+                break
+        if len(name) >= 2:
+            pos = t.norm.find(name)
+            while pos != -1:
+                after = t.norm[pos + len(name) :]
+                if not after.startswith(honorifics) and not after.startswith(followers_ok):
+                    out.append(
+                        ctx.quote(t, pos, pos + len(name), rid, "agent calls the customer by bare full name")
+                    )
+                    break
+                pos = t.norm.find(name, pos + 1)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- QA-02
+def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-02"
+    if call.eligibility != "ineligible":
+        return []
+    cannot_pos = next((k for k, t in enumerate(ctx.speech) if t.is_agent and ctx.has(t, rid, "cannot")), 0)
+    for t in ctx.speech[cannot_pos:]:
+        if not t.is_agent:
+            continue
+        visit = ctx.cp.regex_any(rid, "visit")
+        negs = ctx.hits(t, rid, "negated")
+        for h in ctx.hits(t, rid, "store"):
+            cs, ce = _clause_bounds(t.norm, h.start, h.end)
+            if _any_in(negs, cs, ce) or visit is None or not visit.search(t.norm, cs, ce):
+                continue
+            return [
+                ctx.quote(
+                    t,
+                    cs,
+                    ce,
+                    rid,
+                    "request found not serviceable (eligibility ineligible) yet the agent invites the "
+                    "customer to a store/branch",
+                )
+            ]
+    return []
+
+
+# ------------------------------------------------------------------------------------- QA-03a / QA-03b
+def _is_cut_off(ctx: CallContext, rid: str, t: TurnView) -> bool:
+    return _first_match(ctx.cp.regex(rid, "cut_off"), t.norm) is not None
+
+
+def _is_ack(ctx: CallContext, rid: str, t: TurnView) -> bool:
+    return _first_match(ctx.cp.regex(rid, "acknowledgement"), t.norm.strip()) is not None
+
+
+def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-03a"
+    if not ctx.agent_turns:
+        return []
+    n = int(ctx.cp.param(rid, "closing_agent_turns", 2))
+    closing = ctx.agent_turns[-n:]
+    if any(ctx.has(t, rid, "blessing") for t in closing):
+        return []
+    last = ctx.speech[-1]
+    exempt_by = set(ctx.cp.param(rid, "exempt_hangup_by", ["customer", "network"]))
+    if call.hangup_by in exempt_by:
+        if _is_cut_off(ctx, rid, last):
+            return []  # the line dropped / the customer hung up while someone was still talking
+        if last.is_customer and not _is_ack(ctx, rid, last):
+            return []  # the customer ended the call (refusal, anger, question) before the agent could close
+    t = ctx.agent_turns[-1]
+    return [ctx.quote(t, 0, len(t.text), rid, "the agent's closing has no blessing (祝您… / 请您先挂机)")]
+
+
+def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-03b"
+    if call.hangup_by != "agent" or not ctx.speech:
+        return []
+    last = ctx.speech[-1]
+    if last.is_customer and (_is_cut_off(ctx, rid, last) or not _is_ack(ctx, rid, last)):
+        return [
+            ctx.quote(last, 0, len(last.text), rid, "the agent hung up while the customer was still talking")
+        ]
+    return []
+
+
+# --------------------------------------------------------------------------------------------- QA-04
+def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-04"
+    limit = int(ctx.cp.param(rid, "refusal_limit", 3))
+    refusals = 0
+    for t in ctx.speech:
+        if t.is_customer:
+            if ctx.has(t, rid, "refusal"):
+                refusals += 1
+        elif refusals >= limit:
+            pitch = ctx.hits(t, rid, "pitch")
+            if pitch:
+                h = min(pitch)
+                return [
+                    ctx.quote(
+                        t,
+                        *_clause_bounds(t.norm, h.start, h.end),
+                        rid,
+                        f"the agent keeps pitching after {refusals} clear refusals",
+                    )
+                ]
+    return []
+
+
+# --------------------------------------------------------------------------------------------- QA-05
+def _money_spans(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
+    """Money figures in an agent turn (overlapping matches of the QA-09 patterns merged), in text order."""
+    spans: list[tuple[int, int]] = []
+    for pat in ctx.cp.regex("QA-09", "money"):
+        for m in pat.finditer(t.norm):
+            spans.append(_group_span(m, "m"))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-05"
+    complaint_dispo = call.disposition in set(ctx.cp.param(rid, "complaint_dispositions", ["complaint"]))
+    for k0, claim_turn, claim_hit in _claims(ctx):
+        contradiction: tuple[int, TurnView] | None = None
+        for k in range(k0, len(ctx.speech)):
+            t = ctx.speech[k]
+            if not t.is_agent:
+                continue
+            floor = claim_hit.end if k == k0 else 0
+            fee = [h for h in (*ctx.hits(t, rid, "fee"), *ctx.hits(t, rid, "reversal")) if h.start >= floor]
+            money = [s for s in _money_spans(ctx, t) if s[0] >= floor]
+            if fee or money:
+                contradiction = (k, t)
+                break
+        if contradiction is None:
+            continue
+        k1, contra_turn = contradiction
+        complained = complaint_dispo or any(
+            t.is_customer and ctx.has(t, rid, "complaint") for t in ctx.speech[k1 + 1 :]
+        )
+        if not complained:
+            continue
+        cs, ce = _clause_bounds(claim_turn.norm, claim_hit.start, claim_hit.end)
+        return [
+            ctx.quote(
+                claim_turn,
+                cs,
+                ce,
+                rid,
+                f"claim contradicted by the agent at turn {contra_turn.index} "
+                f"({contra_turn.text[:40]!r}), followed by a complaint",
+            )
+        ]
+    return []
+
+
+def _claims(ctx: CallContext) -> list[tuple[int, TurnView, Hit]]:
+    """Unqualified 'free / no loss / refundable any time' claims by the agent: (position, turn, hit)."""
+    rid = "QA-05"
+    found: list[tuple[int, TurnView, Hit]] = []
+    for k, t in enumerate(ctx.speech):
+        if not t.is_agent:
+            continue
+        hits = list(ctx.hits(t, rid, "absolute_claim"))
+        quals = ctx.hits(t, rid, "free_qualifier")
+        for h in ctx.hits(t, rid, "free"):
+            cs, ce = _clause_bounds(t.norm, h.start, h.end)
+            if not any(q.start >= cs and q.end <= ce for q in quals) and not any(
+                a.start <= h.start < a.end for a in hits
+            ):
+                hits.append(h)
+        if hits:
+            found.append((k, t, min(hits, key=lambda h: h.start)))
+    return found
+
+
+# --------------------------------------------------------------------------------------------- QA-06
+class _BrandIndex:
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = list(names)
+        self.canon = [names[n] for n in self.names]
+        self.alias_to_canon = names
+        self.ac = ahocorasick_rs.AhoCorasick(self.names) if self.names else None
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        if self.ac is None:
+            return []
+        return [(s, e, self.canon[i]) for i, s, e in self.ac.find_matches_as_indexes(text, overlapping=True)]
+
+
+def _brand_index(ctx: CallContext) -> _BrandIndex:
+    cached = ctx.cp.cache.get("QA-06:brands")
+    if not isinstance(cached, _BrandIndex):
+        cached = _BrandIndex(ctx.cp.brand_canon)
+        ctx.cp.cache["QA-06:brands"] = cached
+    return cached
+
+
+def _find_all(text: str, sub: str) -> list[int]:
+    out: list[int] = []
+    pos = text.find(sub)
+    while pos != -1:
+        out.append(pos)
+        pos = text.find(sub, pos + 1)
+    return out
+
+
+def _shares_bigram(a: str, b: str) -> bool:
+    return any(a[i : i + 2] in b for i in range(len(a) - 1))
+
+
+def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-06"
+    index = _brand_index(ctx)
+    authorized_raw = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
+    authorized = {index.alias_to_canon.get(b, b) for b in authorized_raw}
+    raised_by_customer: set[str] = set()
+    for t in ctx.speech:
+        brand_hits = [(h.start, h.end, index.alias_to_canon[h.phrase]) for h in ctx.hits(t, rid, "brand")]
+        if t.is_customer:
+            raised_by_customer.update(c for _, _, c in brand_hits)
+            continue
+        if not brand_hits and _rx_search(ctx, t, rid, "org_intro") is None:
+            continue
+        auth_spans = [(p, p + len(b)) for b in authorized_raw for p in _find_all(t.norm, b)]
+        vetoes = ctx.hits(t, rid, "brand_except")
+        pres = ctx.hits(t, rid, "presentation")
+        ctx_ok = ctx.hits(t, rid, "context_ok")
+        for s, e, canon in brand_hits:
+            if canon in authorized or canon in raised_by_customer:
+                continue
+            if any(a <= s and e <= b for a, b in auth_spans) or any(
+                v.start <= s and e <= v.end for v in vetoes
+            ):
+                continue
+            cs = clause_start(t.norm, s)
+            if not any(cs <= h.start and h.end <= s for h in pres) and any(
+                cs <= h.start and h.end <= s for h in ctx_ok
+            ):
+                continue  # the customer's current provider / a comparison
+            return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
+        for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
+            for m in pat.finditer(t.norm):
+                org = m.group("org") if "org" in pat.groupindex else m.group(0)
+                if any(b in org or _shares_bigram(b, org) for b in authorized_raw):
+                    continue
+                if index.find(org):
+                    continue  # catalogue brands are handled above
+                s, e = _group_span(m, "org")
+                return [ctx.quote(t, s, e, rid, f"agent presents as {org}, not an authorised brand")]
+    return []
+
+
+# --------------------------------------------------------------------------------------------- QA-07
+def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-07"
+    out: list[Finding] = []
+    for t in ctx.agent_turns:
+        hits = ctx.hits(t, rid, "rude")
+        if hits:
+            h = min(hits)
+            out.append(
+                ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply")
+            )
+            continue
+        m = _rx_search(ctx, t, rid, "rhetorical")
+        if m:
+            s, e = m.span()
+            while s < e and t.norm[s] in ",.!?;。、 ":
+                s += 1
+            out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- QA-08
+@lru_cache(maxsize=4096)
+def carrier_of(number: str, region: str = "CN") -> str:
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    return str(pn_carrier.name_for_number(parsed, "en"))
+
+
+def detect_qa08(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-08"
+    allowed = call.campaign.allowed_caller_carriers
+    if not allowed or not call.caller_number:
+        return []
+    name = carrier_of(call.caller_number, str(ctx.cp.param(rid, "region", "CN")))
+    if not name and not ctx.cp.param(rid, "flag_unknown_carrier", False):
+        return []
+    if name in allowed:
+        return []
+    return [
+        ctx.finding(
+            rid,
+            evidence=f"{call.caller_number} ({name or 'unknown carrier'})",
+            reason=f"caller number is on {name or 'an unknown carrier'}; "
+            f"the campaign allows {', '.join(allowed)}",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------- QA-09
+def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-09"
+    if call.campaign.price_on_phone:
+        return []
+    out: list[Finding] = []
+    for t in ctx.agent_turns:
+        spans = _money_spans(ctx, t)
+        if spans:
+            s, e = spans[0]
+            out.append(
+                ctx.quote(t, s, e, rid, "concrete price quoted on the phone (price_on_phone is false)")
+            )
+    return out
+
+
+# --------------------------------------------------------------------------------------------- QA-10
+def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-10"
+    out: list[Finding] = []
+    for t in ctx.agent_turns:
+        hits = ctx.hits(t, rid, "forbidden")
+        if hits:
+            h = min(hits)
+            out.append(
+                ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase")
+            )
+            continue
+        m = _rx_search(ctx, t, rid, "paraphrase")
+        if m:
+            out.append(ctx.quote(t, *_clause_bounds(t.norm, *m.span()), rid, "forbidden listening phrase"))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- QA-11
+def _answer_kind(ctx: CallContext, t: TurnView) -> str:
+    """'clear', 'ambiguous' or 'other' for a customer's answer."""
+    rid = "QA-11"
+    amb = ctx.hits(t, rid, "ambiguous")
+    clear = [h for h in ctx.hits(t, rid, "clear_yes") if not any(a.start <= h.start < a.end for a in amb)]
+    if clear:
+        return "clear"
+    return "ambiguous" if amb else "other"
+
+
+def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-11"
+    if call.disposition not in set(ctx.cp.param(rid, "dispositions", ["success"])):
+        return []
+    speech = ctx.speech
+    done = next(  # the agent states the sale as done (not a question proposing it)
+        (
+            k
+            for k, t in enumerate(speech)
+            if t.is_agent and ctx.has(t, rid, "completion") and not ctx.has(t, rid, "consent_question")
+        ),
+        len(speech),
+    )
+    ask = None
+    for k in range(done - 1, -1, -1):
+        t = speech[k]
+        if t.is_agent and ctx.has(t, rid, "consent_question") and ctx.has(t, rid, "sale_verb"):
+            ask = k
+            break
+    if ask is None:
+        return []
+    for k in range(done - 1, ask, -1):
+        t = speech[k]
+        if not t.is_customer:
+            continue
+        kind = _answer_kind(ctx, t)
+        if kind == "clear":
+            return []
+        if kind == "ambiguous":
+            return [
+                ctx.quote(
+                    t,
+                    0,
+                    len(t.text),
+                    rid,
+                    "sale recorded on an ambiguous answer without asking again for a clear yes",
+                )
+            ]
+    return []
+
+
+# --------------------------------------------------------------------------------------------- QA-12
+class _AgeRegexes:
+    """QA-12 patterns combined once per policy; anchored patterns run over clauses joined by newlines."""
+
+    def __init__(self, ctx: CallContext) -> None:
+        rid = "QA-12"
+        cp = ctx.cp
+
+        trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words")]
+        pats = [p.pattern for p in trig if p is not None]
+        self.trigger = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
+        self.other_user = cp.regex_any(rid, "other_user")
+        self.third = cp.regex_any(rid, "third_party_subject")
+        selfp = cp.regex(rid, "self_subject")
+        self.self_anchored = selfp[0] if selfp else None
+        self.self_strong = selfp[1:]
+        self.age = cp.regex(rid, "age")
+        self.minor = cp.regex(rid, "minor_words")
+        self.elderly = cp.regex(rid, "elderly_words")
+
+
+def _age_regexes(ctx: CallContext) -> _AgeRegexes:
+    cached = ctx.cp.cache.get("QA-12:regexes")
+    if not isinstance(cached, _AgeRegexes):
+        cached = _AgeRegexes(ctx)
+        ctx.cp.cache["QA-12:regexes"] = cached
+    return cached
+
+
+def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[tuple[int, int, float]], bool]:
+    """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn."""
+    rx = _age_regexes(ctx)
+    want_other = ctx.has(t, "QA-12", "other_user_trigger")
+    want_age = ctx.has(t, "QA-12", "age_trigger") or _NUMERAL.search(t.norm) is not None
+    if not want_other and not want_age:
+        return [], False
+    parts = clauses(t.norm)
+    joined = "\n".join(c for _, c in parts)
+    other_user = want_other and rx.other_user is not None and rx.other_user.search(joined) is not None
+    if not want_age or rx.trigger is None or not rx.trigger.search(joined):
+        return [], other_user
+    ages: list[tuple[int, int, float]] = []
+    subject_self = True
+    for off, clause in parts:
+        if any(p.search(clause) for p in rx.self_strong):
+            subject_self = True
+        elif rx.third is not None and rx.third.search(clause):
+            subject_self = False
+            continue
+        elif rx.self_anchored is not None and rx.self_anchored.search(clause):
+            subject_self = True
+        if not subject_self:
+            continue
+        for p in rx.age:
+            for m in p.finditer(clause):
+                value = parse_number(m.group("n"))
+                if value is not None and 0 < value <= max_age:
+                    ages.append((off + m.start(), off + m.end(), value))
+        for p in rx.minor:
+            m = p.search(clause)
+            if m:
+                ages.append((off + m.start(), off + m.end(), 15.0))
+        for p in rx.elderly:
+            m = p.search(clause)
+            if m:
+                ages.append((off + m.start(), off + m.end(), 80.0))
+    return ages, other_user
+
+
+def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-12"
+    cp = ctx.cp
+    elderly_age = int(cp.param(rid, "elderly_age", 70))
+    minor_age = int(cp.param(rid, "minor_age", 18))
+    max_age = int(cp.param(rid, "max_plausible_age", 110))
+    sold = call.disposition in set(cp.param(rid, "sale_dispositions", ["success"]))
+
+    def at_risk(age: float) -> bool:
+        return age >= elderly_age or age < minor_age
+
+    other_user = False
+    stated: tuple[int, TurnView, int, int, float] | None = None  # first self-stated age
+    for k, t in enumerate(ctx.speech):
+        if not t.is_customer:
+            continue
+        ages, other = _age_statements(ctx, t, max_age)
+        other_user = other_user or other
+        if ages and stated is None:
+            s, e, age = ages[0]
+            stated = (k, t, s, e, age)
+    if stated is not None:
+        k, t, s, e, age = stated
+        if not at_risk(age):
+            return []
+        pitched_after = any(x.is_agent and ctx.has(x, rid, "pitch") for x in ctx.speech[k + 1 :])
+        if pitched_after or sold:
+            who = "elderly" if age >= elderly_age else "a minor"
+            return [
+                ctx.quote(t, s, e, rid, f"the person on the phone says they are {who}; the agent markets")
+            ]
+        return []
+    by = call.lead.birth_year
+    if by is None or other_user:
+        return []
+    age = ctx.local_placed.year - by
+    if not at_risk(age):
+        return []
+    if sold or any(ctx.has(x, rid, "pitch") for x in ctx.agent_turns):
+        who = "elderly" if age >= elderly_age else "a minor"
+        return [
+            ctx.finding(
+                rid,
+                evidence=f"birth_year {by} (age {age} in {ctx.local_placed.year})",
+                reason=f"the lead is {who}; marketing to them fails QA even when the sale succeeds",
+            )
+        ]
+    return []
+
+
+# --------------------------------------------------------------------------------------------- QA-13
+def _hhmm(value: str) -> time:
+    h, m = str(value).split(":")
+    return time(int(h), int(m))
+
+
+def detect_qa13(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-13"
+    windows = [(_hhmm(a), _hhmm(b)) for a, b in ctx.cp.param(rid, "windows", [["09:00", "18:00"]])]
+    local = ctx.local_placed
+    if ctx.cp.param(rid, "working_days_only", False) and local.weekday() >= 5:
+        return [ctx.finding(rid, evidence=local.isoformat(), reason="dialled on a rest day")]
+    now = local.time().replace(tzinfo=None)
+    if any(a <= now < b for a, b in windows):
+        return []
+    spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in windows)
+    return [
+        ctx.finding(
+            rid,
+            evidence=local.isoformat(),
+            reason=f"dialled at {now:%H:%M} local time, outside the calling windows {spans}",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------------------------- QA-14
+def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-14"
+    cp = ctx.cp
+    if not ctx.agent_turns:
+        return []
+    n = int(cp.param(rid, "opening_agent_turns", 2))
+    opening: list[TurnView] = []  # agent turns before the customer asks who is calling
+    purpose_turns: list[TurnView] = []
+    request_raised = False
+    asked = False
+    for t in ctx.speech:
+        if len(purpose_turns) >= n:
+            break
+        if t.is_agent:
+            if not asked:
+                opening.append(t)
+            if ctx.has(t, rid, "identity_check") and not ctx.has(t, rid, "purpose"):
+                continue  # only checks who is on the line; the opening proper starts after it
+            purpose_turns.append(t)
+        else:
+            asked = asked or ctx.has(t, rid, "identity_question")
+            request_raised = request_raised or ctx.has(t, rid, "customer_request")
+    text = "\n".join(t.norm for t in opening)
+    has_name = _first_match(cp.regex(rid, "self_name"), text) is not None
+    brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
+    has_company = (
+        any(b in text for b in brands)
+        or bool(_brand_index(ctx).find(text))
+        or _first_match(cp.regex(rid, "company"), text) is not None
+    )
+    has_purpose = (
+        request_raised
+        or any(ctx.has(t, rid, "purpose") for t in purpose_turns)
+        or any(_first_match(cp.regex(rid, "purpose"), t.norm) for t in purpose_turns)
+    )
+    missing = [
+        w for w, ok in (("name", has_name), ("company", has_company), ("purpose", has_purpose)) if not ok
+    ]
+    if not missing:
+        return []
+    first = ctx.agent_turns[0]
+    return [
+        ctx.quote(first, 0, len(first.text), rid, f"opening does not give the agent's {' / '.join(missing)}")
+    ]
+
+
+# --------------------------------------------------------------------------------------------- QA-15
+def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    rid = "QA-15"
+    max_hold = float(ctx.cp.param(rid, "max_hold_s", 60))
+    out: list[Finding] = []
+    agents = ctx.agent_turns
+    j = 0
+    last_agent: TurnView | None = None
+    for hold in ctx.holds:  # both lists are in turn order: one merge pass
+        while j < len(agents) and agents[j].index < hold.index:
+            last_agent = agents[j]
+            j += 1
+        announced = last_agent is not None and ctx.has(last_agent, rid, "reason")
+        if hold.duration_s > max_hold:
+            reason = f"hold of {hold.duration_s:.0f} s, over {max_hold:.0f} s"
+        elif not announced:
+            reason = f"hold of {hold.duration_s:.0f} s without a reason given just before"
+        else:
+            continue
+        out.append(
+            ctx.finding(rid, turn=hold, evidence=f"hold {hold.start_s:.1f}-{hold.end_s:.1f} s", reason=reason)
+        )
+    return out
+
+
+DETECTORS: dict[str, Detector] = {
+    "QA-01": detect_qa01,
+    "QA-02": detect_qa02,
+    "QA-03a": detect_qa03a,
+    "QA-03b": detect_qa03b,
+    "QA-04": detect_qa04,
+    "QA-05": detect_qa05,
+    "QA-06": detect_qa06,
+    "QA-07": detect_qa07,
+    "QA-08": detect_qa08,
+    "QA-09": detect_qa09,
+    "QA-10": detect_qa10,
+    "QA-11": detect_qa11,
+    "QA-12": detect_qa12,
+    "QA-13": detect_qa13,
+    "QA-14": detect_qa14,
+    "QA-15": detect_qa15,
+}

@@ -1,0 +1,123 @@
+"""Text helpers: punctuation normalisation, clause splitting and Chinese numerals."""
+
+from __future__ import annotations
+
+import re
+
+# Number tokens used inside policy patterns ({NUM}, {NUM_BIG}).
+_CN_DIGIT = "零〇一二两三四五六七八九"
+_CN_ALL = "零〇一二两三四五六七八九十百千万亿"
+NUM_AR = r"[0-9０-９]+(?:[.．][0-9０-９]+)?[万千百]?"
+NUM_CN = rf"[{_CN_DIGIT}十][{_CN_ALL}]*(?:点[{_CN_DIGIT}]+)?"
+NUM = rf"(?:{NUM_AR}|{NUM_CN})"
+NUM_BIG = rf"(?:[0-9０-９]{{4,}}|[0-9０-９]+(?:[.．][0-9０-９]+)?[万千]|[{_CN_ALL}]*[千万][{_CN_ALL}]*)"
+
+# a number that cannot be a lone Chinese digit (一 in 一般 / 一下 is not a figure)
+NUM2 = rf"(?:{NUM_AR}|[{_CN_DIGIT}十][{_CN_ALL}]+(?:点[{_CN_DIGIT}]+)?|十)"
+
+PATTERN_TOKENS = {"{NUM_BIG}": NUM_BIG, "{NUM2}": NUM2, "{NUM}": NUM}
+
+
+def expand_tokens(pattern: str) -> str:
+    for token, value in PATTERN_TOKENS.items():
+        pattern = pattern.replace(token, value)
+    return pattern
+
+
+# Full-width punctuation -> ASCII, one char for one char so indices stay valid.
+_PUNCT = (("\uff0c", ","), ("\uff1f", "?"), ("\uff01", "!"), ("\uff1b", ";"), ("\uff1a", ":"),
+          ("\uff08", "("), ("\uff09", ")"))  # fmt: skip
+
+
+def normalize(text: str) -> str:
+    """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching."""
+    for wide, narrow in _PUNCT:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return text
+
+
+CLAUSE_DELIMS = frozenset(",。!?;:、,.!?;:…—\n ")
+_CLAUSE_RE = re.compile(r"[^,。!?;:、,.!?;:…—\n ]+")
+
+
+def clauses(text: str) -> list[tuple[int, str]]:
+    """Split into clauses; returns (start offset, clause text)."""
+    return [(m.start(), m.group(0)) for m in _CLAUSE_RE.finditer(text)]
+
+
+def clause_start(text: str, pos: int) -> int:
+    """Offset of the start of the clause containing ``pos``."""
+    i = pos
+    while i > 0 and text[i - 1] not in CLAUSE_DELIMS:
+        i -= 1
+    return i
+
+
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG = {"万": 10_000, "亿": 100_000_000}
+_FW = str.maketrans("０１２３４５６７８９．", "0123456789.")
+
+
+def _section(s: str) -> float:
+    total = 0.0
+    digit: int | None = None
+    last_unit = 1
+    for ch in s:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            unit = _UNITS[ch]
+            total += (1 if digit is None else digit) * unit
+            digit = None
+            last_unit = unit
+    if digit is not None:
+        # colloquial tail: 三千六 = 3600, 一百二 = 120; after 十 (or none) it is a plain unit digit
+        total += digit * (last_unit // 10 if last_unit >= 100 else 1)
+    return total
+
+
+def parse_number(token: str) -> float | None:
+    """Parse arabic or Chinese numerals: '七十四' -> 74, '一万八千五' -> 18500, '3.5万' -> 35000."""
+    t = token.translate(_FW).strip()
+    if not t:
+        return None
+    mult = 1.0
+    if t[-1] in "万千百" and t[:-1].replace(".", "", 1).isdigit():
+        mult = {"万": 10_000.0, "千": 1000.0, "百": 100.0}[t[-1]]
+        t = t[:-1]
+    try:
+        return float(t) * mult
+    except ValueError:
+        pass
+    frac = 0.0
+    if "点" in t:
+        t, _, dec = t.partition("点")
+        digits = "".join(str(_DIGITS.get(c, "")) for c in dec)
+        frac = float("0." + digits) if digits else 0.0
+    if any(c not in _DIGITS and c not in _UNITS and c not in _BIG for c in t):
+        return None
+    total = 0.0
+    rest = t
+    for big_ch in ("亿", "万"):
+        if big_ch in rest:
+            head, _, rest = rest.partition(big_ch)
+            total += _section(head or "一") * _BIG[big_ch]
+            if rest and len(rest) == 1 and rest in _DIGITS:
+                # 一万八 = 18000
+                return total + _DIGITS[rest] * _BIG[big_ch] / 10 + frac
+    return total + _section(rest) + frac

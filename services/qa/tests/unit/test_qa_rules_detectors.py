@@ -1,0 +1,397 @@
+"""Table tests per detector: small hand-built calls, a positive and hard negatives for each rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from qa.rules import CallRecord, Policy, SpeechTurn, check_call
+
+OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
+YES = ("c", "是我。")
+PURPOSE = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
+CLOSE = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
+BYE = ("c", "好,再见。")
+MID: list[Any] = []
+
+
+def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
+    return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
+
+
+# (case id, turns, overrides, rule, expected?)
+CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
+    # QA-01
+    ("01-ni", std(("c", "多少钱?"), ("a", "你看这个套餐每月多送十G。")), {}, "QA-01", True),
+    ("01-nimen-respectful", std(("c", "嗯。"), ("a", "您和你们公司的同事都可以办理。")), {}, "QA-01", False),
+    (
+        "01-customer-ni",
+        std(("c", "你说吧,你们这个怎么收费?"), ("a", "您稍等我给您说明。")),
+        {},
+        "QA-01",
+        False,
+    ),
+    ("01-bare-name", std(("c", "嗯。"), ("a", "王建国,您先别挂。")), {}, "QA-01", True),
+    ("01-name-honorific", std(("c", "嗯。"), ("a", "王建国先生,您看可以吗?")), {}, "QA-01", False),
+    ("01-mini", std(("c", "嗯。"), ("a", "送您一个迷你音箱。")), {}, "QA-01", False),
+    # QA-02
+    (
+        "02-store-ineligible",
+        std(("a", "很抱歉您的地址暂时装不了。"), ("c", "那怎么办?"), ("a", "您可以到附近的营业厅问问。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-no-store",
+        std(("a", "很抱歉您的地址暂时装不了,覆盖了我们第一时间通知您。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    (
+        "02-negated",
+        std(("a", "很抱歉暂时办不了,不用您跑营业厅,我们会电话通知您。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    ("02-eligible-visit", std(("a", "欢迎您周末到营业厅来体验。")), {}, "QA-02", False),
+    # QA-03a / QA-03b
+    (
+        "03a-no-blessing",
+        [OPEN, YES, PURPOSE, ("c", "不用了。"), ("a", "好的,那您忙吧,再见。"), BYE],
+        {},
+        "QA-03a",
+        True,
+    ),
+    ("03a-blessing", std(), {}, "QA-03a", False),
+    (
+        "03a-network-drop",
+        [OPEN, YES, PURPOSE, ("c", "好的我想——")],
+        {"hangup_by": "network"},
+        "QA-03a",
+        False,
+    ),
+    ("03a-customer-hangs-up", [OPEN, YES, PURPOSE, ("c", "不需要,别打了!")], {}, "QA-03a", False),
+    ("03b-agent-cuts", [*std(), ("c", "等一下,我还想问——")], {"hangup_by": "agent"}, "QA-03b", True),
+    ("03b-agent-after-bye", std(), {"hangup_by": "agent"}, "QA-03b", False),
+    ("03b-customer-hangs", [*std(), ("c", "等一下,我还想问——")], {}, "QA-03b", False),
+    # QA-04
+    (
+        "04-push",
+        std(
+            ("c", "不需要。"),
+            ("a", "这个很划算。"),
+            ("c", "不用了,谢谢。"),
+            ("a", "您再听我说。"),
+            ("c", "没兴趣,别打了。"),
+            ("a", "您再考虑一下,优惠就到月底。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-two-refusals",
+        std(
+            ("c", "不需要。"),
+            ("a", "这个很划算。"),
+            ("c", "不用了,我对这个没兴趣。"),
+            ("a", "那我们也有流量包,您要不要看看?"),
+            ("c", "都不需要,谢谢。"),
+        ),
+        {},
+        "QA-04",
+        False,
+    ),
+    (
+        "04-stop-after-third",
+        std(
+            ("c", "不需要。"),
+            ("a", "这个很划算。"),
+            ("c", "不用了。"),
+            ("a", "您再听我说。"),
+            ("c", "没兴趣。"),
+            ("a", "好的,我们会备注不再联系您。"),
+        ),
+        {},
+        "QA-04",
+        False,
+    ),
+    (
+        "04-question-not-refusal",
+        std(
+            ("c", "要不要另外收费?"),
+            ("a", "不另外收费。"),
+            ("c", "需不需要换光猫?"),
+            ("a", "不需要换。"),
+            ("c", "不用换设备吗?"),
+            ("a", "不用,送您一个。"),
+        ),
+        {},
+        "QA-04",
+        False,
+    ),
+    # QA-05
+    (
+        "05-free-then-fee",
+        std(
+            ("a", "这个流量包完全免费。"),
+            ("c", "好。"),
+            ("a", "下个月起每月收二十元。"),
+            ("c", "你不是说免费吗?我要投诉。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-first-month-free",
+        std(("a", "首月免费,第二个月起每月十元。"), ("c", "我不要,你们骗人吧。")),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-no-complaint",
+        std(("a", "这个完全免费。"), ("c", "好。"), ("a", "下月起收十元功能费。"), ("c", "哦,那算了。")),
+        {"disposition": "refused"},
+        "QA-05",
+        False,
+    ),
+    # QA-06
+    (
+        "06-other-brand",
+        [("a", "您好,我是中国联通的客户经理小周,请问是王先生吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-customer-provider",
+        std(("c", "我现在用的是联通。"), ("a", "跟您现在联通的套餐比,我们流量多一倍。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    ("06-alias-authorised", std(("a", "有问题您可以打10086。")), {}, "QA-06", False),
+    (
+        "06-brand-inside-authorised",
+        [("a", "您好,我是易联通信的小吴,请问是王先生吗?"), YES, PURPOSE, CLOSE, BYE],
+        {"campaign": {"brand": "易联通信", "authorized_brands": ["易联通信"]}},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-unknown-org",
+        [("a", "您好,我是美家地产的顾问小吴,请问是王先生吗?"), YES, PURPOSE, CLOSE, BYE],
+        {"campaign": {"brand": "云澜府", "authorized_brands": ["云澜府"]}},
+        "QA-06",
+        True,
+    ),
+    # QA-07
+    ("07-rude", std(("c", "我再问一下。"), ("a", "您到底想不想办?问那么多干什么?")), {}, "QA-07", True),
+    ("07-rhetorical", std(("c", "有点远。"), ("a", "远什么呀,开车十分钟。")), {}, "QA-07", True),
+    ("07-customer-rude", std(("c", "你有病吧,烦死了。"), ("a", "抱歉打扰您了。")), {}, "QA-07", False),
+    ("07-polite-why", std(("c", "为什么?"), ("a", "因为您的合约快到期了。")), {}, "QA-07", False),
+    # QA-08
+    ("08-unicom", std(), {"caller_number": "+8618600003333"}, "QA-08", True),
+    ("08-mobile", std(), {}, "QA-08", False),
+    # QA-09
+    (
+        "09-price",
+        std(("c", "多少钱?"), ("a", "每月只要一百二十九元。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-avg-price",
+        std(("a", "均价一万八千五一平。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-down-payment",
+        std(("a", "首付三十万就够了。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    ("09-allowed", std(("a", "每月只要一百二十九元。")), {}, "QA-09", False),
+    (
+        "09-not-prices",
+        std(("a", "一百一十八平,离地铁八百米,上午十点,免费体验两个小时,数学考了八十来分。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        False,
+    ),
+    (
+        "09-deflect",
+        std(("c", "多少钱?"), ("a", "价格一般家庭都能接受,电话里说一个数不准。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        False,
+    ),
+    # QA-10
+    (
+        "10-listening",
+        std(("c", "你们上次说送话费。"), ("a", "您肯定弄错了,我们从没说过。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    ("10-paraphrase", std(("c", "你们上次说送话费。"), ("a", "您可能是记错了。")), {}, "QA-10", True),
+    (
+        "10-customer-says",
+        std(("c", "你什么意思?你肯定弄错了。"), ("a", "抱歉没说清楚,我再解释一下。")),
+        {},
+        "QA-10",
+        False,
+    ),
+    # QA-11
+    (
+        "11-ambiguous",
+        std(("a", "那我给您开通好吗?"), ("c", "嗯……"), ("a", "好的,已经为您开通了。")),
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    (
+        "11-brush-off",
+        std(("a", "给您办理好吗?"), ("c", "好了好了,就这样吧。"), ("a", "已经给您办好了。")),
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    (
+        "11-reask",
+        std(
+            ("a", "给您开通好吗?"),
+            ("c", "嗯。"),
+            ("a", "请您明确告诉我是否同意开通?"),
+            ("c", "好的,同意。"),
+            ("a", "已经为您开通了。"),
+        ),
+        {"disposition": "success"},
+        "QA-11",
+        False,
+    ),
+    (
+        "11-callback-mm",
+        std(("a", "那我明天上午十点再打给您可以吗?"), ("c", "嗯。")),
+        {"disposition": "callback"},
+        "QA-11",
+        False,
+    ),
+    # QA-12
+    (
+        "12-birth-year",
+        std(("a", "给您开通好吗?"), ("c", "好的。")),
+        {"lead": {"birth_year": 1950}, "disposition": "success"},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-says-elderly",
+        std(("c", "我都七十六了,用不着。"), ("a", "大爷,每月只要十元,很划算。")),
+        {"lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-minor",
+        std(("c", "我还是学生,今年才高一。"), ("a", "学生用正合适,给您开通好吗?")),
+        {"lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    ("12-parent", std(("c", "我儿子今年十二岁,上六年级。"), ("a", "欢迎孩子来体验课。")), {}, "QA-12", False),
+    (
+        "12-other-user",
+        std(("c", "王建国是我爸,这个号现在是我在用,我今年四十。"), ("a", "好的,给您介绍一下套餐。")),
+        {"lead": {"birth_year": 1950}},
+        "QA-12",
+        False,
+    ),
+    # QA-13
+    ("13-lunch", std(), {"placed_at": "2026-11-20T12:20:00+08:00"}, "QA-13", True),
+    ("13-evening-utc", std(), {"placed_at": "2026-11-20T10:30:00Z"}, "QA-13", True),
+    ("13-utc-morning-inside", std(), {"placed_at": "2026-11-20T01:40:00Z"}, "QA-13", False),
+    ("13-edge-1759", std(), {"placed_at": "2026-11-20T17:59:00+08:00"}, "QA-13", False),
+    ("13-edge-1800", std(), {"placed_at": "2026-11-20T18:00:00+08:00"}, "QA-13", True),
+    # QA-14
+    (
+        "14-nickname-only",
+        [
+            ("a", "喂您好,我是小孙,请问是王先生吗?"),
+            ("c", "哪位?"),
+            ("a", "我是中国移动的,想给您介绍套餐。"),
+            ("c", "哦。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    ("14-full-opening", std(), {}, "QA-14", False),
+    (
+        "14-customer-request",
+        [OPEN, ("c", "是的,我想问一下能不能办国际漫游。"), ("a", "我帮您查一下,请稍等。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-15
+    ("15-long-hold", std(("a", "我帮您查一下,请稍等。"), ("hold", 75), ("a", "久等了。")), {}, "QA-15", True),
+    ("15-no-reason", std(("a", "您先别挂。"), ("hold", 20), ("a", "久等了。")), {}, "QA-15", True),
+    (
+        "15-short-with-reason",
+        std(("a", "我帮您查一下套餐,大概半分钟。"), ("c", "好。"), ("hold", 40), ("a", "久等了。")),
+        {},
+        "QA-15",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "turns", "overrides", "rule", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_detector_table(
+    mk: Callable[..., CallRecord],
+    rules_of: Callable[[CallRecord], set[str]],
+    case: str,
+    turns: list[tuple[str, Any]],
+    overrides: dict[str, Any],
+    rule: str,
+    expected: bool,
+) -> None:
+    call = mk(turns, **overrides)
+    assert (rule in rules_of(call)) is expected, f"{case}: {rule} expected={expected}"
+
+
+def test_clean_baseline_has_no_findings(mk: Callable[..., CallRecord], policy: Policy) -> None:
+    assert check_call(mk(std()), policy) == []
+
+
+def test_finding_fields(mk: Callable[..., CallRecord], policy: Policy) -> None:
+    call = mk(std(("c", "多少钱?"), ("a", "你看每月只要十元。")), campaign={"price_on_phone": False})
+    findings = {f.rule: f for f in check_call(call, policy)}
+    qa01 = findings["QA-01"]
+    assert qa01.turn == 4 and qa01.evidence == "你" and qa01.span is not None
+    turn = call.turns[4]
+    assert isinstance(turn, SpeechTurn)
+    text = turn.text
+    assert text[qa01.span[0] : qa01.span[1]] == "你"
+    assert qa01.fine_agent == 10 and qa01.policy_version == policy.version
+    qa09 = findings["QA-09"]
+    assert qa09.evidence == "十元" and qa09.fine_agent == 0 and qa09.penalty
+
+
+def test_empty_transcript_only_call_level_rules(mk: Callable[..., CallRecord], policy: Policy) -> None:
+    call = mk([], placed_at="2026-11-20T20:00:00+08:00", caller_number="+8618600003333")
+    assert {f.rule for f in check_call(call, policy)} == {"QA-08", "QA-13"}
+    assert all(f.turn is None for f in check_call(call, policy))
