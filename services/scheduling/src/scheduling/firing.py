@@ -121,6 +121,10 @@ class Dispatcher:
                 delay = self.poll_interval
                 if self.next_due is not None:
                     delay = min(delay, self.clock.real_delay(self.next_due))
+                if fired == 0 and published == 0:
+                    # Due rows this tick could not take are locked by another replica (SKIP
+                    # LOCKED): do not spin on them.
+                    delay = max(delay, min(self.poll_interval, 0.02))
                 await self._sleep(delay)
             except asyncio.CancelledError:
                 raise
