@@ -1,4 +1,5 @@
-"""Per-call precomputation shared by the detectors (one phrase-automaton pass per turn)."""
+"""Per-call precomputation shared by the detectors: one phrase-automaton pass per speaker over
+all of that speaker's turns, so the cost grows linearly with the transcript."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from qa.rules.model import CallRecord, Finding, HoldTurn, SpeechTurn
-from qa.rules.policy import CompiledPolicy, Hit, Policy
+from qa.rules.names import NameMatcher
+from qa.rules.policy import TURN_SEP, CompiledPolicy, Hit, Policy
 from qa.rules.textutil import normalize
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
@@ -32,6 +34,7 @@ class TurnView:
     start_s: float
     end_s: float
     hits: dict[str, list[Hit]] = field(default_factory=dict)
+    lazy: dict[str, list[Hit]] | None = None  # hits of the policy's lazy sets, once asked for
 
     @property
     def is_agent(self) -> bool:
@@ -56,31 +59,58 @@ class HoldView:
 class CallContext:
     """Views over a call's turns with all phrase hits precomputed."""
 
-    def __init__(self, call: CallRecord, policy: Policy) -> None:
+    def __init__(self, call: CallRecord, policy: Policy, names: NameMatcher | None = None) -> None:
         self.call = call
         self.policy = policy
+        self.names = names
         self.cp: CompiledPolicy = policy.compiled()
+        self.memo: dict[str, dict[int, list[tuple[int, int]]]] = {}  # per-turn results detectors share
         self.speech: list[TurnView] = []
         self.holds: list[HoldView] = []
+        self.agent_turns: list[TurnView] = []
+        self.customer_turns: list[TurnView] = []
+        speech, agent, customer, holds = self.speech, self.agent_turns, self.customer_turns, self.holds
+        texts: list[str] = []
         for i, turn in enumerate(call.turns):
-            if isinstance(turn, SpeechTurn):
-                norm = normalize(turn.text)
-                self.speech.append(
-                    TurnView(i, turn.speaker, turn.text, norm, turn.start_s, turn.end_s, self.cp.scan(norm))
-                )
+            if type(turn) is SpeechTurn:
+                view = TurnView(i, turn.speaker, turn.text, "", turn.start_s, turn.end_s)
+                speech.append(view)
+                (agent if turn.speaker == "agent" else customer).append(view)
+                texts.append(turn.text)
             elif isinstance(turn, HoldTurn):
-                self.holds.append(HoldView(i, turn.start_s, turn.end_s))
-        self.agent_turns = [t for t in self.speech if t.is_agent]
-        self.customer_turns = [t for t in self.speech if t.is_customer]
+                holds.append(HoldView(i, turn.start_s, turn.end_s))
+        if speech:
+            # One normalisation over all turns (same length, so offsets hold), then one
+            # automaton pass per speaker over that speaker's turns.
+            norms = normalize(TURN_SEP.join(texts)).split(TURN_SEP)
+            if len(norms) != len(speech):  # a turn containing the separator itself
+                norms = [normalize(t) for t in texts]
+            for view, norm in zip(speech, norms, strict=True):
+                view.norm = norm
+            for views in (agent, customer):
+                if views:
+                    found = self.cp.scan_turns([v.norm for v in views], views[0].speaker)
+                    for view, hits in zip(views, found, strict=True):
+                        view.hits = hits
         self.local_placed: datetime = call.placed_at.astimezone(get_tz(policy.timezone))
 
-    @staticmethod
-    def hits(turn: TurnView, rule_id: str, name: str) -> list[Hit]:
-        return turn.hits.get(f"{rule_id}:{name}", [])
+    def _lazy(self, turn: TurnView) -> dict[str, list[Hit]]:
+        lazy = turn.lazy
+        if lazy is None:
+            lazy = turn.lazy = self.cp.lazy_matchers[turn.speaker].scan_one(turn.norm)
+        return lazy
 
-    @staticmethod
-    def has(turn: TurnView, rule_id: str, name: str) -> bool:
-        return f"{rule_id}:{name}" in turn.hits
+    def hits(self, turn: TurnView, rule_id: str, name: str) -> list[Hit]:
+        key = f"{rule_id}:{name}"
+        if key in self.cp.lazy_keys:
+            return self._lazy(turn).get(key, [])
+        return turn.hits.get(key, [])
+
+    def has(self, turn: TurnView, rule_id: str, name: str) -> bool:
+        key = f"{rule_id}:{name}"
+        if key in self.cp.lazy_keys:
+            return key in self._lazy(turn)
+        return key in turn.hits
 
     def finding(
         self,

@@ -80,7 +80,7 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         )
         cp.cache["QA-01:followers"] = cached
     honorifics, followers_ok = cached
-    name = normalize((call.lead.name or "").strip())
+    names = ctx.names
     out: list[Finding] = []
     for t in ctx.agent_turns:
         for h in ctx.hits(t, rid, "second_person"):
@@ -89,16 +89,12 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                     ctx.quote(t, h.start, h.end, rid, "agent addresses the customer as 你 instead of 您")
                 )
                 break
-        if len(name) >= 2:
-            pos = t.norm.find(name)
-            while pos != -1:
-                after = t.norm[pos + len(name) :]
-                if not after.startswith(honorifics) and not after.startswith(followers_ok):
-                    out.append(
-                        ctx.quote(t, pos, pos + len(name), rid, "agent calls the customer by bare full name")
-                    )
+        if names is not None:
+            norm = t.norm
+            for start, end in names.occurrences(norm):
+                if not norm.startswith(honorifics, end) and not norm.startswith(followers_ok, end):
+                    out.append(ctx.quote(t, start, end, rid, "agent calls the customer by bare full name"))
                     break
-                pos = t.norm.find(name, pos + 1)
     return out
 
 
@@ -196,7 +192,12 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 # --------------------------------------------------------------------------------------------- QA-05
 def _money_spans(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
-    """Money figures in an agent turn (overlapping matches of the QA-09 patterns merged), in text order."""
+    """Money figures in an agent turn (overlapping matches of the QA-09 patterns merged), in text
+    order; computed once per turn and call (QA-05 and QA-09 both read them)."""
+    cache = ctx.memo.setdefault("money", {})
+    found = cache.get(t.index)
+    if found is not None:
+        return found
     spans: list[tuple[int, int]] = []
     for pat in ctx.cp.regex("QA-09", "money"):
         for m in pat.finditer(t.norm):
@@ -208,32 +209,58 @@ def _money_spans(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
             merged.append((s, e))
+    cache[t.index] = merged
     return merged
 
 
-def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+def _contradicts(ctx: CallContext, t: TurnView, floor: int) -> bool:
+    """The agent turn states a fee, a condition or a money figure at or after ``floor``."""
     rid = "QA-05"
+    if any(h.start >= floor for h in ctx.hits(t, rid, "fee")):
+        return True
+    if any(h.start >= floor for h in ctx.hits(t, rid, "reversal")):
+        return True
+    return any(s >= floor for s, _e in _money_spans(ctx, t))
+
+
+def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    """An unqualified claim (free, no loss, refundable any time) later contradicted by the agent,
+    then a complaint. Linear: each turn is examined for a contradiction at most once, and the
+    last customer complaint is found in one backward pass."""
+    rid = "QA-05"
+    claims = _claims(ctx)
+    if not claims:
+        return []
+    speech = ctx.speech
     complaint_dispo = call.disposition in set(ctx.cp.param(rid, "complaint_dispositions", ["complaint"]))
-    for k0, claim_turn, claim_hit in _claims(ctx):
-        contradiction: tuple[int, TurnView] | None = None
-        for k in range(k0, len(ctx.speech)):
-            t = ctx.speech[k]
-            if not t.is_agent:
-                continue
-            floor = claim_hit.end if k == k0 else 0
-            fee = [h for h in (*ctx.hits(t, rid, "fee"), *ctx.hits(t, rid, "reversal")) if h.start >= floor]
-            money = [s for s in _money_spans(ctx, t) if s[0] >= floor]
-            if fee or money:
-                contradiction = (k, t)
-                break
-        if contradiction is None:
+    last_complaint = -1
+    if not complaint_dispo:
+        last_complaint = next(
+            (k for k in range(len(speech) - 1, -1, -1)
+             if speech[k].is_customer and ctx.has(speech[k], rid, "complaint")),
+            -1,
+        )  # fmt: skip
+        if last_complaint < 0:
+            return []
+    next_from = -1  # the first agent turn at or after ``scanned_from`` that contradicts (or -1: none)
+    scanned_from = len(speech)  # nothing scanned yet
+    for k0, claim_turn, claim_hit in claims:
+        if _contradicts(ctx, claim_turn, claim_hit.end):
+            k1 = k0
+        else:
+            if scanned_from > k0 + 1 or (next_from != -1 and next_from <= k0):
+                scanned_from = k0 + 1
+                next_from = next(
+                    (k for k in range(k0 + 1, len(speech))
+                     if speech[k].is_agent and _contradicts(ctx, speech[k], 0)),
+                    -1,
+                )  # fmt: skip
+            k1 = next_from
+        if k1 < 0:
             continue
-        k1, contra_turn = contradiction
-        complained = complaint_dispo or any(
-            t.is_customer and ctx.has(t, rid, "complaint") for t in ctx.speech[k1 + 1 :]
-        )
-        if not complained:
+        if not complaint_dispo and last_complaint <= k1:
             continue
+        contra_turn = speech[k1]
         cs, ce = _clause_bounds(claim_turn.norm, claim_hit.start, claim_hit.end)
         return [
             ctx.quote(
@@ -493,6 +520,14 @@ class _AgeRegexes:
         trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words")]
         pats = [p.pattern for p in trig if p is not None]
         self.trigger = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
+        # The same, run on the turn itself: a pattern anchored at a clause start (^) becomes
+        # "not preceded by a clause character", which holds at the start and after a delimiter.
+        flat = [
+            _NAMED.sub("(?:", _CLAUSE_START + p.pattern[1:] if p.pattern.startswith("^") else p.pattern)
+            for n in ("age", "minor_words", "elderly_words")
+            for p in cp.regex(rid, n)
+        ]
+        self.prefilter = re.compile("|".join(f"(?:{p})" for p in flat)) if flat else None
         self.other_user = cp.regex_any(rid, "other_user")
         self.third = cp.regex_any(rid, "third_party_subject")
         selfp = cp.regex(rid, "self_subject")
@@ -501,6 +536,10 @@ class _AgeRegexes:
         self.age = cp.regex(rid, "age")
         self.minor = cp.regex(rid, "minor_words")
         self.elderly = cp.regex(rid, "elderly_words")
+
+
+_CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
+_NAMED = re.compile(r"\(\?P<\w+>")
 
 
 def _age_regexes(ctx: CallContext) -> _AgeRegexes:
@@ -515,7 +554,9 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
     """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn."""
     rx = _age_regexes(ctx)
     want_other = ctx.has(t, "QA-12", "other_user_trigger")
-    want_age = ctx.has(t, "QA-12", "age_trigger") or _NUMERAL.search(t.norm) is not None
+    want_age = (ctx.has(t, "QA-12", "age_trigger") or _NUMERAL.search(t.norm) is not None) and (
+        rx.prefilter is None or rx.prefilter.search(t.norm) is not None
+    )
     if not want_other and not want_age:
         return [], False
     parts = clauses(t.norm)
@@ -609,7 +650,10 @@ def _hhmm(value: str) -> time:
 
 def detect_qa13(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-13"
-    windows = [(_hhmm(a), _hhmm(b)) for a, b in ctx.cp.param(rid, "windows", [["09:00", "18:00"]])]
+    windows = ctx.cp.cache.get("QA-13:windows")
+    if not isinstance(windows, list):
+        windows = [(_hhmm(a), _hhmm(b)) for a, b in ctx.cp.param(rid, "windows", [["09:00", "18:00"]])]
+        ctx.cp.cache["QA-13:windows"] = windows
     local = ctx.local_placed
     if ctx.cp.param(rid, "working_days_only", False) and local.weekday() >= 5:
         return [ctx.finding(rid, evidence=local.isoformat(), reason="dialled on a rest day")]

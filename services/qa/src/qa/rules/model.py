@@ -30,8 +30,12 @@ class Agent(_Record):
 
 
 class Lead(_Record):
+    """The customer. Dataset files carry ``name``; the service only ever has ``name_digest``
+    (``common.privacy.name_digest``), which QA-01 matches with the PII key."""
+
     id: str
     name: str | None = None
+    name_digest: str | None = None
     phone: str | None = None
     birth_year: int | None = None
 

@@ -100,16 +100,181 @@ class Hit(NamedTuple):
     phrase: str
 
 
-class CompiledPolicy:
-    """One Aho-Corasick automaton over every phrase set of every rule, plus compiled regexes.
+# Whose words each phrase set is read in (the detectors' knowledge, not the catalogue's): a set is
+# matched only in that speaker's turns, so the customer's many 好/行 never cost a look in agent
+# turns and vice versa. A set not listed here (a new one in a policy file) is matched in both;
+# "none" marks sets the detectors read as plain lists (prefix checks), never as hits.
+SET_SPEAKERS: dict[str, str] = {
+    "QA-01:second_person": "agent",
+    "QA-01:honorifics": "none",
+    "QA-02:store": "agent",
+    "QA-02:negated": "agent",
+    "QA-02:cannot": "agent",
+    "QA-03a:blessing": "agent",
+    "QA-04:refusal": "customer",
+    "QA-04:pitch": "agent",
+    "QA-04:closing": "none",
+    "QA-05:absolute_claim": "agent",
+    "QA-05:free": "agent",
+    "QA-05:free_qualifier": "agent",
+    "QA-05:fee": "agent",
+    "QA-05:reversal": "agent",
+    "QA-05:complaint": "customer",
+    "QA-06:context_ok": "agent",
+    "QA-06:presentation": "agent",
+    "QA-06:brand_except": "agent",
+    "QA-06:org_intro_trigger": "agent",
+    "QA-07:rude": "agent",
+    "QA-07:rhetorical_trigger": "agent",
+    "QA-10:forbidden": "agent",
+    "QA-10:paraphrase_trigger": "agent",
+    "QA-11:ambiguous": "customer",
+    "QA-11:clear_yes": "customer",
+    "QA-11:consent_question": "agent",
+    "QA-11:sale_verb": "agent",
+    "QA-11:completion": "agent",
+    "QA-12:age_trigger": "customer",
+    "QA-12:minor_words_trigger": "none",
+    "QA-12:elderly_words_trigger": "none",
+    "QA-12:other_user_trigger": "customer",
+    "QA-12:pitch": "agent",
+    "QA-14:identity_question": "customer",
+    "QA-14:customer_request": "customer",
+    "QA-14:purpose": "agent",
+    "QA-14:identity_check": "agent",
+    "QA-15:reason": "agent",
+}
+# Sets the detectors read in a few turns only (the opening, the closing, the turn before a hold,
+# after three refusals, on a recorded sale …): kept out of the call-wide pass and matched in a
+# turn only when a detector asks (``CallContext.hits``), then cached for that turn.
+LAZY_SETS: frozenset[str] = frozenset({
+    "QA-02:store", "QA-02:negated", "QA-02:cannot",
+    "QA-03a:blessing",
+    "QA-04:pitch",
+    "QA-05:fee", "QA-05:reversal",
+    "QA-11:ambiguous", "QA-11:clear_yes", "QA-11:sale_verb",
+    "QA-12:pitch",
+    "QA-14:identity_question", "QA-14:customer_request", "QA-14:purpose", "QA-14:identity_check",
+    "QA-15:reason",
+})  # fmt: skip
+SPEAKERS = ("agent", "customer")
+# Joins the turns of one speaker into one text for one automaton pass; no phrase contains it.
+TURN_SEP = "\x1f"
 
-    Keys are ``"<rule id>:<set name>"``; an automaton pass over a text yields hits for all sets at once.
+
+def base_key(key: str) -> str:
+    return key[: -len(EXCEPT_SUFFIX)] if key.endswith(EXCEPT_SUFFIX) else key
+
+
+def set_speakers(key: str) -> tuple[str, ...]:
+    base = base_key(key)
+    scope = SET_SPEAKERS.get(base, "both")
+    if scope == "none":
+        return ()
+    return SPEAKERS if scope == "both" else (scope,)
+
+
+class _Matcher:
+    """One Aho-Corasick automaton over the phrases of the sets read in one speaker's turns."""
+
+    def __init__(self, by_phrase: dict[str, list[str]]) -> None:
+        self.phrases: list[str] = [p for p in by_phrase if TURN_SEP not in p]
+        self.keys: list[tuple[str, ...]] = [tuple(by_phrase[p]) for p in self.phrases]
+        self.has_except: list[bool] = [any(k.endswith(EXCEPT_SUFFIX) for k in ks) for ks in self.keys]
+        self.ac = (
+            ahocorasick_rs.AhoCorasick(self.phrases, implementation=ahocorasick_rs.Implementation.DFA)
+            if self.phrases
+            else None
+        )
+
+    def scan_one(self, text: str) -> dict[str, list[Hit]]:
+        """Hits in one text (a lazy look at one turn)."""
+        raw: dict[str, list[Hit]] = {}
+        if self.ac is None or not text:
+            return raw
+        phrases, keys, new = self.phrases, self.keys, tuple.__new__
+        vetoed = False
+        for idx, start, end in self.ac.find_matches_as_indexes(text, overlapping=True):
+            hit = new(Hit, (start, end, phrases[idx]))
+            for key in keys[idx]:
+                bucket = raw.get(key)
+                if bucket is None:
+                    raw[key] = [hit]
+                else:
+                    bucket.append(hit)
+            vetoed = vetoed or self.has_except[idx]
+        if vetoed:
+            _apply_exceptions(raw)
+        return raw
+
+    def scan_many(self, texts: list[str]) -> list[dict[str, list[Hit]]]:
+        """Hits per text, from ONE automaton pass over the texts joined by ``TURN_SEP``.
+
+        Overlapping matches come in order of their end offset, so one moving pointer over the
+        texts' boundaries assigns each to its text; offsets are made relative to that text."""
+        out: list[dict[str, list[Hit]]] = [{} for _ in texts]
+        if self.ac is None or not texts:
+            return out
+        joined = TURN_SEP.join(texts)
+        ends: list[int] = []
+        pos = 0
+        for text in texts:
+            pos += len(text)
+            ends.append(pos)
+            pos += 1
+        phrases, keys, has_except, new = self.phrases, self.keys, self.has_except, tuple.__new__
+        k = 0
+        end_k = ends[0]
+        off = 0
+        raw = out[0]
+        vetoed: list[int] = []
+        for idx, start, end in self.ac.find_matches_as_indexes(joined, overlapping=True):
+            if end > end_k:
+                while end > end_k:
+                    k += 1
+                    off = end_k + 1
+                    end_k = ends[k]
+                raw = out[k]
+            hit = new(Hit, (start - off, end - off, phrases[idx]))
+            for key in keys[idx]:
+                bucket = raw.get(key)
+                if bucket is None:
+                    raw[key] = [hit]
+                else:
+                    bucket.append(hit)
+            if has_except[idx] and (not vetoed or vetoed[-1] != k):
+                vetoed.append(k)
+        for k in vetoed:
+            _apply_exceptions(out[k])
+        return out
+
+
+def _apply_exceptions(raw: dict[str, list[Hit]]) -> None:
+    for key in [k for k in raw if k.endswith(EXCEPT_SUFFIX)]:
+        vetoes = raw.pop(key)
+        base = key[: -len(EXCEPT_SUFFIX)]
+        if base in raw:
+            kept = [h for h in raw[base] if not any(v.start <= h.start and h.end <= v.end for v in vetoes)]
+            if kept:
+                raw[base] = kept
+            else:
+                del raw[base]
+
+
+class CompiledPolicy:
+    """Aho-Corasick automata over every phrase set of every rule (one per speaker, see
+    ``SET_SPEAKERS``), plus compiled regexes.
+
+    Keys are ``"<rule id>:<set name>"``; an automaton pass over a call's turns of one speaker
+    yields hits for all sets at once.
     """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.cache: dict[str, object] = {}  # detector-specific precomputations (e.g. the brand automaton)
-        by_phrase: dict[str, list[str]] = defaultdict(list)
+        by_speaker: dict[str, dict[str, list[str]]] = {s: defaultdict(list) for s in SPEAKERS}
+        lazy_by_speaker: dict[str, dict[str, list[str]]] = {s: defaultdict(list) for s in SPEAKERS}
+        self.lazy_keys: set[str] = set()
         brands = policy.rules["QA-06"].params.get("brands") if "QA-06" in policy.rules else None
         self.brand_canon: dict[str, str] = {}
         if isinstance(brands, dict):
@@ -117,18 +282,22 @@ class CompiledPolicy:
                 for alias in (canon, *(aliases or [])):
                     self.brand_canon.setdefault(normalize(str(alias)), str(canon))
             for alias in self.brand_canon:
-                by_phrase[alias].append(BRAND_KEY)
+                for speaker in SPEAKERS:
+                    by_speaker[speaker][alias].append(BRAND_KEY)
         for rule_id, spec in policy.rules.items():
             for name, phrases in spec.phrases.items():
                 key = f"{rule_id}:{name}"
-                for raw_phrase in phrases:
-                    phrase = normalize(raw_phrase)
-                    if phrase and key not in by_phrase[phrase]:
-                        by_phrase[phrase].append(key)
-        self._phrases: list[str] = list(by_phrase)
-        self._keys: list[tuple[str, ...]] = [tuple(by_phrase[p]) for p in self._phrases]
-        self._has_except: list[bool] = [any(k.endswith(EXCEPT_SUFFIX) for k in ks) for ks in self._keys]
-        self._ac = ahocorasick_rs.AhoCorasick(self._phrases) if self._phrases else None
+                lazy = base_key(key) in LAZY_SETS
+                if lazy:
+                    self.lazy_keys.add(key)
+                for speaker in set_speakers(key):
+                    table = (lazy_by_speaker if lazy else by_speaker)[speaker]
+                    for raw_phrase in phrases:
+                        phrase = normalize(raw_phrase)
+                        if phrase and key not in table[phrase]:
+                            table[phrase].append(key)
+        self.matchers: dict[str, _Matcher] = {s: _Matcher(by_speaker[s]) for s in SPEAKERS}
+        self.lazy_matchers: dict[str, _Matcher] = {s: _Matcher(lazy_by_speaker[s]) for s in SPEAKERS}
         self._regex: dict[str, list[re.Pattern[str]]] = {}
         self._regex_any: dict[str, re.Pattern[str] | None] = {}
         for rule_id, spec in policy.rules.items():
@@ -141,34 +310,16 @@ class CompiledPolicy:
                         raise PolicyError(f"{rule_id}.patterns.{name}: bad regex {pat!r}: {exc}") from exc
                 self._regex[f"{rule_id}:{name}"] = compiled
 
-    def scan(self, text: str) -> dict[str, list[Hit]]:
-        """All phrase hits in ``text`` (overlapping), grouped by set key, with exclusions applied."""
-        raw: dict[str, list[Hit]] = {}
-        if self._ac is None or not text:
-            return raw
-        phrases, keys, excepts, new = self._phrases, self._keys, False, tuple.__new__
-        for idx, start, end in self._ac.find_matches_as_indexes(text, overlapping=True):
-            hit = new(Hit, (start, end, phrases[idx]))
-            for key in keys[idx]:
-                bucket = raw.get(key)
-                if bucket is None:
-                    raw[key] = [hit]
-                else:
-                    bucket.append(hit)
-            excepts = excepts or self._has_except[idx]
-        if excepts:
-            for key in [k for k in raw if k.endswith(EXCEPT_SUFFIX)]:
-                vetoes = raw.pop(key)
-                base = key[: -len(EXCEPT_SUFFIX)]
-                if base in raw:
-                    kept = [
-                        h for h in raw[base] if not any(v.start <= h.start and h.end <= v.end for v in vetoes)
-                    ]
-                    if kept:
-                        raw[base] = kept
-                    else:
-                        del raw[base]
-        return raw  # hits of a set are in order of their end offset; min() gives the leftmost
+    def scan(self, text: str, speaker: str = "agent") -> dict[str, list[Hit]]:
+        """All phrase hits in one turn of ``speaker`` (overlapping), grouped by set key, with
+        exclusions applied, lazy sets included. Hits of a set are in order of their end offset."""
+        hits = self.matchers[speaker].scan_one(text)
+        hits.update(self.lazy_matchers[speaker].scan_one(text))
+        return hits
+
+    def scan_turns(self, texts: list[str], speaker: str) -> list[dict[str, list[Hit]]]:
+        """``scan`` for many turns of one speaker in one automaton pass."""
+        return self.matchers[speaker].scan_many(texts)
 
     def regex(self, rule_id: str, name: str) -> list[re.Pattern[str]]:
         return self._regex.get(f"{rule_id}:{name}", [])
