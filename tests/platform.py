@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from common.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +53,7 @@ class RunningPlatform:
                     DATABASE_URL=self.env[f"E2E_{service.upper()}_DATABASE_URL"])
 
     def _spawn(self, service: str, env: dict[str, str]) -> None:
-        log = open(self.logs / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.logs / f"{service}.log", "ab")
         self.procs[service] = subprocess.Popen([sys.executable, "-m", service], env=env, cwd=ROOT,
                                                stdout=log, stderr=subprocess.STDOUT)
 

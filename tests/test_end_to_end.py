@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from common.testing import ProvisionedDatabase
 
 from tests.platform import RunningPlatform, start_platform

@@ -71,7 +71,7 @@ def main() -> int:
     gateway_port = int(env.get("GATEWAY_PORT", "8000"))
 
     def stop_all(*_: object) -> None:
-        for name, proc in reversed(procs):
+        for _name, proc in reversed(procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in reversed(procs):
@@ -106,7 +106,7 @@ def main() -> int:
             # SQLite file under ./var.
             service_env["DATABASE_URL"] = env.get(f"{service.upper()}_DATABASE_URL",
                                                   f"sqlite:///{VAR / (service + '.db')}")
-            log_file = open(VAR / "log" / f"{service}.log", "ab")  # noqa: SIM115 - lives as long as the child
+            log_file = open(VAR / "log" / f"{service}.log", "ab")
             proc = subprocess.Popen([sys.executable, "-m", service], env=service_env, cwd=ROOT,
                                     stdout=log_file, stderr=subprocess.STDOUT)
             procs.append((service, proc))

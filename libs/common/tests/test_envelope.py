@@ -1,7 +1,6 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from common.envelope import Envelope, EnvelopeError, deterministic_event_id
 from common.events import CallEnded, decode
 from common.events.base import subject_token

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
-from nats.js import JetStreamContext
-
 from common.events import CallbackDue
 from common.eventstore import ConcurrencyError, EventNames, EventStore, ensure_stream
+from nats.js import JetStreamContext
 
 
 @pytest.fixture

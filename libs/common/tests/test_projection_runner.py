@@ -9,11 +9,6 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from common.db import create_engine, migrate, sessionmaker
 from common.envelope import Envelope
 from common.events import CallbackDue
@@ -27,6 +22,10 @@ from common.projection import (
     read_checkpoint,
 )
 from common.testing import NatsServerProcess, ProvisionedDatabase, eventually
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 metadata = MetaData()
 counts = Table("due_counts", metadata, Column("lead_id", String(64), primary_key=True),
@@ -117,7 +116,9 @@ async def test_crash_between_commit_and_ack_counts_once_after_restart(env: Setup
     for i in range(5):
         await env.store.publish(due("l2", i))
     projection = CountDue()
-    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", ack_wait=1.0)
+    # A short lease: the crashed process's lease must expire before another takes over.
+    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", ack_wait=1.0,
+                              lease_ttl=1.0)
     psub = await runner.ensure_consumer()
     msgs = await psub.fetch(5, timeout=2)
     # Commit without acking: what a process killed right after its commit leaves behind.
@@ -211,3 +212,23 @@ async def test_runner_recovers_when_the_nats_server_restarts(
         await task
         await setup.nc.close()
         await setup.engine.dispose()
+
+
+async def test_two_replicas_of_one_projection_count_every_event_once(env: Setup) -> None:
+    """Two processes running the same projection (two Kubernetes replicas): every event is
+    applied once, whichever replica applies it."""
+    for i in range(300):
+        await env.store.publish(due("l7", i))
+    runners = [ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling", batch_size=20)
+               for _ in range(2)]
+    tasks = [asyncio.create_task(r.run()) for r in runners]
+    try:
+        await eventually(lambda: _ready(sum(r.stats.applied for r in runners) >= 300), timeout=30)
+        for i in range(300, 400):
+            await env.store.publish(due("l7", i))
+        await eventually(lambda: _ready(sum(r.stats.applied for r in runners) >= 400), timeout=30)
+    finally:
+        for r in runners:
+            r.stop()
+        await asyncio.gather(*tasks)
+    assert await count(env, "l7") == 400

@@ -142,7 +142,7 @@ class EventStore:
             causation_id=causation_id,
             schema_version=event.schema_version,
             extra_headers=inject_trace_headers(),
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     async def append(

@@ -17,11 +17,14 @@ effect.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 import logging
 import time
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from nats.aio.msg import Msg
@@ -31,14 +34,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from pydantic import ValidationError
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
-from sqlalchemy import BigInteger as SABigInteger
 from sqlalchemy import JSON as SAJSON
+from sqlalchemy import BigInteger as SABigInteger
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.envelope import Envelope, EnvelopeError
-from common.eventstore import EventNames
 from common.events.base import DomainEvent, UnknownEventType, decode
+from common.eventstore import EventNames
 from common.telemetry import extract_trace_context
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ checkpoint_table = Table(
     Column("projection", String(128), primary_key=True),
     Column("last_seq", SABigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("holder", String(200)),
+    Column("lease_until", DateTime(timezone=True)),
 )
 dead_letter_table = Table(
     "dead_letter",
@@ -102,6 +107,72 @@ class Projection(Protocol):
         ...
 
 
+class LeaseLost(Exception):
+    """Another replica took over this projection."""
+
+
+class ProjectionLease:
+    """Only one replica applies a given projection at a time.
+
+    The checkpoint skips anything at or below the last sequence applied, which is only sound
+    when batches are applied in stream order; two replicas pulling from one durable consumer
+    would commit interleaved batches and lose events. So the checkpoint row also names its
+    holder and a lease expiry: a replica applies batches only while it holds the lease, every
+    batch re-checks and renews it inside its own transaction, and other replicas stand by and
+    take over once the lease expires (the holder died) or is released (it stopped). The same
+    code on SQLite and PostgreSQL."""
+
+    ttl_seconds = 15.0
+    retry_seconds = 2.0
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], key: str) -> None:
+        self.sessions = sessions
+        self.key = key
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._renew_after = 0.0
+
+    async def hold(self) -> bool:
+        """Take or renew the lease; False when another replica holds it."""
+        if time.monotonic() < self._renew_after:
+            return True
+        async with self.sessions() as session, session.begin():
+            await read_checkpoint(session, self.key, lock=True)  # creates nothing; locks on PG
+            return await self.renew(session)
+
+    async def renew(self, session: AsyncSession) -> bool:
+        now = datetime.now(UTC)
+        row = (await session.execute(
+            select(checkpoint_table.c.holder, checkpoint_table.c.lease_until)
+            .where(checkpoint_table.c.projection == self.key)
+        )).first()
+        until = now + timedelta(seconds=self.ttl_seconds)
+        if row is None:
+            await session.execute(checkpoint_table.insert().values(
+                projection=self.key, last_seq=0, updated_at=now, holder=self.holder, lease_until=until))
+        else:
+            holder, lease_until = row
+            if lease_until is not None and lease_until.tzinfo is None:
+                lease_until = lease_until.replace(tzinfo=UTC)
+            if holder not in (None, self.holder) and lease_until is not None and lease_until > now:
+                self._renew_after = 0.0
+                return False
+            await session.execute(checkpoint_table.update().where(checkpoint_table.c.projection == self.key)
+                                  .values(holder=self.holder, lease_until=until))
+        self._renew_after = time.monotonic() + self.ttl_seconds / 3
+        return True
+
+    async def release(self) -> None:
+        self._renew_after = 0.0
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    checkpoint_table.update()
+                    .where(checkpoint_table.c.projection == self.key, checkpoint_table.c.holder == self.holder)
+                    .values(holder=None, lease_until=None))
+        except Exception as exc:  # it expires by itself
+            log.debug("lease release failed", extra={"error": str(exc)})
+
+
 class PoisonMessage(Exception):
     """Raised by a handler for an event that is well-formed but can never be applied."""
 
@@ -132,7 +203,7 @@ def checkpoint_key(projection: str, stream: str) -> str:
 
 async def read_checkpoint(session: AsyncSession, key: str, *, lock: bool = False) -> int:
     query = select(checkpoint_table.c.last_seq).where(checkpoint_table.c.projection == key)
-    if lock and session.bind.dialect.name == "postgresql":
+    if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     value = (await session.execute(query)).scalar_one_or_none()
     return int(value or 0)
@@ -174,6 +245,7 @@ class ProjectionRunner:
         fetch_timeout: float = 1.0,
         max_deliver: int = 5,
         ack_wait: float = 30.0,
+        lease_ttl: float = 15.0,
     ) -> None:
         self.js = js
         self.names = names
@@ -189,6 +261,9 @@ class ProjectionRunner:
         self.ack_wait = ack_wait
         self.stats = RunnerStats()
         self._stopping = asyncio.Event()
+        self._lease = ProjectionLease(sessions, self.key)
+        self._lease.ttl_seconds = lease_ttl
+        self.use_lease = True
         self._last_retry = float("-inf")
 
     @property
@@ -231,6 +306,15 @@ class ProjectionRunner:
         # calm for longer than any redelivery delay, so no message overtakes one being retried.
         while not self._stopping.is_set():
             try:
+                if not await self._lease.hold():
+                    # Another replica applies this projection; stand by.
+                    if psub is not None:
+                        await _safe(psub.unsubscribe())
+                        psub = None
+                    self.stats.extra["standby"] = True
+                    await self._sleep(self._lease.retry_seconds)
+                    continue
+                self.stats.extra["standby"] = False
                 if psub is None:
                     psub = await self.ensure_consumer()
                     self.stats.connected = True
@@ -245,6 +329,11 @@ class ProjectionRunner:
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
+            except LeaseLost:
+                log.info("projection taken over by another replica", extra={"projection": self.key})
+                if psub is not None:
+                    await _safe(psub.unsubscribe())
+                    psub = None
             except NotFoundError as exc:  # the stream or consumer vanished (a fresh server)
                 self._note_error(exc)
                 psub = None
@@ -252,7 +341,7 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, 5.0)
             except Exception as exc:
                 self._note_error(exc)
-                if psub is not None and not self.js._nc.is_connected:  # type: ignore[attr-defined]
+                if psub is not None and not self.js._nc.is_connected:
                     psub = None
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -261,6 +350,7 @@ class ProjectionRunner:
                 await psub.unsubscribe()
             except Exception:
                 pass
+        await self._lease.release()
 
     async def _fetch(self, psub: JetStreamContext.PullSubscription, *, quick: bool) -> list[Msg]:
         if not quick or self.batch_size <= 1:
@@ -308,6 +398,11 @@ class ProjectionRunner:
                 except _RetryIsolated:
                     outcome, to_ack, to_term, to_retry = await self._apply_batch(
                         remaining, isolate=True, attempt=attempt)
+            except LeaseLost:
+                # Another replica took over: hand the messages back to it at once.
+                for msg in remaining:
+                    await _safe(msg.nak())
+                raise
             except Exception as exc:
                 self._note_error(exc)
                 if self._stopping.is_set():
@@ -358,6 +453,8 @@ class ProjectionRunner:
         apply_batch = getattr(self.projection, "apply_batch", None)
         async with self.sessions() as session, session.begin():
             last = await read_checkpoint(session, self.key, lock=True)
+            if self.use_lease and not await self._lease.renew(session):
+                raise LeaseLost(self.key)
             start = last
             valid: list[tuple[Msg, DomainEvent, EventContext]] = []
             for msg in msgs:
@@ -380,7 +477,7 @@ class ProjectionRunner:
             if not isolate:
                 with _tracer.start_as_current_span(
                     f"{self.projection.name} apply batch",
-                    links=[trace.Link(_span_context(m)) for m, _e, _c in valid[:64] if _span_context(m)],
+                    links=[trace.Link(sc) for m, _e, _c in valid[:64] if (sc := _span_context(m)) is not None],
                     attributes={"messaging.system": "nats", "messaging.batch.message_count": len(valid)},
                 ):
                     try:
@@ -466,6 +563,7 @@ class ProjectionRunner:
         it delivers afterwards at or below the new checkpoint is skipped."""
         from tqdm import tqdm
 
+        self.use_lease = False  # run with the service stopped; a dead holder's lease is moot
         async with self.sessions() as session, session.begin():
             await self.projection.reset(session)
             await write_checkpoint(session, self.key, 0)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from common.service import Runtime, ServiceSpec
-from common.settings import ServiceSettings
 from common.eventstore import EventNames
 from common.projection import runners_for
+from common.service import Runtime, ServiceSpec
+from common.settings import ServiceSettings
 from common.telemetry import setup_logging
 
 

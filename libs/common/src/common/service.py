@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +44,7 @@ class ServiceSpec:
     projections: Callable[[Runtime], Sequence[Projection]] = lambda _rt: ()
     routers: Sequence[APIRouter] = ()
     # Extra long-running tasks (timers, pollers), started after the runners.
-    background: Callable[[Runtime], Sequence[Callable[[], Awaitable[None]]]] = lambda _rt: ()
+    background: Callable[[Runtime], Sequence[Callable[[], Coroutine[Any, Any, None]]]] = lambda _rt: ()
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     database: bool = True
     description: str = ""
@@ -215,7 +215,7 @@ def runtime_of(request: Request) -> Runtime:
     runtime = request.app.state.runtime
     if runtime.store is None:
         raise HTTPException(503, "service starting")
-    return runtime  # type: ignore[no-any-return]
+    return runtime
 
 
 def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:

@@ -109,7 +109,7 @@ def nats_url() -> Iterator[str]:
     if _docker_available():
         from testcontainers.nats import NatsContainer
 
-        with NatsContainer(jetstream=True) as container:  # type: ignore[call-arg]
+        with NatsContainer(jetstream=True) as container:
             yield container.nats_uri()
         return
     server = NatsServerProcess()

@@ -1,5 +1,4 @@
 import uvicorn
-
 from common.telemetry import setup_logging, setup_tracing
 
 from gateway.app import create_app

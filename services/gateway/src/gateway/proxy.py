@@ -52,7 +52,7 @@ class Upstreams:
             try:
                 resp = await self.client.get(base + "/openapi.json", timeout=3)
                 resp.raise_for_status()
-                return resp.json()  # type: ignore[no-any-return]
+                return resp.json()
             except (httpx.HTTPError, ValueError):
                 log.warning("no OpenAPI from upstream", extra={"service": service})
                 return None

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-
 from common.service import Runtime, runtime_of
+from fastapi import APIRouter, Depends, Query
 
 from reporting.queries import GroupBy, daily_table
 

@@ -6,14 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from common.events.base import DomainEvent
+from common.events.calls import CallEnded, CallPlaced
+from common.projection import EventContext
 from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from common.events.base import DomainEvent
-from common.events.calls import CallEnded, CallPlaced
-from common.projection import EventContext
 
 from reporting.domain.measures import report_day
 
@@ -56,7 +55,7 @@ async def add_to_agent_days(session: AsyncSession, increments: dict[tuple[Any, .
          **{c: inc.get(c, 0) for c in COUNTERS}}
         for k, inc in increments.items()
     ]
-    await session.execute(_UPSERTS[session.bind.dialect.name], rows)
+    await session.execute(_UPSERTS[session.get_bind().dialect.name], rows)
 
 
 class DailyFigures:
