@@ -17,11 +17,11 @@ effect.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
-import uuid
-import logging
 import time
+import uuid
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -218,11 +218,6 @@ async def write_checkpoint(session: AsyncSession, key: str, seq: int) -> None:
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         await session.execute(checkpoint_table.insert().values(projection=key, last_seq=seq, updated_at=now))
-
-
-def _span_context(msg: Msg) -> trace.SpanContext | None:
-    span_context = trace.get_current_span(extract_trace_context(msg.headers)).get_span_context()
-    return span_context if span_context.is_valid else None
 
 
 def _decode(msg: Msg) -> tuple[Envelope, DomainEvent]:
@@ -475,19 +470,32 @@ class ProjectionRunner:
                 last = max(last, seq)
 
             if not isolate:
-                with _tracer.start_as_current_span(
-                    f"{self.projection.name} apply batch",
-                    links=[trace.Link(sc) for m, _e, _c in valid[:64] if (sc := _span_context(m)) is not None],
-                    attributes={"messaging.system": "nats", "messaging.batch.message_count": len(valid)},
-                ):
-                    try:
-                        if apply_batch is not None:
-                            await apply_batch(session, [(e, c) for _m, e, c in valid])
-                        else:
-                            for _m, event, ctx in valid:
-                                await self.projection.apply(session, event, ctx)
-                    except Exception as exc:
-                        raise _RetryIsolated from exc
+                # One span per event, child of the publisher's span (its context travels in the
+                # NATS headers), so a trace runs from the gateway request into every consumer.
+                spans = [
+                    _tracer.start_span(
+                        f"{self.projection.name} apply {ctx.envelope.type}",
+                        context=extract_trace_context(msg.headers),
+                        kind=trace.SpanKind.CONSUMER,
+                        attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
+                                    "messaging.message.id": ctx.envelope.id,
+                                    "messaging.batch.message_count": len(valid)},
+                    )
+                    for msg, _e, ctx in valid
+                ]
+                try:
+                    if apply_batch is not None:
+                        await apply_batch(session, [(e, c) for _m, e, c in valid])
+                    else:
+                        for _m, event, ctx in valid:
+                            await self.projection.apply(session, event, ctx)
+                except Exception as exc:
+                    for span in spans:
+                        span.set_status(trace.StatusCode.ERROR, "batch failed; retried one by one")
+                        span.end()
+                    raise _RetryIsolated from exc
+                for span in spans:
+                    span.end()
                 for msg, _event, _ctx in valid:
                     outcome.applied += 1
                     to_ack.append(msg)
@@ -556,16 +564,19 @@ class ProjectionRunner:
             )
         )
 
-    async def rebuild(self, progress: bool = True) -> int:
+    async def rebuild(self, progress: bool = True, *, reset: bool = True) -> int:
         """Replay the projection from the stream's first event into emptied tables.
 
-        Run it with the service's runner stopped. The durable consumer is left alone: whatever
-        it delivers afterwards at or below the new checkpoint is skipped."""
+        Run it with the service's runner stopped. A projection fed by several streams is reset
+        once (``reset=True`` for its first stream's runner only), then each stream replayed.
+        The durable consumer is left alone: whatever it delivers afterwards at or below the new
+        checkpoint is skipped."""
         from tqdm import tqdm
 
         self.use_lease = False  # run with the service stopped; a dead holder's lease is moot
         async with self.sessions() as session, session.begin():
-            await self.projection.reset(session)
+            if reset:
+                await self.projection.reset(session)
             await write_checkpoint(session, self.key, 0)
         rebuild_consumer = f"{self.durable}-rebuild"
         await _safe(self.js.delete_consumer(self.stream, rebuild_consumer))

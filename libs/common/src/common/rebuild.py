@@ -16,11 +16,15 @@ def rebuild_all(spec: ServiceSpec, settings: ServiceSettings) -> None:
 
     async def _run() -> None:
         runtime = Runtime(settings=settings, spec=spec, names=EventNames(settings.event_namespace))
-        await runtime.start(run_projections=False)
+        # Neither runners nor background jobs (a firing loop must not publish mid-rebuild).
+        await runtime.start(run_projections=False, run_background=False)
         try:
+            seen: set[str] = set()
             for runner in runners_for(runtime.jetstream, runtime.names, runtime.session_factory,
                                       spec.projections(runtime)):
-                applied = await runner.rebuild(progress=True)
+                first = runner.projection.name not in seen
+                seen.add(runner.projection.name)
+                applied = await runner.rebuild(progress=True, reset=first)
                 print(f"{runner.durable}: {applied} events applied")
         finally:
             await runtime.stop()

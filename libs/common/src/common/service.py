@@ -81,7 +81,7 @@ class Runtime:
         assert self.js is not None, "runtime not started"
         return self.js
 
-    async def start(self, *, run_projections: bool = True) -> None:
+    async def start(self, *, run_projections: bool = True, run_background: bool = True) -> None:
         self.nc = await connect_nats(self.settings)
         self.js = self.nc.jetstream(timeout=10)
         for owner in {*self.spec.owns_streams, *self.spec.reads_streams}:
@@ -100,7 +100,7 @@ class Runtime:
             )
             for runner in self.runners:
                 self.tasks.append(asyncio.create_task(runner.run(), name=f"runner:{runner.durable}"))
-        for job in self.spec.background(self):
+        for job in self.spec.background(self) if run_background else ():
             self.tasks.append(asyncio.create_task(job(), name=f"job:{getattr(job, '__name__', 'job')}"))
 
     async def stop(self) -> None:
