@@ -1,85 +1,278 @@
-"""The reporting read model: figures per agent, team, campaign and day."""
+"""The reporting read model: one row of facts per call and one per callback.
+
+Why per call and not per agent-day: the facts about one call arrive on three streams that are
+applied independently (a QA finding or a voided sale may be applied before the call it concerns),
+and a per-call row lets every event add its part whatever the order: the call's day, agent,
+team and campaign come with the calls events; QA counters are added to the same row. The daily
+and weekly tables are sums over a day's (or week's) rows, grouped at query time, so the
+effective-talk threshold is a query parameter and changing it needs no rebuild.
+
+Every batch is summed in memory first (one row per call or callback, whatever the number of its
+events in the batch) and written with one ``INSERT … ON CONFLICT DO UPDATE`` per kind of event,
+through executemany, rows sorted by key so concurrent writers lock rows in the same order.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from common.events.base import DomainEvent
-from common.events.calls import CallEnded, CallPlaced
+import common.events.qa  # noqa: F401 - registers the QA event types the subscriptions look up
+from common.events.base import DomainEvent, registered_types
+from common.events.calls import CallEnded, CallPlaced, CallRefused
+from common.events.scheduling import (
+    CallbackCancelled,
+    CallbackDone,
+    CallbackDue,
+    CallbackMissed,
+    CallbackRescheduled,
+    CallbackScheduled,
+)
 from common.projection import EventContext
-from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, delete
+from sqlalchemy import Column, Date, Float, Index, Integer, MetaData, SmallInteger, String, Table, delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.domain.measures import report_day
+from reporting.domain.measures import classify, fine_column, report_day
 
 metadata = MetaData()
 
-agent_daily = Table(
-    "agent_daily",
+call_facts = Table(
+    "call_facts",
     metadata,
-    Column("day", Date, primary_key=True),
-    Column("agent_id", String(128), primary_key=True),
-    Column("team_id", String(128), primary_key=True),
-    Column("campaign_id", String(128), primary_key=True),
-    Column("dials", Integer, nullable=False, default=0),
-    Column("connected", Integer, nullable=False, default=0),
+    Column("call_id", String(128), primary_key=True),
+    Column("day", Date),  # NULL until the calls events (or a QA event's call_day) tell it
+    Column("agent_id", String(128)),
+    Column("team_id", String(128)),
+    Column("campaign_id", String(128)),
+    # from CallPlaced / CallEnded / CallRefused (0 or 1)
+    Column("placed", SmallInteger, nullable=False, default=0),
+    Column("blocked", SmallInteger, nullable=False, default=0),
+    Column("connected", SmallInteger, nullable=False, default=0),
+    Column("contact", SmallInteger, nullable=False, default=0),
+    Column("interested", SmallInteger, nullable=False, default=0),
+    Column("sale", SmallInteger, nullable=False, default=0),
+    Column("appointment", SmallInteger, nullable=False, default=0),
+    Column("callback", SmallInteger, nullable=False, default=0),
+    Column("complaint_call", SmallInteger, nullable=False, default=0),
     Column("talk_seconds", Float, nullable=False, default=0.0),
+    # from QA events (counts and yuan)
+    Column("violations_found", Integer, nullable=False, default=0),
+    Column("violations_confirmed", Integer, nullable=False, default=0),
+    Column("violations_dismissed", Integer, nullable=False, default=0),
+    Column("fines_agent", Integer, nullable=False, default=0),
+    Column("fines_supervisor", Integer, nullable=False, default=0),
+    Column("complaint_deductions", Integer, nullable=False, default=0),
+    Column("complaints", Integer, nullable=False, default=0),
+    Column("voided", SmallInteger, nullable=False, default=0),
+    Index("ix_call_facts_day", "day"),
 )
 
-COUNTERS = ("dials", "connected", "talk_seconds")
+callback_facts = Table(
+    "callback_facts",
+    metadata,
+    Column("callback_id", String(128), primary_key=True),
+    Column("day", Date),  # the day it is (last) due, in the centre's time zone
+    Column("agent_id", String(128)),
+    Column("team_id", String(128)),
+    Column("campaign_id", String(128)),
+    Column("scheduled", SmallInteger, nullable=False, default=0),
+    Column("due", SmallInteger, nullable=False, default=0),
+    Column("done", SmallInteger, nullable=False, default=0),
+    Column("missed", SmallInteger, nullable=False, default=0),
+    Column("cancelled", SmallInteger, nullable=False, default=0),
+    Index("ix_callback_facts_day", "day"),
+)
+
+DIMS = ("agent_id", "team_id", "campaign_id")
+OUTCOME = ("connected", "contact", "interested", "sale", "appointment", "callback", "complaint_call")
+QA_COUNTERS = ("violations_found", "violations_confirmed", "violations_dismissed", "fines_agent",
+               "fines_supervisor", "complaint_deductions", "complaints")
+CALLBACK_FLAGS = ("scheduled", "due", "done", "missed", "cancelled")
+
+CALL_TYPES = ("CallPlaced", "CallEnded", "CallRefused")
+SCHEDULING_TYPES = ("CallbackScheduled", "CallbackRescheduled", "CallbackDue", "CallbackDone",
+                    "CallbackMissed", "CallbackCancelled")
+# The QA events the projection understands. It subscribes to those the installed event contract
+# defines, so a type added to common.events.qa is picked up without a change here (run
+# ``python -m reporting rebuild`` afterwards to count the ones published before).
+QA_TYPES = ("ViolationFound", "ViolationConfirmed", "ViolationDismissed", "FineAssessed",
+            "ComplaintFiled", "SaleVoided")
 
 
-def _upsert_adding(dialect: str) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE SET counter = counter + excluded.counter: adding to a row
-    whether or not it exists, in one statement that executemany can batch."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(agent_daily)
-    return stmt.on_conflict_do_update(
-        index_elements=["day", "agent_id", "team_id", "campaign_id"],
-        set_={c: agent_daily.c[c] + stmt.excluded[c] for c in COUNTERS},
-    )
+def _known(types: Iterable[str]) -> list[str]:
+    registry = registered_types()
+    return [t for t in types if t in registry]
 
 
-_UPSERTS = {name: _upsert_adding(name) for name in ("postgresql", "sqlite")}
+def _insert(session: AsyncSession, table: Table) -> tuple[Any, str]:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table), dialect
 
 
-async def add_to_agent_days(session: AsyncSession, increments: dict[tuple[Any, ...], dict[str, float]]) -> None:
-    if not increments:
+def _greatest(dialect: str, a: Any, b: Any) -> Any:
+    return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
+
+
+async def _write(session: AsyncSession, table: Table, key: str, rows: dict[str, dict[str, Any]],
+                 set_: Any) -> None:
+    """One upsert for the whole batch; ``set_(stmt, dialect)`` gives the ON CONFLICT updates."""
+    if not rows:
         return
-    rows = [
-        {"day": k[0], "agent_id": k[1], "team_id": k[2], "campaign_id": k[3],
-         **{c: inc.get(c, 0) for c in COUNTERS}}
-        for k, inc in increments.items()
-    ]
-    await session.execute(_UPSERTS[session.get_bind().dialect.name], rows)
+    stmt, dialect = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=set_(stmt, dialect))
+    await session.execute(stmt, [rows[k] for k in sorted(rows)])
+
+
+def _keep_first(table: Table, stmt: Any, columns: Iterable[str]) -> dict[str, Any]:
+    """What is already known wins (the calls events are the authority on a call's day and agent)."""
+    return {c: func.coalesce(table.c[c], stmt.excluded[c]) for c in columns}
+
+
+def _take_new(table: Table, stmt: Any, columns: Iterable[str]) -> dict[str, Any]:
+    return {c: func.coalesce(stmt.excluded[c], table.c[c]) for c in columns}
 
 
 class DailyFigures:
-    """Dials from ``CallPlaced``; connected calls and talk time from ``CallEnded``."""
+    """Feeds ``call_facts`` (calls and QA events) and ``callback_facts`` (scheduling events).
 
-    name = "reporting-daily"
-    subscriptions: dict[str, Sequence[str]] = {"calls": ["CallPlaced", "CallEnded"]}
+    - CallPlaced: a dial (拨打) on the day of its placed_at, with its agent, team and campaign.
+    - CallEnded: a dial too (should its CallPlaced be missing), and its outcome (connected,
+      customer reached, intent, sale, appointment, callback agreed, complaint) from the
+      disposition flags, and its talk time. A later CallEnded for the same call replaces it.
+    - CallRefused: a blocked dial (the compliance guard refused it), on the day of refused_at.
+    - ViolationFound / ViolationConfirmed / ViolationDismissed: counted on the call's row.
+    - FineAssessed: yuan added to the agent's fines, the supervisor's, or the team's complaint
+      deductions (only confirmed findings are ever fined).
+    - ComplaintFiled: a complaint on the call. SaleVoided: the call's sale no longer counts.
+    - Callback*: one row per callback: due day, owner, and whether it was scheduled, came due,
+      was done, missed (overdue) or cancelled.
+    """
+
+    name = "reporting-figures"
+
+    def __init__(self, centre_timezone: str = "Asia/Shanghai") -> None:
+        self.centre = ZoneInfo(centre_timezone)
+        self.subscriptions: dict[str, Sequence[str]] = {
+            "calls": list(CALL_TYPES),
+            "scheduling": _known(SCHEDULING_TYPES),
+            "qa": _known(QA_TYPES),
+        }
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         await self.apply_batch(session, [(event, ctx)])
 
     async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
-        # Sum the batch in memory first: a batch of 500 events becomes one statement with one
-        # row per agent-day, not 500 round trips.
-        increments: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+        placed: dict[str, dict[str, Any]] = {}
+        ended: dict[str, dict[str, Any]] = {}
+        refused: dict[str, dict[str, Any]] = {}
+        qa: dict[str, dict[str, Any]] = {}
+        callbacks: dict[str, dict[str, Any]] = {}
         for event, _ctx in items:
-            if isinstance(event, CallPlaced):
-                key = (report_day(event.placed_at), event.agent.id, event.agent.team, event.campaign.id)
-                increments[key]["dials"] += 1
-            elif isinstance(event, CallEnded) and event.connected:
-                key = (report_day(event.placed_at), event.agent.id, event.agent.team, event.campaign.id)
-                increments[key]["connected"] += 1
-                increments[key]["talk_seconds"] += event.talk_seconds
-        await add_to_agent_days(session, increments)
+            if isinstance(event, CallEnded):
+                outcome = classify(event.disposition, event.disposition_flags, answered=event.connected)
+                row = self._call_row(event)
+                row.update({c: int(getattr(outcome, c if c != "complaint_call" else "complaint")) for c in OUTCOME})
+                row["talk_seconds"] = float(event.talk_seconds or 0.0)
+                ended[event.call_id] = row  # the last CallEnded of a call is its outcome
+            elif isinstance(event, CallPlaced):
+                placed[event.call_id] = self._call_row(event)
+            elif isinstance(event, CallRefused):
+                refused[event.call_id] = {
+                    "call_id": event.call_id, "day": report_day(event.refused_at, self.centre),
+                    "agent_id": event.agent.id, "team_id": event.team_id or event.agent.team,
+                    "campaign_id": event.campaign_id, "blocked": 1}
+            elif event.owner == "qa":
+                self._add_qa(qa, event)
+            elif event.owner == "scheduling":
+                self._add_callback(callbacks, event)
+
+        await _write(session, call_facts, "call_id", placed, lambda s, _d: {
+            "day": s.excluded.day, **{c: s.excluded[c] for c in DIMS}, "placed": s.excluded.placed})
+        await _write(session, call_facts, "call_id", ended, lambda s, _d: {
+            "day": s.excluded.day, **{c: s.excluded[c] for c in DIMS}, "placed": s.excluded.placed,
+            **{c: s.excluded[c] for c in (*OUTCOME, "talk_seconds")}})
+        await _write(session, call_facts, "call_id", refused, lambda s, _d: {
+            **_keep_first(call_facts, s, ("day", *DIMS)), "blocked": s.excluded.blocked})
+        await _write(session, call_facts, "call_id", qa, lambda s, d: {
+            **_keep_first(call_facts, s, ("day", *DIMS)),
+            **{c: call_facts.c[c] + s.excluded[c] for c in QA_COUNTERS},
+            "voided": _greatest(d, call_facts.c.voided, s.excluded.voided)})
+        await _write(session, callback_facts, "callback_id", callbacks, lambda s, d: {
+            **_take_new(callback_facts, s, ("day", *DIMS)),
+            **{c: _greatest(d, callback_facts.c[c], s.excluded[c]) for c in CALLBACK_FLAGS}})
+
+    def _call_row(self, event: CallPlaced | CallEnded) -> dict[str, Any]:
+        return {"call_id": event.call_id, "day": report_day(event.placed_at, self.centre),
+                "agent_id": event.agent.id, "team_id": event.agent.team, "campaign_id": event.campaign.id,
+                "placed": 1}
+
+    def _add_qa(self, rows: dict[str, dict[str, Any]], event: DomainEvent) -> None:
+        call_id = getattr(event, "call_id", None)
+        if not call_id:
+            return
+        row = rows.get(call_id)
+        if row is None:
+            row = rows[call_id] = {"call_id": call_id, "day": None, "agent_id": None, "team_id": None,
+                                   "campaign_id": None, "voided": 0, **dict.fromkeys(QA_COUNTERS, 0)}
+        # Until the calls events arrive, the QA event's own view of the call stands in.
+        call_day = getattr(event, "call_day", None)
+        if row["day"] is None and isinstance(call_day, date):
+            row["day"] = call_day
+        for c in DIMS:
+            if row[c] is None:
+                row[c] = getattr(event, c, None)
+        kind = event.event_type
+        if kind == "ViolationFound":
+            row["violations_found"] += 1
+        elif kind == "ViolationConfirmed":
+            row["violations_confirmed"] += 1
+        elif kind == "ViolationDismissed":
+            row["violations_dismissed"] += 1
+        elif kind == "FineAssessed":
+            amount = getattr(event, "amount", 0) or 0
+            row[fine_column(getattr(event, "payee", None), getattr(event, "kind", None))] += int(amount)
+        elif kind == "ComplaintFiled":
+            row["complaints"] += 1
+        elif kind == "SaleVoided":
+            row["voided"] = 1
+
+    def _add_callback(self, rows: dict[str, dict[str, Any]], event: DomainEvent) -> None:
+        callback_id = getattr(event, "callback_id", None)
+        if not callback_id:
+            return
+        row = rows.get(callback_id)
+        if row is None:
+            row = rows[callback_id] = {"callback_id": callback_id, "day": None, **dict.fromkeys(DIMS),
+                                       **dict.fromkeys(CALLBACK_FLAGS, 0)}
+        due_at: datetime | None = None
+        if isinstance(event, CallbackScheduled):
+            row["scheduled"] = 1
+            due_at = event.due_at
+        elif isinstance(event, CallbackRescheduled):
+            due_at = event.due_at
+        elif isinstance(event, CallbackDue):
+            row["due"] = 1
+            due_at = event.due_at
+        elif isinstance(event, CallbackDone):
+            row["done"] = 1
+        elif isinstance(event, CallbackMissed):
+            row["missed"] = 1
+            due_at = event.due_at
+        elif isinstance(event, CallbackCancelled):
+            row["cancelled"] = 1
+        if due_at is not None:
+            row["day"] = report_day(due_at, self.centre)
+        # The owner as scheduled (done/missed events name who acted, not whose callback it is).
+        if isinstance(event, CallbackScheduled | CallbackDue):
+            for c in DIMS:
+                value = getattr(event, c, None)
+                if value is not None:
+                    row[c] = value
 
     async def reset(self, session: AsyncSession) -> None:
-        await session.execute(delete(agent_daily))
+        await session.execute(delete(call_facts))
+        await session.execute(delete(callback_facts))

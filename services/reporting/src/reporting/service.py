@@ -10,7 +10,7 @@ from reporting.subscribers import projections
 SPEC = ServiceSpec(
     name="reporting",
     owns_streams=[],
-    reads_streams=["calls"],
+    reads_streams=["calls", "scheduling", "qa"],
     migrations=[Path(__file__).parent / "migrations" / "versions"],
     projections=projections,
     routers=[router],

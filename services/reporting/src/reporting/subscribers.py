@@ -8,5 +8,5 @@ from common.service import Runtime
 from reporting.projection import DailyFigures
 
 
-def projections(_runtime: Runtime) -> Sequence[Projection]:
-    return [DailyFigures()]
+def projections(runtime: Runtime) -> Sequence[Projection]:
+    return [DailyFigures(centre_timezone=getattr(runtime.settings, "centre_timezone", "Asia/Shanghai"))]
