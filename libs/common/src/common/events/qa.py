@@ -62,6 +62,8 @@ class _Review(DomainEvent):
     agent_id: str
     team_id: str | None = None
     supervisor_id: str | None = None
+    campaign_id: str | None = None
+    call_day: date | None = None
     reviewer: str
     comment: str | None = None
 
@@ -101,6 +103,7 @@ class FineAssessed(DomainEvent):
     kind: Literal["fine", "complaint_deduction"] = "fine"
     agent_id: str | None = None
     team_id: str | None = None
+    campaign_id: str | None = None
     complaint_id: str | None = None
     call_day: date | None = None
     assessed_at: datetime
@@ -123,7 +126,9 @@ class ComplaintFiled(DomainEvent):
     violation_id: str | None = None
     agent_id: str | None = None
     team_id: str | None = None
+    campaign_id: str | None = None
     lead_id: str | None = None
+    call_day: date | None = None
     filed_at: datetime
 
     def aggregate_id(self) -> str:

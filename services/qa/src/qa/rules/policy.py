@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import ahocorasick_rs
 import yaml
@@ -63,12 +63,47 @@ class RuleSpec(BaseModel):
         return self.enabled and (not self.campaigns or campaign_id in self.campaigns)
 
 
+class SamplingSpec(BaseModel):
+    """Inspectors' random sampling (抽查录音): a share of each agent's connected calls per period,
+    at least ``min_per_period``, a higher share in an agent's first ``new_agent_weeks`` weeks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    period: Literal["day", "week", "month"] = "week"
+    share: float = Field(default=0.05, ge=0.0, le=1.0)
+    min_per_period: int = Field(default=2, ge=0)
+    new_agent_share: float = Field(default=0.2, ge=0.0, le=1.0)
+    new_agent_weeks: int = Field(default=4, ge=0)
+
+
+class ComplaintKind(BaseModel):
+    """A kind of customer complaint and its deduction for the marketing team (domain section 4)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str
+    deduction: int = Field(ge=0)
+
+
+def _default_complaints() -> dict[str, ComplaintKind]:
+    return {
+        "mismatch": ComplaintKind(title="与宣传不符", deduction=100),
+        "unconsented_activation": ComplaintKind(title="未经同意开通", deduction=100),
+        "not_handled_in_time": ComplaintKind(title="未及时处理", deduction=200),
+        "unsatisfactory": ComplaintKind(title="处理结果不满意", deduction=200),
+    }
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str
     timezone: str = "Asia/Shanghai"
     rules: dict[str, RuleSpec]
+    sampling: SamplingSpec = Field(default_factory=SamplingSpec)
+    complaints: dict[str, ComplaintKind] = Field(default_factory=_default_complaints)
+    # The rule a complaint opens a finding under (deceives or misleads, causing a complaint).
+    complaint_rule: str = "QA-05"
 
     _compiled: CompiledPolicy | None = PrivateAttr(default=None)
 

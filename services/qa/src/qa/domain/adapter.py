@@ -1,0 +1,75 @@
+"""``CallEnded`` (what the calls service publishes) → the rules' input, ``CallRecord``.
+
+The event carries no name and no raw number of the customer: the record gets the lead id, the
+birth year and the keyed name digest, which the bare-name check (QA-01) matches with the PII
+key (``qa.rules.names``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from common.events.calls import CallEnded, TranscriptTurn
+
+from qa.rules.context import get_tz
+from qa.rules.model import CallRecord
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def turns_data(turns: Sequence[TranscriptTurn]) -> list[dict[str, Any]]:
+    return [t.model_dump(mode="json") for t in turns]
+
+
+def record_from_call_ended(event: CallEnded, turns: Sequence[TranscriptTurn] | None = None) -> CallRecord:
+    """The call as the rules see it; ``turns`` replaces the event's own (a later transcript)."""
+    c = event.campaign
+    data: dict[str, Any] = {
+        "call_id": event.call_id,
+        "direction": event.direction,
+        "campaign": {
+            "id": c.id,
+            "brand": c.brand or "",
+            "authorized_brands": list(c.authorized_brands),
+            "allowed_caller_carriers": list(c.allowed_caller_carriers),
+            "price_on_phone": c.price_on_phone,
+        },
+        "agent": {"id": event.agent.id, "team": event.agent.team, "supervisor": event.agent.supervisor},
+        "lead": {
+            "id": event.customer.lead_id,
+            "name_digest": event.customer.name_digest,
+            "birth_year": event.customer.birth_year,
+        },
+        "caller_number": event.caller_number,
+        "placed_at": _aware(event.placed_at),
+        "answered_at": _aware(event.answered_at),
+        "ended_at": _aware(event.ended_at),
+        "ring_count": event.ring_count,
+        "hangup_by": event.hangup_by,
+        "eligibility": event.eligibility,
+        "disposition": event.disposition,
+        "callback_at": _aware(event.callback_at),
+        "turns": turns_data(event.turns if turns is None else turns),
+    }
+    return CallRecord.model_validate(data)
+
+
+def call_day(placed_at: datetime, timezone: str) -> date:
+    """The call's day in the policy's timezone (what 'findings by day' means)."""
+    return (_aware(placed_at) or placed_at).astimezone(get_tz(timezone)).date()
+
+
+def local_time(placed_at: datetime, timezone: str) -> datetime:
+    return (_aware(placed_at) or placed_at).astimezone(get_tz(timezone))
+
+
+def sale_recorded(event: CallEnded) -> bool:
+    """Whether the call recorded a sale: the disposition's ``sale`` flag, or ``success``."""
+    if event.disposition_flags is not None:
+        return "sale" in event.disposition_flags
+    return event.disposition == "success"
