@@ -13,6 +13,7 @@ from qa.rules.policy import TURN_SEP, CompiledPolicy, Hit, Policy
 from qa.rules.textutil import normalize
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
+_NONE: list[Hit] = []  # shared empty result: callers never mutate hit lists
 
 
 @lru_cache(maxsize=16)
@@ -102,15 +103,18 @@ class CallContext:
 
     def hits(self, turn: TurnView, rule_id: str, name: str) -> list[Hit]:
         key = f"{rule_id}:{name}"
+        found = turn.hits.get(key)
+        if found is not None:
+            return found
         if key in self.cp.lazy_keys:
-            return self._lazy(turn).get(key, [])
-        return turn.hits.get(key, [])
+            return self._lazy(turn).get(key, _NONE)
+        return _NONE
 
     def has(self, turn: TurnView, rule_id: str, name: str) -> bool:
         key = f"{rule_id}:{name}"
-        if key in self.cp.lazy_keys:
-            return key in self._lazy(turn)
-        return key in turn.hits
+        if key in turn.hits:
+            return True
+        return key in self.cp.lazy_keys and key in self._lazy(turn)
 
     def finding(
         self,

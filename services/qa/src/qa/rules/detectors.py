@@ -56,10 +56,16 @@ def _first_match(patterns: Iterable[re.Pattern[str]], text: str) -> re.Match[str
 
 def _rx_search(ctx: CallContext, t: TurnView, rule_id: str, name: str) -> re.Match[str] | None:
     """Leftmost match of pattern list ``name`` in the turn, pre-filtered by its ``<name>_trigger`` phrases."""
-    if ctx.cp.phrases(rule_id, f"{name}_trigger") and not ctx.has(t, rule_id, f"{name}_trigger"):
+    cache = ctx.cp.cache
+    plan = cache.get(f"rx:{rule_id}:{name}")
+    if not isinstance(plan, tuple):
+        trigger = f"{name}_trigger" if ctx.cp.phrases(rule_id, f"{name}_trigger") else None
+        plan = (trigger, ctx.cp.regex_any(rule_id, name))
+        cache[f"rx:{rule_id}:{name}"] = plan
+    trigger, rx = plan
+    if rx is None or (trigger is not None and not ctx.has(t, rule_id, trigger)):
         return None
-    rx = ctx.cp.regex_any(rule_id, name)
-    return rx.search(t.norm) if rx is not None else None
+    return rx.search(t.norm)
 
 
 def _group_span(m: re.Match[str], name: str) -> tuple[int, int]:

@@ -4,26 +4,20 @@ A call record from a dataset file carries ``lead.name``; a ``CallEnded`` event n
 ``customer.name_digest = common.privacy.name_digest(pii_key, name)`` (an HMAC-SHA256 of the name
 without whitespace). With the same key the QA service digests every candidate 2–4 character CJK
 substring of an agent turn and compares: at most three digests per character, so linear in the
-transcript's length. Candidate digests are cached per key (call-centre speech reuses the same
-few thousand bigrams and trigrams), which makes the common case a dictionary lookup.
+transcript's length. Candidate digests are remembered per key (call-centre speech reuses the same
+few thousand bigrams and trigrams), so after warm-up a turn costs one set difference.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Protocol
 
-# CJK Unified Ideographs and Extension A: what Chinese names are written in.
-_CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))
 NAME_LENGTHS = (2, 3, 4)
-
-
-def is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return any(a <= o <= b for a, b in _CJK_RANGES)
 
 
 class NameMatcher(Protocol):
@@ -48,18 +42,41 @@ class PlainName:
             pos = text.find(name, pos + 1)
 
 
+class _DigestMemo:
+    """Digests of every candidate substring seen so far under one key, both ways. A candidate is
+    digested once per process; after that a call costs one set difference (in C) per turn, and a
+    name whose digest is known is found with ``str.find``. Bounded: cleared when it grows past
+    ``limit`` entries. (Only substrings of transcripts, which QA holds anyway, live here.)"""
+
+    def __init__(self, key: str, limit: int = 500_000) -> None:
+        self.base = hmac.new(key.encode(), digestmod=hashlib.sha256)
+        self.limit = limit
+        self.digest_of: dict[str, str] = {}
+        self.text_of: dict[str, str] = {}
+
+    def learn(self, candidates: set[str]) -> None:
+        new = candidates.difference(self.digest_of)  # a dict argument: looked up, never copied
+        if not new:
+            return
+        if len(self.digest_of) + len(new) > self.limit:
+            self.digest_of.clear()
+            self.text_of.clear()
+        base = self.base
+        for c in new:
+            h = base.copy()
+            h.update(c.encode())
+            d = h.hexdigest()[:32]
+            self.digest_of[c] = d
+            self.text_of.setdefault(d, c)
+
+
 @lru_cache(maxsize=8)
-def _digester(key: str) -> Callable[[str], str]:
-    """``name_digest`` for one key, cached per candidate string."""
-    base = hmac.new(key.encode(), digestmod=hashlib.sha256)
+def _memo(key: str) -> _DigestMemo:
+    return _DigestMemo(key)
 
-    @lru_cache(maxsize=65536)
-    def digest(candidate: str) -> str:
-        h = base.copy()
-        h.update(candidate.encode())
-        return h.hexdigest()[:32]
 
-    return digest
+# Runs of CJK Unified Ideographs (and Extension A): what Chinese names are written in.
+_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 
 
 class DigestName:
@@ -68,26 +85,27 @@ class DigestName:
     def __init__(self, key: str, digest: str, lengths: tuple[int, ...] = NAME_LENGTHS) -> None:
         self.digest = digest
         self.lengths = lengths
-        self._hash = _digester(key)
+        self._memo = _memo(key)
+
+    def candidates(self, text: str) -> set[str]:
+        """Every 2–4 character CJK substring of ``text``."""
+        lengths = self.lengths
+        return {
+            run[i : i + n]
+            for run in _CJK_RUN.findall(text)
+            for n in lengths
+            for i in range(len(run) - n + 1)
+        }
 
     def occurrences(self, text: str) -> Iterator[tuple[int, int]]:
-        target, digest, lengths = self.digest, self._hash, self.lengths
-        n = len(text)
-        run_end = 0  # end of the run of CJK characters that starts at or before i
-        for i in range(n):
-            if i >= run_end:
-                if not is_cjk(text[i]):
-                    continue
-                run_end = i + 1
-                while run_end < n and is_cjk(text[run_end]):
-                    run_end += 1
-            for length in lengths:
-                end = i + length
-                if end > run_end:
-                    break
-                if digest(text[i:end]) == target:
-                    yield i, end
-                    break
+        memo = self._memo
+        name = memo.text_of.get(self.digest)
+        if name is None:  # not met yet: digest what this text has not shown before
+            memo.learn(self.candidates(text))
+            name = memo.text_of.get(self.digest)
+            if name is None:
+                return
+        yield from PlainName(name).occurrences(text)
 
 
 def name_matcher(name: str | None, digest: str | None, key: str | None) -> NameMatcher | None:
