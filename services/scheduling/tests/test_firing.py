@@ -218,3 +218,29 @@ async def test_rechecked_at_firing_time(nats_url: str, event_namespace: str, dat
     cancelled = await eventually(lambda: stream_events(runtime, "CallbackCancelled"))
     assert [c["reason"] for c in cancelled] == ["opted_out"]
     await runtime.stop()
+
+
+async def test_a_voided_sale_books_a_rework_callback_for_its_agent(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    from common.events.qa import ReworkCallbackRequested
+
+    clock = ManualClock(MORNING)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    try:
+        store = peer_store(runtime)
+        await lead_created(store, "l-rw", owner="a-7")
+        await eventually(lambda: lead_known(runtime, "l-rw"))
+        # QA confirmed QA-11 at 11:50: the rework call is due after the pause, but 12:20 is the
+        # lunch rest, so it moves to 13:00.
+        requested = datetime(2026, 11, 18, 11, 50, tzinfo=SH)
+        request = ReworkCallbackRequested(call_id="c-sale", violation_id="v-1", lead_id="l-rw", agent_id="a-7",
+                                          team_id="t-1", campaign_id="cm-1", rule="QA-11", requested_at=requested)
+        await store.append([request], expected_version=None)
+        await store.append([request], expected_version=None)  # asked twice: booked once
+        rows = await eventually(lambda: _row(runtime, lead_id="l-rw"))
+        assert len(rows) == 1
+        assert rows[0]["reason"] == "rework" and rows[0]["agent_id"] == "a-7"
+        assert utc(rows[0]["due_at"]) == datetime(2026, 11, 18, 13, 0, tzinfo=SH)
+    finally:
+        await runtime.stop()

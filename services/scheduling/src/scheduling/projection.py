@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
+from common.events.qa import ReworkCallbackRequested
 from common.events.leads import (
     LeadAssigned,
     LeadCreated,
@@ -25,7 +26,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling import handlers as h
-from scheduling.domain.rules import CallOutcome, LeadHistory, decide, place, supersedes
+from scheduling.domain.rules import CallOutcome, LeadHistory, Wanted, decide, place, supersedes
 from scheduling.domain.windows import next_allowed
 from scheduling.firing import Wakeup
 from scheduling.policies import PolicyStore
@@ -33,6 +34,8 @@ from scheduling.tables import callback, lead_state, outbox, utc
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # A refused dial whose reason says the lead must not be called cancels its callbacks.
+# A voided sale's rework call: after this pause, at the next allowed minute.
+REWORK_DELAY_MINUTES = 30
 _DNC_REASONS = ("dnc", "do_not_call", "opted_out", "opt_out")
 
 
@@ -67,6 +70,7 @@ class SchedulingProjection:
     name = "scheduling"
     subscriptions: ClassVar[dict[str, Sequence[str]]] = {
         "calls": ["CallPlaced", "CallEnded", "CallRefused"],
+        "qa": ["ReworkCallbackRequested"],
         "leads": [
             "LeadCreated",
             "LeadUpdated",
@@ -122,6 +126,8 @@ class SchedulingProjection:
                 await h.upsert_lead(
                     session, event.lead_id, opted_out=False, dnc_until=None, updated_at=event.lifted_at
                 )
+        elif isinstance(event, ReworkCallbackRequested):
+            await self._rework(session, event)
         elif isinstance(event, LeadTierChanged):
             await h.upsert_lead(session, event.lead_id, tier=event.tier, updated_at=event.changed_at)
             if event.tier == "success":
@@ -195,6 +201,41 @@ class SchedulingProjection:
             quiet_until=h_.quiet_until,
             updated_at=event.ended_at,
         )
+
+    async def _rework(self, session: AsyncSession, event: ReworkCallbackRequested) -> None:
+        """QA voided a sale (QA-11 ambiguous consent, QA-12 elderly or minor): the agent who made
+        it calls the customer back, at the next allowed minute after a short pause."""
+        lead = await h.lead_row(session, event.lead_id)
+        policy = await self.policies.get(session, event.campaign_id or "")
+        tz_name = (lead["timezone"] if lead else None) or policy.window.default_timezone
+        tz = h.tz_of(tz_name, policy.window.default_timezone)
+        history = LeadHistory(
+            no_answer_attempts=int(lead["no_answer_attempts"]) if lead else 0,
+            cycle=int(lead["cycle"]) if lead else 1,
+            redials=int(lead["redials"]) if lead else 0,
+            quiet_until=None,  # a rework call is owed to the customer, not a sales attempt
+        )
+        wanted = Wanted(reason="rework", at=event.requested_at + timedelta(minutes=REWORK_DELAY_MINUTES))
+        placed = place(wanted, policy.window.window(lead["country"] if lead else None), tz, history)
+        callback_id = h.callback_id_for(f"rework-{event.violation_id}")
+        if await h.get_callback(session, callback_id) is not None:
+            return
+        await h.schedule(
+            session,
+            callback_id=callback_id,
+            lead_id=event.lead_id,
+            agent_id=event.agent_id,
+            team_id=event.team_id,
+            campaign_id=event.campaign_id,
+            wanted=wanted,
+            placed=placed,
+            tz_name=tz_name,
+            policy_version=policy.version,
+            source_call_id=event.call_id,
+            at=event.requested_at,
+        )
+        if self.wake is not None:
+            self.wake.notify(placed.due_at)
 
     async def _call_placed(self, session: AsyncSession, event: CallPlaced) -> None:
         """A call to the lead fulfils its due callbacks, and scheduled ones it is (nearly) time for."""

@@ -56,7 +56,7 @@ def build_spec(clock: Clock | None = None) -> ServiceSpec:
     return ServiceSpec(
         name="scheduling",
         owns_streams=["scheduling"],
-        reads_streams=["calls", "leads"],
+        reads_streams=["calls", "leads", "qa"],
         migrations=[Path(__file__).parent / "migrations" / "versions"],
         projections=projections,
         routers=[router],
