@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
-from common.events.qa import ReworkCallbackRequested
 from common.events.leads import (
     LeadAssigned,
     LeadCreated,
@@ -21,6 +20,7 @@ from common.events.leads import (
     LeadTierChanged,
     LeadUpdated,
 )
+from common.events.qa import ReworkCallbackRequested
 from common.projection import EventContext
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
