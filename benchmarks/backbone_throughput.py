@@ -103,6 +103,8 @@ async def platform(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
         runner.stop()
         await task
         await engine.dispose()
+        # The next database starts from the stream's first event again.
+        await js.delete_consumer(names.stream("calls"), runner.durable)
         result[f"projection_{kind}_events_per_s"] = round(2 * N_CALLS / elapsed)
         result[f"projection_{kind}_calls_per_s"] = round(N_CALLS / elapsed)
     await nc.close()
