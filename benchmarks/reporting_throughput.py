@@ -73,7 +73,8 @@ def day_of_events(n: int) -> list[DomainEvent]:
             events.append(CallbackDone(**ids, call_id=f"c-{i}", agent_id=agent, done_at=due))
         if i % 20 == 0:
             v = {"violation_id": f"v-{i}", "call_id": f"c-{i}", "rule": "QA-01", "agent_id": agent, "team_id": team}
-            events.append(_qa("ViolationFound", **v, severity="minor", campaign_id=campaign, call_day=date(2026, 11, 20)))
+            events.append(_qa("ViolationFound", **v, severity="minor", campaign_id=campaign,
+                              call_day=date(2026, 11, 20)))
             events.append(_qa("ViolationConfirmed", **v, reviewer="qa-1", confirmed_at=placed))
             events.append(_qa("FineAssessed", **v, fine_id=f"f-{i}", payee="agent", payee_id=agent, amount=10,
                               assessed_at=placed))
@@ -127,7 +128,9 @@ async def run(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
     calls_stream = names.stream("calls")
     calls_count = (await js.stream_info(calls_stream)).state.messages
     result["bare_consume_msgs_per_s"] = round(await bare_consume(js, calls_stream, calls_count))
-    migrations = [Path(__import__("reporting").__file__).parent / "migrations" / "versions"]
+    import reporting.projection
+
+    migrations = [Path(reporting.projection.__file__).parent / "migrations" / "versions"]
     for kind, db_url in database_urls.items():
         engine = create_engine(db_url)
         await migrate(engine, migrations)
@@ -136,7 +139,7 @@ async def run(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
                    for owner in projection.subscriptions]
         start = time.perf_counter()
         tasks = [asyncio.create_task(r.run()) for r in runners]
-        while sum(r.stats.applied + r.stats.skipped + r.stats.dead_lettered for r in runners) < total:  # noqa: ASYNC110
+        while sum(r.stats.applied + r.stats.skipped + r.stats.dead_lettered for r in runners) < total:
             await asyncio.sleep(0.02)
             if time.perf_counter() - start > 600:
                 raise RuntimeError(f"projection stalled: {[(r.owner, r.stats) for r in runners]}")
@@ -149,12 +152,13 @@ async def run(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
         assert sum(r.stats.dead_lettered for r in runners) == 0, "events dead-lettered"
         result[f"projection_{kind}_events_per_s"] = round(total / elapsed)
         result[f"projection_{kind}_calls_per_s"] = round(N_CALLS / elapsed)
-        result[f"ratio_projection_{kind}_vs_bare_consume"] = round(total / elapsed / result["bare_consume_msgs_per_s"], 3)
+        result[f"ratio_projection_{kind}_vs_bare_consume"] = round(
+            total / elapsed / result["bare_consume_msgs_per_s"], 3)
         async with sessionmaker(engine)() as session:
             for label, first, last in (("daily", date(2026, 11, 20), date(2026, 11, 20)),
                                        ("weekly", date(2026, 11, 16), date(2026, 11, 22))):
                 start = time.perf_counter()
-                rows, totals = await report_table(session, first, last, "agent")
+                _rows, totals = await report_table(session, first, last, "agent")
                 result[f"query_{kind}_{label}_by_agent_ms"] = round((time.perf_counter() - start) * 1000, 1)
             assert totals["dials"] == N_CALLS, totals
         await engine.dispose()
