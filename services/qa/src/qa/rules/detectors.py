@@ -182,7 +182,12 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if ctx.has(t, rid, "refusal"):
                 refusals += 1
         elif refusals >= limit:
-            pitch = ctx.hits(t, rid, "pitch")
+            closing = ctx.hits(t, rid, "closing")
+            pitch = [
+                h
+                for h in ctx.hits(t, rid, "pitch")
+                if not _any_in(closing, *_clause_bounds(t.norm, h.start, h.end))
+            ]
             if pitch:
                 h = min(pitch)
                 return [
@@ -494,7 +499,13 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             ask = k
             break
     if ask is None:
-        return []
+        # no consent question: the customer's answers to the agent's last proposal before the completion
+        ask = next(
+            (k for k in range(done - 1, -1, -1) if speech[k].is_agent and ctx.has(speech[k], rid, "sale_verb")),
+            None,
+        )
+        if ask is None or done >= len(speech):
+            return []
     for k in range(done - 1, ask, -1):
         t = speech[k]
         if not t.is_customer:
@@ -523,14 +534,14 @@ class _AgeRegexes:
         rid = "QA-12"
         cp = ctx.cp
 
-        trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words")]
+        trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words", "elderly_relational")]
         pats = [p.pattern for p in trig if p is not None]
         self.trigger = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
         # The same, run on the turn itself: a pattern anchored at a clause start (^) becomes
         # "not preceded by a clause character", which holds at the start and after a delimiter.
         flat = [
             _NAMED.sub("(?:", _CLAUSE_START + p.pattern[1:] if p.pattern.startswith("^") else p.pattern)
-            for n in ("age", "minor_words", "elderly_words")
+            for n in ("age", "minor_words", "elderly_words", "elderly_relational")
             for p in cp.regex(rid, n)
         ]
         self.prefilter = re.compile("|".join(f"(?:{p})" for p in flat)) if flat else None
@@ -542,6 +553,7 @@ class _AgeRegexes:
         self.age = cp.regex(rid, "age")
         self.minor = cp.regex(rid, "minor_words")
         self.elderly = cp.regex(rid, "elderly_words")
+        self.elderly_rel = cp.regex(rid, "elderly_relational")
 
 
 _CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
@@ -560,9 +572,11 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
     """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn."""
     rx = _age_regexes(ctx)
     want_other = ctx.has(t, "QA-12", "other_user_trigger")
-    want_age = (ctx.has(t, "QA-12", "age_trigger") or _NUMERAL.search(t.norm) is not None) and (
-        rx.prefilter is None or rx.prefilter.search(t.norm) is not None
-    )
+    want_age = (
+        ctx.has(t, "QA-12", "age_trigger")
+        or ctx.has(t, "QA-12", "elderly_words_trigger")
+        or _NUMERAL.search(t.norm) is not None
+    ) and (rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
     if not want_other and not want_age:
         return [], False
     parts = clauses(t.norm)
@@ -573,6 +587,10 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
     ages: list[tuple[int, int, float]] = []
     subject_self = True
     for off, clause in parts:
+        rel = _first_match(rx.elderly_rel, clause)
+        if rel:
+            ages.append((off + rel.start(), off + rel.end(), 80.0))
+            continue
         if any(p.search(clause) for p in rx.self_strong):
             subject_self = True
         elif rx.third is not None and rx.third.search(clause):
@@ -605,6 +623,7 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     minor_age = int(cp.param(rid, "minor_age", 18))
     max_age = int(cp.param(rid, "max_plausible_age", 110))
     sold = call.disposition in set(cp.param(rid, "sale_dispositions", ["success"]))
+    marketed = call.disposition in set(cp.param(rid, "marketing_dispositions", ["success"]))
 
     def at_risk(age: float) -> bool:
         return age >= elderly_age or age < minor_age
@@ -623,8 +642,10 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         k, t, s, e, age = stated
         if not at_risk(age):
             return []
-        pitched_after = any(x.is_agent and ctx.has(x, rid, "pitch") for x in ctx.speech[k + 1 :])
-        if pitched_after or sold:
+        pitched_after = any(
+            x.is_agent and (ctx.has(x, rid, "pitch") or _money_spans(ctx, x)) for x in ctx.speech[k + 1 :]
+        )
+        if pitched_after or sold or marketed:
             who = "elderly" if age >= elderly_age else "a minor"
             return [
                 ctx.quote(t, s, e, rid, f"the person on the phone says they are {who}; the agent markets")

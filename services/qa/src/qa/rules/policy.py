@@ -148,7 +148,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-03a:blessing": "agent",
     "QA-04:refusal": "customer",
     "QA-04:pitch": "agent",
-    "QA-04:closing": "none",
+    "QA-04:closing": "agent",
     "QA-05:absolute_claim": "agent",
     "QA-05:free": "agent",
     "QA-05:free_qualifier": "agent",
