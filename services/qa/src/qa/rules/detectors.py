@@ -534,14 +534,14 @@ class _AgeRegexes:
         rid = "QA-12"
         cp = ctx.cp
 
-        trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words", "elderly_relational")]
+        trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words", "elderly_relational", "birth_year")]
         pats = [p.pattern for p in trig if p is not None]
         self.trigger = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
         # The same, run on the turn itself: a pattern anchored at a clause start (^) becomes
         # "not preceded by a clause character", which holds at the start and after a delimiter.
         flat = [
             _NAMED.sub("(?:", _CLAUSE_START + p.pattern[1:] if p.pattern.startswith("^") else p.pattern)
-            for n in ("age", "minor_words", "elderly_words", "elderly_relational")
+            for n in ("age", "minor_words", "elderly_words", "elderly_relational", "birth_year")
             for p in cp.regex(rid, n)
         ]
         self.prefilter = re.compile("|".join(f"(?:{p})" for p in flat)) if flat else None
@@ -554,6 +554,7 @@ class _AgeRegexes:
         self.minor = cp.regex(rid, "minor_words")
         self.elderly = cp.regex(rid, "elderly_words")
         self.elderly_rel = cp.regex(rid, "elderly_relational")
+        self.birth_year = cp.regex(rid, "birth_year")
 
 
 _CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
@@ -566,6 +567,17 @@ def _age_regexes(ctx: CallContext) -> _AgeRegexes:
         cached = _AgeRegexes(ctx)
         ctx.cp.cache["QA-12:regexes"] = cached
     return cached
+
+
+_YEAR_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0"}
+
+
+def _parse_year(raw: str) -> int | None:
+    digits = "".join(_YEAR_DIGITS.get(c, c) for c in raw)
+    if not digits.isdigit():
+        return None
+    year = int(digits)
+    return year + 1900 if year < 100 else year
 
 
 def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[tuple[int, int, float]], bool]:
@@ -605,6 +617,11 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
                 value = parse_number(m.group("n"))
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
+        for p in rx.birth_year:
+            for m in p.finditer(clause):
+                year = _parse_year(m.group("y"))
+                if year is not None and 0 < ctx.local_placed.year - year <= max_age:
+                    ages.append((off + m.start(), off + m.end(), float(ctx.local_placed.year - year)))
         for p in rx.minor:
             m = p.search(clause)
             if m:

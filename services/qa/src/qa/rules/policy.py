@@ -170,7 +170,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-11:completion": "agent",
     "QA-12:age_trigger": "customer",
     "QA-12:minor_words_trigger": "none",
-    "QA-12:elderly_words_trigger": "none",
+    "QA-12:elderly_words_trigger": "customer",
     "QA-12:other_user_trigger": "customer",
     "QA-12:pitch": "agent",
     "QA-14:identity_question": "customer",
