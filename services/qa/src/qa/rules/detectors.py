@@ -366,10 +366,10 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             ):
                 continue
             cs = clause_start(t.norm, s)
-            if not any(cs <= h.start and h.end <= s for h in pres) and any(
-                cs <= h.start and h.end <= s for h in ctx_ok
-            ):
-                continue  # the customer's current provider / a comparison
+            last_pres = max((h.end for h in pres if cs <= h.start and h.end <= s), default=-1)
+            last_ok = max((h.end for h in ctx_ok if cs <= h.start and h.end <= s), default=-1)
+            if last_ok > last_pres:
+                continue  # the customer's current provider / a comparison (我们比移动的便宜)
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
         for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
             for m in pat.finditer(t.norm):
