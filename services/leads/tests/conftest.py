@@ -34,9 +34,7 @@ class Harness:
 
     def publisher(self, owner: str) -> EventStore:
         """Publishes as another service would, on its own stream."""
-        return EventStore(
-            self.runtime.jetstream, EventNames(self.runtime.settings.event_namespace), f"/test/{owner}"
-        )
+        return EventStore(self.runtime.jetstream, EventNames(self.runtime.settings.event_namespace), f"/test/{owner}")
 
     async def create(self, name: str, *phones: str, **fields: Any) -> dict[str, Any]:
         resp = await self.client.post("/v1/leads", json={"name": name, "phones": list(phones), **fields})
@@ -138,7 +136,5 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url, tmp_path / "imports"))
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://leads"
-        ) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leads") as client:
             yield Harness(app.state.runtime, client, tmp_path)

@@ -123,9 +123,7 @@ def test_wrong_person_and_invalid_number_flag_the_lead_for_clean_up() -> None:
     assert isinstance(flag, LeadFlagged) and flag.flag == "wrong_person" and flag.call_id == "c-1"
     state = apply(state, events)
     events = decide_call_outcome(state, CallOutcome("c-2", "invalid_number", T0, number_id="n-1"))
-    assert [(e.flag, e.number_id) for e in events if isinstance(e, LeadFlagged)] == [
-        ("invalid_number", "n-1")
-    ]
+    assert [(e.flag, e.number_id) for e in events if isinstance(e, LeadFlagged)] == [("invalid_number", "n-1")]
     state = apply(state, events)
     # flagged already: a second wrong-person call does not flag twice
     assert decide_call_outcome(state, CallOutcome("c-3", "wrong_person", T0)) == []
@@ -268,9 +266,7 @@ def test_the_same_person_again_fills_gaps_and_adds_numbers_only() -> None:
 
 def test_an_edit_overwrites_given_fields() -> None:
     current = LeadProfile(industry="教育", tags=["a"])
-    edited = merge_profile(
-        current, LeadProfile(industry="金融", tags=[]), overwrite=True, given={"industry", "tags"}
-    )
+    edited = merge_profile(current, LeadProfile(industry="金融", tags=[]), overwrite=True, given={"industry", "tags"})
     assert edited.industry == "金融" and edited.tags == []
 
 

@@ -78,3 +78,25 @@ def test_spreadsheet_cells(cell: object, text: str) -> None:
 
 def test_another_default_region() -> None:
     assert normalise("2125551234", default_region="US").e164 == "+12125551234"
+
+
+def test_validity_agrees_with_libphonenumber() -> None:
+    """normalise() skips is_valid_number() for speed; it must accept exactly what it accepts."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(7)
+    prefixes = ["13", "15", "17", "18", "19", "10", "0", "01", "021", "+1", "+852", "+44", "4", "99"]
+    for _ in range(3000):
+        raw = rng.choice(prefixes) + "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 10)))
+        try:
+            expected = phonenumbers.is_valid_number(phonenumbers.parse(raw, "CN"))
+        except phonenumbers.NumberParseException:
+            expected = False
+        try:
+            normalise(raw)
+            accepted = True
+        except InvalidNumber:
+            accepted = False
+        assert accepted == expected, raw

@@ -95,9 +95,7 @@ async def test_an_import_reports_every_row_and_a_rerun_changes_nothing(harness: 
     assert first["encoding"] == "gb18030" and first["format"] == "csv"
     assert first["counts"] == {"created": 120, "merged": 1, "duplicate": 0, "rejected": 2}
     assert first["progress"] == 1.0
-    rejected = (
-        await h.client.get(f"/v1/leads/import/{first['import_id']}", params={"rows": "rejected"})
-    ).json()
+    rejected = (await h.client.get(f"/v1/leads/import/{first['import_id']}", params={"rows": "rejected"})).json()
     reasons = {r["row"]: r["reason"] for r in rejected["rows"]["items"]}
     assert "invalid phone number" in reasons[122] and reasons[123] == "missing name"
     merged = (await h.client.get(f"/v1/leads/import/{first['import_id']}", params={"rows": "merged"})).json()
@@ -223,9 +221,7 @@ async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "phones", 1]
     resp = await h.client.post("/v1/leads", json={"phones": [MOBILE]})
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "name"]
-    resp = await h.client.post(
-        "/v1/leads", json={"name": "张伟", "phones": [MOBILE], "timezone": "Mars/Base"}
-    )
+    resp = await h.client.post("/v1/leads", json={"name": "张伟", "phones": [MOBILE], "timezone": "Mars/Base"})
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "timezone"]
     assert (await h.client.get("/v1/leads/ld-nope")).status_code == 404
     resp = await h.client.post("/v1/leads/ld-nope/assign", json={"action": "claim", "agent_id": "a-1"})
@@ -317,8 +313,7 @@ async def test_stale_leads_and_filters(harness: Any) -> None:
     assert [i["lead_id"] for i in stale["items"]] == [old]
     cutoff = (datetime.now(UTC) - timedelta(days=7)).isoformat()
     assert [
-        i["lead_id"]
-        for i in (await h.client.get("/v1/leads", params={"contacted_before": cutoff})).json()["items"]
+        i["lead_id"] for i in (await h.client.get("/v1/leads", params={"contacted_before": cutoff})).json()["items"]
     ] == [old]
     for params, expected in (
         ({"industry": "金融"}, [fresh]),

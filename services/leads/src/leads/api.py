@@ -95,9 +95,7 @@ def lead_error(exc: LeadError, *, body_field: str | None = None) -> HTTPExceptio
             },
         )
     if isinstance(exc, LeadMergedAway):
-        return HTTPException(
-            409, {"message": str(exc), "lead_id": exc.lead_id, "merged_into": exc.into_lead_id}
-        )
+        return HTTPException(409, {"message": str(exc), "lead_id": exc.lead_id, "merged_into": exc.into_lead_id})
     if isinstance(exc, LeadNotFound):
         return HTTPException(404, f"unknown lead {exc}")
     if isinstance(exc, InvalidCommand):
@@ -154,9 +152,7 @@ class ProfileFields(BaseModel):
     region: Text | None = None
     size: Text | None = None
     source: Text | None = None
-    tags: (
-        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] | None
-    ) = None
+    tags: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]] | None = None
     timezone: Text | None = None
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     referred_by_lead_id: Identifier | None = None
@@ -203,21 +199,17 @@ class MergeIn(BaseModel):
 
 class DncIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    numbers: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = (
-        Field(min_length=1, max_length=10_000)
+    numbers: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = Field(
+        min_length=1, max_length=10_000
     )
     source: Literal["regulator_list", "company_list", "manual"] = "company_list"
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = (
-        "do not call"
-    )
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = "do not call"
     permanent: bool = True
     until: AwareDatetime | None = None
     rest_days: int | None = Field(default=None, ge=1, le=3650)
 
 
-def _expiry(
-    settings: LeadsSettings, permanent: bool, until: datetime | None, rest_days: int | None
-) -> datetime | None:
+def _expiry(settings: LeadsSettings, permanent: bool, until: datetime | None, rest_days: int | None) -> datetime | None:
     """Permanent, or until a time: given, or ``rest_days`` (default: the configured rest)."""
     if until is not None:
         if until <= now():
@@ -252,9 +244,7 @@ def _check_timezone(value: str | None) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise field_error(
-            ["timezone"], f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)"
-        ) from None
+        raise field_error(["timezone"], f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
 
 
 # --- leads -------------------------------------------------------------------------------------
@@ -320,9 +310,7 @@ async def get_leads(
     industry: str | None = None,
     source: str | None = None,
     tag: str | None = None,
-    dnc: bool | None = Query(
-        default=None, description="on the do-not-call list now (lead or one of its numbers)"
-    ),
+    dnc: bool | None = Query(default=None, description="on the do-not-call list now (lead or one of its numbers)"),
     flagged: bool | None = None,
     contacted_before: AwareDatetime | None = None,
     contacted_after: AwareDatetime | None = None,
@@ -369,9 +357,7 @@ def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> d
 @router.get("/v1/leads/stale")
 async def get_stale_leads(
     ctx: Ctx,
-    days: int | None = Query(
-        default=None, ge=1, le=3650, description="default: the configured stale_after_days"
-    ),
+    days: int | None = Query(default=None, ge=1, le=3650, description="default: the configured stale_after_days"),
     owner: str | None = None,
     team: str | None = None,
     limit: Limit = 50,
@@ -471,9 +457,7 @@ async def retry_import(import_id: str, request: Request, ctx: Ctx) -> dict[str, 
     if job is None:
         raise HTTPException(404, f"unknown import {import_id}")
     if job["status"] != "failed" or not importer.file_path(import_id).exists():
-        raise HTTPException(
-            409, f"import {import_id} is {job['status']}; only a failed import with its file retries"
-        )
+        raise HTTPException(409, f"import {import_id} is {job['status']}; only a failed import with its file retries")
     async with ctx.sessions() as session, session.begin():
         await session.execute(
             update(import_job).where(import_job.c.import_id == import_id).values(status="queued", error=None)
@@ -612,13 +596,9 @@ async def delete_opt_out(
 @router.get("/v1/dnc", tags=["dnc"])
 async def get_dnc(
     ctx: Ctx,
-    active: bool | None = Query(
-        default=True, description="only entries in force now (false: only past ones)"
-    ),
+    active: bool | None = Query(default=True, description="only entries in force now (false: only past ones)"),
     source: str | None = None,
-    kind: Literal["number", "lead"] | None = Query(
-        default=None, description="a listed number or a lead's opt-out"
-    ),
+    kind: Literal["number", "lead"] | None = Query(default=None, description="a listed number or a lead's opt-out"),
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -669,9 +649,7 @@ async def post_dnc(body: DncIn, ctx: Ctx) -> dict[str, Any]:
 async def post_dnc_import(
     request: Request,
     ctx: Ctx,
-    file: Annotated[
-        UploadFile, File(description="CSV or XLSX with a phone column (电话/手机/phone) or one column")
-    ],
+    file: Annotated[UploadFile, File(description="CSV or XLSX with a phone column (电话/手机/phone) or one column")],
     source: Literal["regulator_list", "company_list", "manual"] = Form(default="regulator_list"),
     reason: str = Form(default="on the do-not-call list", max_length=500),
     permanent: bool = Form(default=True),
@@ -700,9 +678,7 @@ async def post_dnc_import(
         except ValueError as exc:
             raise field_error(["file"], str(exc)) from None
         columns = map_columns(opened.header)
-        index = next(
-            (columns.fields[f] for f in ("phone", "office_phone", "home_phone") if f in columns.fields), None
-        )
+        index = next((columns.fields[f] for f in ("phone", "office_phone", "home_phone") if f in columns.fields), None)
         entries: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
 

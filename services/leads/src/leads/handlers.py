@@ -189,9 +189,7 @@ async def active_dnc_digests(
     return {str(r["number_digest"]): dict(r) for r in rows}
 
 
-def dnc_events_for_new_lead(
-    state: Lead, listed: dict[str, dict[str, object]], now: datetime
-) -> list[DomainEvent]:
+def dnc_events_for_new_lead(state: Lead, listed: dict[str, dict[str, object]], now: datetime) -> list[DomainEvent]:
     events: list[DomainEvent] = []
     for number in state.numbers:
         entry = listed.get(number.number_digest)
@@ -267,9 +265,7 @@ async def _remove_pii(
 ) -> None:
     async with sessions() as session, session.begin():
         if number_ids:
-            await session.execute(
-                delete(lead_number_pii).where(lead_number_pii.c.number_id.in_(list(number_ids)))
-            )
+            await session.execute(delete(lead_number_pii).where(lead_number_pii.c.number_id.in_(list(number_ids))))
         if lead_id is not None:
             await session.execute(delete(lead_pii).where(lead_pii.c.lead_id == lead_id))
 
@@ -310,9 +306,7 @@ async def create_or_merge(
             except IntegrityError:
                 continue  # someone created this person a moment ago: merge into theirs
         try:
-            return await _merge_into_existing(
-                ctx, draft, person_digest, existing, strict_owner, correlation_id
-            )
+            return await _merge_into_existing(ctx, draft, person_digest, existing, strict_owner, correlation_id)
         except IntegrityError:
             continue
     raise ConcurrencyError("the same person is being imported concurrently; try again")
@@ -339,9 +333,7 @@ async def _create(
         )
         state = evolve(Lead(lead_id), events[0])
         if referral and owner_agent is not None:
-            assigned = decide_assign(
-                state, "assign", now=now, agent_id=owner_agent, team_id=owner_team, referral=True
-            )
+            assigned = decide_assign(state, "assign", now=now, agent_id=owner_agent, team_id=owner_team, referral=True)
             for event in assigned:
                 state = evolve(state, event)
             events.extend(assigned)
@@ -368,18 +360,12 @@ async def _finish_orphan(ctx: LeadsContext, lead_id: str, correlation_id: str | 
     """Personal-data rows whose events never got written (the process died in between): write
     the creation now from what the rows hold."""
     async with ctx.sessions() as session:
-        rows = (
-            await session.execute(select(lead_number_pii).where(lead_number_pii.c.lead_id == lead_id))
-        ).all()
+        rows = (await session.execute(select(lead_number_pii).where(lead_number_pii.c.lead_id == lead_id))).all()
     numbers = []
     for row in rows:
         normalised = normalise(row.e164, ctx.settings.default_region, ctx.settings.default_timezone)
         numbers.append(lead_number(DraftNumber(normalised, row.kind), ctx.pii_key, row.number_id))
-    profile = (
-        LeadProfile(timezone=numbers[0].timezone or ctx.settings.default_timezone)
-        if numbers
-        else LeadProfile()
-    )
+    profile = LeadProfile(timezone=numbers[0].timezone or ctx.settings.default_timezone) if numbers else LeadProfile()
 
     def decide(state: Lead) -> list[DomainEvent]:
         return decide_create(lead_id, numbers, profile, now=now_utc(), state=state)
@@ -490,9 +476,7 @@ async def merge_leads(
         await ctx.store.append(tombstone, expected_version=absorbed_version, correlation_id=correlation_id)
     async with ctx.sessions() as session, session.begin():
         await session.execute(
-            update(lead_number_pii)
-            .where(lead_number_pii.c.lead_id == absorbed_id)
-            .values(lead_id=survivor_id)
+            update(lead_number_pii).where(lead_number_pii.c.lead_id == absorbed_id).values(lead_id=survivor_id)
         )
 
     def decide(state: Lead) -> list[DomainEvent]:
@@ -523,9 +507,7 @@ async def update_lead(
     state = await require_lead(ctx.store, lead_id)
     now = now_utc()
     async with ctx.sessions() as session:
-        row = (
-            (await session.execute(select(lead_pii).where(lead_pii.c.lead_id == lead_id))).mappings().first()
-        )
+        row = (await session.execute(select(lead_pii).where(lead_pii.c.lead_id == lead_id))).mappings().first()
     person_digest = name_digest(ctx.pii_key, name) if name else (row["name_digest"] if row else None)
     known = {n.number_digest for n in state.numbers}
     new_numbers = [
@@ -554,9 +536,7 @@ async def update_lead(
         if new_numbers:
             await _insert_pii(session, lead_id, None, person_digest, new_numbers, now)
     profile = (
-        LeadProfile.model_validate({**state.profile.model_dump(), **(profile_fields or {})})
-        if profile_fields
-        else None
+        LeadProfile.model_validate({**state.profile.model_dump(), **(profile_fields or {})}) if profile_fields else None
     )
 
     def decide(current: Lead) -> list[DomainEvent]:
@@ -658,9 +638,7 @@ async def lift_opt_out(
     return Outcome("updated" if events else "unchanged", lead_id, state, events)
 
 
-async def delete_lead(
-    ctx: LeadsContext, lead_id: str, *, reason: str, correlation_id: str | None = None
-) -> Outcome:
+async def delete_lead(ctx: LeadsContext, lead_id: str, *, reason: str, correlation_id: str | None = None) -> Outcome:
     """Erase a lead: ``LeadDeleted`` for everyone, and its personal data removed from this
     database (the events never held any)."""
 
@@ -755,9 +733,7 @@ async def add_dnc_number(
     return DncAdded(entry_id, shown, "unchanged" if same else "added", affected)
 
 
-async def remove_dnc_entry(
-    ctx: LeadsContext, entry_id: str, *, reason: str, correlation_id: str | None = None
-) -> bool:
+async def remove_dnc_entry(ctx: LeadsContext, entry_id: str, *, reason: str, correlation_id: str | None = None) -> bool:
     """Take a listed number off the list; the opt-outs it caused on leads are lifted too."""
     history = await ctx.store.load(OWNER, entry_id)
     current: DncEntryAdded | None = None
@@ -783,9 +759,7 @@ async def remove_dnc_entry(
         ).all()
     for lead_id, number_id in holders:
         try:
-            await lift_opt_out(
-                ctx, lead_id, reason=reason, number_id=number_id, correlation_id=correlation_id
-            )
+            await lift_opt_out(ctx, lead_id, reason=reason, number_id=number_id, correlation_id=correlation_id)
         except LeadError:
             continue
     return True

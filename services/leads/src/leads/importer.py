@@ -237,9 +237,7 @@ class Importer:
             if self.file_path(import_id).exists():
                 self.start(import_id)
             else:
-                await self._finish(
-                    import_id, "failed", "the uploaded file was lost in a restart; upload it again"
-                )
+                await self._finish(import_id, "failed", "the uploaded file was lost in a restart; upload it again")
 
     async def _finish(self, import_id: str, status: str, error: str | None = None) -> None:
         async with self.ctx.sessions() as session, session.begin():
@@ -263,9 +261,7 @@ class Importer:
     async def _run(self, import_id: str) -> None:
         async with self.ctx.sessions() as session:
             job = (
-                (await session.execute(select(import_job).where(import_job.c.import_id == import_id)))
-                .mappings()
-                .one()
+                (await session.execute(select(import_job).where(import_job.c.import_id == import_id))).mappings().one()
             )
         path = self.file_path(import_id)
         opened = await asyncio.to_thread(open_rows, path)
@@ -274,9 +270,7 @@ class Importer:
             missing = columns.missing_required()
             if missing:
                 raise ImportAborted(
-                    "missing columns: "
-                    + ", ".join(missing)
-                    + f" (headers found: {[str(h) for h in opened.header]})"
+                    "missing columns: " + ", ".join(missing) + f" (headers found: {[str(h) for h in opened.header]})"
                 )
             async with self.ctx.sessions() as session, session.begin():
                 await session.execute(
@@ -342,9 +336,7 @@ class Importer:
                 results.append(RowResult(row_no, "rejected", reason=str(exc)))
                 continue
             if any("\ufffd" in str(v) for v in values if isinstance(v, str)):
-                results.append(
-                    RowResult(row_no, "rejected", reason="characters the file's encoding cannot decode")
-                )
+                results.append(RowResult(row_no, "rejected", reason="characters the file's encoding cannot decode"))
                 continue
             digest = name_digest(self.ctx.pii_key, draft.name)
             keys = [match_key(d.number, digest) for d in draft.numbers]
@@ -369,9 +361,7 @@ class Importer:
                 set(
                     (
                         await session.execute(
-                            select(lead_number_pii.c.match_key).where(
-                                lead_number_pii.c.match_key.in_(all_keys)
-                            )
+                            select(lead_number_pii.c.match_key).where(lead_number_pii.c.match_key.in_(all_keys))
                         )
                     )
                     .scalars()
@@ -387,13 +377,9 @@ class Importer:
         for item in pending:
             if item.fingerprint in seen:
                 results.append(
-                    RowResult(
-                        item.row_no, "duplicate", seen[item.fingerprint], "already imported", item.fingerprint
-                    )
+                    RowResult(item.row_no, "duplicate", seen[item.fingerprint], "already imported", item.fingerprint)
                 )
-            elif item.draft.profile.referred_by_lead_id or any(
-                k in known_keys or k in claimed for k in item.keys
-            ):
+            elif item.draft.profile.referred_by_lead_id or any(k in known_keys or k in claimed for k in item.keys):
                 slow.append(item)
             else:
                 fast.append(item)
@@ -429,22 +415,17 @@ class Importer:
                 existing = set(
                     (
                         await session.execute(
-                            select(import_fingerprint.c.fingerprint).where(
-                                import_fingerprint.c.fingerprint.in_(fresh)
-                            )
+                            select(import_fingerprint.c.fingerprint).where(import_fingerprint.c.fingerprint.in_(fresh))
                         )
                     )
                     .scalars()
                     .all()
                 )
-                rows_fp = [
-                    {"fingerprint": fp, "lead_id": fingerprints[fp]} for fp in fresh if fp not in existing
-                ]
+                rows_fp = [{"fingerprint": fp, "lead_id": fingerprints[fp]} for fp in fresh if fp not in existing]
                 if rows_fp:
                     await session.execute(import_fingerprint.insert(), rows_fp)
             counts = {
-                s: sum(1 for r in by_row if r.status == s)
-                for s in ("created", "merged", "duplicate", "rejected")
+                s: sum(1 for r in by_row if r.status == s) for s in ("created", "merged", "duplicate", "rejected")
             }
             await session.execute(
                 update(import_job)
@@ -515,9 +496,7 @@ class Importer:
                     for n, raw in numbers
                 ],
             )
-            listed = await active_dnc_digests(
-                session, (n.number_digest for _, _, ns in planned for n, _ in ns), now
-            )
+            listed = await active_dnc_digests(session, (n.number_digest for _, _, ns in planned for n, _ in ns), now)
 
         semaphore = asyncio.Semaphore(self.settings.import_publish_concurrency)
 

@@ -134,8 +134,8 @@ class LeadsView:
                 )
                 .on_conflict_do_nothing()
             )
-            await self._set_numbers(session, event.lead_id, event.numbers)
-            await self._set_tags(session, event.lead_id, event.profile.tags)
+            await self._set_numbers(session, event.lead_id, event.numbers, fresh=True)
+            await self._set_tags(session, event.lead_id, event.profile.tags, fresh=True)
             if event.tier is not None:
                 await session.execute(
                     lead_tier_history.insert().values(
@@ -196,9 +196,7 @@ class LeadsView:
                 )
             )
         elif isinstance(event, LeadTierChanged):
-            await self._touch(
-                session, event.lead_id, tier=event.tier, updated_at=_utc(event.changed_at), version=seq
-            )
+            await self._touch(session, event.lead_id, tier=event.tier, updated_at=_utc(event.changed_at), version=seq)
             await session.execute(
                 lead_tier_history.insert().values(
                     lead_id=event.lead_id,
@@ -255,9 +253,7 @@ class LeadsView:
                     },
                 )
             )
-            await self._touch(
-                session, event.lead_id, flagged=True, updated_at=_utc(event.flagged_at), version=seq
-            )
+            await self._touch(session, event.lead_id, flagged=True, updated_at=_utc(event.flagged_at), version=seq)
         elif isinstance(event, LeadFlagResolved):
             await session.execute(
                 update(lead_flag)
@@ -277,9 +273,7 @@ class LeadsView:
             ).scalar_one()
             await self._touch(session, event.lead_id, flagged=bool(still_open), version=seq)
         elif isinstance(event, LeadDeleted):
-            await self._touch(
-                session, event.lead_id, status="deleted", updated_at=_utc(event.deleted_at), version=seq
-            )
+            await self._touch(session, event.lead_id, status="deleted", updated_at=_utc(event.deleted_at), version=seq)
             await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == event.lead_id))
         elif isinstance(event, DncEntryAdded):
             row = {
@@ -304,32 +298,33 @@ class LeadsView:
     async def _touch(self, session: AsyncSession, lead_id: str, **values: Any) -> None:
         await session.execute(update(lead).where(lead.c.lead_id == lead_id).values(**values))
 
-    async def _set_numbers(self, session: AsyncSession, lead_id: str, numbers: Sequence[LeadNumber]) -> None:
-        """The lead's numbers as the event lists them; a number's do-not-call state is kept."""
-        existing = {
-            r.number_id: r
-            for r in (
-                await session.execute(select(lead_number).where(lead_number.c.lead_id == lead_id))
-            ).all()
-        }
-        ids = [n.number_id for n in numbers]
-        moved = (
-            {
+    async def _set_numbers(
+        self, session: AsyncSession, lead_id: str, numbers: Sequence[LeadNumber], *, fresh: bool = False
+    ) -> None:
+        """The lead's numbers as the event lists them; a number's do-not-call state is kept.
+        ``fresh`` (a new lead): nothing to keep or move, just insert (the import's hot path)."""
+        existing: dict[str, Any] = {}
+        moved: dict[str, Any] = {}
+        if not fresh:
+            existing = {
                 r.number_id: r
-                for r in (
-                    await session.execute(
-                        select(lead_number).where(
-                            lead_number.c.number_id.in_(ids), lead_number.c.lead_id != lead_id
-                        )
-                    )
-                ).all()
+                for r in (await session.execute(select(lead_number).where(lead_number.c.lead_id == lead_id))).all()
             }
-            if ids
-            else {}
-        )
-        await session.execute(delete(lead_number).where(lead_number.c.lead_id == lead_id))
-        if moved:
-            await session.execute(delete(lead_number).where(lead_number.c.number_id.in_(list(moved))))
+            ids = [n.number_id for n in numbers]
+            if ids:
+                moved = {
+                    r.number_id: r
+                    for r in (
+                        await session.execute(
+                            select(lead_number).where(
+                                lead_number.c.number_id.in_(ids), lead_number.c.lead_id != lead_id
+                            )
+                        )
+                    ).all()
+                }
+            await session.execute(delete(lead_number).where(lead_number.c.lead_id == lead_id))
+            if moved:
+                await session.execute(delete(lead_number).where(lead_number.c.number_id.in_(list(moved))))
         rows = []
         for position, n in enumerate(numbers):
             old = existing.get(n.number_id) or moved.get(n.number_id)
@@ -351,13 +346,16 @@ class LeadsView:
                 }
             )
         if rows:
-            await session.execute(lead_number.insert(), rows)
+            await session.execute(_insert(session)(lead_number).on_conflict_do_nothing(), rows)
 
-    async def _set_tags(self, session: AsyncSession, lead_id: str, tags: Sequence[str]) -> None:
-        await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == lead_id))
+    async def _set_tags(self, session: AsyncSession, lead_id: str, tags: Sequence[str], *, fresh: bool = False) -> None:
+        if not fresh:
+            await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == lead_id))
         unique = list(dict.fromkeys(t for t in tags if t))
         if unique:
-            await session.execute(lead_tag.insert(), [{"lead_id": lead_id, "tag": t} for t in unique])
+            await session.execute(
+                _insert(session)(lead_tag).on_conflict_do_nothing(), [{"lead_id": lead_id, "tag": t} for t in unique]
+            )
 
     async def _opt_out(self, session: AsyncSession, event: LeadOptedOut, seq: int) -> None:
         dnc = {"dnc": True, "dnc_until": _utc(event.until), "dnc_reason": event.reason}
@@ -371,9 +369,7 @@ class LeadsView:
                 version=seq,
             )
         else:
-            await session.execute(
-                update(lead_number).where(lead_number.c.number_id == event.number_id).values(**dnc)
-            )
+            await session.execute(update(lead_number).where(lead_number.c.number_id == event.number_id).values(**dnc))
             await self._touch(session, event.lead_id, updated_at=_utc(event.opted_out_at), version=seq)
         row = {
             "kind": "lead",
@@ -387,9 +383,7 @@ class LeadsView:
             "created_at": _utc(event.opted_out_at),
             "removed_at": None,
         }
-        stmt = _insert(session)(dnc_entry).values(
-            entry_id=_opt_out_entry_id(event.lead_id, event.number_id), **row
-        )
+        stmt = _insert(session)(dnc_entry).values(entry_id=_opt_out_entry_id(event.lead_id, event.number_id), **row)
         await session.execute(stmt.on_conflict_do_update(index_elements=["entry_id"], set_=row))
 
     async def reset(self, session: AsyncSession) -> None:
@@ -438,9 +432,7 @@ class CallOutcomes:
             if found:
                 return str(found)
         if customer.phone_masked:
-            found = (
-                await session.execute(query.where(lead_number.c.masked == customer.phone_masked))
-            ).scalar()
+            found = (await session.execute(query.where(lead_number.c.masked == customer.phone_masked))).scalar()
             if found:
                 return str(found)
         return None
@@ -449,16 +441,12 @@ class CallOutcomes:
         await _lock_call(session, event.call_id)
         lead_id = event.customer.lead_id
         # A call to a lead merged away since counts for the lead it lives on as.
-        merged_into = (
-            await session.execute(select(lead.c.merged_into).where(lead.c.lead_id == lead_id))
-        ).scalar()
+        merged_into = (await session.execute(select(lead.c.merged_into).where(lead.c.lead_id == lead_id))).scalar()
         if merged_into:
             lead_id = str(merged_into)
         number_id = await self._number_id(session, event)
         reacted = (
-            await session.execute(
-                select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id)
-            )
+            await session.execute(select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id))
         ).first()
         if not reacted:
             number_id = await self._react(session, event, ctx, lead_id, number_id)
@@ -493,9 +481,7 @@ class CallOutcomes:
             rest_on_refusal=settings.rest_on_refusal,
         )
         refusal = (
-            (await session.execute(select(qa_refusal).where(qa_refusal.c.call_id == event.call_id)))
-            .mappings()
-            .first()
+            (await session.execute(select(qa_refusal).where(qa_refusal.c.call_id == event.call_id))).mappings().first()
         )
         if refusal is not None and (decision is None or decision.rest):
             decision = OptOutDecision(
@@ -531,9 +517,7 @@ class CallOutcomes:
         )
         if refusal is not None:
             await session.execute(
-                update(qa_refusal)
-                .where(qa_refusal.c.call_id == event.call_id)
-                .values(applied=True, lead_id=lead_id)
+                update(qa_refusal).where(qa_refusal.c.call_id == event.call_id).values(applied=True, lead_id=lead_id)
             )
         return found[0]
 
@@ -577,9 +561,7 @@ class CallOutcomes:
         lead_id = (event.model_extra or {}).get("lead_id")
         if not lead_id:
             lead_id = (
-                await session.execute(
-                    select(call_attempt.c.lead_id).where(call_attempt.c.call_id == event.call_id)
-                )
+                await session.execute(select(call_attempt.c.lead_id).where(call_attempt.c.call_id == event.call_id))
             ).scalar()
         now = datetime.now(UTC)
         stmt = (
@@ -615,9 +597,7 @@ class CallOutcomes:
             correlation_id=ctx.envelope.correlation_id or ctx.envelope.id,
         )
         await session.execute(
-            update(qa_refusal)
-            .where(qa_refusal.c.call_id == event.call_id)
-            .values(applied=True, lead_id=lead_id)
+            update(qa_refusal).where(qa_refusal.c.call_id == event.call_id).values(applied=True, lead_id=lead_id)
         )
 
     async def reset(self, session: AsyncSession) -> None:

@@ -84,9 +84,7 @@ def _filtered(f: LeadFilter, now: datetime) -> Select[Any]:
         if value is not None:
             query = query.where(column == value)
     if f.unowned is not None:
-        query = query.where(
-            lead.c.owner_agent_id.is_(None) if f.unowned else lead.c.owner_agent_id.is_not(None)
-        )
+        query = query.where(lead.c.owner_agent_id.is_(None) if f.unowned else lead.c.owner_agent_id.is_not(None))
     if f.tag is not None:
         query = query.where(exists().where(lead_tag.c.lead_id == lead.c.lead_id, lead_tag.c.tag == f.tag))
     if f.dnc is not None:
@@ -113,11 +111,7 @@ async def list_leads(
     base = _filtered(f, now)
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = (
-        (
-            await session.execute(
-                base.order_by(lead.c.created_at.desc(), lead.c.lead_id).limit(limit).offset(offset)
-            )
-        )
+        (await session.execute(base.order_by(lead.c.created_at.desc(), lead.c.lead_id).limit(limit).offset(offset)))
         .mappings()
         .all()
     )
@@ -142,9 +136,7 @@ async def stale_leads(
     rows = (
         (
             await session.execute(
-                base.order_by(
-                    func.coalesce(lead_contact.c.last_contact_at, lead.c.created_at), lead.c.lead_id
-                )
+                base.order_by(func.coalesce(lead_contact.c.last_contact_at, lead.c.created_at), lead.c.lead_id)
                 .limit(limit)
                 .offset(offset)
             )
@@ -165,11 +157,7 @@ async def flagged_leads(
     base = _filtered(LeadFilter(), now).where(exists().where(open_flag))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = (
-        (
-            await session.execute(
-                base.order_by(lead.c.updated_at.desc(), lead.c.lead_id).limit(limit).offset(offset)
-            )
-        )
+        (await session.execute(base.order_by(lead.c.updated_at.desc(), lead.c.lead_id).limit(limit).offset(offset)))
         .mappings()
         .all()
     )
@@ -223,9 +211,7 @@ def summary(row: Any, numbers: list[dict[str, Any]], now: datetime) -> dict[str,
     }
 
 
-async def _numbers_of(
-    session: AsyncSession, lead_ids: list[str], *, raw: bool
-) -> dict[str, list[dict[str, Any]]]:
+async def _numbers_of(session: AsyncSession, lead_ids: list[str], *, raw: bool) -> dict[str, list[dict[str, Any]]]:
     if not lead_ids:
         return {}
     query = select(lead_number)
@@ -234,11 +220,7 @@ async def _numbers_of(
             lead_number_pii, lead_number_pii.c.number_id == lead_number.c.number_id, isouter=True
         )
     rows = (
-        (
-            await session.execute(
-                query.where(lead_number.c.lead_id.in_(lead_ids)).order_by(lead_number.c.position)
-            )
-        )
+        (await session.execute(query.where(lead_number.c.lead_id.in_(lead_ids)).order_by(lead_number.c.position)))
         .mappings()
         .all()
     )
@@ -261,9 +243,7 @@ async def _numbers_of(
     return out
 
 
-async def _flags_of(
-    session: AsyncSession, lead_ids: list[str], *, open_only: bool
-) -> dict[str, list[dict[str, Any]]]:
+async def _flags_of(session: AsyncSession, lead_ids: list[str], *, open_only: bool) -> dict[str, list[dict[str, Any]]]:
     if not lead_ids:
         return {}
     query = select(lead_flag).where(lead_flag.c.lead_id.in_(lead_ids))
@@ -293,9 +273,7 @@ async def lead_detail(session: AsyncSession, lead_id: str, *, now: datetime) -> 
     attempts = (
         (
             await session.execute(
-                select(call_attempt)
-                .where(call_attempt.c.lead_id == lead_id)
-                .order_by(call_attempt.c.ended_at)
+                select(call_attempt).where(call_attempt.c.lead_id == lead_id).order_by(call_attempt.c.ended_at)
             )
         )
         .mappings()
@@ -309,9 +287,7 @@ async def lead_detail(session: AsyncSession, lead_id: str, *, now: datetime) -> 
     tiers = (
         (
             await session.execute(
-                select(lead_tier_history)
-                .where(lead_tier_history.c.lead_id == lead_id)
-                .order_by(lead_tier_history.c.id)
+                select(lead_tier_history).where(lead_tier_history.c.lead_id == lead_id).order_by(lead_tier_history.c.id)
             )
         )
         .mappings()
@@ -320,9 +296,7 @@ async def lead_detail(session: AsyncSession, lead_id: str, *, now: datetime) -> 
     assignments = (
         (
             await session.execute(
-                select(lead_assignment)
-                .where(lead_assignment.c.lead_id == lead_id)
-                .order_by(lead_assignment.c.id)
+                select(lead_assignment).where(lead_assignment.c.lead_id == lead_id).order_by(lead_assignment.c.id)
             )
         )
         .mappings()
@@ -391,9 +365,7 @@ async def list_dnc(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     query = select(dnc_entry)
-    is_active = and_(
-        dnc_entry.c.removed_at.is_(None), or_(dnc_entry.c.until.is_(None), dnc_entry.c.until > now)
-    )
+    is_active = and_(dnc_entry.c.removed_at.is_(None), or_(dnc_entry.c.until.is_(None), dnc_entry.c.until > now))
     if active is not None:
         query = query.where(is_active if active else ~is_active)
     if source:
@@ -404,9 +376,7 @@ async def list_dnc(
     rows = (
         (
             await session.execute(
-                query.order_by(dnc_entry.c.created_at.desc(), dnc_entry.c.entry_id)
-                .limit(limit)
-                .offset(offset)
+                query.order_by(dnc_entry.c.created_at.desc(), dnc_entry.c.entry_id).limit(limit).offset(offset)
             )
         )
         .mappings()
@@ -436,11 +406,7 @@ async def list_dnc(
 
 
 async def import_status(session: AsyncSession, import_id: str) -> dict[str, Any] | None:
-    job = (
-        (await session.execute(select(import_job).where(import_job.c.import_id == import_id)))
-        .mappings()
-        .first()
-    )
+    job = (await session.execute(select(import_job).where(import_job.c.import_id == import_id))).mappings().first()
     if job is None:
         return None
     total = job["total_rows"]
@@ -472,12 +438,7 @@ async def import_rows(
     if status:
         query = query.where(import_row.c.status == status)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-    rows = (
-        (await session.execute(query.order_by(import_row.c.row_no).limit(limit).offset(offset)))
-        .mappings()
-        .all()
-    )
+    rows = (await session.execute(query.order_by(import_row.c.row_no).limit(limit).offset(offset))).mappings().all()
     return [
-        {"row": r["row_no"], "status": r["status"], "lead_id": r["lead_id"], "reason": r["reason"]}
-        for r in rows
+        {"row": r["row_no"], "status": r["status"], "lead_id": r["lead_id"], "reason": r["reason"]} for r in rows
     ], int(total)

@@ -140,9 +140,7 @@ def evolve(state: Lead, event: DomainEvent) -> Lead:
             profile=event.profile if event.profile is not None else state.profile,
         )
     if isinstance(event, LeadMerged):
-        return replace(
-            state, numbers=tuple(event.numbers), merged_from=state.merged_from | {event.merged_lead_id}
-        )
+        return replace(state, numbers=tuple(event.numbers), merged_from=state.merged_from | {event.merged_lead_id})
     if isinstance(event, LeadMergedInto):
         return replace(state, merged_into=event.into_lead_id)
     if isinstance(event, LeadAssigned):
@@ -267,9 +265,7 @@ def decide_update(
     new_numbers = union_numbers(kept, numbers)
     if not new_numbers:
         raise InvalidCommand("phones", "a lead needs at least one phone number")
-    new_profile = (
-        merge_profile(state.profile, profile, overwrite=overwrite, given=given) if profile else state.profile
-    )
+    new_profile = merge_profile(state.profile, profile, overwrite=overwrite, given=given) if profile else state.profile
     numbers_changed = new_numbers != state.numbers
     profile_changed = new_profile != state.profile
     if not numbers_changed and not profile_changed:
@@ -365,9 +361,7 @@ def decide_opt_out(
             raise InvalidCommand("number_id", f"not a number of lead {state.lead_id}")
     if until is not None and until <= now:
         raise InvalidCommand("until", "must lie in the future")
-    if _stronger_or_equal(state.opt_out(None), until, now) or _stronger_or_equal(
-        state.opt_out(number_id), until, now
-    ):
+    if _stronger_or_equal(state.opt_out(None), until, now) or _stronger_or_equal(state.opt_out(number_id), until, now):
         return []
     # A whole-lead opt-out shows the primary number, so a person reading the list knows who it is.
     shown = number or (state.numbers[0] if state.numbers else None)
@@ -386,9 +380,7 @@ def decide_opt_out(
     ]
 
 
-def decide_lift_opt_out(
-    state: Lead, *, now: datetime, reason: str, number_id: str | None = None
-) -> list[DomainEvent]:
+def decide_lift_opt_out(state: Lead, *, now: datetime, reason: str, number_id: str | None = None) -> list[DomainEvent]:
     state.require_live()
     if state.opt_out(number_id) is None:
         return []
@@ -419,9 +411,7 @@ def decide_flag(
     ]
 
 
-def decide_resolve_flags(
-    state: Lead, *, now: datetime, flags: Iterable[str] | None = None
-) -> list[DomainEvent]:
+def decide_resolve_flags(state: Lead, *, now: datetime, flags: Iterable[str] | None = None) -> list[DomainEvent]:
     state.require_live()
     wanted = set(flags) if flags is not None else None
     return [
@@ -502,9 +492,7 @@ def decide_call_outcome(state: Lead, outcome: CallOutcome) -> list[DomainEvent]:
     return events
 
 
-def decide_merge(
-    survivor: Lead, absorbed: Lead, *, now: datetime
-) -> tuple[list[DomainEvent], list[DomainEvent]]:
+def decide_merge(survivor: Lead, absorbed: Lead, *, now: datetime) -> tuple[list[DomainEvent], list[DomainEvent]]:
     """The same person found under two leads: ``absorbed`` lives on as ``survivor``.
 
     Numbers are united, gaps in the profile filled, opt-outs carried over (a do-not-call never
@@ -522,9 +510,7 @@ def decide_merge(
         raise LeadMergedAway(absorbed.lead_id, absorbed.merged_into or "")
     numbers = union_numbers(survivor.numbers, absorbed.numbers)
     events: list[DomainEvent] = [
-        LeadMerged(
-            lead_id=survivor.lead_id, merged_lead_id=absorbed.lead_id, numbers=list(numbers), merged_at=now
-        )
+        LeadMerged(lead_id=survivor.lead_id, merged_lead_id=absorbed.lead_id, numbers=list(numbers), merged_at=now)
     ]
     profile = merge_profile(survivor.profile, absorbed.profile, overwrite=False)
     if profile != survivor.profile:

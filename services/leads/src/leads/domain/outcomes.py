@@ -44,9 +44,7 @@ _REFUSAL = re.compile(
     r"(不需要|不用了|不用|不要|没兴趣|没有兴趣|不感兴趣|不考虑|不办|不买|不想要|算了吧|别说了|不必了)"
 )
 # A customer turn that asks not to be called again.
-_DO_NOT_CALL = re.compile(
-    r"(别再打|不要再打|不要再给我打|别给我打|以后别打|再打我就投诉|不要再联系|别再联系)"
-)
+_DO_NOT_CALL = re.compile(r"(别再打|不要再打|不要再给我打|别给我打|以后别打|再打我就投诉|不要再联系|别再联系)")
 
 
 def tier_after(current: IntentTier | None, disposition: str) -> IntentTier | None:
@@ -94,9 +92,7 @@ def opt_out_for_call(
         return OptOutDecision("customer asked not to be called again", "customer_request", rest=False)
     refusals = count_clear_refusals(turns)
     if refusal_limit > 0 and refusals >= refusal_limit:
-        return OptOutDecision(
-            f"customer refused clearly {refusals} times in one call", "refusals", rest=False
-        )
+        return OptOutDecision(f"customer refused clearly {refusals} times in one call", "refusals", rest=False)
     if rest_on_refusal and disposition in REST_DISPOSITIONS:
         return OptOutDecision("refused: re-contact next month (下个月再联系)", "rest", rest=True)
     return None

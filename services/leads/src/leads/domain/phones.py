@@ -90,15 +90,18 @@ def normalise(
         parsed = phonenumbers.parse(compact, default_region)
     except NumberParseException as exc:
         raise InvalidNumber(f"not a phone number ({exc.error_type})") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidNumber("invalid phone number (no such number range)")
-    kind = phonenumbers.number_type(parsed)
-    is_mobile = kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    # number_type() already does the work of is_valid_number() (a known range of the number's
+    # region); the *_valid_number variants below skip checking it again: normalising is the
+    # import's hottest path.
     region = phonenumbers.region_code_for_number(parsed)
+    kind = phonenumbers.number_type(parsed) if region else PhoneNumberType.UNKNOWN
+    if kind == PhoneNumberType.UNKNOWN:
+        raise InvalidNumber("invalid phone number (no such number range)")
+    is_mobile = kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
     language = "zh" if region in ("CN", "HK", "MO", "TW") else "en"
-    area = geocoder.description_for_number(parsed, language) or None
-    carrier_name = (carrier.name_for_number(parsed, "en") or None) if is_mobile else None
-    zones = [z for z in timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
+    area = geocoder.description_for_valid_number(parsed, language) or None
+    carrier_name = (carrier.name_for_valid_number(parsed, "en") or None) if is_mobile else None
+    zones = [z for z in timezone.time_zones_for_geographical_number(parsed) if z != "Etc/Unknown"]
     return NormalisedNumber(
         e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
         national=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL),

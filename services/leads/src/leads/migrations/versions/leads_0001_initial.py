@@ -148,9 +148,7 @@ def upgrade() -> None:
         sa.Column("last_contact_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("lead_id"),
     )
-    op.create_index(
-        op.f("ix_lead_contact_last_contact_at"), "lead_contact", ["last_contact_at"], unique=False
-    )
+    op.create_index(op.f("ix_lead_contact_last_contact_at"), "lead_contact", ["last_contact_at"], unique=False)
     op.create_table(
         "lead_flag",
         sa.Column("lead_id", sa.String(length=64), nullable=False),
