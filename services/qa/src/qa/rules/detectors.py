@@ -534,7 +534,8 @@ class _AgeRegexes:
         rid = "QA-12"
         cp = ctx.cp
 
-        trig = [cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words", "elderly_relational", "birth_year")]
+        trig = [cp.regex_any(rid, n)
+                for n in ("age", "minor_words", "elderly_words", "elderly_relational", "birth_year")]
         pats = [p.pattern for p in trig if p is not None]
         self.trigger = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
         # The same, run on the turn itself: a pattern anchored at a clause start (^) becomes
