@@ -232,3 +232,24 @@ async def test_two_replicas_of_one_projection_count_every_event_once(env: Setup)
             r.stop()
         await asyncio.gather(*tasks)
     assert await count(env, "l7") == 400
+
+
+async def test_a_database_fault_is_retried_not_dead_lettered(env: Setup) -> None:
+    """A missing table (a deployment fault) or a lost connection is not the message's fault:
+    the event waits, however many tries it takes, and is applied once the database is fixed."""
+    await env.store.publish(due("l8", 1))
+    runner = ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling", max_deliver=2)
+    async with env.engine.begin() as conn:
+        await conn.run_sync(lambda c: counts.drop(c))
+    task = asyncio.create_task(runner.run())
+    try:
+        await eventually(lambda: _ready(runner.stats.last_error is not None), timeout=10)
+        await asyncio.sleep(1.5)  # several tries, more than max_deliver
+        assert runner.stats.dead_lettered == 0
+        async with env.engine.begin() as conn:
+            await conn.run_sync(lambda c: counts.create(c))
+        await eventually(lambda: _ready(runner.stats.applied == 1), timeout=20)
+    finally:
+        runner.stop()
+        await task
+    assert await count(env, "l8") == 1

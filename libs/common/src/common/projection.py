@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from sqlalchemy import JSON as SAJSON
 from sqlalchemy import BigInteger as SABigInteger
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.envelope import Envelope, EnvelopeError
@@ -513,6 +514,10 @@ class ProjectionRunner:
                                     await apply_batch(session, [(event, ctx)])
                                 else:
                                     await self.projection.apply(session, event, ctx)
+                        except (OperationalError, InterfaceError, ProgrammingError):
+                            # The database, not the message: retried for as long as it takes,
+                            # never dead-lettered (a missing table is a deployment fault too).
+                            raise
                         except Exception as exc:
                             # Tries in this process, plus deliveries to processes that died.
                             tries = msg.metadata.num_delivered - 1 + attempt
