@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 import uuid
 from typing import Any
@@ -26,8 +25,9 @@ import nats
 from common.db import create_engine, migrate, sessionmaker
 from common.eventstore import EventNames, EventStore, ensure_stream
 from common.projection import ProjectionRunner
-from common.testing import NatsServerProcess, _admin_sql
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+
+from benchmarks._support import nats_and_databases
 
 N_BASELINE = int(os.environ.get("BENCH_MESSAGES", "20000"))
 N_CALLS = int(os.environ.get("BENCH_CALLS", "5000"))
@@ -112,24 +112,9 @@ async def platform(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
-    server = NatsServerProcess()
-    server.start()
-    databases = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/bench.db"}
-    pg_server = os.environ.get("TEST_DATABASE_URL")
-    pg_name = None
-    if pg_server and pg_server.startswith("postgres"):
-        from sqlalchemy.engine import make_url
-
-        pg_name = "bench_" + uuid.uuid4().hex[:8]
-        _admin_sql(pg_server, f'CREATE DATABASE "{pg_name}"')
-        databases["postgresql"] = make_url(pg_server).set(database=pg_name).render_as_string(hide_password=False)
-    try:
-        base = asyncio.run(baseline(server.url))
-        plat = asyncio.run(platform(server.url, databases))
-    finally:
-        server.cleanup()
-        if pg_name and pg_server:
-            _admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    with nats_and_databases() as (url, databases):
+        base = asyncio.run(baseline(url))
+        plat = asyncio.run(platform(url, databases))
     figures: dict[str, Any] = {"benchmark": "backbone_throughput", "calls": N_CALLS, **base, **plat}
     figures["ratio_append_events_vs_bare_publish"] = round(plat["append_events_per_s"] / base["publish_msgs_per_s"], 3)
     for kind in databases:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -30,8 +29,9 @@ from common.events.calls import AgentRef, CallEnded, CallPlaced, CampaignRef, Cu
 from common.events.scheduling import CallbackDone, CallbackDue, CallbackScheduled
 from common.eventstore import EventNames, EventStore, ensure_stream
 from common.projection import ProjectionRunner
-from common.testing import NatsServerProcess, _admin_sql
 from nats.js.api import AckPolicy, ConsumerConfig
+
+from benchmarks._support import nats_and_databases
 
 N_CALLS = int(os.environ.get("BENCH_CALLS", "20000"))
 IN_FLIGHT = 256
@@ -167,23 +167,8 @@ async def run(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
-    server = NatsServerProcess()
-    server.start()
-    databases = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/bench.db"}
-    pg_server = os.environ.get("TEST_DATABASE_URL")
-    pg_name = None
-    if pg_server and pg_server.startswith("postgres"):
-        from sqlalchemy.engine import make_url
-
-        pg_name = "bench_" + uuid.uuid4().hex[:8]
-        _admin_sql(pg_server, f'CREATE DATABASE "{pg_name}"')
-        databases["postgresql"] = make_url(pg_server).set(database=pg_name).render_as_string(hide_password=False)
-    try:
-        figures = asyncio.run(run(server.url, databases))
-    finally:
-        server.cleanup()
-        if pg_name and pg_server:
-            _admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    with nats_and_databases() as (url, databases):
+        figures = asyncio.run(run(url, databases))
     return {"benchmark": "reporting_throughput", "calls": N_CALLS, **figures, "goal_calls_per_s": 1000}
 
 
