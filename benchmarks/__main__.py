@@ -19,9 +19,14 @@ def main() -> int:
         if only and only not in name:
             continue
         print(f"=== {name}", flush=True)
-        code = subprocess.call([sys.executable, "-c", f"import json, benchmarks.{name} as m; "
-                                "print(json.dumps(m.main(), ensure_ascii=False, default=str))"],
-                               cwd=HERE.parent)
+        code = subprocess.call(
+            [
+                sys.executable,
+                "-c",
+                f"import json, benchmarks.{name} as m; print(json.dumps(m.main(), ensure_ascii=False, default=str))",
+            ],
+            cwd=HERE.parent,
+        )
         if code:
             failed.append(name)
     if failed:

@@ -37,13 +37,19 @@ IN_FLIGHT = 256
 def _record(i: int) -> Any:
     from calls.domain.records import FinishedCallRecord
 
-    return FinishedCallRecord.model_validate({
-        "call_id": f"c-{i}", "campaign": {"id": "cm-1"},
-        "agent": {"id": f"a-{i % 50}", "team": f"t-{i % 5}"},
-        "lead": {"id": f"l-{i}", "name": "张伟", "phone": "+8613800138000"},
-        "placed_at": "2026-11-20T10:00:00+08:00", "answered_at": "2026-11-20T10:00:10+08:00",
-        "ended_at": "2026-11-20T10:03:10+08:00", "hangup_by": "customer", "disposition": "interested",
-    })
+    return FinishedCallRecord.model_validate(
+        {
+            "call_id": f"c-{i}",
+            "campaign": {"id": "cm-1"},
+            "agent": {"id": f"a-{i % 50}", "team": f"t-{i % 5}"},
+            "lead": {"id": f"l-{i}", "name": "张伟", "phone": "+8613800138000"},
+            "placed_at": "2026-11-20T10:00:00+08:00",
+            "answered_at": "2026-11-20T10:00:10+08:00",
+            "ended_at": "2026-11-20T10:03:10+08:00",
+            "hangup_by": "customer",
+            "disposition": "interested",
+        }
+    )
 
 
 async def _bounded(coros: list[Any]) -> None:
@@ -86,8 +92,7 @@ async def platform(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
     start = time.perf_counter()
     await _bounded([record_finished_call(store, r, pii_key="k") for r in records])
     append_rate = N_CALLS / (time.perf_counter() - start)
-    result: dict[str, Any] = {"append_calls_per_s": round(append_rate),
-                              "append_events_per_s": round(2 * append_rate)}
+    result: dict[str, Any] = {"append_calls_per_s": round(append_rate), "append_events_per_s": round(2 * append_rate)}
     for kind, db_url in database_urls.items():
         engine = create_engine(db_url)
         from pathlib import Path
@@ -119,6 +124,7 @@ def main() -> dict[str, Any]:
     figures["ratio_append_events_vs_bare_publish"] = round(plat["append_events_per_s"] / base["publish_msgs_per_s"], 3)
     for kind in databases:
         figures[f"ratio_projection_{kind}_vs_bare_consume"] = round(
-            plat[f"projection_{kind}_events_per_s"] / base["consume_msgs_per_s"], 3)
+            plat[f"projection_{kind}_events_per_s"] / base["consume_msgs_per_s"], 3
+        )
     figures["goal_calls_per_s"] = 1000
     return figures

@@ -55,9 +55,7 @@ async def _run(nats_url: str, database_url: str) -> dict[str, object]:
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         leads = EventStore(runtime.jetstream, EventNames(settings.event_namespace), "/bench/leads")
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://calls"
-        ) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://calls") as client:
             resp = await client.put(
                 "/v1/campaigns/k-bench/settings",
                 json={
@@ -116,9 +114,7 @@ async def _run(nats_url: str, database_url: str) -> dict[str, object]:
                     await asyncio.sleep(0.01)
                 await asyncio.sleep(random.uniform(0.0, 1.5))  # idle: the runner waits in its fetch
                 t0 = time.perf_counter()
-                await leads.publish(
-                    LeadOptedOut(lead_id=lead_id, reason="asked", opted_out_at=datetime.now(UTC))
-                )
+                await leads.publish(LeadOptedOut(lead_id=lead_id, reason="asked", opted_out_at=datetime.now(UTC)))
                 probes = 0
                 while True:
                     probes += 1

@@ -42,8 +42,9 @@ def generate(path: Path, rows: int) -> None:
             phone = 13900000000 + (i - 50)  # a person from 50 rows earlier: merged
         else:
             phone = 13900000000 + i  # Excel keeps typed numbers as numbers
-        sheet.append([f"客户{i}", phone, regions[i % 5], industries[i % 4], "展会", "vip,回访" if i % 3 else "",
-                      1950 + i % 50])
+        sheet.append(
+            [f"客户{i}", phone, regions[i % 5], industries[i % 4], "展会", "vip,回访" if i % 3 else "", 1950 + i % 50]
+        )
     workbook.save(path)
 
 
@@ -69,8 +70,13 @@ async def _run(workdir: Path, xlsx: Path, database_url: str) -> dict[str, Any]:
     server = NatsServerProcess()
     server.start()
     pg = database_url.startswith("postgres")
-    settings = LeadsSettings(nats_url=server.url, event_namespace="b" + uuid.uuid4().hex[:8],
-                             database_url=database_url, import_dir=workdir / "imports", log_level="WARNING")
+    settings = LeadsSettings(
+        nats_url=server.url,
+        event_namespace="b" + uuid.uuid4().hex[:8],
+        database_url=database_url,
+        import_dir=workdir / "imports",
+        log_level="WARNING",
+    )
     runtime = await started_runtime(SPEC, settings, run_projections=os.environ.get("BENCH_NO_PROJ") is None)
     importer = runtime.state["importer"]
     rss_before = process.memory_info().rss

@@ -43,8 +43,9 @@ def _transcript(template: dict[str, Any], pool: list[dict[str, Any]], n: int) ->
     for i in range(n - 1):
         src = pool[i % len(pool)]
         d = max(1.0, src["end_s"] - src["start_s"])
-        turns.append({"speaker": "agent" if i % 2 == 0 else "customer", "start_s": t, "end_s": t + d,
-                      "text": src["text"]})
+        turns.append(
+            {"speaker": "agent" if i % 2 == 0 else "customer", "start_s": t, "end_s": t + d, "text": src["text"]}
+        )
         t += d + 0.3
         if i == n // 2:
             turns.append({"hold": True, "start_s": t, "end_s": t + 30.0})

@@ -36,7 +36,9 @@ from benchmarks._support import nats_and_databases
 N_CALLS = int(os.environ.get("BENCH_CALLS", "20000"))
 IN_FLIGHT = 256
 DISPOSITIONS = [  # (name, flags, talk seconds)
-    ("no_answer", [], 0.0), ("busy", [], 0.0), ("no_interest", ["human_answered", "customer_contact"], 45.0),
+    ("no_answer", [], 0.0),
+    ("busy", [], 0.0),
+    ("no_interest", ["human_answered", "customer_contact"], 45.0),
     ("interested", ["human_answered", "customer_contact", "interested"], 150.0),
     ("success", ["human_answered", "customer_contact", "interested", "sale", "final"], 240.0),
     ("wrong_person", ["human_answered", "unworkable"], 15.0),
@@ -57,33 +59,75 @@ def day_of_events(n: int) -> list[DomainEvent]:
         agent, team, campaign = f"a-{i % 200}", f"t-{i % 20}", f"cm-{i % 5}"
         name, flags, talk = DISPOSITIONS[i % len(DISPOSITIONS)]
         placed = start + timedelta(seconds=i)
-        common: dict[str, Any] = {"call_id": f"c-{i}", "campaign": CampaignRef(id=campaign),
-                                  "agent": AgentRef(id=agent, team=team), "customer": CustomerRef(lead_id=f"l-{i}"),
-                                  "placed_at": placed}
+        common: dict[str, Any] = {
+            "call_id": f"c-{i}",
+            "campaign": CampaignRef(id=campaign),
+            "agent": AgentRef(id=agent, team=team),
+            "customer": CustomerRef(lead_id=f"l-{i}"),
+            "placed_at": placed,
+        }
         events.append(CallPlaced(**common))
-        events.append(CallEnded(**common, answered_at=placed if flags else None, ended_at=placed + timedelta(
-            seconds=talk), hangup_by="customer", disposition=name, disposition_flags=flags, talk_seconds=talk))
+        events.append(
+            CallEnded(
+                **common,
+                answered_at=placed if flags else None,
+                ended_at=placed + timedelta(seconds=talk),
+                hangup_by="customer",
+                disposition=name,
+                disposition_flags=flags,
+                talk_seconds=talk,
+            )
+        )
         if i % 10 == 0:
             due = datetime(2026, 11, 20, 6, tzinfo=UTC) + timedelta(seconds=i)
             ids = {"callback_id": f"cb-{i}", "lead_id": f"l-{i}"}
-            events.append(CallbackScheduled(**ids, agent_id=agent, team_id=team, campaign_id=campaign,
-                                            reason="callback", due_at=due, requested_at=due, scheduled_at=placed))
-            events.append(CallbackDue(**ids, agent_id=agent, team_id=team, campaign_id=campaign, due_at=due,
-                                      reason="callback"))
+            events.append(
+                CallbackScheduled(
+                    **ids,
+                    agent_id=agent,
+                    team_id=team,
+                    campaign_id=campaign,
+                    reason="callback",
+                    due_at=due,
+                    requested_at=due,
+                    scheduled_at=placed,
+                )
+            )
+            events.append(
+                CallbackDue(**ids, agent_id=agent, team_id=team, campaign_id=campaign, due_at=due, reason="callback")
+            )
             events.append(CallbackDone(**ids, call_id=f"c-{i}", agent_id=agent, done_at=due))
         if i % 20 == 0:
             v = {"violation_id": f"v-{i}", "call_id": f"c-{i}", "rule": "QA-01", "agent_id": agent, "team_id": team}
-            events.append(_qa("ViolationFound", **v, severity="minor", campaign_id=campaign,
-                              call_day=date(2026, 11, 20)))
+            events.append(
+                _qa("ViolationFound", **v, severity="minor", campaign_id=campaign, call_day=date(2026, 11, 20))
+            )
             events.append(_qa("ViolationConfirmed", **v, reviewer="qa-1", confirmed_at=placed))
-            events.append(_qa("FineAssessed", **v, fine_id=f"f-{i}", payee="agent", payee_id=agent, amount=10,
-                              assessed_at=placed))
+            events.append(
+                _qa("FineAssessed", **v, fine_id=f"f-{i}", payee="agent", payee_id=agent, amount=10, assessed_at=placed)
+            )
             if name == "success":
-                events.append(_qa("SaleVoided", call_id=f"c-{i}", violation_id=f"v-{i}", rule="QA-11",
-                                  agent_id=agent, voided_at=placed))
+                events.append(
+                    _qa(
+                        "SaleVoided",
+                        call_id=f"c-{i}",
+                        violation_id=f"v-{i}",
+                        rule="QA-11",
+                        agent_id=agent,
+                        voided_at=placed,
+                    )
+                )
         if i % 100 == 0:
-            events.append(_qa("ComplaintFiled", complaint_id=f"k-{i}", call_id=f"c-{i}", kind="misleading",
-                              agent_id=agent, filed_at=placed))
+            events.append(
+                _qa(
+                    "ComplaintFiled",
+                    complaint_id=f"k-{i}",
+                    call_id=f"c-{i}",
+                    kind="misleading",
+                    agent_id=agent,
+                    filed_at=placed,
+                )
+            )
     return [e for e in events if e is not None]
 
 
@@ -135,8 +179,10 @@ async def run(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
         engine = create_engine(db_url)
         await migrate(engine, migrations)
         projection = DailyFigures()
-        runners = [ProjectionRunner(js, names, sessionmaker(engine), projection, owner, batch_size=500)
-                   for owner in projection.subscriptions]
+        runners = [
+            ProjectionRunner(js, names, sessionmaker(engine), projection, owner, batch_size=500)
+            for owner in projection.subscriptions
+        ]
         start = time.perf_counter()
         tasks = [asyncio.create_task(r.run()) for r in runners]
         while sum(r.stats.applied + r.stats.skipped + r.stats.dead_lettered for r in runners) < total:
@@ -153,10 +199,13 @@ async def run(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
         result[f"projection_{kind}_events_per_s"] = round(total / elapsed)
         result[f"projection_{kind}_calls_per_s"] = round(N_CALLS / elapsed)
         result[f"ratio_projection_{kind}_vs_bare_consume"] = round(
-            total / elapsed / result["bare_consume_msgs_per_s"], 3)
+            total / elapsed / result["bare_consume_msgs_per_s"], 3
+        )
         async with sessionmaker(engine)() as session:
-            for label, first, last in (("daily", date(2026, 11, 20), date(2026, 11, 20)),
-                                       ("weekly", date(2026, 11, 16), date(2026, 11, 22))):
+            for label, first, last in (
+                ("daily", date(2026, 11, 20), date(2026, 11, 20)),
+                ("weekly", date(2026, 11, 16), date(2026, 11, 22)),
+            ):
                 start = time.perf_counter()
                 _rows, totals = await report_table(session, first, last, "agent")
                 result[f"query_{kind}_{label}_by_agent_ms"] = round((time.perf_counter() - start) * 1000, 1)

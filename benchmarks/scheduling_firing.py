@@ -221,14 +221,11 @@ async def _run() -> dict[str, Any]:
             deliveries[cb] += 1
             arrivals.setdefault(cb, now)
 
-        sub = await nc.subscribe(
-            names.type_filter("scheduling", "CallbackDue"), cb=on_due, pending_msgs_limit=-1
-        )
+        sub = await nc.subscribe(names.type_filter("scheduling", "CallbackDue"), cb=on_due, pending_msgs_limit=-1)
         origin = time.time() + 12
         clock_env = {"CLOCK_START": DAY.isoformat(), "CLOCK_ORIGIN": repr(origin), "CLOCK_SPEED": repr(SPEED)}
         replicas = [
-            _start({**base_env, **clock_env, "HTTP_PORT": str(free_port())}, tmp / f"replica{i}.log")
-            for i in range(2)
+            _start({**base_env, **clock_env, "HTTP_PORT": str(free_port())}, tmp / f"replica{i}.log") for i in range(2)
         ]
         procs.extend(replicas)
         watched = [psutil.Process(p.pid) for p in replicas]
@@ -250,17 +247,13 @@ async def _run() -> dict[str, Any]:
         from scheduling.handlers import callback_id_for
 
         due_by_id = {callback_id_for(f"c-{i}"): dues[i] for i in range(N)}
-        late_real = [
-            arrivals[cb] - (origin + (due_by_id[cb] - DAY).total_seconds() / SPEED) for cb in arrivals
-        ]
+        late_real = [arrivals[cb] - (origin + (due_by_id[cb] - DAY).total_seconds() / SPEED) for cb in arrivals]
 
         # duplicates as consumers see them: CallbackDue messages in the stream per callback
         psub = await js.pull_subscribe(
             names.type_filter("scheduling", "CallbackDue"),
             stream=names.stream("scheduling"),
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True
-            ),
+            config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True),
         )
         in_stream = Counter[str]()
         pending = (await psub.consumer_info()).num_pending or 0
@@ -270,9 +263,7 @@ async def _run() -> dict[str, Any]:
                 in_stream[json.loads(m.data)["callback_id"]] += 1
             pending = msgs[-1].metadata.num_pending
         await psub.unsubscribe()
-        fired = await _count(
-            engine, select(func.count()).select_from(callback).where(callback.c.fired_at.isnot(None))
-        )
+        fired = await _count(engine, select(func.count()).select_from(callback).where(callback.c.fired_at.isnot(None)))
 
         result = {
             "callbacks": N,

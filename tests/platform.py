@@ -49,13 +49,15 @@ class RunningPlatform:
 
     def _service_env(self, service: str) -> dict[str, str]:
         port = self.service_urls[service].rsplit(":", 1)[1]
-        return dict(self.env, HTTP_PORT=port, SERVICE_NAME=service,
-                    DATABASE_URL=self.env[f"E2E_{service.upper()}_DATABASE_URL"])
+        return dict(
+            self.env, HTTP_PORT=port, SERVICE_NAME=service, DATABASE_URL=self.env[f"E2E_{service.upper()}_DATABASE_URL"]
+        )
 
     def _spawn(self, service: str, env: dict[str, str]) -> None:
         log = open(self.logs / f"{service}.log", "ab")
-        self.procs[service] = subprocess.Popen([sys.executable, "-m", service], env=env, cwd=ROOT,
-                                               stdout=log, stderr=subprocess.STDOUT)
+        self.procs[service] = subprocess.Popen(
+            [sys.executable, "-m", service], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def wait_ready(url: str, timeout: float = 60.0) -> None:
@@ -84,8 +86,12 @@ def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], 
             platform._spawn(service, platform._service_env(service))
         for service in SERVICES:
             wait_ready(urls[service] + "/readyz")
-        gateway_env = dict(env, HTTP_PORT=platform.gateway_url.rsplit(":", 1)[1], SERVICE_NAME="gateway",
-                           **{f"{s.upper()}_URL": u for s, u in urls.items()})
+        gateway_env = dict(
+            env,
+            HTTP_PORT=platform.gateway_url.rsplit(":", 1)[1],
+            SERVICE_NAME="gateway",
+            **{f"{s.upper()}_URL": u for s, u in urls.items()},
+        )
         platform._spawn("gateway", gateway_env)
         wait_ready(platform.gateway_url + "/readyz")
     except BaseException:

@@ -20,13 +20,19 @@ pytestmark = pytest.mark.e2e
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "qa-dev"
 
 
-def sample_call(call_id: str, agent: str = "a-101", *, answered: bool = True, day: str = "2026-11-20",
-                hour: int = 10) -> dict[str, object]:
+def sample_call(
+    call_id: str, agent: str = "a-101", *, answered: bool = True, day: str = "2026-11-20", hour: int = 10
+) -> dict[str, object]:
     record: dict[str, object] = {
         "call_id": call_id,
         "direction": "outbound",
-        "campaign": {"id": "broadband-2026q4", "brand": "中国移动", "authorized_brands": ["中国移动"],
-                     "allowed_caller_carriers": ["China Mobile"], "price_on_phone": False},
+        "campaign": {
+            "id": "broadband-2026q4",
+            "brand": "中国移动",
+            "authorized_brands": ["中国移动"],
+            "allowed_caller_carriers": ["China Mobile"],
+            "price_on_phone": False,
+        },
         "agent": {"id": agent, "team": "t-1", "supervisor": "s-1"},
         "lead": {"id": f"l-{call_id}", "name": "张伟", "phone": "+8613800138000", "birth_year": 1980},
         "caller_number": "+8613900139000",

@@ -88,8 +88,18 @@ def main() -> int:
             store = VAR / "nats"
             store.mkdir(exist_ok=True)
             nats = subprocess.Popen(
-                [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store),
-                 "-l", str(VAR / "log" / "nats-server.log")],
+                [
+                    nats_server_binary(),
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-js",
+                    "-sd",
+                    str(store),
+                    "-l",
+                    str(VAR / "log" / "nats-server.log"),
+                ],
             )
             procs.append(("nats-server", nats))
             wait_for_port(port)
@@ -104,11 +114,13 @@ def main() -> int:
             service_env = dict(env, HTTP_PORT=str(port), SERVICE_NAME=service)
             # Each service its own database: LEADS_DATABASE_URL=postgresql://… and so on, or a
             # SQLite file under ./var.
-            service_env["DATABASE_URL"] = env.get(f"{service.upper()}_DATABASE_URL",
-                                                  f"sqlite:///{VAR / (service + '.db')}")
+            service_env["DATABASE_URL"] = env.get(
+                f"{service.upper()}_DATABASE_URL", f"sqlite:///{VAR / (service + '.db')}"
+            )
             log_file = open(VAR / "log" / f"{service}.log", "ab")
-            proc = subprocess.Popen([sys.executable, "-m", service], env=service_env, cwd=ROOT,
-                                    stdout=log_file, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", service], env=service_env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT
+            )
             procs.append((service, proc))
             urls[service] = f"http://127.0.0.1:{port}"
         for service, url in urls.items():
@@ -117,13 +129,16 @@ def main() -> int:
                 return 1
             print(f"{service:<11} {url}  (log: var/log/{service}.log)")
 
-        gateway_env = dict(env, HTTP_PORT=str(gateway_port), SERVICE_NAME="gateway",
-                           **{f"{s.upper()}_URL": u for s, u in urls.items()})
+        gateway_env = dict(
+            env, HTTP_PORT=str(gateway_port), SERVICE_NAME="gateway", **{f"{s.upper()}_URL": u for s, u in urls.items()}
+        )
         gateway = subprocess.Popen([sys.executable, "-m", "gateway"], env=gateway_env, cwd=ROOT)
         procs.append(("gateway", gateway))
         if wait_ready(f"http://127.0.0.1:{gateway_port}/healthz", timeout=30):
-            print(f"\nPlatform up: http://127.0.0.1:{gateway_port}  (API docs: "
-                  f"http://127.0.0.1:{gateway_port}/docs). Ctrl-C stops everything.")
+            print(
+                f"\nPlatform up: http://127.0.0.1:{gateway_port}  (API docs: "
+                f"http://127.0.0.1:{gateway_port}/docs). Ctrl-C stops everything."
+            )
         while True:
             for name, proc in procs:
                 if proc.poll() is not None:

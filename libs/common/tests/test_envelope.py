@@ -7,9 +7,17 @@ from common.events.base import subject_token
 
 
 def test_binary_mode_round_trip_keeps_every_attribute() -> None:
-    env = Envelope(type="CallEnded", source="/tm/calls", subject="c-1", data={"a": 1, "名": "张"},
-                   correlation_id="corr", causation_id="cause", schema_version=2,
-                   time=datetime(2026, 11, 20, 2, 3, tzinfo=UTC), extra_headers={"traceparent": "00-x"})
+    env = Envelope(
+        type="CallEnded",
+        source="/tm/calls",
+        subject="c-1",
+        data={"a": 1, "名": "张"},
+        correlation_id="corr",
+        causation_id="cause",
+        schema_version=2,
+        time=datetime(2026, 11, 20, 2, 3, tzinfo=UTC),
+        extra_headers={"traceparent": "00-x"},
+    )
     headers = env.headers()
     assert headers["ce-id"] == headers["Nats-Msg-Id"] == env.id
     assert headers["ce-specversion"] == "1.0"
@@ -41,9 +49,15 @@ def test_deterministic_ids_are_stable_and_distinct() -> None:
 
 def _call_ended_data(**extra: object) -> dict[str, object]:
     return {
-        "call_id": "c-1", "campaign": {"id": "cm"}, "agent": {"id": "a", "team": "t"},
-        "customer": {"lead_id": "l"}, "placed_at": "2026-11-20T10:00:00+08:00",
-        "ended_at": "2026-11-20T10:02:00+08:00", "hangup_by": "customer", "disposition": "busy", **extra,
+        "call_id": "c-1",
+        "campaign": {"id": "cm"},
+        "agent": {"id": "a", "team": "t"},
+        "customer": {"lead_id": "l"},
+        "placed_at": "2026-11-20T10:00:00+08:00",
+        "ended_at": "2026-11-20T10:02:00+08:00",
+        "hangup_by": "customer",
+        "disposition": "busy",
+        **extra,
     }
 
 

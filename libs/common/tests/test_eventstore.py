@@ -24,8 +24,13 @@ async def store(nats_url: str, event_namespace: str) -> AsyncIterator[EventStore
 
 
 def due(callback_id: str, attempt: int = 1) -> CallbackDue:
-    return CallbackDue(callback_id=callback_id, lead_id="l-1", due_at=datetime(2026, 11, 20, tzinfo=UTC),
-                       reason="test", attempt=attempt)
+    return CallbackDue(
+        callback_id=callback_id,
+        lead_id="l-1",
+        due_at=datetime(2026, 11, 20, tzinfo=UTC),
+        reason="test",
+        attempt=attempt,
+    )
 
 
 async def test_append_and_load_replays_the_aggregate_in_order(store: EventStore) -> None:

@@ -28,8 +28,9 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, select,
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 metadata = MetaData()
-counts = Table("due_counts", metadata, Column("lead_id", String(64), primary_key=True),
-               Column("n", Integer, nullable=False))
+counts = Table(
+    "due_counts", metadata, Column("lead_id", String(64), primary_key=True), Column("n", Integer, nullable=False)
+)
 
 
 class CountDue:
@@ -49,8 +50,9 @@ class CountDue:
             if event.reason == "poison":
                 raise PoisonMessage("cannot ever apply")
             raise RuntimeError(f"transient failure for {event.reason}")
-        updated = await session.execute(update(counts).where(counts.c.lead_id == event.lead_id)
-                                        .values(n=counts.c.n + 1))
+        updated = await session.execute(
+            update(counts).where(counts.c.lead_id == event.lead_id).values(n=counts.c.n + 1)
+        )
         if updated.rowcount == 0:  # type: ignore[attr-defined]
             await session.execute(counts.insert().values(lead_id=event.lead_id, n=1))
 
@@ -90,8 +92,9 @@ async def env(nats_url: str, event_namespace: str, any_database: ProvisionedData
 
 
 def due(lead: str, n: int, reason: str = "test") -> CallbackDue:
-    return CallbackDue(callback_id=f"cb-{lead}-{n}", lead_id=lead, due_at=datetime(2026, 11, 20, tzinfo=UTC),
-                       reason=reason)
+    return CallbackDue(
+        callback_id=f"cb-{lead}-{n}", lead_id=lead, due_at=datetime(2026, 11, 20, tzinfo=UTC), reason=reason
+    )
 
 
 async def count(setup: Setup, lead: str) -> int:
@@ -117,8 +120,7 @@ async def test_crash_between_commit_and_ack_counts_once_after_restart(env: Setup
         await env.store.publish(due("l2", i))
     projection = CountDue()
     # A short lease: the crashed process's lease must expire before another takes over.
-    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", ack_wait=1.0,
-                              lease_ttl=1.0)
+    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", ack_wait=1.0, lease_ttl=1.0)
     psub = await runner.ensure_consumer()
     msgs = await psub.fetch(5, timeout=2)
     # Commit without acking: what a process killed right after its commit leaves behind.
@@ -219,8 +221,9 @@ async def test_two_replicas_of_one_projection_count_every_event_once(env: Setup)
     applied once, whichever replica applies it."""
     for i in range(300):
         await env.store.publish(due("l7", i))
-    runners = [ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling", batch_size=20)
-               for _ in range(2)]
+    runners = [
+        ProjectionRunner(env.js, env.names, env.sessions, CountDue(), "scheduling", batch_size=20) for _ in range(2)
+    ]
     tasks = [asyncio.create_task(r.run()) for r in runners]
     try:
         await eventually(lambda: _ready(sum(r.stats.applied for r in runners) >= 300), timeout=30)

@@ -78,9 +78,7 @@ def place_body(
 
 
 def settings_for(nats_url: str, event_namespace: str, database_url: str) -> CallsSettings:
-    return CallsSettings(
-        nats_url=nats_url, event_namespace=event_namespace, database_url=database_url, pii_key=PII_KEY
-    )
+    return CallsSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=database_url, pii_key=PII_KEY)
 
 
 class Harness:
@@ -95,9 +93,7 @@ class Harness:
     @property
     def leads(self) -> EventStore:
         """Publishes as the leads service would, on its own stream."""
-        return EventStore(
-            self.runtime.jetstream, EventNames(self.runtime.settings.event_namespace), "/test/leads"
-        )
+        return EventStore(self.runtime.jetstream, EventNames(self.runtime.settings.event_namespace), "/test/leads")
 
     digest = staticmethod(digest)
     lead_created = staticmethod(lead_created)
@@ -115,12 +111,8 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(
-    nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
-) -> AsyncIterator[Harness]:
+async def harness(nats_url: str, event_namespace: str, any_database: ProvisionedDatabase) -> AsyncIterator[Harness]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url))
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://calls"
-        ) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://calls") as client:
             yield Harness(app.state.runtime, client)

@@ -66,9 +66,7 @@ async def test_place_end_transcribe_and_query(harness: Any) -> None:
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
 
     # Blank fields are refused, all named at once; nothing is written.
-    resp = await h.client.post(
-        "/v1/calls/c-1/end", json={"disposition": "interested", "hangup_by": "customer"}
-    )
+    resp = await h.client.post("/v1/calls/c-1/end", json={"disposition": "interested", "hangup_by": "customer"})
     assert resp.status_code == 422
     assert set(resp.json()["missing"]) == {"ended_at", "ring_count", "eligibility", "answered_at", "notes"}
     assert await h.events_of("c-1") == ["CallPlaced"]
@@ -131,13 +129,9 @@ async def test_queries_filter_and_page(harness: Any) -> None:
         await h.client.post(
             "/v1/calls/place", json=h.place_body(f"c-q{i}", "l-1", agent=f"a-{i % 2}", team=f"t-{i % 2}")
         )
-    everything = (await h.client.get("/v1/calls", params={"lead_id": "l-1", "status": "placed"})).json()[
-        "calls"
-    ]
+    everything = (await h.client.get("/v1/calls", params={"lead_id": "l-1", "status": "placed"})).json()["calls"]
     assert len(everything) == 3  # the warm-up dial and two more: the daily cap is 3
-    by_team = (await h.client.get("/v1/calls", params={"team_id": "t-1", "status": "refused"})).json()[
-        "calls"
-    ]
+    by_team = (await h.client.get("/v1/calls", params={"team_id": "t-1", "status": "refused"})).json()["calls"]
     # (Warm-up dials refused before the guard knew the lead are in team t-1 too.)
     capped = [c for c in by_team if c["refusal_reason"] != "unknown_lead"]
     assert [c["call_id"] for c in capped] == ["c-q3"]
@@ -178,9 +172,7 @@ async def test_a_dropped_call_requests_an_immediate_redial(harness: Any) -> None
             "notes": "line cut while introducing the plan",
         },
     )
-    assert (
-        resp.status_code == 200 and resp.json()["dropped"] is True and resp.json()["redial_requested"] is True
-    )
+    assert resp.status_code == 200 and resp.json()["dropped"] is True and resp.json()["redial_requested"] is True
     events = (await h.store.load("calls", "c-drop")).events
     redial = events[-1].event
     assert isinstance(redial, RedialRequested)
@@ -319,9 +311,7 @@ async def test_campaign_catalogue_and_settings(harness: Any) -> None:
     assert settings["caps"]["lead_day"] == 5 and "site_visit_booked" in settings["dispositions"]
     resp = await h.client.put("/v1/campaigns/k-new/settings", json={}, headers={"If-Match": '"1"'})
     assert resp.status_code == 409 and resp.json()["version"] == 2
-    resp = await h.client.put(
-        "/v1/campaigns/k-new/settings", json={"windows": [{"start": "9", "end": "12:00"}]}
-    )
+    resp = await h.client.put("/v1/campaigns/k-new/settings", json={"windows": [{"start": "9", "end": "12:00"}]})
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][:3] == ["body", "windows", 0]
     resp = await h.client.put("/v1/campaigns/k-new/settings", json={"caps": {"lead_day": -1}})
     assert resp.status_code == 422
@@ -378,9 +368,7 @@ async def test_the_read_models_rebuild_from_the_streams(harness: Any) -> None:
     def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in r.items() if k not in ("updated_at", "transcribed_at")} for r in rows]
 
-    assert strip((await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["calls"]) == strip(
-        before
-    )
+    assert strip((await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["calls"]) == strip(before)
     assert strip([(await h.client.get("/v1/calls/c-rb")).json()]) == strip([one_before])
     assert (await h.client.get("/v1/campaigns/k-1/settings")).json() == settings_before
     assert any(isinstance(p, GuardLeads) for p in (r.projection for r in runtime.runners))

@@ -69,9 +69,7 @@ CASES: list[tuple[str, DialFacts, CampaignSettings, list[str]]] = [
     ),
     (
         "nobody owns it",
-        replace(
-            BASE, agent_id="a-2", team_id="t-9", lead=replace(LEAD, owner_agent_id=None, owner_team_id=None)
-        ),
+        replace(BASE, agent_id="a-2", team_id="t-9", lead=replace(LEAD, owner_agent_id=None, owner_team_id=None)),
         DEFAULT,
         [],
     ),
@@ -87,9 +85,7 @@ CASES: list[tuple[str, DialFacts, CampaignSettings, list[str]]] = [
     ),
     (
         "number's zone when the lead has none",
-        replace(
-            BASE, lead=replace(LEAD, timezone=None), number_timezone="America/New_York", number_country="US"
-        ),
+        replace(BASE, lead=replace(LEAD, timezone=None), number_timezone="America/New_York", number_country="US"),
         DEFAULT,
         ["outside_calling_window"],
     ),

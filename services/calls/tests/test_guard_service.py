@@ -92,13 +92,9 @@ async def test_guard_follows_the_leads_events(harness: Any) -> None:
 
     # A 30-day rest on the whole lead (下个月再联系).
     until = datetime.now(UTC) + timedelta(days=30)
-    await h.leads.publish(
-        LeadOptedOut(lead_id="l-1", reason="next month", until=until, opted_out_at=datetime.now(UTC))
-    )
+    await h.leads.publish(LeadOptedOut(lead_id="l-1", reason="next month", until=until, opted_out_at=datetime.now(UTC)))
     await eventually(lambda: _refused_with(h, "l-1", "do_not_call_lead", n), timeout=5)
-    await h.leads.publish(
-        LeadOptOutLifted(lead_id="l-1", reason="called us back", lifted_at=datetime.now(UTC))
-    )
+    await h.leads.publish(LeadOptOutLifted(lead_id="l-1", reason="called us back", lifted_at=datetime.now(UTC)))
     await eventually(lambda: _allowed(h, "l-1", n), timeout=5)
 
     # A regulator's list names the number, whichever lead has it.
@@ -112,9 +108,7 @@ async def test_guard_follows_the_leads_events(harness: Any) -> None:
             added_at=datetime.now(UTC),
         )
     )
-    await eventually(
-        lambda: _refused_with(h, "l-1", "do_not_call_number", n, number="138 0013 8000"), timeout=5
-    )
+    await eventually(lambda: _refused_with(h, "l-1", "do_not_call_number", n, number="138 0013 8000"), timeout=5)
 
     # A number the lead does not have, by id.
     status, body = await _place(h, "c-bad-id", "l-1", number=None, number_id="n-nope")
@@ -151,9 +145,7 @@ async def test_attempt_caps_count_the_calls_placed(harness: Any) -> None:
             ],
         )
     )
-    await eventually(
-        lambda: _refused_with(h, "l-3", "attempt_cap_lead_day", n, number="+8613800138002"), timeout=5
-    )
+    await eventually(lambda: _refused_with(h, "l-3", "attempt_cap_lead_day", n, number="+8613800138002"), timeout=5)
 
 
 async def test_the_calling_window_and_carriers_of_a_campaign(harness: Any) -> None:
@@ -167,9 +159,7 @@ async def test_the_calling_window_and_carriers_of_a_campaign(harness: Any) -> No
     await h.open_campaign(campaign="k-win", windows=[{"start": start, "end": end}])
     await h.leads.publish(h.lead_created("l-4", {"n-4": MOBILE}))
     n = [0]
-    await eventually(
-        lambda: _refused_with(h, "l-4", "outside_calling_window", n, campaign="k-win"), timeout=5
-    )
+    await eventually(lambda: _refused_with(h, "l-4", "outside_calling_window", n, campaign="k-win"), timeout=5)
 
     await h.open_campaign(campaign="k-carrier", allowed_caller_carriers=["China Unicom"])
     status, body = await _place(h, "c-carrier", "l-4", campaign="k-carrier")

@@ -50,6 +50,4 @@ async def test_a_lead_opted_out_in_the_leads_service_is_refused(harness: Any) ->
     print(f"opt-out refused {1000 * (time.monotonic() - published):.0f} ms after it was published")
     assert body["status"] == "refused" and "do-not-call" in body["detail"]
     event = (await h.store.load("calls", body["call_id"])).events[0].event
-    assert (
-        isinstance(event, CallRefused) and event.reason == "do_not_call_lead" and event.lead_id == "l-optout"
-    )
+    assert isinstance(event, CallRefused) and event.reason == "do_not_call_lead" and event.lead_id == "l-optout"

@@ -55,9 +55,7 @@ def test_a_campaign_adds_an_outcome_without_code() -> None:
     assert catalogue.get("busy") is None and "busy" not in catalogue.codes()
     assert catalogue_problems("site_visit_booked", None, catalogue) == []
     assert [p.field for p in catalogue_problems("busy", None, catalogue)] == ["disposition"]
-    assert [p.field for p in catalogue_problems("site_visit_booked", None, default_catalogue())] == [
-        "disposition"
-    ]
+    assert [p.field for p in catalogue_problems("site_visit_booked", None, default_catalogue())] == ["disposition"]
 
 
 def test_a_callback_outcome_needs_its_time() -> None:
@@ -219,14 +217,9 @@ def test_crm_hints_make_a_repeat_call() -> None:
         ("agent", 5, 30, False),
     ],
 )
-def test_dropped_call(
-    hangup_by: str, answered_after_s: int | None, ended_after_s: int, dropped: bool
-) -> None:
+def test_dropped_call(hangup_by: str, answered_after_s: int | None, ended_after_s: int, dropped: bool) -> None:
     answered = T0 + timedelta(seconds=answered_after_s) if answered_after_s is not None else None
-    assert (
-        is_dropped(hangup_by, T0, answered, T0 + timedelta(seconds=ended_after_s), CampaignSettings())
-        is dropped
-    )
+    assert is_dropped(hangup_by, T0, answered, T0 + timedelta(seconds=ended_after_s), CampaignSettings()) is dropped
 
 
 def test_slow_inbound_answer() -> None:

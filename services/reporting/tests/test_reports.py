@@ -44,17 +44,35 @@ FLAGS = {
 }
 
 
-def call_events(call_id: str, agent: str, placed: str, disposition: str, talk: float, *,
-                flags: bool = True, placed_event: bool = True) -> list[DomainEvent]:
+def call_events(
+    call_id: str,
+    agent: str,
+    placed: str,
+    disposition: str,
+    talk: float,
+    *,
+    flags: bool = True,
+    placed_event: bool = True,
+) -> list[DomainEvent]:
     team, campaign = AGENTS[agent]
     common: dict[str, Any] = {
-        "call_id": call_id, "campaign": CampaignRef(id=campaign), "agent": AgentRef(id=agent, team=team),
-        "customer": CustomerRef(lead_id=f"l-{call_id}"), "placed_at": datetime.fromisoformat(placed)}
+        "call_id": call_id,
+        "campaign": CampaignRef(id=campaign),
+        "agent": AgentRef(id=agent, team=team),
+        "customer": CustomerRef(lead_id=f"l-{call_id}"),
+        "placed_at": datetime.fromisoformat(placed),
+    }
     placed_at = common["placed_at"]
     answered = disposition != "no_answer"
-    ended = CallEnded(**common, answered_at=placed_at if answered else None, ended_at=placed_at,
-                      hangup_by="customer", disposition=disposition, talk_seconds=talk,
-                      disposition_flags=FLAGS[disposition] if flags else None)
+    ended = CallEnded(
+        **common,
+        answered_at=placed_at if answered else None,
+        ended_at=placed_at,
+        hangup_by="customer",
+        disposition=disposition,
+        talk_seconds=talk,
+        disposition_flags=FLAGS[disposition] if flags else None,
+    )
     return [CallPlaced(**common), ended] if placed_event else [ended]
 
 
@@ -66,33 +84,78 @@ def qa(event_type: str, **fields: Any) -> DomainEvent:
 
 def violation(vid: str, call_id: str, agent: str, rule: str, **extra: Any) -> DomainEvent:
     team, campaign = AGENTS[agent]
-    return qa("ViolationFound", violation_id=vid, call_id=call_id, rule=rule, severity="major", agent_id=agent,
-              team_id=team, campaign_id=campaign, **extra)
+    return qa(
+        "ViolationFound",
+        violation_id=vid,
+        call_id=call_id,
+        rule=rule,
+        severity="major",
+        agent_id=agent,
+        team_id=team,
+        campaign_id=campaign,
+        **extra,
+    )
 
 
 def review(kind: str, vid: str, call_id: str, agent: str, rule: str) -> DomainEvent:
     at = "confirmed_at" if kind == "ViolationConfirmed" else "dismissed_at"
-    return qa(kind, violation_id=vid, call_id=call_id, rule=rule, agent_id=agent, team_id=AGENTS[agent][0],
-              reviewer="qa-1", comment="checked", **{at: "2026-11-21T02:00:00Z"})
+    return qa(
+        kind,
+        violation_id=vid,
+        call_id=call_id,
+        rule=rule,
+        agent_id=agent,
+        team_id=AGENTS[agent][0],
+        reviewer="qa-1",
+        comment="checked",
+        **{at: "2026-11-21T02:00:00Z"},
+    )
 
 
 def fine(vid: str, call_id: str, agent: str, payee: str, amount: int, kind: str = "fine") -> DomainEvent:
-    return qa("FineAssessed", fine_id=f"{vid}-{payee}", violation_id=vid, call_id=call_id, rule="QA-05",
-              payee=payee, payee_id=agent, amount=amount, kind=kind, agent_id=agent, team_id=AGENTS[agent][0],
-              assessed_at="2026-11-21T02:00:00Z")
+    return qa(
+        "FineAssessed",
+        fine_id=f"{vid}-{payee}",
+        violation_id=vid,
+        call_id=call_id,
+        rule="QA-05",
+        payee=payee,
+        payee_id=agent,
+        amount=amount,
+        kind=kind,
+        agent_id=agent,
+        team_id=AGENTS[agent][0],
+        assessed_at="2026-11-21T02:00:00Z",
+    )
 
 
 def callback(cb: str, agent: str, due: str) -> CallbackScheduled:
     team, campaign = AGENTS[agent]
     due_at = datetime.fromisoformat(due)
-    return CallbackScheduled(callback_id=cb, lead_id=f"l-{cb}", agent_id=agent, team_id=team, campaign_id=campaign,
-                             reason="callback", due_at=due_at, requested_at=due_at, scheduled_at=due_at)
+    return CallbackScheduled(
+        callback_id=cb,
+        lead_id=f"l-{cb}",
+        agent_id=agent,
+        team_id=team,
+        campaign_id=campaign,
+        reason="callback",
+        due_at=due_at,
+        requested_at=due_at,
+        scheduled_at=due_at,
+    )
 
 
 def due(cb: str, agent: str, at: str) -> CallbackDue:
     team, campaign = AGENTS[agent]
-    return CallbackDue(callback_id=cb, lead_id=f"l-{cb}", agent_id=agent, team_id=team, campaign_id=campaign,
-                       due_at=datetime.fromisoformat(at), reason="callback")
+    return CallbackDue(
+        callback_id=cb,
+        lead_id=f"l-{cb}",
+        agent_id=agent,
+        team_id=team,
+        campaign_id=campaign,
+        due_at=datetime.fromisoformat(at),
+        reason="callback",
+    )
 
 
 def scenario() -> list[DomainEvent]:
@@ -116,20 +179,43 @@ def scenario() -> list[DomainEvent]:
         # a-3, campaign cm-A
         *call_events("c8", "a-3", "2026-11-20T11:00:00+08:00", "complaint", 50),
         *call_events("c10", "a-3", "2026-11-19T23:30:00+00:00", "no_answer", 0),  # 07:30 in Shanghai
-        CallRefused(call_id="r1", campaign_id="cm-A", agent=AgentRef(id="a-3", team="t-2"), lead_id="l-r1",
-                    reason="do_not_call", refused_at=datetime(2026, 11, 20, 2, tzinfo=UTC), team_id="t-2"),
+        CallRefused(
+            call_id="r1",
+            campaign_id="cm-A",
+            agent=AgentRef(id="a-3", team="t-2"),
+            lead_id="l-r1",
+            reason="do_not_call",
+            refused_at=datetime(2026, 11, 20, 2, tzinfo=UTC),
+            team_id="t-2",
+        ),
         # QA
         violation("v1", "c1", "a-1", "QA-01"),
         review("ViolationConfirmed", "v1", "c1", "a-1", "QA-01"),
         fine("v1", "c1", "a-1", "agent", 10),
         violation("v2", "c2", "a-1", "QA-11"),
         review("ViolationConfirmed", "v2", "c2", "a-1", "QA-11"),
-        qa("SaleVoided", call_id="c2", violation_id="v2", rule="QA-11", agent_id="a-1", team_id="t-1",
-           campaign_id="cm-A", voided_at="2026-11-21T02:00:00Z"),
+        qa(
+            "SaleVoided",
+            call_id="c2",
+            violation_id="v2",
+            rule="QA-11",
+            agent_id="a-1",
+            team_id="t-1",
+            campaign_id="cm-A",
+            voided_at="2026-11-21T02:00:00Z",
+        ),
         violation("v3", "c5", "a-2", "QA-07"),
         review("ViolationDismissed", "v3", "c5", "a-2", "QA-07"),
-        qa("ComplaintFiled", complaint_id="k1", call_id="c8", kind="misleading", agent_id="a-3", team_id="t-2",
-           violation_id="v4", filed_at="2026-11-20T08:00:00Z"),
+        qa(
+            "ComplaintFiled",
+            complaint_id="k1",
+            call_id="c8",
+            kind="misleading",
+            agent_id="a-3",
+            team_id="t-2",
+            violation_id="v4",
+            filed_at="2026-11-20T08:00:00Z",
+        ),
         violation("v4", "c8", "a-3", "QA-05", source="complaint", complaint_id="k1"),
         review("ViolationConfirmed", "v4", "c8", "a-3", "QA-05"),
         fine("v4", "c8", "a-3", "agent", 200),
@@ -141,8 +227,13 @@ def scenario() -> list[DomainEvent]:
         CallbackDone(callback_id="cb1", lead_id="l-cb1", call_id="c3", agent_id="a-1", done_at=at),
         callback("cb2", "a-1", "2026-11-20T07:00:00+00:00"),
         due("cb2", "a-1", "2026-11-20T07:00:00+00:00"),
-        CallbackMissed(callback_id="cb2", lead_id="l-cb2", due_at=datetime(2026, 11, 20, 7, tzinfo=UTC),
-                       agent_id="a-1", missed_at=at),
+        CallbackMissed(
+            callback_id="cb2",
+            lead_id="l-cb2",
+            due_at=datetime(2026, 11, 20, 7, tzinfo=UTC),
+            agent_id="a-1",
+            missed_at=at,
+        ),
         callback("cb3", "a-2", "2026-11-20T08:00:00+00:00"),
         CallbackCancelled(callback_id="cb3", lead_id="l-cb3", reason="sold", cancelled_at=at),
         callback("cb4", "a-3", "2026-11-21T02:00:00+00:00"),  # Saturday: the week, not the day
@@ -168,8 +259,9 @@ async def caught_up(runtime: Runtime) -> bool:
 
 
 @pytest.fixture
-async def service(nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
-                  ) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+async def service(
+    nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
+) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     settings = ReportingSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=any_database.url)
     app = create_app(SPEC, settings)
     async with app.router.lifespan_context(app):
@@ -185,11 +277,32 @@ def pick(row: dict[str, Any], *names: str) -> dict[str, Any]:
     return {n: row[n] for n in names}
 
 
-MEASURES = ("dials", "blocked_dials", "connected", "contacts", "talk_seconds", "effective_calls",
-            "effective_talk_seconds", "intent", "sales", "voided_sales", "conversions", "appointments",
-            "callbacks_scheduled", "callbacks_due", "callbacks_done", "callbacks_overdue", "callbacks_cancelled",
-            "violations_found", "violations_confirmed", "violations_dismissed", "fines_agent", "fines_supervisor",
-            "complaint_deductions", "complaints")
+MEASURES = (
+    "dials",
+    "blocked_dials",
+    "connected",
+    "contacts",
+    "talk_seconds",
+    "effective_calls",
+    "effective_talk_seconds",
+    "intent",
+    "sales",
+    "voided_sales",
+    "conversions",
+    "appointments",
+    "callbacks_scheduled",
+    "callbacks_due",
+    "callbacks_done",
+    "callbacks_overdue",
+    "callbacks_cancelled",
+    "violations_found",
+    "violations_confirmed",
+    "violations_dismissed",
+    "fines_agent",
+    "fines_supervisor",
+    "complaint_deductions",
+    "complaints",
+)
 
 
 def m(*values: float) -> dict[str, float]:
@@ -224,20 +337,31 @@ async def test_a_day_of_mixed_events_in_the_daily_and_weekly_tables(
     assert {a: r["team_id"] for a, r in agents.items()} == {"a-1": "t-1", "a-2": "t-1", "a-3": "t-2"}
     assert {a: pick(r, *MEASURES) for a, r in agents.items()} == DAILY_AGENT
     a1 = agents["a-1"]
-    assert (a1["connect_rate"], a1["avg_talk_seconds"], a1["intent_rate"], a1["conversion_rate"]) == \
-        (0.75, 120.0, 0.6667, 0.0)
+    assert (a1["connect_rate"], a1["avg_talk_seconds"], a1["intent_rate"], a1["conversion_rate"]) == (
+        0.75,
+        120.0,
+        0.6667,
+        0.0,
+    )
     assert agents["a-2"]["conversion_rate"] == 0.3333
     assert pick(body["totals"], *MEASURES) == total(*DAILY_AGENT.values())
 
-    teams = by((await client.get("/v1/reports/daily", params={"date": DAY, "group_by": "team"})).json()["rows"],
-               "team_id")
+    teams = by(
+        (await client.get("/v1/reports/daily", params={"date": DAY, "group_by": "team"})).json()["rows"], "team_id"
+    )
     assert {t: pick(r, *MEASURES) for t, r in teams.items()} == {
-        "t-1": total(DAILY_AGENT["a-1"], DAILY_AGENT["a-2"]), "t-2": DAILY_AGENT["a-3"]}
+        "t-1": total(DAILY_AGENT["a-1"], DAILY_AGENT["a-2"]),
+        "t-2": DAILY_AGENT["a-3"],
+    }
 
-    campaigns = by((await client.get("/v1/reports/daily", params={"date": DAY, "group_by": "campaign"}))
-                   .json()["rows"], "campaign_id")
+    campaigns = by(
+        (await client.get("/v1/reports/daily", params={"date": DAY, "group_by": "campaign"})).json()["rows"],
+        "campaign_id",
+    )
     assert {c: pick(r, *MEASURES) for c, r in campaigns.items()} == {
-        "cm-A": total(DAILY_AGENT["a-1"], DAILY_AGENT["a-3"]), "cm-B": DAILY_AGENT["a-2"]}
+        "cm-A": total(DAILY_AGENT["a-1"], DAILY_AGENT["a-3"]),
+        "cm-B": DAILY_AGENT["a-2"],
+    }
 
     # The week: a-1's call of Wednesday and a-3's callback due on Saturday join; Monday's call after
     # does not.
@@ -246,16 +370,23 @@ async def test_a_day_of_mixed_events_in_the_daily_and_weekly_tables(
     weekly = {a: pick(r, *MEASURES) for a, r in by(week["rows"], "agent_id").items()}
     wednesday = m(1, 0, 1, 1, 100, 1, 100, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     saturday = m(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    assert weekly == {"a-1": total(DAILY_AGENT["a-1"], wednesday), "a-2": DAILY_AGENT["a-2"],
-                      "a-3": total(DAILY_AGENT["a-3"], saturday)}
-    teams_week = by((await client.get("/v1/reports/weekly", params={"week": "2026-W47", "group_by": "team"}))
-                    .json()["rows"], "team_id")
+    assert weekly == {
+        "a-1": total(DAILY_AGENT["a-1"], wednesday),
+        "a-2": DAILY_AGENT["a-2"],
+        "a-3": total(DAILY_AGENT["a-3"], saturday),
+    }
+    teams_week = by(
+        (await client.get("/v1/reports/weekly", params={"week": "2026-W47", "group_by": "team"})).json()["rows"],
+        "team_id",
+    )
     assert teams_week["t-1"]["dials"] == 9 and teams_week["t-2"]["callbacks_due"] == 1
     assert (await client.get("/v1/reports/weekly", params={"week": "2026-47"})).status_code == 422
 
     # The CSV for Excel: UTF-8 with BOM, Chinese headers, one line per agent and the totals.
-    for path, params in (("/v1/reports/daily.csv", {"date": DAY}),
-                         ("/v1/reports/daily", {"date": DAY, "format": "csv"})):
+    for path, params in (
+        ("/v1/reports/daily.csv", {"date": DAY}),
+        ("/v1/reports/daily", {"date": DAY, "format": "csv"}),
+    ):
         resp = await client.get(path, params=params)
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
         assert resp.content.startswith(b"\xef\xbb\xbf")
@@ -264,19 +395,26 @@ async def test_a_day_of_mixed_events_in_the_daily_and_weekly_tables(
         assert [r[0] for r in table[1:]] == ["a-1", "a-2", "a-3", "合计 total"]
         assert table[1][2] == "4" and table[-1][2] == "10"
     weekly_csv = await client.get("/v1/reports/weekly.csv", params={"week": "2026-W47", "group_by": "campaign"})
-    assert [r[0] for r in csv.reader(io.StringIO(weekly_csv.content.decode("utf-8-sig")))][1:] == \
-        ["cm-A", "cm-B", "合计 total"]
+    assert [r[0] for r in csv.reader(io.StringIO(weekly_csv.content.decode("utf-8-sig")))][1:] == [
+        "cm-A",
+        "cm-B",
+        "合计 total",
+    ]
 
 
 async def test_redelivered_events_count_once(nats_url: str, event_namespace: str, database_url: str) -> None:
     settings = ReportingSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=database_url)
     runtime = await started_runtime(SPEC, settings)
     try:
-        await publish_all(runtime.event_store, [
-            *call_events("c1", "a-1", "2026-11-20T09:00:00+08:00", "success", 120),
-            *call_events("c2", "a-1", "2026-11-20T09:10:00+08:00", "no_answer", 0),
-            violation("v1", "c1", "a-1", "QA-01"),
-            callback("cb1", "a-1", "2026-11-20T06:00:00+00:00")])
+        await publish_all(
+            runtime.event_store,
+            [
+                *call_events("c1", "a-1", "2026-11-20T09:00:00+08:00", "success", 120),
+                *call_events("c2", "a-1", "2026-11-20T09:10:00+08:00", "no_answer", 0),
+                violation("v1", "c1", "a-1", "QA-01"),
+                callback("cb1", "a-1", "2026-11-20T06:00:00+00:00"),
+            ],
+        )
         await eventually(lambda: caught_up(runtime), timeout=30)
     finally:
         await runtime.stop()
@@ -287,6 +425,7 @@ async def test_redelivered_events_count_once(nats_url: str, event_namespace: str
     await nc.close()
     runtime = await started_runtime(SPEC, settings)
     try:
+
         async def all_redelivered() -> bool:
             return sum(r.stats.skipped for r in runtime.runners) >= 6
 
@@ -294,7 +433,11 @@ async def test_redelivered_events_count_once(nats_url: str, event_namespace: str
         assert sum(r.stats.applied for r in runtime.runners) == 0
         async with runtime.session_factory() as session:
             (row,) = await daily_table(session, date(2026, 11, 20))
-        assert pick(row, "dials", "connected", "sales", "violations_found") == \
-            {"dials": 2, "connected": 1, "sales": 1, "violations_found": 1}
+        assert pick(row, "dials", "connected", "sales", "violations_found") == {
+            "dials": 2,
+            "connected": 1,
+            "sales": 1,
+            "violations_found": 1,
+        }
     finally:
         await runtime.stop()

@@ -102,9 +102,7 @@ async def _done(runtime: Any, callback_id: str) -> bool:
     return bool(rows and rows[0]["status"] == "done")
 
 
-async def test_two_replicas_fire_each_callback_once(
-    nats_url: str, event_namespace: str, database_url: str
-) -> None:
+async def test_two_replicas_fire_each_callback_once(nats_url: str, event_namespace: str, database_url: str) -> None:
     clock = ManualClock(MORNING)
     first = await start_service(nats_url, event_namespace, database_url, clock)
     # The second replica runs only the firing loop: the shared projection runner does not yet
@@ -112,9 +110,7 @@ async def test_two_replicas_fire_each_callback_once(
     second = await start_service(nats_url, event_namespace, database_url, clock, run_projections=False)
     store = peer_store(first)
     for i in range(30):
-        await call_ended(
-            store, f"c-{i}", f"l-{i}", "callback", MORNING, callback_at=AT_15 + timedelta(seconds=i)
-        )
+        await call_ended(store, f"c-{i}", f"l-{i}", "callback", MORNING, callback_at=AT_15 + timedelta(seconds=i))
 
     async def booked() -> bool:
         return len(await _row(first)) == 30
@@ -188,9 +184,7 @@ async def test_rechecked_at_firing_time(nats_url: str, event_namespace: str, dat
     await eventually(booked)
     # Opted out, as far as the database knows, but the cancellation has not happened yet.
     async with runtime.session_factory() as session, session.begin():
-        await session.execute(
-            update(lead_state).where(lead_state.c.lead_id == "l-dnc").values(opted_out=True)
-        )
+        await session.execute(update(lead_state).where(lead_state.c.lead_id == "l-dnc").values(opted_out=True))
     async with client(runtime) as http:
         closed = {"window": {"periods": ["09:00-12:00", "16:00-18:00"]}}
         response = await http.put("/v1/callback-policies/evening", json=closed)
@@ -234,8 +228,16 @@ async def test_a_voided_sale_books_a_rework_callback_for_its_agent(
         # QA confirmed QA-11 at 11:50: the rework call is due after the pause, but 12:20 is the
         # lunch rest, so it moves to 13:00.
         requested = datetime(2026, 11, 18, 11, 50, tzinfo=SH)
-        request = ReworkCallbackRequested(call_id="c-sale", violation_id="v-1", lead_id="l-rw", agent_id="a-7",
-                                          team_id="t-1", campaign_id="cm-1", rule="QA-11", requested_at=requested)
+        request = ReworkCallbackRequested(
+            call_id="c-sale",
+            violation_id="v-1",
+            lead_id="l-rw",
+            agent_id="a-7",
+            team_id="t-1",
+            campaign_id="cm-1",
+            rule="QA-11",
+            requested_at=requested,
+        )
         await store.append([request], expected_version=None)
         await store.append([request], expected_version=None)  # asked twice: booked once
         rows = await eventually(lambda: _row(runtime, lead_id="l-rw"))

@@ -109,9 +109,7 @@ def test_no_answer_cycle(
 
 
 def test_no_answer_gives_up_after_the_last_cycle() -> None:
-    wanted, new = no_answer(
-        unanswered(), LeadHistory(no_answer_attempts=2, cycle=5), NoAnswerRule(max_cycles=5)
-    )
+    wanted, new = no_answer(unanswered(), LeadHistory(no_answer_attempts=2, cycle=5), NoAnswerRule(max_cycles=5))
     assert wanted is None and new.no_answer_attempts == 3
 
 
@@ -272,9 +270,7 @@ def test_decide(o: CallOutcome, reason: str | None, cancel: str, cancel_reason: 
 
 
 def test_an_answered_call_starts_a_fresh_no_answer_cycle() -> None:
-    decision = decide(
-        outcome("interested"), LeadHistory(no_answer_attempts=2, cycle=3, redials=1), POLICY, SH
-    )
+    decision = decide(outcome("interested"), LeadHistory(no_answer_attempts=2, cycle=3, redials=1), POLICY, SH)
     assert (decision.history.no_answer_attempts, decision.history.cycle, decision.history.redials) == (
         0,
         1,

@@ -111,8 +111,18 @@ class Envelope:
         except ValueError as exc:
             raise EnvelopeError(f"bad envelope attribute: {exc}") from exc
         known = {
-            H_ID, H_MSG_ID, H_SOURCE, H_TYPE, H_SPECVERSION, H_TIME, H_CONTENT_TYPE,
-            H_DATACONTENTTYPE, H_SCHEMA_VERSION, H_CORRELATION, H_CAUSATION, H_SUBJECT,
+            H_ID,
+            H_MSG_ID,
+            H_SOURCE,
+            H_TYPE,
+            H_SPECVERSION,
+            H_TIME,
+            H_CONTENT_TYPE,
+            H_DATACONTENTTYPE,
+            H_SCHEMA_VERSION,
+            H_CORRELATION,
+            H_CAUSATION,
+            H_SUBJECT,
         }
         return cls(
             type=headers[H_TYPE],

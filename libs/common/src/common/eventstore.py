@@ -189,9 +189,7 @@ class EventStore:
                 )
             except APIError as exc:
                 if exc.err_code == WRONG_LAST_SEQUENCE:
-                    raise ConcurrencyError(
-                        f"{owner} aggregate {aggregate_id} changed since version {version}"
-                    ) from exc
+                    raise ConcurrencyError(f"{owner} aggregate {aggregate_id} changed since version {version}") from exc
                 raise
             # A duplicate ack (a retried request: JetStream already holds this exact event)
             # carries the original's sequence, so the chain goes on from the real version.
@@ -240,9 +238,13 @@ class EventStore:
 
     async def publish(self, event: DomainEvent, *, event_id: str | None = None, **ids: str | None) -> AppendResult:
         """Append one event without a concurrency check (a fact whose id makes it idempotent)."""
-        return await self.append([event], expected_version=None, event_ids=[event_id] if event_id else None,
-                                 correlation_id=ids.get("correlation_id"),
-                                 causation_id=ids.get("causation_id"))
+        return await self.append(
+            [event],
+            expected_version=None,
+            event_ids=[event_id] if event_id else None,
+            correlation_id=ids.get("correlation_id"),
+            causation_id=ids.get("causation_id"),
+        )
 
 
 async def wait_for_jetstream(js: JetStreamContext, attempts: int = 50, delay: float = 0.1) -> None:

@@ -142,14 +142,20 @@ class ProjectionLease:
 
     async def renew(self, session: AsyncSession) -> bool:
         now = datetime.now(UTC)
-        row = (await session.execute(
-            select(checkpoint_table.c.holder, checkpoint_table.c.lease_until)
-            .where(checkpoint_table.c.projection == self.key)
-        )).first()
+        row = (
+            await session.execute(
+                select(checkpoint_table.c.holder, checkpoint_table.c.lease_until).where(
+                    checkpoint_table.c.projection == self.key
+                )
+            )
+        ).first()
         until = now + timedelta(seconds=self.ttl_seconds)
         if row is None:
-            await session.execute(checkpoint_table.insert().values(
-                projection=self.key, last_seq=0, updated_at=now, holder=self.holder, lease_until=until))
+            await session.execute(
+                checkpoint_table.insert().values(
+                    projection=self.key, last_seq=0, updated_at=now, holder=self.holder, lease_until=until
+                )
+            )
         else:
             holder, lease_until = row
             if lease_until is not None and lease_until.tzinfo is None:
@@ -157,8 +163,11 @@ class ProjectionLease:
             if holder not in (None, self.holder) and lease_until is not None and lease_until > now:
                 self._renew_after = 0.0
                 return False
-            await session.execute(checkpoint_table.update().where(checkpoint_table.c.projection == self.key)
-                                  .values(holder=self.holder, lease_until=until))
+            await session.execute(
+                checkpoint_table.update()
+                .where(checkpoint_table.c.projection == self.key)
+                .values(holder=self.holder, lease_until=until)
+            )
         self._renew_after = time.monotonic() + self.ttl_seconds / 3
         return True
 
@@ -169,7 +178,8 @@ class ProjectionLease:
                 await session.execute(
                     checkpoint_table.update()
                     .where(checkpoint_table.c.projection == self.key, checkpoint_table.c.holder == self.holder)
-                    .values(holder=None, lease_until=None))
+                    .values(holder=None, lease_until=None)
+                )
         except Exception as exc:  # it expires by itself
             log.debug("lease release failed", extra={"error": str(exc)})
 
@@ -213,9 +223,7 @@ async def read_checkpoint(session: AsyncSession, key: str, *, lock: bool = False
 async def write_checkpoint(session: AsyncSession, key: str, seq: int) -> None:
     now = datetime.now(UTC)
     updated = await session.execute(
-        checkpoint_table.update()
-        .where(checkpoint_table.c.projection == key)
-        .values(last_seq=seq, updated_at=now)
+        checkpoint_table.update().where(checkpoint_table.c.projection == key).values(last_seq=seq, updated_at=now)
     )
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         await session.execute(checkpoint_table.insert().values(projection=key, last_seq=seq, updated_at=now))
@@ -364,8 +372,10 @@ class ProjectionRunner:
         self._last_retry = time.monotonic()
         self.stats.last_error = f"{type(exc).__name__}: {exc}"
         self.stats.connected = False
-        log.warning("projection runner error", extra={"projection": self.projection.name,
-                                                      "stream": self.stream, "error": self.stats.last_error})
+        log.warning(
+            "projection runner error",
+            extra={"projection": self.projection.name, "stream": self.stream, "error": self.stats.last_error},
+        )
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -390,10 +400,12 @@ class ProjectionRunner:
             try:
                 try:
                     outcome, to_ack, to_term, to_retry = await self._apply_batch(
-                        remaining, isolate=False, attempt=attempt)
+                        remaining, isolate=False, attempt=attempt
+                    )
                 except _RetryIsolated:
                     outcome, to_ack, to_term, to_retry = await self._apply_batch(
-                        remaining, isolate=True, attempt=attempt)
+                        remaining, isolate=True, attempt=attempt
+                    )
             except LeaseLost:
                 # Another replica took over: hand the messages back to it at once.
                 for msg in remaining:
@@ -478,9 +490,12 @@ class ProjectionRunner:
                         f"{self.projection.name} apply {ctx.envelope.type}",
                         context=extract_trace_context(msg.headers),
                         kind=trace.SpanKind.CONSUMER,
-                        attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
-                                    "messaging.message.id": ctx.envelope.id,
-                                    "messaging.batch.message_count": len(valid)},
+                        attributes={
+                            "messaging.system": "nats",
+                            "messaging.destination.name": msg.subject,
+                            "messaging.message.id": ctx.envelope.id,
+                            "messaging.batch.message_count": len(valid),
+                        },
                     )
                     for msg, _e, ctx in valid
                 ]
@@ -505,8 +520,11 @@ class ProjectionRunner:
                     with _tracer.start_as_current_span(
                         f"{self.projection.name} apply {ctx.envelope.type}",
                         context=extract_trace_context(msg.headers),
-                        attributes={"messaging.system": "nats", "messaging.destination": msg.subject,
-                                    "event.id": ctx.envelope.id},
+                        attributes={
+                            "messaging.system": "nats",
+                            "messaging.destination": msg.subject,
+                            "event.id": ctx.envelope.id,
+                        },
                     ):
                         try:
                             async with session.begin_nested():
@@ -530,9 +548,14 @@ class ProjectionRunner:
                                 continue
                             # Stop here: later messages must not overtake this one, or the
                             # checkpoint would skip it when it comes back.
-                            log.warning("handler failed, will retry", extra={
-                                "projection": self.projection.name, "seq": ctx.stream_seq,
-                                "error": _reason(exc)})
+                            log.warning(
+                                "handler failed, will retry",
+                                extra={
+                                    "projection": self.projection.name,
+                                    "seq": ctx.stream_seq,
+                                    "error": _reason(exc),
+                                },
+                            )
                             self.stats.last_error = _reason(exc)
                             rest = [m for m, _e, _c in valid[index:]]
                             to_retry.extend(rest)
@@ -551,8 +574,15 @@ class ProjectionRunner:
             body = msg.data.decode()
         except UnicodeDecodeError:
             body = msg.data.hex()
-        log.error("event dead-lettered", extra={"projection": self.projection.name, "stream": self.stream,
-                                                "seq": msg.metadata.sequence.stream, "reason": reason})
+        log.error(
+            "event dead-lettered",
+            extra={
+                "projection": self.projection.name,
+                "stream": self.stream,
+                "seq": msg.metadata.sequence.stream,
+                "reason": reason,
+            },
+        )
         await session.execute(
             dead_letter_table.insert().values(
                 projection=self.projection.name,
@@ -585,9 +615,16 @@ class ProjectionRunner:
             await write_checkpoint(session, self.key, 0)
         rebuild_consumer = f"{self.durable}-rebuild"
         await _safe(self.js.delete_consumer(self.stream, rebuild_consumer))
-        await self.js.add_consumer(self.stream, ConsumerConfig(
-            durable_name=rebuild_consumer, ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
-            filter_subjects=self.filter_subjects, mem_storage=True))
+        await self.js.add_consumer(
+            self.stream,
+            ConsumerConfig(
+                durable_name=rebuild_consumer,
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.ALL,
+                filter_subjects=self.filter_subjects,
+                mem_storage=True,
+            ),
+        )
         psub = await self.js.pull_subscribe_bind(durable=rebuild_consumer, stream=self.stream)
         total = (await psub.consumer_info()).num_pending or 0
         applied = 0
@@ -647,9 +684,4 @@ def runners_for(
     projections: Iterable[Projection],
     **kwargs: Any,
 ) -> list[ProjectionRunner]:
-    return [
-        ProjectionRunner(js, names, sessions, p, owner, **kwargs)
-        for p in projections
-        for owner in p.subscriptions
-    ]
-
+    return [ProjectionRunner(js, names, sessions, p, owner, **kwargs) for p in projections for owner in p.subscriptions]

@@ -20,8 +20,9 @@ def rebuild_all(spec: ServiceSpec, settings: ServiceSettings) -> None:
         await runtime.start(run_projections=False, run_background=False)
         try:
             seen: set[str] = set()
-            for runner in runners_for(runtime.jetstream, runtime.names, runtime.session_factory,
-                                      spec.projections(runtime)):
+            for runner in runners_for(
+                runtime.jetstream, runtime.names, runtime.session_factory, spec.projections(runtime)
+            ):
                 first = runner.projection.name not in seen
                 seen.add(runner.projection.name)
                 applied = await runner.rebuild(progress=True, reset=first)

@@ -95,8 +95,12 @@ class Runtime:
             await self.spec.on_start(self)
         if run_projections and self.sessions is not None:
             self.runners = runners_for(
-                self.js, self.names, self.sessions, self.spec.projections(self),
-                batch_size=self.settings.projection_batch_size, max_deliver=self.settings.projection_max_deliver,
+                self.js,
+                self.names,
+                self.sessions,
+                self.spec.projections(self),
+                batch_size=self.settings.projection_batch_size,
+                max_deliver=self.settings.projection_max_deliver,
             )
             for runner in self.runners:
                 self.tasks.append(asyncio.create_task(runner.run(), name=f"runner:{runner.durable}"))
@@ -136,8 +140,11 @@ class Runtime:
             except Exception:
                 checks["database"] = False
         checks["projections"] = {
-            r.durable: {"applied": r.stats.applied, "dead_lettered": r.stats.dead_lettered,
-                        "last_error": r.stats.last_error}
+            r.durable: {
+                "applied": r.stats.applied,
+                "dead_lettered": r.stats.dead_lettered,
+                "last_error": r.stats.last_error,
+            }
             for r in self.runners
         }
         return checks
@@ -204,8 +211,9 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings, *, run_projections:
         """Readiness: the broker and the database answer."""
         checks = await runtime.readiness()
         ok = checks.get("nats") and checks.get("jetstream", True) and checks.get("database", True)
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
+        )
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
@@ -223,7 +231,8 @@ def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
     setup_logging(spec.name, settings.log_level)
     setup_tracing(spec.name)
     app = create_app(spec, settings)
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                            access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="on"
+    )
     # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan exit.
     uvicorn.Server(config).run()

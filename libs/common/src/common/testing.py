@@ -164,8 +164,11 @@ def _admin_sql(server_url: str, statement: str) -> None:
 
     async def _run() -> None:
         conn = await asyncpg.connect(
-            host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-            password=url.password, database=url.database or "postgres",
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password,
+            database=url.database or "postgres",
         )
         try:
             await conn.execute(statement)
@@ -257,6 +260,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 # --- a service runtime inside the test process ----------------------------------------------
 
+
 async def started_runtime(spec: Any, settings: Any, *, run_projections: bool = True) -> Any:
     from common.eventstore import EventNames
     from common.service import Runtime
@@ -277,4 +281,3 @@ async def eventually(predicate: Any, timeout: float = 10.0, interval: float = 0.
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
-

@@ -55,9 +55,7 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
         422: {"description": "invalid record; the field is named"},
     },
 )
-async def post_finished_call(
-    record: FinishedCallRecord, runtime: Runtime = Depends(runtime_of)
-) -> JSONResponse:
+async def post_finished_call(record: FinishedCallRecord, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
     stored its events; the same ``call_id`` again is answered 200 and changes nothing. The
     disposition must be in the campaign's catalogue; an inbound call needs ``heard_from`` and
@@ -66,9 +64,7 @@ async def post_finished_call(
     if result.problems:
         return unprocessable(result.problems)
     status = "accepted" if result.written else "duplicate"
-    return JSONResponse(
-        {"call_id": result.call_id, "status": status}, status_code=202 if result.written else 200
-    )
+    return JSONResponse({"call_id": result.call_id, "status": status}, status_code=202 if result.written else 200)
 
 
 @router.post(
@@ -296,9 +292,7 @@ async def patch_campaign_settings(
 
 
 @campaigns.get("/{campaign_id}/dispositions")
-async def get_dispositions(
-    campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)
-) -> dict[str, Any]:
+async def get_dispositions(campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """The campaign's disposition catalogue: every outcome with its flags."""
     effective = await _effective(runtime, campaign_id)
     return {"campaign_id": campaign_id, **effective["catalogue"]}
@@ -333,11 +327,7 @@ async def _configure(
             expected = int(if_match.strip('"W/ '))
         except ValueError:
             return JSONResponse(
-                {
-                    "detail": [
-                        {"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}
-                    ]
-                },
+                {"detail": [{"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}]},
                 status_code=422,
             )
     try:
@@ -347,9 +337,7 @@ async def _configure(
     except ValidationError as exc:
         return _pydantic_422(exc)
     except VersionConflict as exc:
-        return JSONResponse(
-            {"campaign_id": campaign_id, "detail": str(exc), "version": exc.current}, status_code=409
-        )
+        return JSONResponse({"campaign_id": campaign_id, "detail": str(exc), "version": exc.current}, status_code=409)
     return JSONResponse(
         {
             "campaign_id": campaign_id,

@@ -80,9 +80,7 @@ def catalogue_of(stored: StoredSettings, campaign_id: str) -> Catalogue:
     catalogue = stored.settings.catalogue(base)
     if catalogue is base:
         return base
-    return Catalogue(
-        version=f"{base.version}+{campaign_id}.v{stored.version}", dispositions=catalogue.dispositions
-    )
+    return Catalogue(version=f"{base.version}+{campaign_id}.v{stored.version}", dispositions=catalogue.dispositions)
 
 
 def classification(
@@ -352,9 +350,7 @@ async def end_call(
         except ConcurrencyError:
             continue
         await wait_for_read_model(runtime, result.version)
-        return EndOutcome(
-            call_id, "ended", event=ended, redial_requested=redial is not None, version=result.version
-        )
+        return EndOutcome(call_id, "ended", event=ended, redial_requested=redial is not None, version=result.version)
     raise ConcurrencyError(f"call {call_id} is being written concurrently")
 
 

@@ -195,9 +195,7 @@ async def upsert(
     stmt = _insert(session)(table).values(**values)
     columns = [c for c in (update_columns if update_columns is not None else values) if c not in keys]
     if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns}
-        )
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     await session.execute(stmt)
@@ -289,9 +287,7 @@ class CallsReadModel:
                 row["transcript"] = [t.model_dump(mode="json") for t in event.turns]
                 row["transcribed_at"] = utc(event.ended_at)
             keep = {"call_id", "redial_requested", "first_contact", "history"}
-            await upsert(
-                session, calls_table, row, ["call_id"], update_columns=[c for c in row if c not in keep]
-            )
+            await upsert(session, calls_table, row, ["call_id"], update_columns=[c for c in row if c not in keep])
         elif isinstance(event, CallTranscribed):
             values: dict[str, Any] = {
                 "transcript": [t.model_dump(mode="json") for t in event.turns],
@@ -300,14 +296,10 @@ class CallsReadModel:
             }
             if event.recording_uri:
                 values["recording_uri"] = event.recording_uri
-            await session.execute(
-                update(calls_table).where(calls_table.c.call_id == event.call_id).values(**values)
-            )
+            await session.execute(update(calls_table).where(calls_table.c.call_id == event.call_id).values(**values))
         elif isinstance(event, RedialRequested):
             await session.execute(
-                update(calls_table)
-                .where(calls_table.c.call_id == event.call_id)
-                .values(redial_requested=True)
+                update(calls_table).where(calls_table.c.call_id == event.call_id).values(redial_requested=True)
             )
         elif isinstance(event, CallRefused):
             row = {
@@ -389,9 +381,7 @@ class GuardLeads:
     async def _profile_values(self, profile: LeadProfile) -> dict[str, Any]:
         return {"timezone": profile.timezone, "country": _country(profile), "tags": list(profile.tags)}
 
-    async def _replace_numbers(
-        self, session: AsyncSession, lead_id: str, numbers: Sequence[LeadNumber]
-    ) -> None:
+    async def _replace_numbers(self, session: AsyncSession, lead_id: str, numbers: Sequence[LeadNumber]) -> None:
         flagged = set(
             (
                 await session.execute(
@@ -459,9 +449,7 @@ class GuardLeads:
             update(guard_leads).where(guard_leads.c.merged_into == merged).values(merged_into=survivor)
         )
         await session.execute(update(guard_dnc).where(guard_dnc.c.lead_id == merged).values(lead_id=survivor))
-        moved = (
-            await session.execute(select(guard_numbers).where(guard_numbers.c.lead_id == merged))
-        ).mappings()
+        moved = (await session.execute(select(guard_numbers).where(guard_numbers.c.lead_id == merged))).mappings()
         for row in list(moved):
             await upsert(session, guard_numbers, {**row, "lead_id": survivor}, ["lead_id", "number_id"])
         await session.execute(delete(guard_numbers).where(guard_numbers.c.lead_id == merged))
@@ -506,9 +494,7 @@ class GuardLeads:
 
     async def _on_LeadOptOutLifted(self, session: AsyncSession, e: LeadOptOutLifted) -> None:
         # Only the entry named: lifting the lead's opt-out leaves a number's own opt-out in place.
-        await session.execute(
-            delete(guard_dnc).where(guard_dnc.c.entry_key == _dnc_key(e.lead_id, e.number_id))
-        )
+        await session.execute(delete(guard_dnc).where(guard_dnc.c.entry_key == _dnc_key(e.lead_id, e.number_id)))
 
     async def _on_LeadFlagged(self, session: AsyncSession, e: LeadFlagged) -> None:
         if e.flag == "invalid_number" and e.number_id:

@@ -51,19 +51,13 @@ async def resolve_lead(session: AsyncSession, lead_id: str) -> tuple[str, list[s
     current = lead_id
     row: dict[str, Any] | None = None
     for _hop in range(8):
-        found = (
-            (await session.execute(select(guard_leads).where(guard_leads.c.lead_id == current)))
-            .mappings()
-            .first()
-        )
+        found = (await session.execute(select(guard_leads).where(guard_leads.c.lead_id == current))).mappings().first()
         row = dict(found) if found else None
         if row is None or not row["merged_into"]:
             break
         current = row["merged_into"]
     aliases = list(
-        (
-            await session.execute(select(guard_leads.c.lead_id).where(guard_leads.c.merged_into == current))
-        ).scalars()
+        (await session.execute(select(guard_leads.c.lead_id).where(guard_leads.c.merged_into == current))).scalars()
     )
     if row is not None and not row["known"]:
         row = None
@@ -195,9 +189,7 @@ async def guard_inputs(
     digest = number.digest if number else digest
     lead = None
     if row is not None:
-        lead = LeadFacts(
-            survivor, row["owner_agent_id"], row["owner_team_id"], row["timezone"], row["country"]
-        )
+        lead = LeadFacts(survivor, row["owner_agent_id"], row["owner_team_id"], row["timezone"], row["country"])
     region = number.region if number and number.region and len(number.region) == 2 else None
     facts = DialFacts(
         now=now,
@@ -268,16 +260,10 @@ async def list_calls(
     query = query.order_by(calls_table.c.placed_at.desc(), calls_table.c.call_id.desc()).limit(limit + 1)
     rows = (await session.execute(query)).mappings().all()
     page = [_row(r) for r in rows[:limit]]
-    next_cursor = (
-        _cursor(rows[limit - 1]["placed_at"], rows[limit - 1]["call_id"]) if len(rows) > limit else None
-    )
+    next_cursor = _cursor(rows[limit - 1]["placed_at"], rows[limit - 1]["call_id"]) if len(rows) > limit else None
     return page, next_cursor
 
 
 async def get_call(session: AsyncSession, call_id: str) -> dict[str, Any] | None:
-    row = (
-        (await session.execute(select(calls_table).where(calls_table.c.call_id == call_id)))
-        .mappings()
-        .first()
-    )
+    row = (await session.execute(select(calls_table).where(calls_table.c.call_id == call_id))).mappings().first()
     return _row(row) if row is not None else None

@@ -9,8 +9,9 @@ def main() -> None:
     settings = GatewaySettings()
     setup_logging("gateway", settings.log_level)
     setup_tracing("gateway")
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+    )
 
 
 if __name__ == "__main__":

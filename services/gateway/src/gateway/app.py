@@ -45,8 +45,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             except Exception:
                 results[name] = False
         ok = all(results.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "upstreams": results},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "upstreams": results}, status_code=200 if ok else 503
+        )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

@@ -18,15 +18,26 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-              "transfer-encoding", "upgrade", "host", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
 
 
 class Upstreams:
     def __init__(self, settings: GatewaySettings) -> None:
         self.urls = settings.upstreams()
-        self.client = httpx.AsyncClient(timeout=settings.upstream_timeout_s,
-                                        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        self.client = httpx.AsyncClient(
+            timeout=settings.upstream_timeout_s, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        )
 
     async def forward(self, service: str, request: Request) -> Response:
         url = self.urls[service] + request.url.path
@@ -38,10 +49,14 @@ class Upstreams:
             )
         except httpx.TransportError as exc:
             log.warning("upstream unavailable", extra={"service": service, "error": str(exc)})
-            return JSONResponse({"detail": f"the {service} service is unavailable, retry later"},
-                                status_code=503, headers={"Retry-After": "2"})
-        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP
-                            and k.lower() != "content-encoding"}
+            return JSONResponse(
+                {"detail": f"the {service} service is unavailable, retry later"},
+                status_code=503,
+                headers={"Retry-After": "2"},
+            )
+        response_headers = {
+            k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
+        }
         return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)
 
     async def openapi_paths(self) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -26,8 +26,9 @@ def _error(exc: ReviewError, where: str = "body") -> HTTPException:
 
 
 def _not_found(field: str, value: str) -> HTTPException:
-    return HTTPException(404, [{"loc": ["path", field], "msg": f"no {field.removesuffix('_id')} {value}",
-                                "type": "http_404"}])
+    return HTTPException(
+        404, [{"loc": ["path", field], "msg": f"no {field.removesuffix('_id')} {value}", "type": "http_404"}]
+    )
 
 
 class ReviewIn(BaseModel):
@@ -40,8 +41,9 @@ class ComplaintIn(BaseModel):
     kind: str = Field(description="mismatch | unconsented_activation | not_handled_in_time | unsatisfactory")
     description: str | None = Field(default=None, max_length=4000)
     filed_by: str | None = Field(default=None, max_length=128)
-    complaint_id: str | None = Field(default=None, min_length=1, max_length=128,
-                                     description="the client's id, makes a retry safe")
+    complaint_id: str | None = Field(
+        default=None, min_length=1, max_length=128, description="the client's id, makes a retry safe"
+    )
 
 
 class AgentIn(BaseModel):
@@ -70,8 +72,16 @@ async def get_violations(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Findings by agent, team, rule, status and day, newest first, with counts per status."""
-    flt = queries.ViolationFilter(agent_id=agent_id, team_id=team_id, rule=rule, status=status, call_id=call_id,
-                                  day=day, date_from=date_from, date_to=date_to)
+    flt = queries.ViolationFilter(
+        agent_id=agent_id,
+        team_id=team_id,
+        rule=rule,
+        status=status,
+        call_id=call_id,
+        day=day,
+        date_from=date_from,
+        date_to=date_to,
+    )
     async with runtime.session_factory() as session:
         items, total, by_status = await queries.list_violations(session, flt, limit=limit, offset=offset)
     return {"items": items, "total": total, "by_status": by_status, "limit": limit, "offset": offset}
@@ -129,8 +139,9 @@ async def get_review_queue(
 ) -> dict[str, Any]:
     """Calls to review: random samples (抽查), every call with a finding, every complaint."""
     async with runtime.session_factory() as session:
-        items, total = await queries.review_queue(session, status=status, agent_id=agent_id, team_id=team_id,
-                                                  day=day, limit=limit, offset=offset)
+        items, total = await queries.review_queue(
+            session, status=status, agent_id=agent_id, team_id=team_id, day=day, limit=limit, offset=offset
+        )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -167,9 +178,16 @@ async def get_policy(runtime: Rt) -> dict[str, Any]:
         "version": policy.version,
         "timezone": policy.timezone,
         "rules": {
-            rid: {"title": r.title, "severity": r.severity, "fine_agent": r.fine_agent,
-                  "fine_supervisor": r.fine_supervisor, "penalty": r.penalty, "enabled": r.enabled,
-                  "campaigns": r.campaigns, "voids_sale": bool(r.params.get("voids_sale", False))}
+            rid: {
+                "title": r.title,
+                "severity": r.severity,
+                "fine_agent": r.fine_agent,
+                "fine_supervisor": r.fine_supervisor,
+                "penalty": r.penalty,
+                "enabled": r.enabled,
+                "campaigns": r.campaigns,
+                "voids_sale": bool(r.params.get("voids_sale", False)),
+            }
             for rid, r in policy.rules.items()
         },
         "sampling": policy.sampling.model_dump(),
@@ -182,9 +200,14 @@ async def post_complaint(body: ComplaintIn, runtime: Rt) -> JSONResponse:
     """File a complaint about a call: ``ComplaintFiled`` and a QA-05 finding carrying the
     complaint deduction (assessed when a reviewer confirms it)."""
     try:
-        result = await handlers.file_complaint(runtime, call_id=body.call_id, kind=body.kind,
-                                               description=body.description, filed_by=body.filed_by,
-                                               complaint_id=body.complaint_id)
+        result = await handlers.file_complaint(
+            runtime,
+            call_id=body.call_id,
+            kind=body.kind,
+            description=body.description,
+            filed_by=body.filed_by,
+            complaint_id=body.complaint_id,
+        )
     except ReviewError as exc:
         raise _error(exc) from None
     return JSONResponse(queries._plain(result.complaint), status_code=201 if result.created else 200)

@@ -39,12 +39,25 @@ def poke(runtime: Runtime) -> None:
 
 def _state(row: Any, sale: bool) -> ViolationState:
     return ViolationState(
-        violation_id=row.violation_id, call_id=row.call_id, rule=row.rule, status=row.status,
-        agent_id=row.agent_id, team_id=row.team_id, supervisor_id=row.supervisor_id,
-        campaign_id=row.campaign_id, lead_id=row.lead_id, fine_agent=row.fine_agent,
-        fine_supervisor=row.fine_supervisor, penalty=row.penalty, reviewer=row.reviewer, comment=row.comment,
-        complaint_id=row.complaint_id, complaint_deduction=row.complaint_deduction, call_day=row.day,
-        voids_sale=row.voids_sale, sale_recorded=sale,
+        violation_id=row.violation_id,
+        call_id=row.call_id,
+        rule=row.rule,
+        status=row.status,
+        agent_id=row.agent_id,
+        team_id=row.team_id,
+        supervisor_id=row.supervisor_id,
+        campaign_id=row.campaign_id,
+        lead_id=row.lead_id,
+        fine_agent=row.fine_agent,
+        fine_supervisor=row.fine_supervisor,
+        penalty=row.penalty,
+        reviewer=row.reviewer,
+        comment=row.comment,
+        complaint_id=row.complaint_id,
+        complaint_deduction=row.complaint_deduction,
+        call_day=row.day,
+        voids_sale=row.voids_sale,
+        sale_recorded=sale,
     )
 
 
@@ -71,8 +84,12 @@ async def review(
             done = await session.execute(
                 update(violation)
                 .where(violation.c.violation_id == violation_id, violation.c.status == "open")
-                .values(status=decision.status, reviewer=reviewer.strip(), comment=(comment or "").strip() or None,
-                        reviewed_at=now)
+                .values(
+                    status=decision.status,
+                    reviewer=reviewer.strip(),
+                    comment=(comment or "").strip() or None,
+                    reviewed_at=now,
+                )
             )
             if not done.rowcount:  # another reviewer won meanwhile (SQLite)
                 row, sale = await _load(session, violation_id)
@@ -81,12 +98,21 @@ async def review(
             for event, eid in decision.events:
                 if isinstance(event, FineAssessed):
                     await session.execute(
-                        insert_for(session)(fine).values(
-                            fine_id=event.fine_id, violation_id=event.violation_id, call_id=event.call_id,
-                            rule=event.rule, kind=event.kind, payee=event.payee, payee_id=event.payee_id,
-                            amount=event.amount, penalty=event.penalty, day=event.call_day,
+                        insert_for(session)(fine)
+                        .values(
+                            fine_id=event.fine_id,
+                            violation_id=event.violation_id,
+                            call_id=event.call_id,
+                            rule=event.rule,
+                            kind=event.kind,
+                            payee=event.payee,
+                            payee_id=event.payee_id,
+                            amount=event.amount,
+                            penalty=event.penalty,
+                            day=event.call_day,
                             assessed_at=event.assessed_at,
-                        ).on_conflict_do_nothing(index_elements=["fine_id"])
+                        )
+                        .on_conflict_do_nothing(index_elements=["fine_id"])
                     )
                 await enqueue(session, event, eid, correlation_id=violation_id)
             await _complete_if_reviewed(session, row.call_id, reviewer, now)
@@ -100,13 +126,15 @@ async def _complete_if_reviewed(session: AsyncSession, call_id: str, reviewer: s
     """A queued call whose findings are all reviewed has been reviewed."""
     still_open = (
         await session.execute(
-            select(func.count()).select_from(violation)
+            select(func.count())
+            .select_from(violation)
             .where(violation.c.call_id == call_id, violation.c.status == "open")
         )
     ).scalar_one()
     if still_open == 0:
         await session.execute(
-            update(review_item).where(review_item.c.call_id == call_id, review_item.c.status == "pending")
+            update(review_item)
+            .where(review_item.c.call_id == call_id, review_item.c.status == "pending")
             .values(status="done", reviewer=reviewer.strip(), completed_at=now)
         )
 
@@ -122,18 +150,22 @@ async def complete_review(runtime: Runtime, call_id: str, *, reviewer: str, comm
             raise ReviewError(404, f"call {call_id} is not in the review queue", "call_id")
         still_open = (
             await session.execute(
-                select(func.count()).select_from(violation)
+                select(func.count())
+                .select_from(violation)
                 .where(violation.c.call_id == call_id, violation.c.status == "open")
             )
         ).scalar_one()
         if still_open:
-            raise ReviewError(409, f"call {call_id} has {still_open} finding(s) still open: confirm or dismiss them",
-                              "status")
+            raise ReviewError(
+                409, f"call {call_id} has {still_open} finding(s) still open: confirm or dismiss them", "status"
+            )
         if item.status != "done":
             await session.execute(
-                update(review_item).where(review_item.c.call_id == call_id)
-                .values(status="done", reviewer=reviewer.strip(), comment=(comment or "").strip() or None,
-                        completed_at=now)
+                update(review_item)
+                .where(review_item.c.call_id == call_id)
+                .values(
+                    status="done", reviewer=reviewer.strip(), comment=(comment or "").strip() or None, completed_at=now
+                )
             )
         result = (await session.execute(select(review_item).where(review_item.c.call_id == call_id))).mappings().one()
     return dict(result)
@@ -169,8 +201,10 @@ async def file_complaint(
     now = datetime.now(UTC)
     async with runtime.session_factory() as session, session.begin():
         existing = (
-            await session.execute(select(complaint).where(complaint.c.complaint_id == complaint_id))
-        ).mappings().first()
+            (await session.execute(select(complaint).where(complaint.c.complaint_id == complaint_id)))
+            .mappings()
+            .first()
+        )
         if existing is not None:
             if existing["call_id"] != call_id or existing["kind"] != kind:
                 raise ReviewError(409, f"complaint {complaint_id} exists for another call or kind", "complaint_id")
@@ -181,37 +215,87 @@ async def file_complaint(
         deduction = kinds[kind].deduction
         vid = complaint_violation_id(call_id, complaint_id, rule)
         found = ViolationFound(
-            violation_id=vid, call_id=call_id, rule=rule, severity=spec.severity, agent_id=call["agent_id"],
-            team_id=call["team_id"], supervisor_id=call["supervisor_id"], campaign_id=call["campaign_id"],
-            fine_agent=spec.fine_agent, fine_supervisor=spec.fine_supervisor,
+            violation_id=vid,
+            call_id=call_id,
+            rule=rule,
+            severity=spec.severity,
+            agent_id=call["agent_id"],
+            team_id=call["team_id"],
+            supervisor_id=call["supervisor_id"],
+            campaign_id=call["campaign_id"],
+            fine_agent=spec.fine_agent,
+            fine_supervisor=spec.fine_supervisor,
             evidence=(description or kinds[kind].title)[:500],
-            reason=f"customer complaint ({kind}: {kinds[kind].title})", policy_version=policy.version,
-            lead_id=call["lead_id"], title=spec.title, penalty=spec.penalty, source="complaint",
-            complaint_id=complaint_id, call_day=call["day"], found_at=now,
+            reason=f"customer complaint ({kind}: {kinds[kind].title})",
+            policy_version=policy.version,
+            lead_id=call["lead_id"],
+            title=spec.title,
+            penalty=spec.penalty,
+            source="complaint",
+            complaint_id=complaint_id,
+            call_day=call["day"],
+            found_at=now,
         )
         await session.execute(
-            insert_for(session)(violation).values(
-                violation_id=vid, call_id=call_id, rule=rule, title=spec.title, severity=spec.severity,
-                source="complaint", complaint_id=complaint_id, complaint_deduction=deduction,
-                agent_id=call["agent_id"], team_id=call["team_id"], supervisor_id=call["supervisor_id"],
-                campaign_id=call["campaign_id"], lead_id=call["lead_id"], day=call["day"],
-                evidence=found.evidence, reason=found.reason, fine_agent=spec.fine_agent,
-                fine_supervisor=spec.fine_supervisor, penalty=spec.penalty,
-                voids_sale=bool(spec.params.get("voids_sale", False)), policy_version=policy.version,
-                status="open", found_at=now,
-            ).on_conflict_do_nothing(index_elements=["violation_id"])
+            insert_for(session)(violation)
+            .values(
+                violation_id=vid,
+                call_id=call_id,
+                rule=rule,
+                title=spec.title,
+                severity=spec.severity,
+                source="complaint",
+                complaint_id=complaint_id,
+                complaint_deduction=deduction,
+                agent_id=call["agent_id"],
+                team_id=call["team_id"],
+                supervisor_id=call["supervisor_id"],
+                campaign_id=call["campaign_id"],
+                lead_id=call["lead_id"],
+                day=call["day"],
+                evidence=found.evidence,
+                reason=found.reason,
+                fine_agent=spec.fine_agent,
+                fine_supervisor=spec.fine_supervisor,
+                penalty=spec.penalty,
+                voids_sale=bool(spec.params.get("voids_sale", False)),
+                policy_version=policy.version,
+                status="open",
+                found_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["violation_id"])
         )
-        values = {"complaint_id": complaint_id, "call_id": call_id, "kind": kind, "deduction": deduction,
-                  "description": description, "filed_by": filed_by, "violation_id": vid, "filed_at": now}
+        values = {
+            "complaint_id": complaint_id,
+            "call_id": call_id,
+            "kind": kind,
+            "deduction": deduction,
+            "description": description,
+            "filed_by": filed_by,
+            "violation_id": vid,
+            "filed_at": now,
+        }
         await session.execute(insert_for(session)(complaint).values(**values))
-        filed = ComplaintFiled(**values, agent_id=call["agent_id"], team_id=call["team_id"],
-                               campaign_id=call["campaign_id"], lead_id=call["lead_id"], call_day=call["day"])
+        filed = ComplaintFiled(
+            **values,
+            agent_id=call["agent_id"],
+            team_id=call["team_id"],
+            campaign_id=call["campaign_id"],
+            lead_id=call["lead_id"],
+            call_day=call["day"],
+        )
         await enqueue(session, filed, event_id("ComplaintFiled", complaint_id), correlation_id=complaint_id)
         await enqueue(session, found, vid, correlation_id=complaint_id)
         day = call["day"]
-        await ensure_review(session, call_id=call_id, agent_id=call["agent_id"], team_id=call["team_id"], day=day,
-                            period=period_of(day, policy.sampling.period).key if day else None,
-                            reason="complaint")
+        await ensure_review(
+            session,
+            call_id=call_id,
+            agent_id=call["agent_id"],
+            team_id=call["team_id"],
+            day=day,
+            period=period_of(day, policy.sampling.period).key if day else None,
+            reason="complaint",
+        )
     poke(runtime)
     return ComplaintResult(values, True)
 
@@ -220,6 +304,7 @@ async def set_agent_start(runtime: Runtime, agent_id: str, started_on: date) -> 
     now = datetime.now(UTC)
     async with runtime.session_factory() as session, session.begin():
         stmt = insert_for(session)(qa_agent).values(agent_id=agent_id, started_on=started_on, updated_at=now)
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=["agent_id"], set_={"started_on": started_on, "updated_at": now}))
+        await session.execute(
+            stmt.on_conflict_do_update(index_elements=["agent_id"], set_={"started_on": started_on, "updated_at": now})
+        )
     return {"agent_id": agent_id, "started_on": started_on.isoformat()}

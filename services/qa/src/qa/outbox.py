@@ -83,8 +83,9 @@ class OutboxDrainer:
     async def _publish(self, rows: list[Any]) -> None:
         for row in rows:
             event = event_class(row.event_type).model_validate(row.data)
-            await self.store.publish(event, event_id=row.event_id, correlation_id=row.correlation_id,
-                                     causation_id=row.causation_id)
+            await self.store.publish(
+                event, event_id=row.event_id, correlation_id=row.correlation_id, causation_id=row.causation_id
+            )
 
     async def drain_once(self) -> int:
         """Publish up to one batch of pending events; returns how many."""

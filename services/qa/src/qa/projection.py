@@ -69,8 +69,16 @@ async def ensure_review(
     if row is None:
         await session.execute(
             insert_for(session)(review_item)
-            .values(call_id=call_id, agent_id=agent_id, team_id=team_id, day=day, period=period,
-                    reasons=[reason], status="pending", sampled_at=now)
+            .values(
+                call_id=call_id,
+                agent_id=agent_id,
+                team_id=team_id,
+                day=day,
+                period=period,
+                reasons=[reason],
+                status="pending",
+                sampled_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["call_id"])
         )
     else:
@@ -78,13 +86,15 @@ async def ensure_review(
         if reason in reasons:
             return False
         await session.execute(
-            update(review_item).where(review_item.c.call_id == call_id)
+            update(review_item)
+            .where(review_item.c.call_id == call_id)
             .values(reasons=[*reasons, reason], status="pending", completed_at=None)
         )
     await enqueue(
         session,
-        ReviewSampled(call_id=call_id, agent_id=agent_id, team_id=team_id, reasons=[reason], period=period,
-                      sampled_at=now),
+        ReviewSampled(
+            call_id=call_id, agent_id=agent_id, team_id=team_id, reasons=[reason], period=period, sampled_at=now
+        ),
         event_id("ReviewSampled", call_id, reason),
         **_ids(ctx),
     )
@@ -151,11 +161,27 @@ class QaChecks:
         if first_time and event.connected:
             reason = await self._sample(session, event, day)
             if reason:
-                await ensure_review(session, call_id=event.call_id, agent_id=event.agent.id,
-                                    team_id=event.agent.team, day=day, period=period, reason=reason, ctx=ctx)
+                await ensure_review(
+                    session,
+                    call_id=event.call_id,
+                    agent_id=event.agent.id,
+                    team_id=event.agent.team,
+                    day=day,
+                    period=period,
+                    reason=reason,
+                    ctx=ctx,
+                )
         if new:
-            await ensure_review(session, call_id=event.call_id, agent_id=event.agent.id, team_id=event.agent.team,
-                                day=day, period=period, reason="finding", ctx=ctx)
+            await ensure_review(
+                session,
+                call_id=event.call_id,
+                agent_id=event.agent.id,
+                team_id=event.agent.team,
+                day=day,
+                period=period,
+                reason="finding",
+                ctx=ctx,
+            )
 
     # -- CallTranscribed ------------------------------------------------------------------
     async def _transcribed(self, session: AsyncSession, event: CallTranscribed, ctx: EventContext) -> None:
@@ -169,9 +195,16 @@ class QaChecks:
         ended = CallEnded.model_validate({**row["ended"], "turns": []})
         day = row["day"] or call_day(ended.placed_at, self.policy.timezone)
         if await self._check(session, ended, list(event.turns), day, ctx):
-            await ensure_review(session, call_id=ended.call_id, agent_id=ended.agent.id, team_id=ended.agent.team,
-                                day=day, period=period_of(day, self.policy.sampling.period).key,
-                                reason="finding", ctx=ctx)
+            await ensure_review(
+                session,
+                call_id=ended.call_id,
+                agent_id=ended.agent.id,
+                team_id=ended.agent.team,
+                day=day,
+                period=period_of(day, self.policy.sampling.period).key,
+                reason="finding",
+                ctx=ctx,
+            )
 
     # -- the check ------------------------------------------------------------------------
     async def _check(
@@ -192,7 +225,8 @@ class QaChecks:
             new += 1
             await enqueue(session, self._found_event(found), found["violation_id"], **_ids(ctx))
         await session.execute(
-            update(qa_call).where(qa_call.c.call_id == event.call_id)
+            update(qa_call)
+            .where(qa_call.c.call_id == event.call_id)
             .values(policy_version=self.policy.version, checked_at=now)
         )
         return new
@@ -231,12 +265,28 @@ class QaChecks:
     @staticmethod
     def _found_event(v: dict[str, Any]) -> ViolationFound:
         return ViolationFound(
-            violation_id=v["violation_id"], call_id=v["call_id"], rule=v["rule"], severity=v["severity"],
-            agent_id=v["agent_id"], team_id=v["team_id"], supervisor_id=v["supervisor_id"],
-            campaign_id=v["campaign_id"], fine_agent=v["fine_agent"], fine_supervisor=v["fine_supervisor"],
-            turn=v["turn"], evidence=v["evidence"], reason=v["reason"], policy_version=v["policy_version"],
-            lead_id=v["lead_id"], title=v["title"], penalty=v["penalty"], span_start=v["span_start"],
-            span_end=v["span_end"], source=v["source"], complaint_id=v["complaint_id"], call_day=v["day"],
+            violation_id=v["violation_id"],
+            call_id=v["call_id"],
+            rule=v["rule"],
+            severity=v["severity"],
+            agent_id=v["agent_id"],
+            team_id=v["team_id"],
+            supervisor_id=v["supervisor_id"],
+            campaign_id=v["campaign_id"],
+            fine_agent=v["fine_agent"],
+            fine_supervisor=v["fine_supervisor"],
+            turn=v["turn"],
+            evidence=v["evidence"],
+            reason=v["reason"],
+            policy_version=v["policy_version"],
+            lead_id=v["lead_id"],
+            title=v["title"],
+            penalty=v["penalty"],
+            span_start=v["span_start"],
+            span_end=v["span_end"],
+            source=v["source"],
+            complaint_id=v["complaint_id"],
+            call_day=v["day"],
             found_at=v["found_at"],
         )
 

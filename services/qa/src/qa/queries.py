@@ -27,8 +27,14 @@ class ViolationFilter:
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         c = violation.c
-        for column, value in ((c.agent_id, self.agent_id), (c.team_id, self.team_id), (c.rule, self.rule),
-                              (c.status, self.status), (c.call_id, self.call_id), (c.day, self.day)):
+        for column, value in (
+            (c.agent_id, self.agent_id),
+            (c.team_id, self.team_id),
+            (c.rule, self.rule),
+            (c.status, self.status),
+            (c.call_id, self.call_id),
+            (c.day, self.day),
+        ):
             if value is not None:
                 query = query.where(column == value)
         if self.date_from is not None:
@@ -55,10 +61,14 @@ async def list_violations(
     """A page of findings (newest first), the total, and the count per status of the whole selection."""
     base = flt.apply(select(violation))
     rows = (
-        await session.execute(
-            base.order_by(violation.c.found_at.desc(), violation.c.violation_id).limit(limit).offset(offset)
+        (
+            await session.execute(
+                base.order_by(violation.c.found_at.desc(), violation.c.violation_id).limit(limit).offset(offset)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     counts = (
         await session.execute(
             flt.apply(select(violation.c.status, func.count()).select_from(violation)).group_by(violation.c.status)
@@ -102,10 +112,14 @@ async def call_findings(session: AsyncSession, call_id: str) -> dict[str, Any] |
         return None
     turns = call["turns"] or []
     rows = (
-        await session.execute(
-            select(violation).where(violation.c.call_id == call_id).order_by(violation.c.turn, violation.c.rule)
+        (
+            await session.execute(
+                select(violation).where(violation.c.call_id == call_id).order_by(violation.c.turn, violation.c.rule)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     findings = []
     for r in rows:
         v = violation_view(r)
@@ -113,8 +127,10 @@ async def call_findings(session: AsyncSession, call_id: str) -> dict[str, Any] |
         findings.append(v)
     item = (await session.execute(select(review_item).where(review_item.c.call_id == call_id))).mappings().first()
     complaints = (
-        await session.execute(select(complaint).where(complaint.c.call_id == call_id).order_by(complaint.c.filed_at))
-    ).mappings().all()
+        (await session.execute(select(complaint).where(complaint.c.call_id == call_id).order_by(complaint.c.filed_at)))
+        .mappings()
+        .all()
+    )
     return {
         "call_id": call_id,
         "agent_id": call["agent_id"],
@@ -155,22 +171,31 @@ async def review_queue(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     open_count = (
-        select(func.count()).select_from(violation)
+        select(func.count())
+        .select_from(violation)
         .where(violation.c.call_id == review_item.c.call_id, violation.c.status == "open")
         .scalar_subquery()
     )
     query = select(review_item, open_count.label("open_findings"))
     count = select(func.count()).select_from(review_item)
-    for column, value in ((review_item.c.status, status), (review_item.c.agent_id, agent_id),
-                          (review_item.c.team_id, team_id), (review_item.c.day, day)):
+    for column, value in (
+        (review_item.c.status, status),
+        (review_item.c.agent_id, agent_id),
+        (review_item.c.team_id, team_id),
+        (review_item.c.day, day),
+    ):
         if value is not None:
             query = query.where(column == value)
             count = count.where(column == value)
     rows = (
-        await session.execute(
-            query.order_by(review_item.c.sampled_at, review_item.c.call_id).limit(limit).offset(offset)
+        (
+            await session.execute(
+                query.order_by(review_item.c.sampled_at, review_item.c.call_id).limit(limit).offset(offset)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     total = (await session.execute(count)).scalar_one()
     return [_plain(r) for r in rows], int(total)
 
@@ -188,8 +213,9 @@ async def fines_summary(
     if date_to is not None:
         query = query.where(fine.c.day <= date_to)
     rows = (await session.execute(query.order_by(fine.c.payee_id))).all()
-    return [{"payee": p, "payee_id": pid, "kind": k, "count": int(n), "amount": int(a or 0)}
-            for p, pid, k, n, a in rows]
+    return [
+        {"payee": p, "payee_id": pid, "kind": k, "count": int(n), "amount": int(a or 0)} for p, pid, k, n, a in rows
+    ]
 
 
 async def get_complaint(session: AsyncSession, complaint_id: str) -> dict[str, Any] | None:

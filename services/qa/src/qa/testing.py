@@ -78,11 +78,17 @@ def call_ended(
 ) -> CallEnded:
     return CallEnded(
         call_id=call_id,
-        campaign=CampaignRef(id="cm-1", brand="中国移动", authorized_brands=["中国移动", "云澜府"],
-                             allowed_caller_carriers=["China Mobile"], price_on_phone=True),
+        campaign=CampaignRef(
+            id="cm-1",
+            brand="中国移动",
+            authorized_brands=["中国移动", "云澜府"],
+            allowed_caller_carriers=["China Mobile"],
+            price_on_phone=True,
+        ),
         agent=AgentRef(id=agent, team="t-1", supervisor="s-1"),
-        customer=CustomerRef(lead_id=f"l-{call_id}", phone_masked="138****8000",
-                             name_digest=name_digest(PII_KEY, name), birth_year=1985),
+        customer=CustomerRef(
+            lead_id=f"l-{call_id}", phone_masked="138****8000", name_digest=name_digest(PII_KEY, name), birth_year=1985
+        ),
         caller_number="+8613900139000",
         placed_at=placed_at,
         answered_at=placed_at.replace(second=12) if answered else None,
@@ -103,9 +109,11 @@ async def qa_events(js: JetStreamContext, names: EventNames, *types: str) -> lis
     if not info.state.messages:
         return []
     psub = await js.pull_subscribe(
-        names.stream_subjects("qa"), stream=stream,
-        config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True,
-                              inactive_threshold=10.0),
+        names.stream_subjects("qa"),
+        stream=stream,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True, inactive_threshold=10.0
+        ),
     )
     out: list[tuple[str, dict[str, Any]]] = []
     try:
@@ -125,10 +133,12 @@ async def settled(js: JetStreamContext, names: EventNames, sessions: async_sessi
     """The projection has applied everything on the calls stream and the outbox is empty."""
     last = (await js.stream_info(names.stream("calls"))).state.last_seq
     async with sessions() as session:
-        seq = (await session.execute(
-            select(func.max(checkpoint_table.c.last_seq)).where(checkpoint_table.c.projection.like("qa-checks@%"))
-        )).scalar() or 0
-        pending = (await session.execute(
-            select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-        )).scalar_one()
+        seq = (
+            await session.execute(
+                select(func.max(checkpoint_table.c.last_seq)).where(checkpoint_table.c.projection.like("qa-checks@%"))
+            )
+        ).scalar() or 0
+        pending = (
+            await session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+        ).scalar_one()
     return seq >= last and pending == 0

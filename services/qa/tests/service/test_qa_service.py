@@ -22,8 +22,13 @@ from sqlalchemy import select, update
 
 
 def settings_for(nats_url: str, namespace: str, database_url: str) -> QaSettings:
-    return QaSettings(nats_url=nats_url, event_namespace=namespace, database_url=database_url, pii_key=PII_KEY,
-                      qa_outbox_interval=0.05)
+    return QaSettings(
+        nats_url=nats_url,
+        event_namespace=namespace,
+        database_url=database_url,
+        pii_key=PII_KEY,
+        qa_outbox_interval=0.05,
+    )
 
 
 def calls_store(runtime: Runtime) -> EventStore:
@@ -94,7 +99,11 @@ async def test_findings_published_once_then_only_new_ones_on_the_transcript(
         assert (name["fine_agent"], name["fine_supervisor"], name["severity"]) == (10, 0, "minor")
         assert name["policy_version"] == runtime.state["policy"].version
         assert (name["agent_id"], name["team_id"], name["supervisor_id"], name["lead_id"]) == (
-            "a-1", "t-1", "s-1", "l-c-1")
+            "a-1",
+            "t-1",
+            "s-1",
+            "l-c-1",
+        )
         assert name["call_day"] == "2026-11-20"
         assert {v["violation_id"] for _, v in again} == {v["violation_id"] for v in found}
         # The call is in the review queue: the agent's first call of the week, and findings.
@@ -108,8 +117,9 @@ async def test_findings_published_once_then_only_new_ones_on_the_transcript(
 
 
 @pytest.fixture
-async def client(nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
-                 ) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+async def client(
+    nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -120,9 +130,11 @@ async def client(nats_url: str, event_namespace: str, any_database: ProvisionedD
 async def _violation_id(runtime: Runtime, call_id: str, rule: str) -> str:
     async def find() -> str | None:
         async with runtime.session_factory() as session:
-            return (await session.execute(
-                select(violation.c.violation_id).where(violation.c.call_id == call_id, violation.c.rule == rule)
-            )).scalar()
+            return (
+                await session.execute(
+                    select(violation.c.violation_id).where(violation.c.call_id == call_id, violation.c.rule == rule)
+                )
+            ).scalar()
 
     value = await eventually(find)
     assert isinstance(value, str)
@@ -138,8 +150,14 @@ async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.Asyn
     http, runtime = client
     calls = calls_store(runtime)
     await calls.publish(call_ended("c-name", BARE_NAME, placed_at=datetime(2026, 11, 20, 4, 30, tzinfo=UTC)))
-    await calls.publish(call_ended("c-sale", AMBIGUOUS_SALE, disposition="success",
-                                   flags=["human_answered", "customer_contact", "interested", "sale", "final"]))
+    await calls.publish(
+        call_ended(
+            "c-sale",
+            AMBIGUOUS_SALE,
+            disposition="success",
+            flags=["human_answered", "customer_contact", "interested", "sale", "final"],
+        )
+    )
     await calls.publish(call_ended("c-clean", CLEAN, disposition="interested"))
     name_v = await _violation_id(runtime, "c-name", "QA-01")
     lunch_v = await _violation_id(runtime, "c-name", "QA-13")
@@ -174,7 +192,8 @@ async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.Asyn
     await wait_settled(runtime)
     fines = [d for _, d in await qa_events(runtime.jetstream, runtime.names, "FineAssessed")]
     assert [(f["violation_id"], f["payee"], f["payee_id"], f["amount"]) for f in fines] == [
-        (name_v, "agent", "a-1", 10)]
+        (name_v, "agent", "a-1", 10)
+    ]
     dismissed = [d for _, d in await qa_events(runtime.jetstream, runtime.names, "ViolationDismissed")]
     assert [(d["violation_id"], d["comment"]) for d in dismissed] == [(lunch_v, "agreed time")]
     voided = [d for _, d in await qa_events(runtime.jetstream, runtime.names, "SaleVoided")]
@@ -198,31 +217,46 @@ async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.Asyn
     assert r.status_code == 422 and loc(r) == ["body", "reviewer"]
 
     # A complaint opens a QA-05 finding; confirmed, it costs the agent, the supervisor and the team.
-    r = await http.post("/v1/complaints", json={"call_id": "c-clean", "kind": "unconsented_activation",
-                                                "description": "开通了我没同意的套餐", "complaint_id": "cp-1"})
+    r = await http.post(
+        "/v1/complaints",
+        json={
+            "call_id": "c-clean",
+            "kind": "unconsented_activation",
+            "description": "开通了我没同意的套餐",
+            "complaint_id": "cp-1",
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert (body["deduction"], body["kind"]) == (100, "unconsented_activation")
-    assert (await http.post("/v1/complaints", json={"call_id": "c-clean", "kind": "unconsented_activation",
-                                                    "complaint_id": "cp-1"})).status_code == 200  # a retry
+    assert (
+        await http.post(
+            "/v1/complaints", json={"call_id": "c-clean", "kind": "unconsented_activation", "complaint_id": "cp-1"}
+        )
+    ).status_code == 200  # a retry
     r = await http.post("/v1/complaints", json={"call_id": "c-unknown", "kind": "mismatch"})
     assert r.status_code == 422 and loc(r) == ["body", "call_id"]
     r = await http.post("/v1/complaints", json={"call_id": "c-clean", "kind": "rudeness"})
     assert r.status_code == 422 and loc(r) == ["body", "kind"]
     filed = await wait_count(runtime, "ComplaintFiled", 1)
     assert [(c["complaint_id"], c["call_id"]) for c in filed] == [("cp-1", "c-clean")]
-    complaint_finding = [d for _, d in await qa_events(runtime.jetstream, runtime.names, "ViolationFound")
-                         if d["call_id"] == "c-clean"]
-    assert [(d["rule"], d["source"], d["complaint_id"]) for d in complaint_finding] == [
-        ("QA-05", "complaint", "cp-1")]
+    complaint_finding = [
+        d for _, d in await qa_events(runtime.jetstream, runtime.names, "ViolationFound") if d["call_id"] == "c-clean"
+    ]
+    assert [(d["rule"], d["source"], d["complaint_id"]) for d in complaint_finding] == [("QA-05", "complaint", "cp-1")]
     r = await http.post(f"/v1/violations/{body['violation_id']}/confirm", json={"reviewer": "qa-7"})
     assert r.status_code == 200
     await wait_count(runtime, "FineAssessed", 4)
-    fines = [d for _, d in await qa_events(runtime.jetstream, runtime.names, "FineAssessed")
-             if d["violation_id"] == body["violation_id"]]
+    fines = [
+        d
+        for _, d in await qa_events(runtime.jetstream, runtime.names, "FineAssessed")
+        if d["violation_id"] == body["violation_id"]
+    ]
     assert sorted((f["payee"], f["payee_id"], f["amount"], f["kind"]) for f in fines) == [
-        ("agent", "a-1", 200, "fine"), ("supervisor", "s-1", 100, "fine"),
-        ("team", "t-1", 100, "complaint_deduction")]
+        ("agent", "a-1", 200, "fine"),
+        ("supervisor", "s-1", 100, "fine"),
+        ("team", "t-1", 100, "complaint_deduction"),
+    ]
     summary = (await http.get("/v1/qa/fines", params={"payee_id": "a-1"})).json()["items"]
     assert sum(i["amount"] for i in summary) == 210
 

@@ -42,15 +42,23 @@ def test_name_matcher_prefers_the_name() -> None:
 
 
 def _ended(texts: list[tuple[str, str]], name: str | None, **kw: object) -> CallEnded:
-    turns = [SpeechTurn(speaker=s, start_s=i * 3.0, end_s=i * 3.0 + 2, text=t)  # type: ignore[arg-type]
-             for i, (s, t) in enumerate(texts)]
+    turns = [
+        SpeechTurn(speaker=s, start_s=i * 3.0, end_s=i * 3.0 + 2, text=t)  # type: ignore[arg-type]
+        for i, (s, t) in enumerate(texts)
+    ]
     values: dict[str, object] = {
         "call_id": "c-n1",
-        "campaign": CampaignRef(id="cm-1", brand="中国移动", authorized_brands=["中国移动"],
-                                allowed_caller_carriers=["China Mobile"], price_on_phone=True),
+        "campaign": CampaignRef(
+            id="cm-1",
+            brand="中国移动",
+            authorized_brands=["中国移动"],
+            allowed_caller_carriers=["China Mobile"],
+            price_on_phone=True,
+        ),
         "agent": AgentRef(id="a-1", team="t-1", supervisor="s-1"),
-        "customer": CustomerRef(lead_id="l-1", phone_masked="138****8000", name_digest=name_digest(KEY, name),
-                                birth_year=1985),
+        "customer": CustomerRef(
+            lead_id="l-1", phone_masked="138****8000", name_digest=name_digest(KEY, name), birth_year=1985
+        ),
         "caller_number": "+8613900139000",
         "placed_at": datetime(2026, 11, 20, 2, 3, tzinfo=UTC),
         "answered_at": datetime(2026, 11, 20, 2, 3, 12, tzinfo=UTC),

@@ -25,9 +25,7 @@ def _check(directory: Path, policy: Policy) -> None:
         if min(c.precision, c.recall) < MIN_SCORE
     }
     mismatches = [
-        (c.call_id, c.false_positives, c.false_negatives)
-        for c in ev.calls
-        if c.false_positives or c.false_negatives
+        (c.call_id, c.false_positives, c.false_negatives) for c in ev.calls if c.false_positives or c.false_negatives
     ]
     assert not weak, f"rules below {MIN_SCORE}: {weak}; mismatches: {mismatches}"
 

@@ -19,9 +19,19 @@ from qa.domain.review import ReviewError, ViolationState, decide_review
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 BASE = ViolationState(
-    violation_id="v-1", call_id="c-1", rule="QA-05", status="open", agent_id="a-1", team_id="t-1",
-    supervisor_id="s-1", campaign_id="cm-1", lead_id="l-1", fine_agent=200, fine_supervisor=100,
-    penalty="坐席扣款200元并书面警告;主管扣款100元", call_day=date(2026, 11, 20),
+    violation_id="v-1",
+    call_id="c-1",
+    rule="QA-05",
+    status="open",
+    agent_id="a-1",
+    team_id="t-1",
+    supervisor_id="s-1",
+    campaign_id="cm-1",
+    lead_id="l-1",
+    fine_agent=200,
+    fine_supervisor=100,
+    penalty="坐席扣款200元并书面警告;主管扣款100元",
+    call_day=date(2026, 11, 20),
 )
 
 
@@ -37,14 +47,24 @@ def kinds(state: ViolationState, action: str = "confirm", comment: str | None = 
         (replace(BASE, fine_supervisor=0), ["ViolationConfirmed", "FineAssessed"]),
         (replace(BASE, supervisor_id=None), ["ViolationConfirmed", "FineAssessed"]),
         (replace(BASE, rule="QA-09", fine_agent=0, fine_supervisor=0), ["ViolationConfirmed"]),
-        (replace(BASE, complaint_id="cp-1", complaint_deduction=100),
-         ["ViolationConfirmed", "FineAssessed", "FineAssessed", "FineAssessed"]),
-        (replace(BASE, rule="QA-11", fine_agent=0, fine_supervisor=0, voids_sale=True, sale_recorded=True),
-         ["ViolationConfirmed", "SaleVoided", "ReworkCallbackRequested"]),
-        (replace(BASE, rule="QA-12", fine_agent=0, fine_supervisor=0, voids_sale=True, sale_recorded=False),
-         ["ViolationConfirmed"]),  # nothing was sold: nothing to void
-        (replace(BASE, rule="QA-11", fine_agent=0, fine_supervisor=0, voids_sale=True, sale_recorded=True,
-                 lead_id=None), ["ViolationConfirmed", "SaleVoided"]),
+        (
+            replace(BASE, complaint_id="cp-1", complaint_deduction=100),
+            ["ViolationConfirmed", "FineAssessed", "FineAssessed", "FineAssessed"],
+        ),
+        (
+            replace(BASE, rule="QA-11", fine_agent=0, fine_supervisor=0, voids_sale=True, sale_recorded=True),
+            ["ViolationConfirmed", "SaleVoided", "ReworkCallbackRequested"],
+        ),
+        (
+            replace(BASE, rule="QA-12", fine_agent=0, fine_supervisor=0, voids_sale=True, sale_recorded=False),
+            ["ViolationConfirmed"],
+        ),  # nothing was sold: nothing to void
+        (
+            replace(
+                BASE, rule="QA-11", fine_agent=0, fine_supervisor=0, voids_sale=True, sale_recorded=True, lead_id=None
+            ),
+            ["ViolationConfirmed", "SaleVoided"],
+        ),
     ],
 )
 def test_confirm(state: ViolationState, expected: list[str]) -> None:
@@ -52,12 +72,15 @@ def test_confirm(state: ViolationState, expected: list[str]) -> None:
 
 
 def test_fines_name_their_payees_and_amounts() -> None:
-    d = decide_review(replace(BASE, complaint_id="cp-1", complaint_deduction=200), "confirm",
-                      reviewer="qa-7", comment=None, now=NOW)
+    d = decide_review(
+        replace(BASE, complaint_id="cp-1", complaint_deduction=200), "confirm", reviewer="qa-7", comment=None, now=NOW
+    )
     fines = [e for e, _ in d.events if isinstance(e, FineAssessed)]
     assert [(f.payee, f.payee_id, f.amount, f.kind) for f in fines] == [
-        ("agent", "a-1", 200, "fine"), ("supervisor", "s-1", 100, "fine"),
-        ("team", "t-1", 200, "complaint_deduction")]
+        ("agent", "a-1", 200, "fine"),
+        ("supervisor", "s-1", 100, "fine"),
+        ("team", "t-1", 200, "complaint_deduction"),
+    ]
     assert len({f.fine_id for f in fines}) == 3
     confirmed = d.events[0][0]
     assert isinstance(confirmed, ViolationConfirmed) and confirmed.reviewer == "qa-7"
@@ -110,9 +133,14 @@ def test_event_ids_are_deterministic() -> None:
 
 def test_violation_id_from_call_rule_turn_and_policy_version() -> None:
     assert violation_id("c-1", "QA-01", 4, "v1") == violation_id("c-1", "QA-01", 4, "v1")
-    ids = {violation_id("c-1", "QA-01", 4, "v1"), violation_id("c-1", "QA-01", 5, "v1"),
-           violation_id("c-1", "QA-07", 4, "v1"), violation_id("c-2", "QA-01", 4, "v1"),
-           violation_id("c-1", "QA-01", 4, "v2"), violation_id("c-1", "QA-13", None, "v1")}
+    ids = {
+        violation_id("c-1", "QA-01", 4, "v1"),
+        violation_id("c-1", "QA-01", 5, "v1"),
+        violation_id("c-1", "QA-07", 4, "v1"),
+        violation_id("c-2", "QA-01", 4, "v1"),
+        violation_id("c-1", "QA-01", 4, "v2"),
+        violation_id("c-1", "QA-13", None, "v1"),
+    }
     assert len(ids) == 6
 
 

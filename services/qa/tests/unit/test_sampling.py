@@ -82,11 +82,17 @@ def test_new_agents_get_the_higher_share(started_on: date | None, day: date, sha
     ],
 )
 def test_decide_sample(
-    seen: int, sampled: int, share: float, minimum: int, elapsed: float, phase_value: float,
+    seen: int,
+    sampled: int,
+    share: float,
+    minimum: int,
+    elapsed: float,
+    phase_value: float,
     expected: tuple[bool, str | None],
 ) -> None:
-    d = decide_sample(seen=seen, sampled=sampled, share=share, min_per_period=minimum, elapsed=elapsed,
-                      phase_value=phase_value)
+    d = decide_sample(
+        seen=seen, sampled=sampled, share=share, min_per_period=minimum, elapsed=elapsed, phase_value=phase_value
+    )
     assert (d.sampled, d.reason) == expected
 
 
@@ -94,8 +100,11 @@ def test_decide_sample(
 def test_share_is_met_and_evenly_spread(calls: int, share: float) -> None:
     """Over a period the share is drawn to within one call, one in every 1/share calls."""
     ph = phase("a-1", "2026-W47")
-    drawn = [n for n in range(calls)
-             if decide_sample(seen=n, sampled=0, share=share, min_per_period=0, elapsed=0.5, phase_value=ph).sampled]
+    drawn = [
+        n
+        for n in range(calls)
+        if decide_sample(seen=n, sampled=0, share=share, min_per_period=0, elapsed=0.5, phase_value=ph).sampled
+    ]
     assert abs(len(drawn) - calls * share) <= 1
     gaps = {b - a for a, b in pairwise(drawn)}
     assert gaps <= {int(1 / share), int(1 / share) + 1}
@@ -114,8 +123,9 @@ def test_minimum_over_a_quiet_week() -> None:
     sampled = 0
     days = []
     for i, moment in enumerate(datetime(2026, 11, d, 10) for d in (16, 17, 18, 19, 20)):
-        d = decide_sample(seen=i, sampled=sampled, share=0.0, min_per_period=2,
-                          elapsed=elapsed_fraction(moment, p), phase_value=ph)
+        d = decide_sample(
+            seen=i, sampled=sampled, share=0.0, min_per_period=2, elapsed=elapsed_fraction(moment, p), phase_value=ph
+        )
         if d.sampled:
             sampled += 1
             days.append(moment.day)

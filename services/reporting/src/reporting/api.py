@@ -18,8 +18,9 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Format = Literal["json", "csv"]
 
 
-async def _table(runtime: Runtime, first: date, last: date, group_by: GroupBy) -> tuple[list[dict[str, Any]],
-                                                                                      dict[str, Any]]:
+async def _table(
+    runtime: Runtime, first: date, last: date, group_by: GroupBy
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     threshold = float(getattr(runtime.settings, "effective_talk_min_seconds", DEFAULT_EFFECTIVE_TALK_MIN_SECONDS))
     async with runtime.session_factory() as session:
         return await report_table(session, first, last, group_by, effective_talk_min_seconds=threshold)
@@ -84,8 +85,14 @@ async def get_weekly_report(
     rows, totals = await _table(runtime, first, last, group_by)
     if format == "csv":
         return _csv(f"weekly-{week}-{group_by}.csv", group_by, rows, totals)
-    return {"week": week, "from": first.isoformat(), "to": last.isoformat(), "group_by": group_by,
-            "rows": rows, "totals": totals}
+    return {
+        "week": week,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "group_by": group_by,
+        "rows": rows,
+        "totals": totals,
+    }
 
 
 @router.get("/weekly.csv", response_class=Response)

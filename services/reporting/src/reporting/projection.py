@@ -89,18 +89,37 @@ callback_facts = Table(
 
 DIMS = ("agent_id", "team_id", "campaign_id")
 OUTCOME = ("connected", "contact", "interested", "sale", "appointment", "callback", "complaint_call")
-QA_COUNTERS = ("violations_found", "violations_confirmed", "violations_dismissed", "fines_agent",
-               "fines_supervisor", "complaint_deductions", "complaints")
+QA_COUNTERS = (
+    "violations_found",
+    "violations_confirmed",
+    "violations_dismissed",
+    "fines_agent",
+    "fines_supervisor",
+    "complaint_deductions",
+    "complaints",
+)
 CALLBACK_FLAGS = ("scheduled", "due", "done", "missed", "cancelled")
 
 CALL_TYPES = ("CallPlaced", "CallEnded", "CallRefused")
-SCHEDULING_TYPES = ("CallbackScheduled", "CallbackRescheduled", "CallbackDue", "CallbackDone",
-                    "CallbackMissed", "CallbackCancelled")
+SCHEDULING_TYPES = (
+    "CallbackScheduled",
+    "CallbackRescheduled",
+    "CallbackDue",
+    "CallbackDone",
+    "CallbackMissed",
+    "CallbackCancelled",
+)
 # The QA events the projection understands. It subscribes to those the installed event contract
 # defines, so a type added to common.events.qa is picked up without a change here (run
 # ``python -m reporting rebuild`` afterwards to count the ones published before).
-QA_TYPES = ("ViolationFound", "ViolationConfirmed", "ViolationDismissed", "FineAssessed",
-            "ComplaintFiled", "SaleVoided")
+QA_TYPES = (
+    "ViolationFound",
+    "ViolationConfirmed",
+    "ViolationDismissed",
+    "FineAssessed",
+    "ComplaintFiled",
+    "SaleVoided",
+)
 
 
 def _known(types: Iterable[str]) -> list[str]:
@@ -117,8 +136,7 @@ def _greatest(dialect: str, a: Any, b: Any) -> Any:
     return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
 
 
-async def _write(session: AsyncSession, table: Table, key: str, rows: dict[str, dict[str, Any]],
-                 set_: Any) -> None:
+async def _write(session: AsyncSession, table: Table, key: str, rows: dict[str, dict[str, Any]], set_: Any) -> None:
     """One upsert for the whole batch; ``set_(stmt, dialect)`` gives the ON CONFLICT updates."""
     if not rows:
         return
@@ -182,33 +200,75 @@ class DailyFigures:
                 placed[event.call_id] = self._call_row(event)
             elif isinstance(event, CallRefused):
                 refused[event.call_id] = {
-                    "call_id": event.call_id, "day": report_day(event.refused_at, self.centre),
-                    "agent_id": event.agent.id, "team_id": event.team_id or event.agent.team,
-                    "campaign_id": event.campaign_id, "blocked": 1}
+                    "call_id": event.call_id,
+                    "day": report_day(event.refused_at, self.centre),
+                    "agent_id": event.agent.id,
+                    "team_id": event.team_id or event.agent.team,
+                    "campaign_id": event.campaign_id,
+                    "blocked": 1,
+                }
             elif event.owner == "qa":
                 self._add_qa(qa, event)
             elif event.owner == "scheduling":
                 self._add_callback(callbacks, event)
 
-        await _write(session, call_facts, "call_id", placed, lambda s, _d: {
-            "day": s.excluded.day, **{c: s.excluded[c] for c in DIMS}, "placed": s.excluded.placed})
-        await _write(session, call_facts, "call_id", ended, lambda s, _d: {
-            "day": s.excluded.day, **{c: s.excluded[c] for c in DIMS}, "placed": s.excluded.placed,
-            **{c: s.excluded[c] for c in (*OUTCOME, "talk_seconds")}})
-        await _write(session, call_facts, "call_id", refused, lambda s, _d: {
-            **_keep_first(call_facts, s, ("day", *DIMS)), "blocked": s.excluded.blocked})
-        await _write(session, call_facts, "call_id", qa, lambda s, d: {
-            **_keep_first(call_facts, s, ("day", *DIMS)),
-            **{c: call_facts.c[c] + s.excluded[c] for c in QA_COUNTERS},
-            "voided": _greatest(d, call_facts.c.voided, s.excluded.voided)})
-        await _write(session, callback_facts, "callback_id", callbacks, lambda s, d: {
-            **_take_new(callback_facts, s, ("day", *DIMS)),
-            **{c: _greatest(d, callback_facts.c[c], s.excluded[c]) for c in CALLBACK_FLAGS}})
+        await _write(
+            session,
+            call_facts,
+            "call_id",
+            placed,
+            lambda s, _d: {"day": s.excluded.day, **{c: s.excluded[c] for c in DIMS}, "placed": s.excluded.placed},
+        )
+        await _write(
+            session,
+            call_facts,
+            "call_id",
+            ended,
+            lambda s, _d: {
+                "day": s.excluded.day,
+                **{c: s.excluded[c] for c in DIMS},
+                "placed": s.excluded.placed,
+                **{c: s.excluded[c] for c in (*OUTCOME, "talk_seconds")},
+            },
+        )
+        await _write(
+            session,
+            call_facts,
+            "call_id",
+            refused,
+            lambda s, _d: {**_keep_first(call_facts, s, ("day", *DIMS)), "blocked": s.excluded.blocked},
+        )
+        await _write(
+            session,
+            call_facts,
+            "call_id",
+            qa,
+            lambda s, d: {
+                **_keep_first(call_facts, s, ("day", *DIMS)),
+                **{c: call_facts.c[c] + s.excluded[c] for c in QA_COUNTERS},
+                "voided": _greatest(d, call_facts.c.voided, s.excluded.voided),
+            },
+        )
+        await _write(
+            session,
+            callback_facts,
+            "callback_id",
+            callbacks,
+            lambda s, d: {
+                **_take_new(callback_facts, s, ("day", *DIMS)),
+                **{c: _greatest(d, callback_facts.c[c], s.excluded[c]) for c in CALLBACK_FLAGS},
+            },
+        )
 
     def _call_row(self, event: CallPlaced | CallEnded) -> dict[str, Any]:
-        return {"call_id": event.call_id, "day": report_day(event.placed_at, self.centre),
-                "agent_id": event.agent.id, "team_id": event.agent.team, "campaign_id": event.campaign.id,
-                "placed": 1}
+        return {
+            "call_id": event.call_id,
+            "day": report_day(event.placed_at, self.centre),
+            "agent_id": event.agent.id,
+            "team_id": event.agent.team,
+            "campaign_id": event.campaign.id,
+            "placed": 1,
+        }
 
     def _add_qa(self, rows: dict[str, dict[str, Any]], event: DomainEvent) -> None:
         call_id = getattr(event, "call_id", None)
@@ -216,8 +276,15 @@ class DailyFigures:
             return
         row = rows.get(call_id)
         if row is None:
-            row = rows[call_id] = {"call_id": call_id, "day": None, "agent_id": None, "team_id": None,
-                                   "campaign_id": None, "voided": 0, **dict.fromkeys(QA_COUNTERS, 0)}
+            row = rows[call_id] = {
+                "call_id": call_id,
+                "day": None,
+                "agent_id": None,
+                "team_id": None,
+                "campaign_id": None,
+                "voided": 0,
+                **dict.fromkeys(QA_COUNTERS, 0),
+            }
         # Until the calls events arrive, the QA event's own view of the call stands in.
         call_day = getattr(event, "call_day", None)
         if row["day"] is None and isinstance(call_day, date):
@@ -246,8 +313,12 @@ class DailyFigures:
             return
         row = rows.get(callback_id)
         if row is None:
-            row = rows[callback_id] = {"callback_id": callback_id, "day": None, **dict.fromkeys(DIMS),
-                                       **dict.fromkeys(CALLBACK_FLAGS, 0)}
+            row = rows[callback_id] = {
+                "callback_id": callback_id,
+                "day": None,
+                **dict.fromkeys(DIMS),
+                **dict.fromkeys(CALLBACK_FLAGS, 0),
+            }
         due_at: datetime | None = None
         if isinstance(event, CallbackScheduled):
             row["scheduled"] = 1

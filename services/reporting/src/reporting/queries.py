@@ -23,12 +23,28 @@ GROUP_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 # The counted measures, in the order of the table's columns.
-CALL_SUMS = ("dials", "blocked_dials", "connected", "contacts", "talk_seconds", "effective_calls",
-             "effective_talk_seconds", "intent", "sales", "voided_sales", "appointments", "callbacks_agreed",
-             "violations_found", "violations_confirmed", "violations_dismissed", "fines_agent",
-             "fines_supervisor", "complaint_deductions", "complaints")
-CALLBACK_SUMS = ("callbacks_scheduled", "callbacks_due", "callbacks_done", "callbacks_overdue",
-                 "callbacks_cancelled")
+CALL_SUMS = (
+    "dials",
+    "blocked_dials",
+    "connected",
+    "contacts",
+    "talk_seconds",
+    "effective_calls",
+    "effective_talk_seconds",
+    "intent",
+    "sales",
+    "voided_sales",
+    "appointments",
+    "callbacks_agreed",
+    "violations_found",
+    "violations_confirmed",
+    "violations_dismissed",
+    "fines_agent",
+    "fines_supervisor",
+    "complaint_deductions",
+    "complaints",
+)
+CALLBACK_SUMS = ("callbacks_scheduled", "callbacks_due", "callbacks_done", "callbacks_overdue", "callbacks_cancelled")
 
 
 def _call_measures(min_effective: float) -> list[Any]:
@@ -72,8 +88,11 @@ def _callback_measures() -> list[Any]:
 
 def finish_row(sums: dict[str, Any]) -> dict[str, Any]:
     """Raw sums of a group → the report's row: counts as ints, rates, averages."""
-    out = {k: int(sums.get(k) or 0) for k in (*CALL_SUMS, *CALLBACK_SUMS)
-           if k not in ("talk_seconds", "effective_talk_seconds")}
+    out = {
+        k: int(sums.get(k) or 0)
+        for k in (*CALL_SUMS, *CALLBACK_SUMS)
+        if k not in ("talk_seconds", "effective_talk_seconds")
+    }
     talk = float(sums.get("talk_seconds") or 0.0)
     effective = float(sums.get("effective_talk_seconds") or 0.0)
     dials, connected = out["dials"], out["connected"]
@@ -118,12 +137,12 @@ async def report_table(
     """The table for the days ``first``..``last`` (inclusive): one row per group, and the totals."""
     keys = GROUP_KEYS[group_by]
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for table, measures in ((call_facts, _call_measures(effective_talk_min_seconds)),
-                            (callback_facts, _callback_measures())):
+    for table, measures in (
+        (call_facts, _call_measures(effective_talk_min_seconds)),
+        (callback_facts, _callback_measures()),
+    ):
         key_cols = [table.c[k] for k in keys]
-        query = (select(*key_cols, *measures)
-                 .where(table.c.day >= first, table.c.day <= last)
-                 .group_by(*key_cols))
+        query = select(*key_cols, *measures).where(table.c.day >= first, table.c.day <= last).group_by(*key_cols)
         for row in (await session.execute(query)).mappings():
             key = tuple(row[k] for k in keys)
             groups.setdefault(key, {}).update({k: v for k, v in row.items() if k not in keys})
@@ -131,16 +150,23 @@ async def report_table(
     for sums in groups.values():
         for k, v in sums.items():
             totals[k] = totals.get(k, 0) + (v or 0)
-    rows = [{**dict(zip(keys, key, strict=True)), **finish_row(sums)}
-            for key, sums in sorted(groups.items(), key=lambda kv: tuple(x or "" for x in kv[0]))]
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **finish_row(sums)}
+        for key, sums in sorted(groups.items(), key=lambda kv: tuple(x or "" for x in kv[0]))
+    ]
     return rows, finish_row(totals)
 
 
-async def daily_table(session: AsyncSession, day: date, group_by: GroupBy = "agent", *,
-                      effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS
-                      ) -> list[dict[str, Any]]:
-    rows, _totals = await report_table(session, day, day, group_by,
-                                       effective_talk_min_seconds=effective_talk_min_seconds)
+async def daily_table(
+    session: AsyncSession,
+    day: date,
+    group_by: GroupBy = "agent",
+    *,
+    effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
+) -> list[dict[str, Any]]:
+    rows, _totals = await report_table(
+        session, day, day, group_by, effective_talk_min_seconds=effective_talk_min_seconds
+    )
     return rows
 
 

@@ -9,7 +9,9 @@ class ReportingSettings(ServiceSettings):
     http_port: int = 8105
     centre_timezone: str = Field(
         default="Asia/Shanghai",
-        description="the call centre's time zone: the day of UTC instants (refusals, callback due times)")
+        description="the call centre's time zone: the day of UTC instants (refusals, callback due times)",
+    )
     effective_talk_min_seconds: float = Field(
         default=DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
-        description="an effective call (有效通话) reached the customer and lasted at least this long")
+        description="an effective call (有效通话) reached the customer and lasted at least this long",
+    )

@@ -149,14 +149,10 @@ async def list_callbacks(
 async def list_absent_agents(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """Agents whose callbacks go to their team (from the API and from configuration)."""
     async with runtime.session_factory() as session:
-        rows = (
-            (await session.execute(select(agent_absence).order_by(agent_absence.c.agent_id))).mappings().all()
-        )
+        rows = (await session.execute(select(agent_absence).order_by(agent_absence.c.agent_id))).mappings().all()
     settings = runtime.state["settings"]
     return {
-        "absent": [
-            {"agent_id": r["agent_id"], "reason": r["reason"], "since": _iso(r["since"])} for r in rows
-        ],
+        "absent": [{"agent_id": r["agent_id"], "reason": r["reason"], "since": _iso(r["since"])} for r in rows],
         "configured": sorted(settings.absent_agents),
     }
 
@@ -166,18 +162,14 @@ class AbsenceIn(BaseModel):
 
 
 @router.put("/v1/callbacks/absent-agents/{agent_id}")
-async def mark_absent(
-    agent_id: str, body: AbsenceIn, runtime: Runtime = Depends(runtime_of)
-) -> dict[str, Any]:
+async def mark_absent(agent_id: str, body: AbsenceIn, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """Mark an agent absent: their open callbacks are released to the team now, and new ones
     are released when they fall due."""
     now = _clock(runtime).now()
     released = 0
     async with runtime.session_factory() as session, session.begin():
         exists = (
-            await session.execute(
-                select(agent_absence.c.agent_id).where(agent_absence.c.agent_id == agent_id)
-            )
+            await session.execute(select(agent_absence.c.agent_id).where(agent_absence.c.agent_id == agent_id))
         ).first()
         if not exists:
             await session.execute(
@@ -186,9 +178,7 @@ async def mark_absent(
         rows = (
             (
                 await session.execute(
-                    select(callback).where(
-                        callback.c.agent_id == agent_id, callback.c.status.in_(OPEN_STATUSES)
-                    )
+                    select(callback).where(callback.c.agent_id == agent_id, callback.c.status.in_(OPEN_STATUSES))
                 )
             )
             .mappings()
@@ -256,9 +246,7 @@ async def reschedule_callback(
             )
             if n
         ]
-        event = await h.reschedule(
-            session, row, placement.at, "api", "; ".join(notes) or None, now, exact=body.exact
-        )
+        event = await h.reschedule(session, row, placement.at, "api", "; ".join(notes) or None, now, exact=body.exact)
         if event is None:
             raise HTTPException(409, "callback changed meanwhile; retry")
         updated = await h.get_callback(session, callback_id)
@@ -272,9 +260,7 @@ class CancelIn(BaseModel):
 
 
 @router.post("/v1/callbacks/{callback_id}/cancel")
-async def cancel_callback(
-    callback_id: str, body: CancelIn, runtime: Runtime = Depends(runtime_of)
-) -> dict[str, Any]:
+async def cancel_callback(callback_id: str, body: CancelIn, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     now = _clock(runtime).now()
     async with runtime.session_factory() as session, session.begin():
         row = await _open_row(session, callback_id)

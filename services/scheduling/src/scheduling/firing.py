@@ -171,9 +171,7 @@ class Dispatcher:
                     await session.execute(select(lead_state).where(lead_state.c.lead_id.in_(lead_ids)))
                 ).mappings()
             }
-            absent = set(self.absent_agents) | set(
-                (await session.execute(select(agent_absence.c.agent_id))).scalars()
-            )
+            absent = set(self.absent_agents) | set((await session.execute(select(agent_absence.c.agent_id))).scalars())
             to_fire: list[dict[str, Any]] = []
             for row in rows:
                 ready = await self._recheck(session, row, leads.get(row["lead_id"]), absent, now)
@@ -248,9 +246,7 @@ class Dispatcher:
                 *(self._publish(r, recheck=(utc(r["created_at"]) or cutoff) < cutoff) for r in rows),
                 return_exceptions=True,
             )
-            done = [
-                r["seq"] for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)
-            ]
+            done = [r["seq"] for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
             if done:
                 await session.execute(delete(outbox).where(outbox.c.seq.in_(done)))
         self.stats["published"] += len(done)
@@ -306,18 +302,14 @@ class Dispatcher:
             self.stats["released"] += await h.release_many(session, overdue, "overdue", now)
             query = (
                 select(callback)
-                .where(
-                    callback.c.status == "due", callback.c.due_at <= as_utc(now - timedelta(minutes=min_miss))
-                )
+                .where(callback.c.status == "due", callback.c.due_at <= as_utc(now - timedelta(minutes=min_miss)))
                 .order_by(callback.c.due_at)
                 .limit(self.batch_size)
             )
             if postgres:
                 query = query.with_for_update(skip_locked=True)
             stale = [
-                r
-                for r in (await session.execute(query)).mappings().all()
-                if await self._past(session, r, now, "miss")
+                r for r in (await session.execute(query)).mappings().all() if await self._past(session, r, now, "miss")
             ]
             self.stats["missed"] += await h.miss_many(session, stale, now)
 

@@ -67,16 +67,12 @@ async def emit(session: AsyncSession, events: Sequence[tuple[DomainEvent, int]])
 
 
 async def lead_row(session: AsyncSession, lead_id: str) -> RowMapping | None:
-    return (
-        (await session.execute(select(lead_state).where(lead_state.c.lead_id == lead_id))).mappings().first()
-    )
+    return (await session.execute(select(lead_state).where(lead_state.c.lead_id == lead_id))).mappings().first()
 
 
 async def upsert_lead(session: AsyncSession, lead_id: str, **values: Any) -> None:
     values = {k: (as_utc(v) if isinstance(v, datetime) else v) for k, v in values.items()}
-    updated = await session.execute(
-        update(lead_state).where(lead_state.c.lead_id == lead_id).values(**values)
-    )
+    updated = await session.execute(update(lead_state).where(lead_state.c.lead_id == lead_id).values(**values))
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         defaults = {"opted_out": False, "no_answer_attempts": 0, "cycle": 1, "redials": 0}
         await session.execute(lead_state.insert().values(lead_id=lead_id, **{**defaults, **values}))
@@ -162,9 +158,7 @@ async def schedule(
     return event
 
 
-async def _close(
-    session: AsyncSession, row: RowMapping, status: str, reason: str, at: datetime, **extra: Any
-) -> bool:
+async def _close(session: AsyncSession, row: RowMapping, status: str, reason: str, at: datetime, **extra: Any) -> bool:
     result = await session.execute(
         update(callback)
         .where(callback.c.callback_id == row["callback_id"], callback.c.status.in_(OPEN_STATUSES))
@@ -189,9 +183,7 @@ async def cancel(
     return True
 
 
-async def complete(
-    session: AsyncSession, row: RowMapping, call_id: str, agent_id: str | None, at: datetime
-) -> bool:
+async def complete(session: AsyncSession, row: RowMapping, call_id: str, agent_id: str | None, at: datetime) -> bool:
     if not await _close(session, row, "done", "called", at, done_call_id=call_id):
         return False
     event = CallbackDone(

@@ -65,9 +65,7 @@ class PolicyStore:
     async def set_override(self, session: AsyncSession, campaign_id: str, document: dict[str, Any]) -> int:
         validate_override(self.document, campaign_id, document)  # raises ValidationError
         current = (
-            await session.execute(
-                select(policy_override.c.version).where(policy_override.c.campaign_id == campaign_id)
-            )
+            await session.execute(select(policy_override.c.version).where(policy_override.c.campaign_id == campaign_id))
         ).scalar_one_or_none()
         version = int(current or 0) + 1
         now = datetime.now(UTC)
@@ -87,8 +85,6 @@ class PolicyStore:
         return version
 
     async def delete_override(self, session: AsyncSession, campaign_id: str) -> bool:
-        result = await session.execute(
-            delete(policy_override).where(policy_override.c.campaign_id == campaign_id)
-        )
+        result = await session.execute(delete(policy_override).where(policy_override.c.campaign_id == campaign_id))
         self._loaded_at = float("-inf")
         return bool(result.rowcount)  # type: ignore[attr-defined]

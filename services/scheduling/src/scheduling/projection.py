@@ -81,9 +81,7 @@ class SchedulingProjection:
         ],
     }
 
-    def __init__(
-        self, policies: PolicyStore, wake: Wakeup | None = None, fulfil_early_minutes: float = 10.0
-    ) -> None:
+    def __init__(self, policies: PolicyStore, wake: Wakeup | None = None, fulfil_early_minutes: float = 10.0) -> None:
         self.policies = policies
         self.wake = wake
         self.fulfil_early = timedelta(minutes=fulfil_early_minutes)
@@ -123,9 +121,7 @@ class SchedulingProjection:
             await self._opted_out(session, event)
         elif isinstance(event, LeadOptOutLifted):
             if event.number_id is None:
-                await h.upsert_lead(
-                    session, event.lead_id, opted_out=False, dnc_until=None, updated_at=event.lifted_at
-                )
+                await h.upsert_lead(session, event.lead_id, opted_out=False, dnc_until=None, updated_at=event.lifted_at)
         elif isinstance(event, ReworkCallbackRequested):
             await self._rework(session, event)
         elif isinstance(event, LeadTierChanged):
@@ -259,9 +255,7 @@ class SchedulingProjection:
         else:
             await self._reassign(session, event.lead_id, event.owner_agent_id, event.owner_team_id)
 
-    async def _reassign(
-        self, session: AsyncSession, lead_id: str, agent_id: str, team_id: str | None
-    ) -> None:
+    async def _reassign(self, session: AsyncSession, lead_id: str, agent_id: str, team_id: str | None) -> None:
         for row in await h.open_callbacks(session, lead_id):
             if not row["released"] and row["agent_id"] != agent_id:
                 await session.execute(

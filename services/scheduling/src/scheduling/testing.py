@@ -122,9 +122,7 @@ async def call_ended(
     )
 
 
-async def call_placed(
-    store: EventStore, call_id: str, lead_id: str, placed_at: datetime, agent: str = "a-7"
-) -> None:
+async def call_placed(store: EventStore, call_id: str, lead_id: str, placed_at: datetime, agent: str = "a-7") -> None:
     await store.publish(CallPlaced(call_id=call_id, placed_at=placed_at, **_refs(lead_id, agent)))
 
 
@@ -136,9 +134,7 @@ async def lead_known(runtime: Runtime, lead_id: str) -> bool:
     from scheduling.tables import lead_state
 
     async with runtime.session_factory() as session:
-        row = (
-            await session.execute(select(lead_state.c.lead_id).where(lead_state.c.lead_id == lead_id))
-        ).first()
+        row = (await session.execute(select(lead_state.c.lead_id).where(lead_state.c.lead_id == lead_id))).first()
     return row is not None
 
 

@@ -113,11 +113,7 @@ def check_dnc(facts: DialFacts) -> list[Refusal]:
         if active:
             entry = active[0]
             until = f" until {entry.until.isoformat()}" if entry.until else " permanently"
-            out.append(
-                Refusal(
-                    reason, f"{scope} on the do-not-call list{until} ({entry.source or 'unknown source'})"
-                )
-            )
+            out.append(Refusal(reason, f"{scope} on the do-not-call list{until} ({entry.source or 'unknown source'})"))
     return out
 
 
@@ -169,9 +165,7 @@ def check_carrier(facts: DialFacts, settings: CampaignSettings) -> list[Refusal]
         allowed = list(facts.campaign_allowed_carriers)
     carrier = facts.caller_carrier or None
     if carrier and carrier in settings.forbidden_caller_carriers:
-        return [
-            Refusal(Reason.CALLER_CARRIER_FORBIDDEN, f"caller number on {carrier}, forbidden by the campaign")
-        ]
+        return [Refusal(Reason.CALLER_CARRIER_FORBIDDEN, f"caller number on {carrier}, forbidden by the campaign")]
     if allowed and carrier not in allowed:
         shown = carrier or "an unknown carrier"
         return [

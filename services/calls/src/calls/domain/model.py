@@ -300,9 +300,7 @@ def ended_event(
         heard_from=heard_from,
         need=request.need,
         slow_answer=is_slow_answer(placed.direction, request.ring_count, settings),
-        dropped=is_dropped(
-            request.hangup_by, placed.placed_at, request.answered_at, request.ended_at, settings
-        )
+        dropped=is_dropped(request.hangup_by, placed.placed_at, request.answered_at, request.ended_at, settings)
         if placed.direction == "outbound"
         else None,
     )

@@ -113,15 +113,12 @@ def catalogue_problems(disposition: str, callback_at: object, catalogue: Catalog
         return [
             Problem(
                 "disposition",
-                f"unknown disposition {disposition!r}; the campaign's catalogue has "
-                f"{', '.join(catalogue.codes())}",
+                f"unknown disposition {disposition!r}; the campaign's catalogue has {', '.join(catalogue.codes())}",
             )
         ]
     if "callback" in found.flags and callback_at is None:
         # 时间一定要确定: a callback without an agreed time cannot be scheduled.
-        return [
-            Problem("callback_at", f"callback_at is required when disposition is {disposition}", "missing")
-        ]
+        return [Problem("callback_at", f"callback_at is required when disposition is {disposition}", "missing")]
     return []
 
 
@@ -208,9 +205,7 @@ def end_problems(
 ) -> list[Problem]:
     """Blank and inconsistent fields of an end-of-call record, all of them."""
     problems = [
-        Problem(name, "Field required", "missing")
-        for name in ALWAYS_REQUIRED
-        if getattr(request, name) in (None, "")
+        Problem(name, "Field required", "missing") for name in ALWAYS_REQUIRED if getattr(request, name) in (None, "")
     ]
     flags: list[str] = []
     if request.disposition:
@@ -218,9 +213,7 @@ def end_problems(
         problems += found
         flags = catalogue.flags_of(request.disposition)
     if "human_answered" in flags and request.answered_at is None:
-        problems.append(
-            Problem("answered_at", f"Field required when disposition is {request.disposition}", "missing")
-        )
+        problems.append(Problem("answered_at", f"Field required when disposition is {request.disposition}", "missing"))
     if "customer_contact" in flags:
         for name in settings.required_on_contact:
             if not getattr(request, name, None):
@@ -270,8 +263,6 @@ def carrier_of(raw: str | None, default_region: str = "CN") -> str | None:
 
 def region_of(raw: str, default_region: str = "CN") -> str | None:
     try:
-        return phonenumbers.region_code_for_number(
-            phonenumbers.parse(to_e164(raw, default_region), default_region)
-        )
+        return phonenumbers.region_code_for_number(phonenumbers.parse(to_e164(raw, default_region), default_region))
     except NumberParseException:
         return None

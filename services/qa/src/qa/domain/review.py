@@ -99,49 +99,100 @@ def decide_review(
     }
     vid = state.violation_id
     if action == "dismiss":
-        return Decision("dismissed", [(ViolationDismissed(**common, dismissed_at=now),
-                                       event_id("ViolationDismissed", vid))])
+        return Decision(
+            "dismissed", [(ViolationDismissed(**common, dismissed_at=now), event_id("ViolationDismissed", vid))]
+        )
     events: list[tuple[DomainEvent, str]] = [
         (
-            ViolationConfirmed(**common, confirmed_at=now, fine_agent=state.fine_agent,
-                               fine_supervisor=state.fine_supervisor),
+            ViolationConfirmed(
+                **common, confirmed_at=now, fine_agent=state.fine_agent, fine_supervisor=state.fine_supervisor
+            ),
             event_id("ViolationConfirmed", vid),
         )
     ]
     events.extend((f, event_id("FineAssessed", f.fine_id)) for f in fines_for(state, now))
     if state.voids_sale and state.sale_recorded:
-        events.append((
-            SaleVoided(call_id=state.call_id, violation_id=vid, rule=state.rule, agent_id=state.agent_id,
-                       team_id=state.team_id, campaign_id=state.campaign_id, lead_id=state.lead_id,
-                       call_day=state.call_day, voided_at=now),
-            event_id("SaleVoided", state.call_id, vid),
-        ))
+        events.append(
+            (
+                SaleVoided(
+                    call_id=state.call_id,
+                    violation_id=vid,
+                    rule=state.rule,
+                    agent_id=state.agent_id,
+                    team_id=state.team_id,
+                    campaign_id=state.campaign_id,
+                    lead_id=state.lead_id,
+                    call_day=state.call_day,
+                    voided_at=now,
+                ),
+                event_id("SaleVoided", state.call_id, vid),
+            )
+        )
         if state.lead_id:
-            events.append((
-                ReworkCallbackRequested(call_id=state.call_id, violation_id=vid, lead_id=state.lead_id,
-                                        agent_id=state.agent_id, team_id=state.team_id,
-                                        campaign_id=state.campaign_id, rule=state.rule,
-                                        reason=f"rework:{state.rule}", requested_at=now),
-                event_id("ReworkCallbackRequested", state.call_id, vid),
-            ))
+            events.append(
+                (
+                    ReworkCallbackRequested(
+                        call_id=state.call_id,
+                        violation_id=vid,
+                        lead_id=state.lead_id,
+                        agent_id=state.agent_id,
+                        team_id=state.team_id,
+                        campaign_id=state.campaign_id,
+                        rule=state.rule,
+                        reason=f"rework:{state.rule}",
+                        requested_at=now,
+                    ),
+                    event_id("ReworkCallbackRequested", state.call_id, vid),
+                )
+            )
     return Decision("confirmed", events)
 
 
 def fines_for(state: ViolationState, now: datetime) -> list[FineAssessed]:
-    base = {"violation_id": state.violation_id, "call_id": state.call_id, "rule": state.rule,
-            "agent_id": state.agent_id, "team_id": state.team_id, "campaign_id": state.campaign_id,
-            "complaint_id": state.complaint_id,
-            "call_day": state.call_day, "assessed_at": now}
+    base = {
+        "violation_id": state.violation_id,
+        "call_id": state.call_id,
+        "rule": state.rule,
+        "agent_id": state.agent_id,
+        "team_id": state.team_id,
+        "campaign_id": state.campaign_id,
+        "complaint_id": state.complaint_id,
+        "call_day": state.call_day,
+        "assessed_at": now,
+    }
     out: list[FineAssessed] = []
     if state.fine_agent > 0:
-        out.append(FineAssessed(fine_id=fine_id(state.violation_id, "agent"), payee="agent",
-                                payee_id=state.agent_id, amount=state.fine_agent, penalty=state.penalty, **base))
+        out.append(
+            FineAssessed(
+                fine_id=fine_id(state.violation_id, "agent"),
+                payee="agent",
+                payee_id=state.agent_id,
+                amount=state.fine_agent,
+                penalty=state.penalty,
+                **base,
+            )
+        )
     if state.fine_supervisor > 0 and state.supervisor_id:
-        out.append(FineAssessed(fine_id=fine_id(state.violation_id, "supervisor"), payee="supervisor",
-                                payee_id=state.supervisor_id, amount=state.fine_supervisor,
-                                penalty=state.penalty, **base))
+        out.append(
+            FineAssessed(
+                fine_id=fine_id(state.violation_id, "supervisor"),
+                payee="supervisor",
+                payee_id=state.supervisor_id,
+                amount=state.fine_supervisor,
+                penalty=state.penalty,
+                **base,
+            )
+        )
     if state.complaint_deduction > 0 and state.team_id:
-        out.append(FineAssessed(fine_id=fine_id(state.violation_id, "team", "complaint_deduction"),
-                                payee="team", payee_id=state.team_id, amount=state.complaint_deduction,
-                                kind="complaint_deduction", penalty="投诉扣款", **base))
+        out.append(
+            FineAssessed(
+                fine_id=fine_id(state.violation_id, "team", "complaint_deduction"),
+                payee="team",
+                payee_id=state.team_id,
+                amount=state.complaint_deduction,
+                kind="complaint_deduction",
+                penalty="投诉扣款",
+                **base,
+            )
+        )
     return out

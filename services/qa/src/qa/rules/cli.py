@@ -18,9 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="qa-check",
         description="Check call records (JSON, dataset format) against the QA rule catalogue.",
     )
-    parser.add_argument(
-        "paths", nargs="+", metavar="FILE", help="call record JSON file, or a directory of them"
-    )
+    parser.add_argument("paths", nargs="+", metavar="FILE", help="call record JSON file, or a directory of them")
     parser.add_argument("--policy", type=Path, default=None, help="policy YAML (default: the packaged one)")
     parser.add_argument("--full", action="store_true", help="print every field of each finding")
     return parser

@@ -141,6 +141,4 @@ class CallContext:
         )
 
     def quote(self, turn: TurnView, start: int, end: int, rule_id: str, reason: str) -> Finding:
-        return self.finding(
-            rule_id, turn=turn, evidence=turn.text[start:end], span=(start, end), reason=reason
-        )
+        return self.finding(rule_id, turn=turn, evidence=turn.text[start:end], span=(start, end), reason=reason)

@@ -35,9 +35,7 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 def _inside_quote(text: str, pos: int) -> bool:
     before = text[:pos]
     return (
-        before.count("“") > before.count("”")
-        or before.count("「") > before.count("」")
-        or (before.count('"') % 2 == 1)
+        before.count("“") > before.count("”") or before.count("「") > before.count("」") or (before.count('"') % 2 == 1)
     )
 
 
@@ -91,9 +89,7 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     for t in ctx.agent_turns:
         for h in ctx.hits(t, rid, "second_person"):
             if not _inside_quote(t.norm, h.start):
-                out.append(
-                    ctx.quote(t, h.start, h.end, rid, "agent addresses the customer as 你 instead of 您")
-                )
+                out.append(ctx.quote(t, h.start, h.end, rid, "agent addresses the customer as 你 instead of 您"))
                 break
         if names is not None:
             norm = t.norm
@@ -166,9 +162,7 @@ def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
         return []
     last = ctx.speech[-1]
     if last.is_customer and (_is_cut_off(ctx, rid, last) or not _is_ack(ctx, rid, last)):
-        return [
-            ctx.quote(last, 0, len(last.text), rid, "the agent hung up while the customer was still talking")
-        ]
+        return [ctx.quote(last, 0, len(last.text), rid, "the agent hung up while the customer was still talking")]
     return []
 
 
@@ -184,9 +178,7 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
             pitch = [
-                h
-                for h in ctx.hits(t, rid, "pitch")
-                if not _any_in(closing, *_clause_bounds(t.norm, h.start, h.end))
+                h for h in ctx.hits(t, rid, "pitch") if not _any_in(closing, *_clause_bounds(t.norm, h.start, h.end))
             ]
             if pitch:
                 h = min(pitch)
@@ -361,9 +353,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for s, e, canon in brand_hits:
             if canon in authorized or canon in raised_by_customer:
                 continue
-            if any(a <= s and e <= b for a, b in auth_spans) or any(
-                v.start <= s and e <= v.end for v in vetoes
-            ):
+            if any(a <= s and e <= b for a, b in auth_spans) or any(v.start <= s and e <= v.end for v in vetoes):
                 continue
             cs = clause_start(t.norm, s)
             last_pres = max((h.end for h in pres if cs <= h.start and h.end <= s), default=-1)
@@ -391,9 +381,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         hits = ctx.hits(t, rid, "rude")
         if hits:
             h = min(hits)
-            out.append(
-                ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply")
-            )
+            out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply"))
             continue
         m = _rx_search(ctx, t, rid, "rhetorical")
         if m:
@@ -428,8 +416,7 @@ def detect_qa08(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         ctx.finding(
             rid,
             evidence=f"{call.caller_number} ({name or 'unknown carrier'})",
-            reason=f"caller number is on {name or 'an unknown carrier'}; "
-            f"the campaign allows {', '.join(allowed)}",
+            reason=f"caller number is on {name or 'an unknown carrier'}; the campaign allows {', '.join(allowed)}",
         )
     ]
 
@@ -444,9 +431,7 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         spans = _money_spans(ctx, t)
         if spans:
             s, e = spans[0]
-            out.append(
-                ctx.quote(t, s, e, rid, "concrete price quoted on the phone (price_on_phone is false)")
-            )
+            out.append(ctx.quote(t, s, e, rid, "concrete price quoted on the phone (price_on_phone is false)"))
     return out
 
 
@@ -458,9 +443,7 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         hits = ctx.hits(t, rid, "forbidden")
         if hits:
             h = min(hits)
-            out.append(
-                ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase")
-            )
+            out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase"))
             continue
         m = _rx_search(ctx, t, rid, "paraphrase")
         if m:
@@ -534,8 +517,9 @@ class _AgeRegexes:
         rid = "QA-12"
         cp = ctx.cp
 
-        trig = [cp.regex_any(rid, n)
-                for n in ("age", "minor_words", "elderly_words", "elderly_relational", "birth_year")]
+        trig = [
+            cp.regex_any(rid, n) for n in ("age", "minor_words", "elderly_words", "elderly_relational", "birth_year")
+        ]
         pats = [p.pattern for p in trig if p is not None]
         self.trigger = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
         # The same, run on the turn itself: a pattern anchored at a clause start (^) becomes
@@ -665,9 +649,7 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         )
         if pitched_after or sold or marketed:
             who = "elderly" if age >= elderly_age else "a minor"
-            return [
-                ctx.quote(t, s, e, rid, f"the person on the phone says they are {who}; the agent markets")
-            ]
+            return [ctx.quote(t, s, e, rid, f"the person on the phone says they are {who}; the agent markets")]
         return []
     by = call.lead.birth_year
     if by is None or other_user:
@@ -751,15 +733,11 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         or any(ctx.has(t, rid, "purpose") for t in purpose_turns)
         or any(_first_match(cp.regex(rid, "purpose"), t.norm) for t in purpose_turns)
     )
-    missing = [
-        w for w, ok in (("name", has_name), ("company", has_company), ("purpose", has_purpose)) if not ok
-    ]
+    missing = [w for w, ok in (("name", has_name), ("company", has_company), ("purpose", has_purpose)) if not ok]
     if not missing:
         return []
     first = ctx.agent_turns[0]
-    return [
-        ctx.quote(first, 0, len(first.text), rid, f"opening does not give the agent's {' / '.join(missing)}")
-    ]
+    return [ctx.quote(first, 0, len(first.text), rid, f"opening does not give the agent's {' / '.join(missing)}")]
 
 
 # --------------------------------------------------------------------------------------------- QA-15
@@ -781,9 +759,7 @@ def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             reason = f"hold of {hold.duration_s:.0f} s without a reason given just before"
         else:
             continue
-        out.append(
-            ctx.finding(rid, turn=hold, evidence=f"hold {hold.start_s:.1f}-{hold.end_s:.1f} s", reason=reason)
-        )
+        out.append(ctx.finding(rid, turn=hold, evidence=f"hold {hold.start_s:.1f}-{hold.end_s:.1f} s", reason=reason))
     return out
 
 

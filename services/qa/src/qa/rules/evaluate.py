@@ -130,13 +130,9 @@ def evaluate(paths: Iterable[Path], policy: Policy) -> Evaluation:
 def format_table(ev: Evaluation) -> str:
     lines = [f"{'rule':<8} {'support':>7} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7}"]
     for rule, c in ev.per_rule.items():
-        lines.append(
-            f"{rule:<8} {c.support:>7} {c.tp:>4} {c.fp:>4} {c.fn:>4} {c.precision:>9.3f} {c.recall:>7.3f}"
-        )
+        lines.append(f"{rule:<8} {c.support:>7} {c.tp:>4} {c.fp:>4} {c.fn:>4} {c.precision:>9.3f} {c.recall:>7.3f}")
     o = ev.overall
-    lines.append(
-        f"{'micro':<8} {o.support:>7} {o.tp:>4} {o.fp:>4} {o.fn:>4} {o.precision:>9.3f} {o.recall:>7.3f}"
-    )
+    lines.append(f"{'micro':<8} {o.support:>7} {o.tp:>4} {o.fp:>4} {o.fn:>4} {o.precision:>9.3f} {o.recall:>7.3f}")
     lines.append(f"calls: {len(ev.calls)}")
     for r in ev.calls:
         if r.false_positives or r.false_negatives:

@@ -90,12 +90,7 @@ class DigestName:
     def candidates(self, text: str) -> set[str]:
         """Every 2–4 character CJK substring of ``text``."""
         lengths = self.lengths
-        return {
-            run[i : i + n]
-            for run in _CJK_RUN.findall(text)
-            for n in lengths
-            for i in range(len(run) - n + 1)
-        }
+        return {run[i : i + n] for run in _CJK_RUN.findall(text) for n in lengths for i in range(len(run) - n + 1)}
 
     def occurrences(self, text: str) -> Iterator[tuple[int, int]]:
         memo = self._memo

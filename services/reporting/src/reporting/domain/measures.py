@@ -16,10 +16,21 @@ DEFAULT_EFFECTIVE_TALK_MIN_SECONDS = 30.0
 
 # The standard dispositions (calls/domain/dispositions.yaml), used only when an event carries no
 # disposition flags (a producer older than the flags).
-_HUMAN_ANSWERED = frozenset({
-    "wrong_person", "callback", "not_convenient", "refused", "no_interest", "interested", "intent",
-    "strong_interest", "appointment", "success", "complaint",
-})
+_HUMAN_ANSWERED = frozenset(
+    {
+        "wrong_person",
+        "callback",
+        "not_convenient",
+        "refused",
+        "no_interest",
+        "interested",
+        "intent",
+        "strong_interest",
+        "appointment",
+        "success",
+        "complaint",
+    }
+)
 _NOT_CUSTOMER = frozenset({"wrong_person"})
 _INTENT = frozenset({"interested", "intent", "strong_interest", "appointment", "success"})
 _SALE = frozenset({"success"})

@@ -102,12 +102,8 @@ def no_answer(o: CallOutcome, history: LeadHistory, rule: NoAnswerRule) -> tuple
     (not 24: the next cycle tries the customer at another hour)."""
     attempts = history.no_answer_attempts + 1
     if attempts < rule.max_attempts_per_cycle:
-        minutes = spread(
-            f"{o.lead_id}/{history.cycle}/{attempts}", rule.retry_min_minutes, rule.retry_max_minutes
-        )
-        wanted = Wanted(
-            "no_answer", o.ended_at + timedelta(minutes=minutes), attempt=attempts + 1, cycle=history.cycle
-        )
+        minutes = spread(f"{o.lead_id}/{history.cycle}/{attempts}", rule.retry_min_minutes, rule.retry_max_minutes)
+        wanted = Wanted("no_answer", o.ended_at + timedelta(minutes=minutes), attempt=attempts + 1, cycle=history.cycle)
         return wanted, replace(history, no_answer_attempts=attempts, redials=0)
     if history.cycle >= rule.max_cycles:
         return None, replace(history, no_answer_attempts=attempts, redials=0)
@@ -129,9 +125,7 @@ def dropped(o: CallOutcome, history: LeadHistory, rule: DroppedRule) -> tuple[Wa
     """A dropped call is redialled at once (up to ``max_redials`` in a row)."""
     if history.redials >= rule.max_redials:
         return None, history
-    return Wanted("dropped", o.ended_at, attempt=history.redials + 1), replace(
-        history, redials=history.redials + 1
-    )
+    return Wanted("dropped", o.ended_at, attempt=history.redials + 1), replace(history, redials=history.redials + 1)
 
 
 def inbound_followup(o: CallOutcome, rule: InboundRule) -> Wanted | None:
@@ -189,13 +183,9 @@ def decide(o: CallOutcome, history: LeadHistory, policy: CallbackPolicy, tz: Zon
     fresh = replace(history, no_answer_attempts=0, cycle=1, redials=0) if answered else history
     if d in rules.no_answer.dispositions and not answered:
         wanted, new = no_answer(o, history, rules.no_answer)
-        return Decision(
-            wanted, new, "automatic", "superseded", None if wanted else "no answer: cycles exhausted"
-        )
+        return Decision(wanted, new, "automatic", "superseded", None if wanted else "no answer: cycles exhausted")
     if d == "success":
-        return Decision(
-            follow_up_in_days(o, rules.sale, "after_sale"), replace(fresh, quiet_until=None), "all", "sold"
-        )
+        return Decision(follow_up_in_days(o, rules.sale, "after_sale"), replace(fresh, quiet_until=None), "all", "sold")
     if d in rules.refusal.dispositions:
         wanted = refusal(o, rules.refusal, tz)
         return Decision(wanted, replace(fresh, quiet_until=wanted.at), "all", "refused")
@@ -204,9 +194,7 @@ def decide(o: CallOutcome, history: LeadHistory, policy: CallbackPolicy, tz: Zon
     if d in ("invalid_number", "wrong_person"):
         return Decision(None, fresh, "automatic", d, f"{d}: nothing to schedule")
     if d == "callback":
-        return Decision(
-            not_convenient(o, rules.not_convenient), replace(fresh, quiet_until=None), "all", "superseded"
-        )
+        return Decision(not_convenient(o, rules.not_convenient), replace(fresh, quiet_until=None), "all", "superseded")
     if d == "appointment":
         wanted = appointment_confirmation(o, rules.appointment, tz)
         return Decision(

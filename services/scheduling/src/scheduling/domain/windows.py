@@ -124,9 +124,7 @@ def next_allowed(window: CallingWindow, wanted: datetime, tz: ZoneInfo) -> Place
             if p.start_minutes() <= minute < p.end_minutes():
                 return Placement(wanted, None)
             if minute < p.start_minutes():
-                return Placement(
-                    _at_minute(local.date(), p.start_minutes(), tz), _period_reason(window, minute)
-                )
+                return Placement(_at_minute(local.date(), p.start_minutes(), tz), _period_reason(window, minute))
         reason = _period_reason(window, minute)
     else:
         reason = why_not or "not a working day"
@@ -164,9 +162,7 @@ def previous_allowed(window: CallingWindow, wanted: datetime, tz: ZoneInfo) -> P
 def _at_minute(day: date, minute: int, tz: ZoneInfo) -> datetime:
     base = datetime(day.year, day.month, day.day, tzinfo=tz)
     # Wall-clock arithmetic, then normalised (a DST gap moves the time forward, never back).
-    local = (
-        base.replace(hour=minute // 60, minute=minute % 60) if minute < 24 * 60 else base + timedelta(days=1)
-    )
+    local = base.replace(hour=minute // 60, minute=minute % 60) if minute < 24 * 60 else base + timedelta(days=1)
     return local.astimezone(ZoneInfo("UTC")).astimezone(tz)
 
 

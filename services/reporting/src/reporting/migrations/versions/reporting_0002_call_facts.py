@@ -17,16 +17,36 @@ down_revision: str | None = "reporting_0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_FLAGS = ("placed", "blocked", "connected", "contact", "interested", "sale", "appointment", "callback",
-          "complaint_call")
-_QA = ("violations_found", "violations_confirmed", "violations_dismissed", "fines_agent", "fines_supervisor",
-       "complaint_deductions", "complaints")
+_FLAGS = (
+    "placed",
+    "blocked",
+    "connected",
+    "contact",
+    "interested",
+    "sale",
+    "appointment",
+    "callback",
+    "complaint_call",
+)
+_QA = (
+    "violations_found",
+    "violations_confirmed",
+    "violations_dismissed",
+    "fines_agent",
+    "fines_supervisor",
+    "complaint_deductions",
+    "complaints",
+)
 _CALLBACK_FLAGS = ("scheduled", "due", "done", "missed", "cancelled")
 
 
 def _dims() -> list[sa.Column]:  # type: ignore[type-arg,unused-ignore]
-    return [sa.Column("day", sa.Date), sa.Column("agent_id", sa.String(128)),
-            sa.Column("team_id", sa.String(128)), sa.Column("campaign_id", sa.String(128))]
+    return [
+        sa.Column("day", sa.Date),
+        sa.Column("agent_id", sa.String(128)),
+        sa.Column("team_id", sa.String(128)),
+        sa.Column("campaign_id", sa.String(128)),
+    ]
 
 
 def upgrade() -> None:

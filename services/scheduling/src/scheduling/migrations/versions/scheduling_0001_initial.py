@@ -64,9 +64,7 @@ def upgrade() -> None:
     op.create_index("ix_callback_lead_status", "callback", ["lead_id", "status"])
     op.create_table(
         "outbox",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
         sa.Column("event_id", sa.String(64), nullable=False, unique=True),
         sa.Column("event_type", sa.String(64), nullable=False),
         sa.Column("aggregate_id", sa.String(128), nullable=False),
