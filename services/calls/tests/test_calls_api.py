@@ -374,3 +374,19 @@ async def test_the_read_models_rebuild_from_the_streams(harness: Any) -> None:
     assert any(isinstance(p, GuardLeads) for p in (r.projection for r in runtime.runners))
     resp = await h.client.post("/v1/calls/place", json=h.place_body("c-after", "l-1", agent="a-2"))
     assert resp.status_code == 409 and resp.json()["reason"] == "owned_by_other_agent"
+
+
+async def test_distinct_long_call_ids_are_distinct_calls(harness: Any) -> None:
+    """Two ids that share their first 100 bytes were mapped to one subject: the second call was
+    answered "duplicate" and could not be read back."""
+    h = harness
+    first, second = "z:" + "a" * 110 + "1", "z:" + "a" * 110 + "2"
+    for call_id in (first, second):
+        resp = await h.client.post("/v1/calls", json=finished(call_id))
+        assert resp.status_code == 202 and resp.json()["status"] == "accepted", resp.text
+    assert [e.event.event_type for e in (await h.store.load("calls", second)).events] == ["CallPlaced", "CallEnded"]
+
+    async def both_readable() -> bool:
+        return all([(await h.client.get(f"/v1/calls/{c}")).status_code == 200 for c in (first, second)])
+
+    await eventually(both_readable, timeout=5)

@@ -19,6 +19,10 @@ E = TypeVar("E", bound="DomainEvent")
 
 # A NATS subject token may not contain '.', '*', '>' or whitespace.
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+_HEX_MARKER = "x_"
+# NATS allows subjects up to its control-line limit (4 KiB by default); 1 KiB of id (2 KiB of
+# hex) leaves room for the namespace, owner and event type. The API accepts 128 characters.
+MAX_ID_BYTES = 1024
 
 
 class DomainEvent(BaseModel):
@@ -73,13 +77,21 @@ def decode(envelope: Envelope) -> DomainEvent:
 
 
 def subject_token(value: str) -> str:
-    """Make an aggregate id usable as one NATS subject token.
+    """Make an aggregate id usable as one NATS subject token, injectively: two different ids
+    never share a token (they would share an aggregate's subject, so one would load the
+    other's events and its append would be refused as a duplicate).
 
-    Ids from partners are mostly safe already (``c-000123``); anything else is hex-encoded with
-    a marker so two different ids can never map to the same token."""
-    if _SAFE_TOKEN.match(value):
+    Ids from partners are mostly safe already (``c-000123``) and pass through unchanged; any
+    other id (a ':' or '.', non-ASCII, or one that itself starts with the ``x_`` marker) is
+    ``x_`` plus the hex of its UTF-8 bytes, whole. The two images are disjoint (a passed-through
+    token never starts with ``x_``) and each is injective, so the mapping is. Nothing is cut
+    short: an id too long for a subject is refused rather than truncated into a collision."""
+    if _SAFE_TOKEN.match(value) and not value.startswith(_HEX_MARKER):
         return value
-    return "x_" + value.encode().hex()[:200]
+    raw = value.encode()
+    if len(raw) > MAX_ID_BYTES:
+        raise ValueError(f"an aggregate id may be at most {MAX_ID_BYTES} bytes, got {len(raw)}")
+    return _HEX_MARKER + raw.hex()
 
 
 def utc_iso(value: datetime) -> str:
