@@ -1,17 +1,21 @@
 """The projection runner: events from JetStream into a service's own tables, exactly once in
 effect.
 
-- One durable pull consumer per projection and stream. Messages are fetched in batches and the
-  whole batch is applied in one database transaction, together with the projection's
-  checkpoint (the last stream sequence applied). Messages are acked only after the commit.
-- A redelivered message whose sequence is at or below the checkpoint was applied already: it is
-  acked and skipped, so redelivery never double-counts, and a crash between commit and ack
-  loses nothing and counts nothing twice.
+- The database checkpoint (the last stream sequence applied) is the single truth about where a
+  projection stands: it is committed in the same transaction as the projection's writes, and
+  every time a runner starts applying it positions its durable consumer at checkpoint + 1. The
+  consumer delivers each message once (no acks, no redelivery), in stream order, and the runner
+  checks the consumer's delivery sequence for gaps; so events are applied strictly in stream
+  order, each once, whatever was killed when (see ``ProjectionRunner``).
+- Messages are fetched in batches and the whole batch is applied in one database transaction
+  together with the checkpoint. A crash before the commit loses nothing (the next runner reads
+  from checkpoint + 1 again); a crash after it counts nothing twice.
 - A message that can never be applied (not a CloudEvent, unknown type, fails validation) is
-  written to ``dead_letter`` with its reason and terminated; so is one whose handler keeps
-  failing after ``max_deliver`` tries. The stream keeps flowing behind it.
-- Losing the broker or the database is not the message's fault: the batch is nak'ed with a
-  back-off and retried for as long as it takes, never dead-lettered.
+  written to ``dead_letter`` with its reason and passed; so is one whose handler keeps failing
+  after ``max_deliver`` tries. The stream keeps flowing behind it.
+- Losing the broker or the database is not the message's fault: the batch is retried for as
+  long as it takes, never dead-lettered.
+- One replica applies a projection at a time (``ProjectionLease``); the others stand by.
 """
 
 from __future__ import annotations
@@ -47,8 +51,6 @@ from common.telemetry import extract_trace_context
 
 log = logging.getLogger(__name__)
 
-# Longer than the longest redelivery delay the runner asks for (5 s): see ``run``.
-RETRY_CALM_SECONDS = 6.0
 _tracer = trace.get_tracer(__name__)
 
 # The runner's own tables (created by the common Alembic branch in every service database).
@@ -235,7 +237,31 @@ def _decode(msg: Msg) -> tuple[Envelope, DomainEvent]:
 
 
 class ProjectionRunner:
-    """Feeds one projection from one stream."""
+    """Feeds one projection from one stream, strictly in stream order from its checkpoint.
+
+    The database checkpoint (the last stream sequence applied, committed with the projection's
+    own writes) is the single truth about where the projection stands. JetStream's
+    acknowledgement state is not: a message delivered to a process that then died comes back
+    only after ``ack_wait``, by which time its replacement may have applied later messages and
+    moved the checkpoint past it; "at or below the checkpoint" would then wrongly mean "already
+    applied". So the runner never relies on redelivery:
+
+    - Whenever it starts applying (process start, lease taken over, after any error) it
+      *positions* the durable consumer at checkpoint + 1 (deletes and re-creates it with
+      ``DeliverPolicy.BY_START_SEQUENCE``); everything before is applied, everything after is
+      delivered from scratch, in order.
+    - The consumer uses ``AckPolicy.NONE``: the server delivers each message once, in stream
+      order, and never redelivers. Nothing is lost by that: a message fetched but not committed
+      is re-read from checkpoint + 1 by whoever positions the consumer next.
+    - Every delivery carries the consumer's own sequence (1, 2, 3 … per delivery, whatever the
+      filter). The runner checks it is contiguous; a gap (a delivery lost to a timed-out fetch,
+      or a fetch by a replica that just lost the lease) or a step back means "no longer sure of
+      the order": the batch is cut before it and the consumer is positioned again.
+    - A failing handler is retried here, in memory, holding the rest of the batch: no later
+      message is applied before it, so the checkpoint never passes an unapplied event.
+
+    The durable consumer stays (rather than an ephemeral one per start) so its pending count is
+    the projection's lag, which monitoring and autoscaling read."""
 
     def __init__(
         self,
@@ -248,7 +274,6 @@ class ProjectionRunner:
         batch_size: int = 500,
         fetch_timeout: float = 1.0,
         max_deliver: int = 5,
-        ack_wait: float = 30.0,
         lease_ttl: float = 15.0,
     ) -> None:
         self.js = js
@@ -261,38 +286,47 @@ class ProjectionRunner:
         self.key = checkpoint_key(projection.name, self.stream)
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
-        self.max_deliver = max_deliver
-        self.ack_wait = ack_wait
+        self.max_deliver = max_deliver  # tries of one message's handler before it is dead-lettered
         self.stats = RunnerStats()
         self._stopping = asyncio.Event()
         self._lease = ProjectionLease(sessions, self.key)
         self._lease.ttl_seconds = lease_ttl
         self.use_lease = True
-        self._last_retry = float("-inf")
+        self._next_delivery = 1  # the consumer sequence the next message must carry
 
     @property
     def filter_subjects(self) -> list[str]:
         return [self.names.type_filter(self.owner, t) for t in self.projection.subscriptions[self.owner]]
 
-    def consumer_config(self) -> ConsumerConfig:
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def consumer_config(self, start_seq: int) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.ack_wait,
-            # Unlimited at the server: the runner counts a message's own failures itself and
-            # dead-letters it; a database outage must never exhaust deliveries.
-            max_deliver=-1,
-            max_ack_pending=max(self.batch_size * 4, 1000),
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start_seq,
             filter_subjects=self.filter_subjects,
         )
 
     async def ensure_consumer(self) -> JetStreamContext.PullSubscription:
-        config = self.consumer_config()
+        """Position the durable consumer at checkpoint + 1 and bind to it.
+
+        Only the lease holder calls this. Delete-and-create is the one way to move a consumer
+        back (its start sequence cannot be updated in place); a replica still fetching from the
+        old one gets errors or a gap and stops."""
+        async with self.sessions() as session:
+            start = await read_checkpoint(session, self.key) + 1
         try:
-            await self.js.add_consumer(self.stream, config)
-        except Exception:  # exists with other filters: update it in place
-            await self.js.add_consumer(self.stream, config)
+            await self.js.delete_consumer(self.stream, self.durable)
+        except NotFoundError:
+            pass
+        await self.js.add_consumer(self.stream, self.consumer_config(start))
+        self._next_delivery = 1
+        self.stats.extra["positioned_at"] = start
+        self.stats.extra["positioned"] = int(self.stats.extra.get("positioned", 0)) + 1
         return await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
 
     def stop(self) -> None:
@@ -302,12 +336,6 @@ class ProjectionRunner:
         """Fetch and apply until stopped; survives broker restarts and database outages."""
         backoff = 0.2
         psub: JetStreamContext.PullSubscription | None = None
-        # A waiting fetch for N messages returns when N have arrived or the timeout expires, so
-        # a batch fetch while idle holds a lone event back for up to fetch_timeout. While all is
-        # well the runner waits for one message and takes what is already pending with it (up to
-        # the batch size). After a failure (messages nak'ed for a delayed redelivery, or an
-        # error) it fetches whole batches with the full wait, as before, until things have been
-        # calm for longer than any redelivery delay, so no message overtakes one being retried.
         while not self._stopping.is_set():
             try:
                 if not await self._lease.hold():
@@ -322,14 +350,17 @@ class ProjectionRunner:
                 if psub is None:
                     psub = await self.ensure_consumer()
                     self.stats.connected = True
-                calm = time.monotonic() - self._last_retry > RETRY_CALM_SECONDS
                 try:
-                    msgs = await self._fetch(psub, quick=calm)
+                    msgs = await self._fetch(psub)
                 except NatsTimeoutError:
                     continue
-                outcome = await self.process(msgs)  # raises: _note_error marks the retry
-                if outcome.retried:
-                    self._last_retry = time.monotonic()
+                in_order, intact = self.in_order(msgs)
+                if in_order:
+                    await self.process(in_order)
+                if not intact or self._stopping.is_set():
+                    # Out of order, or a batch left half-done: read again from the checkpoint.
+                    await _safe(psub.unsubscribe())
+                    psub = None
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
@@ -338,27 +369,42 @@ class ProjectionRunner:
                 if psub is not None:
                     await _safe(psub.unsubscribe())
                     psub = None
-            except NotFoundError as exc:  # the stream or consumer vanished (a fresh server)
-                self._note_error(exc)
-                psub = None
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
             except Exception as exc:
+                # Broker, database or consumer trouble: whatever was fetched and not committed
+                # is read again from the checkpoint once things work.
                 self._note_error(exc)
-                if psub is not None and not self.js._nc.is_connected:
+                if psub is not None:
+                    await _safe(psub.unsubscribe())
                     psub = None
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         if psub is not None:
-            try:
-                await psub.unsubscribe()
-            except Exception:
-                pass
+            await _safe(psub.unsubscribe())
         await self._lease.release()
 
-    async def _fetch(self, psub: JetStreamContext.PullSubscription, *, quick: bool) -> list[Msg]:
-        if not quick or self.batch_size <= 1:
-            return await psub.fetch(self.batch_size, timeout=self.fetch_timeout)
+    def in_order(self, msgs: Sequence[Msg]) -> tuple[list[Msg], bool]:
+        """The messages that continue the consumer's delivery sequence without a gap, and
+        whether that was all of them."""
+        accepted: list[Msg] = []
+        for msg in msgs:
+            delivery = msg.metadata.sequence.consumer
+            if delivery != self._next_delivery:
+                log.warning(
+                    "consumer delivery out of sequence; repositioning at the checkpoint",
+                    extra={"projection": self.key, "expected": self._next_delivery, "got": delivery},
+                )
+                self.stats.extra["gaps"] = int(self.stats.extra.get("gaps", 0)) + 1
+                return accepted, False
+            self._next_delivery += 1
+            accepted.append(msg)
+        return accepted, True
+
+    async def _fetch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
+        # A waiting fetch for N messages returns when N have arrived or the timeout expires, so
+        # a batch fetch while idle would hold a lone event back for up to fetch_timeout. Wait for
+        # one message and take what is already pending with it (up to the batch size).
+        if self.batch_size <= 1:
+            return await psub.fetch(1, timeout=self.fetch_timeout)
         msgs = await psub.fetch(1, timeout=self.fetch_timeout)
         pending = msgs[-1].metadata.num_pending if msgs else 0
         if pending:
@@ -369,7 +415,6 @@ class ProjectionRunner:
         return msgs
 
     def _note_error(self, exc: BaseException) -> None:
-        self._last_retry = time.monotonic()
         self.stats.last_error = f"{type(exc).__name__}: {exc}"
         self.stats.connected = False
         log.warning(
@@ -384,14 +429,15 @@ class ProjectionRunner:
             pass
 
     async def process(self, msgs: Sequence[Msg]) -> BatchOutcome:
-        """Apply one fetched batch in one transaction, then ack. The unit of exactly-once.
+        """Apply one batch, in stream order, in one transaction with the checkpoint. The unit of
+        exactly-once.
 
         A message whose handler fails is retried here, in this process, holding it and every
-        later message of the batch unacked (``in_progress`` keeps JetStream from redelivering
-        them meanwhile) and fetching nothing new: so no later event can overtake it and make
-        the checkpoint skip it. After ``max_deliver`` tries it is dead-lettered. A failure that
-        is not the messages' fault (the database is down) is retried for as long as it takes.
-        If the process dies meanwhile, JetStream redelivers the unacked messages in order."""
+        later message of the batch and fetching nothing new: so no later event can overtake it.
+        After ``max_deliver`` tries it is dead-lettered. A failure that is not the messages'
+        fault (the database is down) is retried for as long as it takes. If the runner is
+        stopped (or the process dies) meanwhile, the messages are simply not committed: the next
+        runner reads them again from checkpoint + 1."""
         total = BatchOutcome()
         remaining: list[Msg] = list(msgs)
         attempt = 0
@@ -399,28 +445,17 @@ class ProjectionRunner:
             attempt += 1
             try:
                 try:
-                    outcome, to_ack, to_term, to_retry = await self._apply_batch(
-                        remaining, isolate=False, attempt=attempt
-                    )
+                    outcome, remaining_after = await self._apply_batch(remaining, isolate=False, attempt=attempt)
                 except _RetryIsolated:
-                    outcome, to_ack, to_term, to_retry = await self._apply_batch(
-                        remaining, isolate=True, attempt=attempt
-                    )
+                    outcome, remaining_after = await self._apply_batch(remaining, isolate=True, attempt=attempt)
             except LeaseLost:
-                # Another replica took over: hand the messages back to it at once.
-                for msg in remaining:
-                    await _safe(msg.nak())
                 raise
             except Exception as exc:
                 self._note_error(exc)
                 if self._stopping.is_set():
                     raise
-                await self._hold(remaining, attempt)
+                await self._back_off(attempt)
                 continue
-            for msg in to_ack:
-                await _safe(msg.ack())
-            for msg in to_term:
-                await _safe(msg.term())
             total.applied += outcome.applied
             total.skipped += outcome.skipped
             total.dead_lettered += outcome.dead_lettered
@@ -429,34 +464,31 @@ class ProjectionRunner:
             self.stats.skipped += outcome.skipped
             self.stats.dead_lettered += outcome.dead_lettered
             self.stats.retried += outcome.retried
-            remaining = to_retry
+            remaining = remaining_after
             if remaining:
                 if self._stopping.is_set():
-                    break  # left unacked: redelivered, in order, to whoever runs next
-                await self._hold(remaining, attempt)
+                    break  # not committed: read again from the checkpoint by the next runner
+                await self._back_off(attempt)
         self.stats.batches += 1
         if not total.retried:
             self.stats.last_error = None
         return total
 
-    async def _hold(self, msgs: Sequence[Msg], attempt: int) -> None:
-        """Back off before retrying, telling JetStream the messages are still being worked on."""
-        self._last_retry = time.monotonic()
-        for msg in msgs:
-            await _safe(msg.in_progress())
+    async def _back_off(self, attempt: int) -> None:
         await self._sleep(min(0.1 * 2**attempt, 5.0))
 
     async def _apply_batch(
         self, msgs: Sequence[Msg], *, isolate: bool, attempt: int = 1
-    ) -> tuple[BatchOutcome, list[Msg], list[Msg], list[Msg]]:
-        """``isolate=False`` is the fast path: every valid event of the batch is handed to the
+    ) -> tuple[BatchOutcome, list[Msg]]:
+        """Apply ``msgs`` (in stream order) in one transaction; returns the outcome and the
+        messages still to retry (a failing handler and everything after it).
+
+        ``isolate=False`` is the fast path: every valid event of the batch is handed to the
         projection at once (``apply_batch`` when it has one, so it can aggregate and write in a
         few statements), no savepoints. If the projection raises there, the whole batch is
         rolled back and run again with ``isolate=True``: a savepoint per message, to find which
         message is at fault without losing the others."""
         outcome = BatchOutcome()
-        to_ack: list[Msg] = []
-        to_term: list[Msg] = []
         to_retry: list[Msg] = []
         apply_batch = getattr(self.projection, "apply_batch", None)
         async with self.sessions() as session, session.begin():
@@ -468,15 +500,15 @@ class ProjectionRunner:
             for msg in msgs:
                 seq = msg.metadata.sequence.stream
                 if seq <= last:
+                    # Applied already: only a message handed to ``process`` twice gets here
+                    # (the runner itself reads strictly after the checkpoint).
                     outcome.skipped += 1
-                    to_ack.append(msg)
                     continue
                 try:
                     envelope, event = _decode(msg)
                 except (EnvelopeError, UnknownEventType, ValidationError) as exc:
-                    await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}")
+                    await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}", deliveries=1)
                     outcome.dead_lettered += 1
-                    to_term.append(msg)
                     last = max(last, seq)
                     continue
                 valid.append((msg, event, EventContext(envelope, self.stream, seq, msg.subject)))
@@ -512,9 +544,7 @@ class ProjectionRunner:
                     raise _RetryIsolated from exc
                 for span in spans:
                     span.end()
-                for msg, _event, _ctx in valid:
-                    outcome.applied += 1
-                    to_ack.append(msg)
+                outcome.applied += len(valid)
             else:
                 for index, (msg, event, ctx) in enumerate(valid):
                     with _tracer.start_as_current_span(
@@ -537,17 +567,16 @@ class ProjectionRunner:
                             # never dead-lettered (a missing table is a deployment fault too).
                             raise
                         except Exception as exc:
-                            # Tries in this process, plus deliveries to processes that died.
-                            tries = msg.metadata.num_delivered - 1 + attempt
-                            if isinstance(exc, PoisonMessage) or tries >= self.max_deliver:
+                            if isinstance(exc, PoisonMessage) or attempt >= self.max_deliver:
                                 await self._dead_letter(
-                                    session, msg, f"handler failed after {tries} tries: {_reason(exc)}"
+                                    session,
+                                    msg,
+                                    f"handler failed after {attempt} tries: {_reason(exc)}",
+                                    deliveries=attempt,
                                 )
                                 outcome.dead_lettered += 1
-                                to_term.append(msg)
                                 continue
-                            # Stop here: later messages must not overtake this one, or the
-                            # checkpoint would skip it when it comes back.
+                            # Stop here: later messages must not overtake this one.
                             log.warning(
                                 "handler failed, will retry",
                                 extra={
@@ -563,12 +592,11 @@ class ProjectionRunner:
                             last = ctx.stream_seq - 1
                             break
                     outcome.applied += 1
-                    to_ack.append(msg)
             if last != start:
                 await write_checkpoint(session, self.key, last)
-        return outcome, to_ack, to_term, to_retry
+        return outcome, to_retry
 
-    async def _dead_letter(self, session: AsyncSession, msg: Msg, reason: str) -> None:
+    async def _dead_letter(self, session: AsyncSession, msg: Msg, reason: str, *, deliveries: int) -> None:
         headers = dict(msg.headers or {})
         try:
             body = msg.data.decode()
@@ -592,7 +620,7 @@ class ProjectionRunner:
                 event_id=headers.get("ce-id"),
                 event_type=headers.get("ce-type"),
                 reason=reason[:4000],
-                deliveries=msg.metadata.num_delivered,
+                deliveries=deliveries,
                 headers=headers,
                 body=body[:100_000],
                 created_at=datetime.now(UTC),
@@ -604,8 +632,7 @@ class ProjectionRunner:
 
         Run it with the service's runner stopped. A projection fed by several streams is reset
         once (``reset=True`` for its first stream's runner only), then each stream replayed.
-        The durable consumer is left alone: whatever it delivers afterwards at or below the new
-        checkpoint is skipped."""
+        The next runner to start positions the durable consumer after the rebuilt checkpoint."""
         from tqdm import tqdm
 
         self.use_lease = False  # run with the service stopped; a dead holder's lease is moot
@@ -633,7 +660,7 @@ class ProjectionRunner:
         try:
             while pending > 0:
                 msgs = await psub.fetch(min(self.batch_size, pending), timeout=5)
-                outcome, *_ = await self._apply_batch_no_ack(msgs)
+                outcome = await self._apply_batch_at_once(msgs)
                 applied += outcome.applied
                 pending = msgs[-1].metadata.num_pending
                 bar.update(len(msgs))
@@ -643,12 +670,13 @@ class ProjectionRunner:
             await _safe(self.js.delete_consumer(self.stream, rebuild_consumer))
         return applied
 
-    async def _apply_batch_no_ack(self, msgs: Sequence[Msg]) -> tuple[BatchOutcome, list[Msg], list[Msg], list[Msg]]:
+    async def _apply_batch_at_once(self, msgs: Sequence[Msg]) -> BatchOutcome:
         try:
-            return await self._apply_batch(msgs, isolate=False)
+            outcome, _ = await self._apply_batch(msgs, isolate=False)
         except _RetryIsolated:
             # A rebuild does not wait on a failing event: it is dead-lettered at once.
-            return await self._apply_batch(msgs, isolate=True, attempt=self.max_deliver)
+            outcome, _ = await self._apply_batch(msgs, isolate=True, attempt=self.max_deliver)
+        return outcome
 
 
 class _RetryIsolated(Exception):
