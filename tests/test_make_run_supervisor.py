@@ -1,0 +1,63 @@
+"""``make run`` keeps the platform up when one of its processes dies: the supervisor logs the
+exit and restarts that process with a back-off, and the rest (broker included) carries on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from common.testing import free_port
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not reached in {timeout}s: {what}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_a_killed_service_is_restarted_and_the_platform_stays_up(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ, TM_VAR_DIR=str(tmp_path), GATEWAY_PORT=str(port))
+    env.pop("NATS_URL", None)
+    out = open(tmp_path / "run.out", "wb")  # closed in finally
+    run = subprocess.Popen([sys.executable, "deploy/local/run.py"], cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        gateway = f"http://127.0.0.1:{port}"
+        _wait(lambda: "Platform up" in (tmp_path / "run.out").read_text(), 90, "platform up")
+        pid_file = tmp_path / "run" / "calls.pid"
+        nats_pid = int((tmp_path / "run" / "nats-server.pid").read_text())
+        first = int(pid_file.read_text())
+        os.kill(first, signal.SIGKILL)
+        _wait(lambda: int(pid_file.read_text()) != first, 30, "calls restarted")
+        _wait(lambda: _answers(gateway + "/v1/calls?limit=1"), 60, "calls answers through the gateway again")
+        assert run.poll() is None, "the supervisor itself stopped"
+        os.kill(nats_pid, 0)  # the broker was never touched
+        text = (tmp_path / "run.out").read_text()
+        assert "calls exited with -9; restarting" in text and "restarting calls (restart 1)" in text
+    finally:
+        run.send_signal(signal.SIGINT)
+        try:
+            run.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            run.kill()
+        out.close()
