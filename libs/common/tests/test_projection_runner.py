@@ -15,6 +15,7 @@ from common.events import CallbackDue
 from common.events.base import DomainEvent
 from common.eventstore import EventNames, EventStore, ensure_stream
 from common.projection import (
+    EventByEvent,
     EventContext,
     PoisonMessage,
     ProjectionRunner,
@@ -33,7 +34,7 @@ counts = Table(
 )
 
 
-class CountDue:
+class CountDue(EventByEvent):
     """Counts CallbackDue per lead; fails on demand to exercise retries and dead letters."""
 
     name = "count-due"

@@ -11,7 +11,7 @@ from common.db import create_engine, migrate, sessionmaker
 from common.events import CallbackDue
 from common.events.base import DomainEvent
 from common.eventstore import EventNames, EventStore, ensure_stream
-from common.projection import EventContext, ProjectionRunner
+from common.projection import EventByEvent, EventContext, ProjectionRunner
 from common.testing import ProvisionedDatabase, eventually
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-class Nothing:
+class Nothing(EventByEvent):
     name = "nothing"
     subscriptions: dict[str, Sequence[str]] = {"scheduling": ["CallbackDue"]}
 

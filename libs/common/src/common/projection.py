@@ -26,7 +26,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Iterable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -93,21 +94,38 @@ class EventContext:
 
 
 class Projection(Protocol):
-    """A read model fed by events. ``apply`` must only touch the session it is given."""
+    """A read model fed by events. It must only touch the session it is given.
 
-    name: str
-    # owner stream -> event types this projection consumes from it
-    subscriptions: dict[str, Sequence[str]]
+    ``apply_batch`` receives a run of events in stream order, to apply in the caller's
+    transaction (a projection may aggregate them in memory and write in a few statements). The
+    runner also calls it with one event at a time, inside a savepoint, to find the one at fault
+    when a batch fails. A projection that handles events one by one inherits ``EventByEvent``."""
 
-    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None: ...
+    @property
+    def name(self) -> str: ...
 
-    # Optional: ``async def apply_batch(self, session, items: list[tuple[DomainEvent,
-    # EventContext]]) -> None`` applies a whole batch at once (aggregate in memory, write in a
-    # few statements). The runner prefers it when present; ``apply`` must still work alone.
+    @property
+    def subscriptions(self) -> Mapping[str, Sequence[str]]:
+        """Owner stream -> the event types this projection consumes from it."""
+        ...
+
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None: ...
 
     async def reset(self, session: AsyncSession) -> None:
         """Empty the projection's tables (used by ``rebuild``)."""
         ...
+
+
+class EventByEvent(ABC):
+    """For projections that apply one event at a time: ``apply_batch`` is their ``apply`` in
+    stream order."""
+
+    @abstractmethod
+    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None: ...
+
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        for event, ctx in items:
+            await self.apply(session, event, ctx)
 
 
 class LeaseLost(Exception):
@@ -490,7 +508,6 @@ class ProjectionRunner:
         message is at fault without losing the others."""
         outcome = BatchOutcome()
         to_retry: list[Msg] = []
-        apply_batch = getattr(self.projection, "apply_batch", None)
         async with self.sessions() as session, session.begin():
             last = await read_checkpoint(session, self.key, lock=True)
             if self.use_lease and not await self._lease.renew(session):
@@ -532,11 +549,7 @@ class ProjectionRunner:
                     for msg, _e, ctx in valid
                 ]
                 try:
-                    if apply_batch is not None:
-                        await apply_batch(session, [(e, c) for _m, e, c in valid])
-                    else:
-                        for _m, event, ctx in valid:
-                            await self.projection.apply(session, event, ctx)
+                    await self.projection.apply_batch(session, [(e, c) for _m, e, c in valid])
                 except Exception as exc:
                     for span in spans:
                         span.set_status(trace.StatusCode.ERROR, "batch failed; retried one by one")
@@ -558,10 +571,7 @@ class ProjectionRunner:
                     ):
                         try:
                             async with session.begin_nested():
-                                if apply_batch is not None:
-                                    await apply_batch(session, [(event, ctx)])
-                                else:
-                                    await self.projection.apply(session, event, ctx)
+                                await self.projection.apply_batch(session, [(event, ctx)])
                         except (OperationalError, InterfaceError, ProgrammingError):
                             # The database, not the message: retried for as long as it takes,
                             # never dead-lettered (a missing table is a deployment fault too).

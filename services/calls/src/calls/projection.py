@@ -60,7 +60,7 @@ from common.events.leads import (
     LeadProfile,
     LeadUpdated,
 )
-from common.projection import EventContext
+from common.projection import EventByEvent, EventContext
 
 metadata = MetaData()
 
@@ -204,7 +204,7 @@ async def upsert(
 # --- the calls read model -----------------------------------------------------------------
 
 
-class CallsReadModel:
+class CallsReadModel(EventByEvent):
     """Calls as the queries, the attempt caps and the history classification read them."""
 
     name = "calls-read"
@@ -349,7 +349,7 @@ def _country(profile: LeadProfile | None) -> str | None:
     return region.upper() if len(region) == 2 and region.isalpha() else None
 
 
-class GuardLeads:
+class GuardLeads(EventByEvent):
     """Ownership, time zone, numbers and the do-not-call list, from the leads stream."""
 
     name = "calls-guard"

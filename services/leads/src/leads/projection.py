@@ -35,7 +35,7 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.events.qa import ViolationFound
-from common.projection import EventContext
+from common.projection import EventByEvent, EventContext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -108,7 +108,7 @@ def _opt_out_entry_id(lead_id: str, number_id: str | None) -> str:
     return f"{lead_id}:{number_id or '*'}"
 
 
-class LeadsView:
+class LeadsView(EventByEvent):
     """Leads, their numbers, tags, tier history, assignments, flags and the do-not-call list."""
 
     name = "leads-view"
@@ -405,7 +405,7 @@ def _customer_turns(event: CallEnded) -> list[str]:
     return [t.text for t in event.turns if isinstance(t, SpeechTurn) and t.speaker == "customer"]
 
 
-class CallOutcomes:
+class CallOutcomes(EventByEvent):
     """Call attempts into the read model, and each finished call's effect on its lead."""
 
     name = "leads-calls"

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallTranscribed, TranscriptTurn
 from common.events.qa import ReviewSampled, ViolationFound
-from common.projection import EventContext
+from common.projection import EventByEvent, EventContext
 from pydantic import TypeAdapter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,7 +101,7 @@ async def ensure_review(
     return True
 
 
-class QaChecks:
+class QaChecks(EventByEvent):
     name = "qa-checks"
     subscriptions: ClassVar[dict[str, Sequence[str]]] = {"calls": ["CallEnded", "CallTranscribed"]}
 

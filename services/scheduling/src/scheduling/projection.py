@@ -21,7 +21,7 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.events.qa import ReworkCallbackRequested
-from common.projection import EventContext
+from common.projection import EventByEvent, EventContext
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,7 +66,7 @@ def _appointment_at(event: CallEnded) -> datetime | None:
     return None
 
 
-class SchedulingProjection:
+class SchedulingProjection(EventByEvent):
     name = "scheduling"
     subscriptions: ClassVar[dict[str, Sequence[str]]] = {
         "calls": ["CallPlaced", "CallEnded", "CallRefused"],
