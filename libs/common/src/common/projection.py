@@ -46,7 +46,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.envelope import Envelope, EnvelopeError
-from common.events.base import DomainEvent, UnknownEventType, decode
+from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, decode
 from common.eventstore import EventNames
 from common.telemetry import extract_trace_context
 
@@ -523,7 +523,7 @@ class ProjectionRunner:
                     continue
                 try:
                     envelope, event = _decode(msg)
-                except (EnvelopeError, UnknownEventType, ValidationError) as exc:
+                except (EnvelopeError, UnknownEventType, UnsupportedSchemaVersion, ValidationError) as exc:
                     await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}", deliveries=1)
                     outcome.dead_lettered += 1
                     last = max(last, seq)

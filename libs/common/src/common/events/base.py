@@ -69,11 +69,42 @@ def registered_types() -> dict[str, type[DomainEvent]]:
     return dict(_REGISTRY)
 
 
+class UnsupportedSchemaVersion(ValueError):
+    """The event was written with a newer schema than this reader knows: reading it with the
+    old model could silently misread a field whose meaning changed, so it is refused (and a
+    projection dead-letters it, to replay once this service is upgraded)."""
+
+
 def decode(envelope: Envelope) -> DomainEvent:
-    """Turn an envelope into its typed event. Raises ``UnknownEventType`` or pydantic's
-    ``ValidationError`` (both mean: this message can never be applied, dead-letter it)."""
+    """Turn an envelope into its typed event, upcasting data written with an older schema.
+
+    Raises ``UnknownEventType``, ``UnsupportedSchemaVersion`` or pydantic's ``ValidationError``
+    (all mean: this message can never be applied by this reader, dead-letter it)."""
     cls = event_class(envelope.type)
-    return cls.model_validate(envelope.data)
+    return cls.model_validate(upcast(cls, envelope.data, envelope.schema_version))
+
+
+def upcast(cls: type[DomainEvent], data: dict[str, Any], version: int) -> dict[str, Any]:
+    """Bring ``data`` written at ``version`` up to ``cls.schema_version``, one step at a time.
+
+    A class at version N declares ``upcast_v1_v2``, ``upcast_v2_v3`` … ``upcast_v{N-1}_v{N}``:
+    static methods from one version's data dict to the next (pyeventsourcing's model), so old
+    events in the log stay readable without rewriting the log."""
+    if version > cls.schema_version:
+        raise UnsupportedSchemaVersion(
+            f"{cls.event_type} schema version {version} is newer than this reader's {cls.schema_version}"
+        )
+    if version < 1:
+        raise UnsupportedSchemaVersion(f"{cls.event_type} schema version {version} is not a version")
+    while version < cls.schema_version:
+        step = getattr(cls, f"upcast_v{version}_v{version + 1}", None)
+        if step is None:
+            raise TypeError(
+                f"{cls.__name__} is at version {cls.schema_version} but has no upcast_v{version}_v{version + 1}"
+            )
+        data = step(dict(data))
+        version += 1
+    return data
 
 
 def subject_token(value: str) -> str:
@@ -101,10 +132,12 @@ def utc_iso(value: datetime) -> str:
 __all__ = [
     "DomainEvent",
     "UnknownEventType",
+    "UnsupportedSchemaVersion",
     "ValidationError",
     "decode",
     "event_class",
     "register",
     "registered_types",
     "subject_token",
+    "upcast",
 ]
