@@ -15,13 +15,20 @@ through executemany, rows sorted by key so concurrent writers lock rows in the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
-import common.events.qa  # noqa: F401 - registers the QA event types the subscriptions look up
-from common.events.base import DomainEvent, registered_types
+from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
+from common.events.qa import (
+    ComplaintFiled,
+    FineAssessed,
+    SaleVoided,
+    ViolationConfirmed,
+    ViolationDismissed,
+    ViolationFound,
+)
 from common.events.scheduling import (
     CallbackCancelled,
     CallbackDone,
@@ -100,31 +107,23 @@ QA_COUNTERS = (
 )
 CALLBACK_FLAGS = ("scheduled", "due", "done", "missed", "cancelled")
 
-CALL_TYPES = ("CallPlaced", "CallEnded", "CallRefused")
-SCHEDULING_TYPES = (
-    "CallbackScheduled",
-    "CallbackRescheduled",
-    "CallbackDue",
-    "CallbackDone",
-    "CallbackMissed",
-    "CallbackCancelled",
+# The events the projection reads, by type: dispatch is by class, on declared fields only.
+CALL_EVENTS = (CallPlaced, CallEnded, CallRefused)
+CALLBACK_EVENTS = (
+    CallbackScheduled,
+    CallbackRescheduled,
+    CallbackDue,
+    CallbackDone,
+    CallbackMissed,
+    CallbackCancelled,
 )
-# The QA events the projection understands. It subscribes to those the installed event contract
-# defines, so a type added to common.events.qa is picked up without a change here (run
-# ``python -m reporting rebuild`` afterwards to count the ones published before).
-QA_TYPES = (
-    "ViolationFound",
-    "ViolationConfirmed",
-    "ViolationDismissed",
-    "FineAssessed",
-    "ComplaintFiled",
-    "SaleVoided",
+QA_EVENTS = (ViolationFound, ViolationConfirmed, ViolationDismissed, FineAssessed, ComplaintFiled, SaleVoided)
+CallbackFact: TypeAlias = (
+    CallbackScheduled | CallbackRescheduled | CallbackDue | CallbackDone | CallbackMissed | CallbackCancelled
 )
-
-
-def _known(types: Iterable[str]) -> list[str]:
-    registry = registered_types()
-    return [t for t in types if t in registry]
+QaFact: TypeAlias = (
+    ViolationFound | ViolationConfirmed | ViolationDismissed | FineAssessed | ComplaintFiled | SaleVoided
+)
 
 
 def _insert(session: AsyncSession, table: Table) -> tuple[Any, str]:
@@ -175,9 +174,9 @@ class DailyFigures:
     def __init__(self, centre_timezone: str = "Asia/Shanghai") -> None:
         self.centre = ZoneInfo(centre_timezone)
         self.subscriptions: dict[str, Sequence[str]] = {
-            "calls": list(CALL_TYPES),
-            "scheduling": _known(SCHEDULING_TYPES),
-            "qa": _known(QA_TYPES),
+            "calls": [e.event_type for e in CALL_EVENTS],
+            "scheduling": [e.event_type for e in CALLBACK_EVENTS],
+            "qa": [e.event_type for e in QA_EVENTS],
         }
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
@@ -207,9 +206,9 @@ class DailyFigures:
                     "campaign_id": event.campaign_id,
                     "blocked": 1,
                 }
-            elif event.owner == "qa":
+            elif isinstance(event, QA_EVENTS):
                 self._add_qa(qa, event)
-            elif event.owner == "scheduling":
+            elif isinstance(event, CALLBACK_EVENTS):
                 self._add_callback(callbacks, event)
 
         await _write(
@@ -270,14 +269,11 @@ class DailyFigures:
             "placed": 1,
         }
 
-    def _add_qa(self, rows: dict[str, dict[str, Any]], event: DomainEvent) -> None:
-        call_id = getattr(event, "call_id", None)
-        if not call_id:
-            return
-        row = rows.get(call_id)
+    def _add_qa(self, rows: dict[str, dict[str, Any]], event: QaFact) -> None:
+        row = rows.get(event.call_id)
         if row is None:
-            row = rows[call_id] = {
-                "call_id": call_id,
+            row = rows[event.call_id] = {
+                "call_id": event.call_id,
                 "day": None,
                 "agent_id": None,
                 "team_id": None,
@@ -286,35 +282,33 @@ class DailyFigures:
                 **dict.fromkeys(QA_COUNTERS, 0),
             }
         # Until the calls events arrive, the QA event's own view of the call stands in.
-        call_day = getattr(event, "call_day", None)
-        if row["day"] is None and isinstance(call_day, date):
-            row["day"] = call_day
-        for c in DIMS:
-            if row[c] is None:
-                row[c] = getattr(event, c, None)
-        kind = event.event_type
-        if kind == "ViolationFound":
+        if row["day"] is None and event.call_day is not None:
+            row["day"] = event.call_day
+        for column, value in (
+            ("agent_id", event.agent_id),
+            ("team_id", event.team_id),
+            ("campaign_id", event.campaign_id),
+        ):
+            if row[column] is None:
+                row[column] = value
+        if isinstance(event, ViolationFound):
             row["violations_found"] += 1
-        elif kind == "ViolationConfirmed":
+        elif isinstance(event, ViolationConfirmed):
             row["violations_confirmed"] += 1
-        elif kind == "ViolationDismissed":
+        elif isinstance(event, ViolationDismissed):
             row["violations_dismissed"] += 1
-        elif kind == "FineAssessed":
-            amount = getattr(event, "amount", 0) or 0
-            row[fine_column(getattr(event, "payee", None), getattr(event, "kind", None))] += int(amount)
-        elif kind == "ComplaintFiled":
+        elif isinstance(event, FineAssessed):
+            row[fine_column(event.payee, event.kind)] += event.amount
+        elif isinstance(event, ComplaintFiled):
             row["complaints"] += 1
-        elif kind == "SaleVoided":
+        elif isinstance(event, SaleVoided):
             row["voided"] = 1
 
-    def _add_callback(self, rows: dict[str, dict[str, Any]], event: DomainEvent) -> None:
-        callback_id = getattr(event, "callback_id", None)
-        if not callback_id:
-            return
-        row = rows.get(callback_id)
+    def _add_callback(self, rows: dict[str, dict[str, Any]], event: CallbackFact) -> None:
+        row = rows.get(event.callback_id)
         if row is None:
-            row = rows[callback_id] = {
-                "callback_id": callback_id,
+            row = rows[event.callback_id] = {
+                "callback_id": event.callback_id,
                 "day": None,
                 **dict.fromkeys(DIMS),
                 **dict.fromkeys(CALLBACK_FLAGS, 0),
@@ -339,10 +333,13 @@ class DailyFigures:
             row["day"] = report_day(due_at, self.centre)
         # The owner as scheduled (done/missed events name who acted, not whose callback it is).
         if isinstance(event, CallbackScheduled | CallbackDue):
-            for c in DIMS:
-                value = getattr(event, c, None)
+            for column, value in (
+                ("agent_id", event.agent_id),
+                ("team_id", event.team_id),
+                ("campaign_id", event.campaign_id),
+            ):
                 if value is not None:
-                    row[c] = value
+                    row[column] = value
 
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(delete(call_facts))
