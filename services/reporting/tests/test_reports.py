@@ -402,7 +402,9 @@ async def test_a_day_of_mixed_events_in_the_daily_and_weekly_tables(
     ]
 
 
-async def test_consumers_lost_with_their_state_count_nothing_twice(nats_url: str, event_namespace: str, database_url: str) -> None:
+async def test_consumers_lost_with_their_state_count_nothing_twice(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
     settings = ReportingSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=database_url)
     runtime = await started_runtime(SPEC, settings)
     try:
