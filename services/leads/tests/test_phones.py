@@ -100,3 +100,26 @@ def test_validity_agrees_with_libphonenumber() -> None:
         except InvalidNumber:
             accepted = False
         assert accepted == expected, raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("n/a", '"n/a"'),
+        ("见备注", '"见备注"'),
+        ("abc", '"abc"'),
+        ("1380013800O", '"138*****00O"'),  # a letter O typed for a zero: digits masked in place
+        ("12345", '"12345"'),  # too few digits to be anyone's number
+    ],
+)
+def test_a_rejected_value_is_shown_as_given_and_masked_when_number_like(raw: str, shown: str) -> None:
+    with pytest.raises(InvalidNumber) as caught:
+        normalise(raw)
+    assert str(caught.value).endswith(shown), str(caught.value)
+
+
+def test_an_invalid_number_range_shows_the_number_masked() -> None:
+    with pytest.raises(InvalidNumber) as caught:
+        normalise("+86 199 9999 99999")
+    reason = str(caught.value)
+    assert reason.endswith('"+86 1** **** ***99"')

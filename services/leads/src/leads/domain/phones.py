@@ -85,18 +85,18 @@ def normalise(
     elif compact.startswith("86") and len(compact) == 13 and default_region == "CN":
         compact = "+" + compact
     if not re.fullmatch(r"\+?\d{5,17}", compact):
-        raise InvalidNumber(f"not a phone number: {mask_fragment(text)}")
+        raise InvalidNumber(f"not a phone number: {as_given(text)}")
     try:
         parsed = phonenumbers.parse(compact, default_region)
     except NumberParseException as exc:
-        raise InvalidNumber(f"not a phone number ({exc.error_type})") from None
+        raise InvalidNumber(f"not a phone number ({exc.error_type}): {as_given(text)}") from None
     # number_type() already does the work of is_valid_number() (a known range of the number's
     # region); the *_valid_number variants below skip checking it again: normalising is the
     # import's hottest path.
     region = phonenumbers.region_code_for_number(parsed)
     kind = phonenumbers.number_type(parsed) if region else PhoneNumberType.UNKNOWN
     if kind == PhoneNumberType.UNKNOWN:
-        raise InvalidNumber("invalid phone number (no such number range)")
+        raise InvalidNumber(f"invalid phone number (no such number range): {as_given(text)}")
     is_mobile = kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
     language = "zh" if region in ("CN", "HK", "MO", "TW") else "en"
     area = geocoder.description_for_valid_number(parsed, language) or None
@@ -113,12 +113,31 @@ def normalise(
     )
 
 
-def mask_fragment(text: str) -> str:
-    """What a rejection reason may show of a bad number: never the whole of it."""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    return digits[:3] + "*" * max(len(digits) - 5, 1) + digits[-2:]
+# A value with this many digits may be someone's real number (a typo in one digit, a number
+# from a range the data does not know): its middle digits are masked in a rejection reason.
+_NUMBER_LIKE_DIGITS = 7
+_SHOWN_CHARACTERS = 40
+
+
+def as_given(text: str) -> str:
+    """The rejected value as the person typed it, quoted, so they can find it in their file
+    ("n/a", "见备注", "138-0013-80O0"), but never a whole number: when it holds enough digits
+    to be someone's number, all but its first three and last two digits are masked, in place."""
+    digits = sum(ch.isdigit() for ch in text)
+    shown = text
+    if digits >= _NUMBER_LIKE_DIGITS:
+        seen = 0
+        chars = []
+        for ch in text:
+            if ch.isdigit():
+                seen += 1
+                chars.append(ch if seen <= 3 or seen > digits - 2 else "*")
+            else:
+                chars.append(ch)
+        shown = "".join(chars)
+    if len(shown) > _SHOWN_CHARACTERS:
+        shown = shown[: _SHOWN_CHARACTERS - 1] + "…"
+    return f'"{shown}"'
 
 
 def masked(number: NormalisedNumber) -> str:
