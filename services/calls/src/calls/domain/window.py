@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
+from common.calling_days import calling_day
 
 from calls.domain.campaign import CampaignSettings
 
@@ -36,36 +35,12 @@ def zone(name: str | None, default: str) -> ZoneInfo:
     raise AssertionError("unreachable: Asia/Shanghai always exists")
 
 
-@lru_cache(maxsize=64)
-def _country_holidays(country: str, year: int) -> holidays.HolidayBase | None:
-    try:
-        return holidays.country_holidays(country, years=year)
-    except NotImplementedError:  # a country the package does not know: no public holidays
-        return None
-
-
 def day_kind(day: date, country: str, settings: CampaignSettings) -> str | None:
-    """None for a working day, else why it is not one: ``public_holiday`` or ``non_working_day``."""
-    if country == "CN":
-        try:
-            import chinese_calendar
-
-            if chinese_calendar.is_workday(day):  # includes the make-up working days (调休)
-                return None
-            is_holiday, festival = chinese_calendar.get_holiday_detail(day)
-            if is_holiday and festival:  # a statutory holiday (a plain weekend has no name)
-                if settings.skip_public_holidays:
-                    return "public_holiday"
-            return None if day.weekday() in settings.weekdays else "non_working_day"
-        except NotImplementedError:
-            pass  # outside the years chinese_calendar knows: fall back to the holidays package
-    if day.weekday() not in settings.weekdays:
-        return "non_working_day"
-    if settings.skip_public_holidays:
-        calendar = _country_holidays(country, day.year)
-        if calendar is not None and day in calendar:
-            return "public_holiday"
-    return None
+    """None for a calling day, else why not (``public_holiday``, ``non_working_day`` …): the
+    platform's one calling-day rule (``common.calling_days``), the same scheduling applies."""
+    return calling_day(
+        day, country=country, weekdays=settings.weekdays, skip_public_holidays=settings.skip_public_holidays
+    ).kind
 
 
 def check_window(

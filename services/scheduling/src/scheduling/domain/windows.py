@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-import holidays
+from common.calling_days import WEEKDAY_NAMES, calling_day, weekday_numbers
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = WEEKDAY_NAMES
 # The search for the next allowed minute gives up after this many days (a window that is
 # never open is a configuration error, not something to loop on).
 MAX_SEARCH_DAYS = 400
@@ -60,35 +59,17 @@ class Placement:
 
 
 def is_working_day(window: CallingWindow, day: date) -> tuple[bool, str | None]:
-    """(working?, why not)."""
-    if day in window.holiday_overrides:
-        return (True, None) if window.holiday_overrides[day] else (False, "company holiday")
-    weekday = WEEKDAYS[day.weekday()]
-    if window.calendar == "CN":
-        try:
-            if chinese_calendar.is_workday(day):
-                return True, None
-            _is_holiday, name = chinese_calendar.get_holiday_detail(day)
-            return False, f"public holiday ({name})" if name else f"weekend ({weekday})"
-        except NotImplementedError:  # outside the package's years: fall back to `holidays`
-            pass
-    if window.calendar:
-        name = _holiday_name(window.calendar, day)
-        if name:
-            return False, f"public holiday ({name})"
-    if weekday not in window.weekdays:
-        return False, f"weekend ({weekday})"
-    return True, None
+    """(working?, why not): the platform's one calling-day rule (``common.calling_days``), the
+    same the calls guard applies before a dial."""
+    verdict = calling_day(
+        day, country=window.calendar, weekdays=_weekday_numbers(window.weekdays), overrides=window.holiday_overrides
+    )
+    return verdict.calling, verdict.describe(day)
 
 
-@lru_cache(maxsize=256)
-def _holiday_name(country: str, day: date) -> str | None:
-    try:
-        calendar = holidays.country_holidays(country, years=day.year)
-    except NotImplementedError:
-        return None
-    name = calendar.get(day)
-    return str(name) if name else None
+@lru_cache(maxsize=64)
+def _weekday_numbers(names: frozenset[str]) -> frozenset[int]:
+    return weekday_numbers(names)
 
 
 def _minute_of(t: datetime) -> int:
