@@ -185,12 +185,32 @@ async def connect_nats(settings: ServiceSettings) -> NATS:
     raise RuntimeError("unreachable")
 
 
-def create_app(spec: ServiceSpec, settings: ServiceSettings, *, run_projections: bool = True) -> FastAPI:
+def create_app(
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    *,
+    run_projections: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> FastAPI:
+    """``should_stop`` tells start-up that the server was asked to exit: start-up (waiting for
+    the broker, migrating) can take long, and uvicorn only looks at its signals once the app has
+    started, so without it a pod waiting for NATS would hang in Terminating until SIGKILL."""
     runtime = Runtime(settings=settings, spec=spec, names=EventNames(settings.event_namespace))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start(run_projections=run_projections)
+        starting = asyncio.create_task(runtime.start(run_projections=run_projections))
+        while not starting.done():
+            await asyncio.wait({starting}, timeout=0.2)
+            if should_stop is not None and should_stop() and not starting.done():
+                # Abandon start-up and let uvicorn, which already has its exit flag set, shut
+                # down as usual: an ordinary stop, not a start-up failure with a traceback.
+                log.info("stop requested during start-up; not starting")
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+                break
+        if not starting.cancelled():
+            starting.result()  # start-up's own failure, if any
         try:
             yield
         finally:
@@ -230,9 +250,12 @@ def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
     """Entry point of ``python -m <service>``."""
     setup_logging(spec.name, settings.log_level)
     setup_tracing(spec.name)
-    app = create_app(spec, settings)
+    server: uvicorn.Server | None = None
+    app = create_app(spec, settings, should_stop=lambda: server is not None and server.should_exit)
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="on"
     )
-    # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan exit.
-    uvicorn.Server(config).run()
+    # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan exit;
+    # during start-up the lifespan itself watches ``should_exit`` (see ``create_app``).
+    server = uvicorn.Server(config)
+    server.run()
