@@ -390,3 +390,32 @@ async def test_distinct_long_call_ids_are_distinct_calls(harness: Any) -> None:
         return all([(await h.client.get(f"/v1/calls/{c}")).status_code == 200 for c in (first, second)])
 
     await eventually(both_readable, timeout=5)
+
+
+async def test_a_call_read_back_shows_what_the_guard_decided(harness: Any) -> None:
+    """``contact`` (first or repeat) and the masked number, as the place answer showed them,
+    also for a dial by number id (the request then carries no number)."""
+    h = harness
+    warmup = await _ready(h)
+    placed = datetime.fromisoformat((await h.client.get(f"/v1/calls/{warmup}")).json()["placed_at"])
+    resp = await h.client.post(
+        f"/v1/calls/{warmup}/end",
+        json={
+            "answered_at": iso(placed + timedelta(seconds=5)),
+            "ended_at": iso(placed + timedelta(minutes=2)),
+            "ring_count": 2,
+            "hangup_by": "customer",
+            "eligibility": "eligible",
+            "disposition": "interested",
+            "notes": "wants a quote",
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    body = h.place_body("c-by-id", "l-1", number=None, number_id="n-1")
+    resp = await h.client.post("/v1/calls/place", json=body)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["contact"] == "repeat"
+    read = (await h.client.get("/v1/calls/c-by-id")).json()
+    assert (read["contact"], read["phone_masked"]) == ("repeat", "138****8000")
+    first = (await h.client.get(f"/v1/calls/{warmup}")).json()
+    assert first["contact"] == "first"

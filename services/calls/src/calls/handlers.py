@@ -245,6 +245,7 @@ async def place_call(
             )
             past = await past_calls(session, inputs.lead_ids, exclude_call=request.call_id)
         digest = inputs.number.digest if inputs.number and inputs.number.digest else digest
+        known_masked = inputs.number.masked if inputs.number else None
         if request.number_id is None and inputs.number is not None and inputs.number.number_id:
             request = request.model_copy(update={"number_id": inputs.number.number_id})
         event: CallPlaced | CallRefused
@@ -252,7 +253,12 @@ async def place_call(
             verdict = evaluate(inputs.facts, stored.settings)
             if not verdict.allowed:
                 event = refused_event(
-                    request, now=now, reasons=verdict.reasons, detail=verdict.detail, number_digest_=digest
+                    request,
+                    now=now,
+                    reasons=verdict.reasons,
+                    detail=verdict.detail,
+                    number_digest_=digest,
+                    known_masked=known_masked,
                 )
                 return await _append_first(runtime, event, "refused", correlation_id, wait=True)
         first, history = classify(
@@ -265,6 +271,7 @@ async def place_call(
             pii_key=pii_key,
             number_digest_=digest,
             classification=classification(catalogue, None, first_contact=first, history=history),
+            known_masked=known_masked,
         )
         return await _append_first(runtime, event, "placed", correlation_id, wait=True)
 

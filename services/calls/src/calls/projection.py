@@ -152,6 +152,7 @@ guard_numbers = Table(
     Column("region", String(64)),
     Column("timezone", String(64)),
     Column("flagged_invalid", Boolean, nullable=False, default=False),
+    Column("masked", String(32)),  # 138****8000: what a dial by number id shows of the number
 )
 
 guard_dnc = Table(
@@ -313,6 +314,7 @@ class CallsReadModel(EventByEvent):
                 "lead_id": event.lead_id,
                 "number_id": event.number_id,
                 "number_digest": event.number_digest,
+                "phone_masked": event.phone_masked,
                 "placed_at": utc(event.refused_at),
                 "day": self.day_of(event.refused_at),
                 "refusal_reason": event.reason,
@@ -405,6 +407,7 @@ class GuardLeads(EventByEvent):
                     "region": n.region,
                     "timezone": n.timezone,
                     "flagged_invalid": n.number_id in flagged,
+                    "masked": n.masked or None,
                 },
                 ["lead_id", "number_id"],
             )

@@ -71,6 +71,7 @@ class NumberFacts:
     timezone: str | None = None
     region: str | None = None
     flagged_invalid: bool = False
+    masked: str | None = None
 
 
 async def number_facts(
@@ -98,6 +99,7 @@ async def number_facts(
         row["timezone"],
         row["region"],
         bool(row["flagged_invalid"]),
+        row["masked"],
     )
 
 
@@ -223,6 +225,9 @@ def _row(row: Any) -> dict[str, Any]:
             out[name] = value.isoformat() if value else None
     if isinstance(out.get("day"), date):
         out["day"] = out["day"].isoformat()
+    if "first_contact" in out:  # the guard's decision as the place answer showed it
+        first = out["first_contact"]
+        out["contact"] = None if first is None else ("first" if first else "repeat")
     return out
 
 

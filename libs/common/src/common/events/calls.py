@@ -176,6 +176,7 @@ class CallRefused(DomainEvent):
     team_id: str | None = None
     number_id: str | None = None
     number_digest: str | None = None
+    phone_masked: str | None = None  # added later: the refused number as an agent may see it
 
     def aggregate_id(self) -> str:
         return self.call_id

@@ -222,8 +222,11 @@ def placed_event(
     pii_key: str,
     number_digest_: str | None,
     classification: Classification,
+    known_masked: str | None = None,
 ) -> CallPlaced:
-    masked = mask_phone(request.number) if request.number else None
+    """``known_masked``: the number as the guard's copy of the lead shows it, for a dial by
+    number id (the request then carries no number to mask)."""
+    masked = mask_phone(request.number) if request.number else known_masked
     return CallPlaced(
         call_id=request.call_id,
         direction=request.direction,
@@ -252,6 +255,7 @@ def refused_event(
     reasons: list[str],
     detail: str | None,
     number_digest_: str | None,
+    known_masked: str | None = None,
 ) -> CallRefused:
     return CallRefused(
         call_id=request.call_id,
@@ -265,6 +269,7 @@ def refused_event(
         team_id=request.agent.team,
         number_id=request.number_id,
         number_digest=number_digest_,
+        phone_masked=mask_phone(request.number) if request.number else known_masked,
     )
 
 
