@@ -43,6 +43,20 @@ class RunningPlatform:
         self._spawn(service, self._service_env(service))
         wait_ready(self.service_urls[service] + "/readyz")
 
+    def kill(self, service: str) -> None:
+        """SIGKILL, as the kernel's OOM killer or a node failure would: no clean-up at all."""
+        proc = self.procs[service]
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=15)
+
+    def start(self, service: str) -> None:
+        """Start a stopped or killed service again (without waiting for it to be ready)."""
+        self._spawn(service, self._service_env(service))
+
+    def database_url(self, service: str) -> str:
+        return self.env[f"E2E_{service.upper()}_DATABASE_URL"]
+
     def log(self, service: str) -> str:
         path = self.logs / f"{service}.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -91,6 +91,9 @@ class EventContext:
     stream: str
     stream_seq: int
     subject: str
+    # True while ``rebuild`` replays the log: a reactor then updates what it derives from its
+    # inputs but takes no decision again (those were taken, and published, the first time).
+    replay: bool = False
 
 
 class Projection(Protocol):
@@ -311,6 +314,7 @@ class ProjectionRunner:
         self._lease.ttl_seconds = lease_ttl
         self.use_lease = True
         self._next_delivery = 1  # the consumer sequence the next message must carry
+        self._replaying = False
 
     @property
     def filter_subjects(self) -> list[str]:
@@ -528,7 +532,7 @@ class ProjectionRunner:
                     outcome.dead_lettered += 1
                     last = max(last, seq)
                     continue
-                valid.append((msg, event, EventContext(envelope, self.stream, seq, msg.subject)))
+                valid.append((msg, event, EventContext(envelope, self.stream, seq, msg.subject, self._replaying)))
                 last = max(last, seq)
 
             if not isolate:
@@ -646,6 +650,7 @@ class ProjectionRunner:
         from tqdm import tqdm
 
         self.use_lease = False  # run with the service stopped; a dead holder's lease is moot
+        self._replaying = True
         async with self.sessions() as session, session.begin():
             if reset:
                 await self.projection.reset(session)

@@ -101,6 +101,7 @@ class Runtime:
                 self.spec.projections(self),
                 batch_size=self.settings.projection_batch_size,
                 max_deliver=self.settings.projection_max_deliver,
+                lease_ttl=self.settings.projection_lease_seconds,
             )
             for runner in self.runners:
                 self.tasks.append(asyncio.create_task(runner.run(), name=f"runner:{runner.durable}"))

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     projection_batch_size: int = 500
     projection_max_deliver: int = 5
+    # How long a replica that died keeps its projections before another (or its own restart)
+    # takes them over: shorter means less lag after a crash, longer tolerates longer pauses.
+    projection_lease_seconds: float = 15.0
     pii_key: str = Field(default="dev-only-pii-key", description="HMAC key for personal-data digests")
 
     def resolved_database_url(self) -> str:

@@ -30,7 +30,7 @@ from scheduling.domain.rules import CallOutcome, LeadHistory, Wanted, decide, pl
 from scheduling.domain.windows import next_allowed
 from scheduling.firing import Wakeup
 from scheduling.policies import PolicyStore
-from scheduling.tables import callback, lead_state, outbox, utc
+from scheduling.tables import callback, lead_state, utc
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # A refused dial whose reason says the lead must not be called cancels its callbacks.
@@ -87,16 +87,20 @@ class SchedulingProjection(EventByEvent):
         self.fulfil_early = timedelta(minutes=fulfil_early_minutes)
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
+        # On a replay (``rebuild``) only ``lead_state`` is derived again; the callback book is
+        # left as it stands (see ``reset``): ``book`` False skips every booking decision.
+        book = not ctx.replay
         if isinstance(event, CallEnded):
-            await self._call_ended(session, event)
+            await self._call_ended(session, event, book=book)
         elif isinstance(event, CallPlaced):
-            await self._call_placed(session, event)
+            if book:
+                await self._call_placed(session, event)
         elif isinstance(event, CallRefused):
-            if any(r in event.reason.lower() for r in _DNC_REASONS):
+            if book and any(r in event.reason.lower() for r in _DNC_REASONS):
                 for row in await h.open_callbacks(session, event.lead_id):
                     await h.cancel(session, row, "opted_out", event.refused_at)
         elif isinstance(event, LeadCreated):
-            if event.owner_agent_id:  # a call seen before its lead: the owner takes its callbacks
+            if book and event.owner_agent_id:  # a call seen before its lead: the owner takes its callbacks
                 await self._reassign(session, event.lead_id, event.owner_agent_id, event.owner_team_id)
             await h.upsert_lead(
                 session,
@@ -116,22 +120,23 @@ class SchedulingProjection(EventByEvent):
                 values["country"] = country_of(event.numbers)
             await h.upsert_lead(session, event.lead_id, **values)
         elif isinstance(event, LeadAssigned):
-            await self._lead_assigned(session, event)
+            await self._lead_assigned(session, event, book=book)
         elif isinstance(event, LeadOptedOut):
-            await self._opted_out(session, event)
+            await self._opted_out(session, event, book=book)
         elif isinstance(event, LeadOptOutLifted):
             if event.number_id is None:
                 await h.upsert_lead(session, event.lead_id, opted_out=False, dnc_until=None, updated_at=event.lifted_at)
         elif isinstance(event, ReworkCallbackRequested):
-            await self._rework(session, event)
+            if book:
+                await self._rework(session, event)
         elif isinstance(event, LeadTierChanged):
             await h.upsert_lead(session, event.lead_id, tier=event.tier, updated_at=event.changed_at)
-            if event.tier == "success":
+            if book and event.tier == "success":
                 for row in await h.open_callbacks(session, event.lead_id):
                     if row["reason"] != "after_sale":
                         await h.cancel(session, row, "sold", event.changed_at)
 
-    async def _call_ended(self, session: AsyncSession, event: CallEnded) -> None:
+    async def _call_ended(self, session: AsyncSession, event: CallEnded, *, book: bool = True) -> None:
         lead_id = event.customer.lead_id
         lead = await h.lead_row(session, lead_id)
         policy = await self.policies.get(session, event.campaign.id)
@@ -158,8 +163,8 @@ class SchedulingProjection(EventByEvent):
             dropped_flag=_dropped_flag(event),
         )
         decision = decide(outcome, history, policy, tz)
-        new_id = h.callback_id_for(event.call_id) if decision.wanted else None
-        pending = await h.open_callbacks(session, lead_id) if lead is not None else []
+        new_id = h.callback_id_for(event.call_id) if decision.wanted and book else None
+        pending = await h.open_callbacks(session, lead_id) if lead is not None and book else []
         for row in pending:
             if row["callback_id"] != new_id and supersedes(decision.cancel, row["reason"]):
                 await h.cancel(
@@ -241,7 +246,7 @@ class SchedulingProjection(EventByEvent):
             if row["status"] == "due" or due_at <= event.placed_at + self.fulfil_early:
                 await h.complete(session, row, event.call_id, event.agent.id, event.placed_at)
 
-    async def _lead_assigned(self, session: AsyncSession, event: LeadAssigned) -> None:
+    async def _lead_assigned(self, session: AsyncSession, event: LeadAssigned, *, book: bool = True) -> None:
         await h.upsert_lead(
             session,
             event.lead_id,
@@ -249,6 +254,8 @@ class SchedulingProjection(EventByEvent):
             owner_team_id=event.owner_team_id,
             updated_at=event.assigned_at,
         )
+        if not book:
+            return
         if event.owner_agent_id is None:
             for row in await h.open_callbacks(session, event.lead_id):
                 await h.release(session, row, "lead_released", event.assigned_at)
@@ -264,15 +271,17 @@ class SchedulingProjection(EventByEvent):
                     .values(agent_id=agent_id, team_id=team_id or row["team_id"])
                 )
 
-    async def _opted_out(self, session: AsyncSession, event: LeadOptedOut) -> None:
+    async def _opted_out(self, session: AsyncSession, event: LeadOptedOut, *, book: bool = True) -> None:
         if event.number_id is not None:
             return  # one number: the calls guard blocks it at dial time; the lead may be called
         if event.until is None:
             await h.upsert_lead(session, event.lead_id, opted_out=True, updated_at=event.opted_out_at)
-            for row in await h.open_callbacks(session, event.lead_id):
+            for row in await h.open_callbacks(session, event.lead_id) if book else []:
                 await h.cancel(session, row, "opted_out", event.opted_out_at)
             return
         await h.upsert_lead(session, event.lead_id, dnc_until=event.until, updated_at=event.opted_out_at)
+        if not book:
+            return
         lead = await h.lead_row(session, event.lead_id)
         for row in await h.open_callbacks(session, event.lead_id):
             due_at = utc(row["due_at"])
@@ -288,6 +297,13 @@ class SchedulingProjection(EventByEvent):
                 await h.reschedule(session, row, placement.at, "do_not_call_until", note, event.opted_out_at)
 
     async def reset(self, session: AsyncSession) -> None:
-        # The absence list is configuration, not derived from events: it stays.
-        for table in (callback, lead_state, outbox):
-            await session.execute(delete(table))
+        """Only ``lead_state`` (a projection of the leads and calls events) is emptied.
+
+        The callback book is this service's own aggregate, state-stored with an outbox: its
+        decisions (fired, moved out of rest time, missed, released) were taken at their time
+        and published to TM_SCHEDULING, and no replay of the input events can take them again
+        (the clock has moved on); emptying it would also enqueue every callback event again,
+        to be re-published after JetStream's duplicate window. A rebuild re-applies the inputs
+        to the book as it stands, which finds every callback already in the state it caused.
+        The absence list is configuration: it stays too."""
+        await session.execute(delete(lead_state))
