@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-fast lint typecheck bench qa-eval clean
+.PHONY: install run test test-fast lint typecheck bench chaos qa-eval clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -41,6 +41,10 @@ typecheck: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# The full chaos runs (tests/chaos): kills, outages, poison and duplicates; `make test` runs short ones.
+chaos: install
+	$(PY) -m tests.chaos
 
 qa-eval: install
 	$(VENV)/bin/qa-eval $(or $(DATASET),../shared/datasets/qa-dev services/qa/tests/data/qa-extra)
