@@ -246,3 +246,49 @@ async def test_a_voided_sale_books_a_rework_callback_for_its_agent(
         assert utc(rows[0]["due_at"]) == datetime(2026, 11, 18, 13, 0, tzinfo=SH)
     finally:
         await runtime.stop()
+
+
+async def test_a_voided_sale_cancels_its_after_sale_follow_up(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    from common.events.qa import ReworkCallbackRequested
+
+    clock = ManualClock(MORNING)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    try:
+        store = peer_store(runtime)
+        await lead_created(store, "l-void", owner="a-7")
+        await eventually(lambda: lead_known(runtime, "l-void"))
+        sold_at = datetime(2026, 11, 18, 10, 30, tzinfo=SH)
+        await call_ended(store, "c-void", "l-void", "success", sold_at, agent="a-7")
+        rows = await eventually(lambda: _row(runtime, lead_id="l-void"))
+        assert [(r["reason"], r["status"]) for r in rows] == [("after_sale", "scheduled")]
+        await store.append(
+            [
+                ReworkCallbackRequested(
+                    call_id="c-void",
+                    violation_id="v-void",
+                    lead_id="l-void",
+                    agent_id="a-7",
+                    campaign_id="broadband",
+                    rule="QA-11",
+                    requested_at=sold_at + timedelta(hours=1),
+                )
+            ],
+            expected_version=None,
+        )
+
+        async def both() -> Any:
+            found = await _row(runtime, lead_id="l-void")
+            return found if len(found) == 2 else None
+
+        by_reason = {r["reason"]: r for r in await eventually(both)}
+        assert by_reason["rework"]["status"] == "scheduled"
+        assert (by_reason["after_sale"]["status"], by_reason["after_sale"]["close_reason"]) == (
+            "cancelled",
+            "sale_voided",
+        )
+        cancelled = await eventually(lambda: stream_events(runtime, "CallbackCancelled"))
+        assert [c["reason"] for c in cancelled] == ["sale_voided"]
+    finally:
+        await runtime.stop()

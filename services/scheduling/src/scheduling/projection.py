@@ -205,7 +205,11 @@ class SchedulingProjection(EventByEvent):
 
     async def _rework(self, session: AsyncSession, event: ReworkCallbackRequested) -> None:
         """QA voided a sale (QA-11 ambiguous consent, QA-12 elderly or minor): the agent who made
-        it calls the customer back, at the next allowed minute after a short pause."""
+        it calls the customer back, at the next allowed minute after a short pause. The
+        after-sale follow-up booked for that sale is cancelled: there is no sale to follow up."""
+        for row in await h.open_callbacks(session, event.lead_id):
+            if row["reason"] == "after_sale" and row["source_call_id"] == event.call_id:
+                await h.cancel(session, row, "sale_voided", event.requested_at)
         lead = await h.lead_row(session, event.lead_id)
         policy = await self.policies.get(session, event.campaign_id or "")
         tz_name = (lead["timezone"] if lead else None) or policy.window.default_timezone
