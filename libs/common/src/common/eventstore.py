@@ -29,7 +29,7 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, NotFoundError
 
-from common.envelope import Envelope
+from common.envelope import Envelope, new_event_id
 from common.events.base import DomainEvent, decode, subject_token
 from common.telemetry import inject_trace_headers
 
@@ -132,8 +132,8 @@ class EventStore:
         correlation_id: str | None = None,
         causation_id: str | None = None,
     ) -> Envelope:
-        kwargs = {"id": event_id} if event_id else {}
         return Envelope(
+            id=event_id or new_event_id(),
             type=event.event_type,
             source=self.source,
             subject=event.aggregate_id(),
@@ -142,7 +142,6 @@ class EventStore:
             causation_id=causation_id,
             schema_version=event.schema_version,
             extra_headers=inject_trace_headers(),
-            **kwargs,
         )
 
     async def append(

@@ -241,7 +241,7 @@ def create_app(
 
 
 def runtime_of(request: Request) -> Runtime:
-    runtime = request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
     if runtime.store is None:
         raise HTTPException(503, "service starting")
     return runtime

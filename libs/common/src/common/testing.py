@@ -24,10 +24,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from common.service import Runtime, ServiceSpec
+    from common.settings import ServiceSettings
 
 
 def free_port() -> int:
@@ -261,7 +265,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # --- a service runtime inside the test process ----------------------------------------------
 
 
-async def started_runtime(spec: Any, settings: Any, *, run_projections: bool = True) -> Any:
+async def started_runtime(spec: ServiceSpec, settings: ServiceSettings, *, run_projections: bool = True) -> Runtime:
     from common.eventstore import EventNames
     from common.service import Runtime
 
