@@ -197,7 +197,8 @@ def evaluate(facts: DialFacts, settings: CampaignSettings) -> Verdict:
     country = facts.number_country or (facts.lead.country if facts.lead else None)
     window = check_window(facts.now, settings, timezone=tz_name, country=country)
     if not window.allowed:
-        refusals.append(Refusal(Reason(window.reason), window.detail or ""))
+        # A refused window always names its reason; were one ever missing, the dial is still refused.
+        refusals.append(Refusal(Reason(window.reason or Reason.OUTSIDE_CALLING_WINDOW), window.detail or ""))
     refusals += check_caps(facts, settings, tz_name)
     refusals += check_carrier(facts, settings)
     return Verdict(refusals, window.local_time)
