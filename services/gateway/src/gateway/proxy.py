@@ -67,7 +67,10 @@ class Upstreams:
             try:
                 resp = await self.client.get(base + "/openapi.json", timeout=3)
                 resp.raise_for_status()
-                return resp.json()
+                document = resp.json()
+                if not isinstance(document, dict):
+                    raise ValueError("an OpenAPI document is a JSON object")
+                return document
             except (httpx.HTTPError, ValueError):
                 log.warning("no OpenAPI from upstream", extra={"service": service})
                 return None
