@@ -51,13 +51,11 @@ from leads.handlers import (
     create_or_merge,
     dnc_events_for_new_lead,
     lead_number,
-    lead_number_pii,
-    lead_pii,
     match_key,
     new_lead_id,
     now_utc,
 )
-from leads.tables import import_fingerprint, import_job, import_row
+from leads.tables import import_fingerprint, import_job, import_row, lead_number_pii, lead_pii
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Wiring of the leads service: what it owns, reads and serves."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from common.service import Runtime, ServiceSpec
 
@@ -28,7 +29,7 @@ async def on_start(runtime: Runtime) -> None:
     runtime.state["importer"] = Importer(context, spawn=spawn)
 
 
-def background(runtime: Runtime) -> Sequence[Callable[[], Awaitable[None]]]:
+def background(runtime: Runtime) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
     importer: Importer | None = runtime.state.get("importer")
     if importer is None:
         return []
