@@ -91,7 +91,9 @@ async def review(
                     reviewed_at=now,
                 )
             )
-            if not done.rowcount:  # another reviewer won meanwhile (SQLite)
+            # Another reviewer won meanwhile (SQLite). The ignore: an UPDATE returns a CursorResult,
+            # but AsyncSession.execute is typed as returning a plain Result.
+            if not done.rowcount:  # type: ignore[attr-defined]
                 row, sale = await _load(session, violation_id)
                 decide_review(_state(row, sale), action, reviewer=reviewer, comment=comment, now=now)
                 raise ReviewError(409, f"violation {violation_id} was reviewed meanwhile", "status")

@@ -1,7 +1,8 @@
 """Wiring of the qa service: what it owns, reads and serves."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from common.service import Runtime, ServiceSpec
 
@@ -24,7 +25,7 @@ async def on_start(runtime: Runtime) -> None:
     )
 
 
-def background(runtime: Runtime) -> Sequence[Callable[[], Awaitable[None]]]:
+def background(runtime: Runtime) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
     drainer: OutboxDrainer = runtime.state["outbox"]
     return [drainer.run]
 

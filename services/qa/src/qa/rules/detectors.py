@@ -60,6 +60,8 @@ def _rx_search(ctx: CallContext, t: TurnView, rule_id: str, name: str) -> re.Mat
         trigger = f"{name}_trigger" if ctx.cp.phrases(rule_id, f"{name}_trigger") else None
         plan = (trigger, ctx.cp.regex_any(rule_id, name))
         cache[f"rx:{rule_id}:{name}"] = plan
+    # The cache holds (trigger list name, regex) under this key (set just above).
+    rx: re.Pattern[str] | None
     trigger, rx = plan
     if rx is None or (trigger is not None and not ctx.has(t, rule_id, trigger)):
         return None
@@ -608,13 +610,13 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
                 if year is not None and 0 < ctx.local_placed.year - year <= max_age:
                     ages.append((off + m.start(), off + m.end(), float(ctx.local_placed.year - year)))
         for p in rx.minor:
-            m = p.search(clause)
-            if m:
-                ages.append((off + m.start(), off + m.end(), 15.0))
+            hit = p.search(clause)
+            if hit:
+                ages.append((off + hit.start(), off + hit.end(), 15.0))
         for p in rx.elderly:
-            m = p.search(clause)
-            if m:
-                ages.append((off + m.start(), off + m.end(), 80.0))
+            hit = p.search(clause)
+            if hit:
+                ages.append((off + hit.start(), off + hit.end(), 80.0))
     return ages, other_user
 
 
