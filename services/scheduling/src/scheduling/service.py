@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from common.projection import Projection
 from common.service import Runtime, ServiceSpec
@@ -38,7 +39,7 @@ def build_spec(clock: Clock | None = None) -> ServiceSpec:
 
         return _projections(runtime)
 
-    def background(runtime: Runtime) -> Sequence[Callable[[], Awaitable[None]]]:
+    def background(runtime: Runtime) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
         settings = runtime.state["settings"]
         dispatcher = Dispatcher(
             runtime,
