@@ -13,6 +13,7 @@ import httpx
 import pytest
 from common.testing import ProvisionedDatabase
 
+from tests.chaos.harness import with_appointment_time
 from tests.platform import RunningPlatform, start_platform
 
 pytestmark = pytest.mark.e2e
@@ -117,6 +118,6 @@ def test_partner_records_from_the_dataset_are_accepted(platform: RunningPlatform
     files = sorted(DATASET.glob("dev-*.json"))[:10]
     with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
         for path in files:
-            record = json.loads(path.read_text())
+            record = with_appointment_time(json.loads(path.read_text()))
             resp = client.post("/v1/calls", json=record)
             assert resp.status_code == 202, (path.name, resp.text)

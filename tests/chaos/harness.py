@@ -74,8 +74,18 @@ def call_records(prefix: str, count: int, *, leads: int = 97) -> list[dict[str, 
         record.pop("expected", None)
         record["call_id"] = f"{prefix}-{i:05d}"
         record["lead"]["id"] = f"{prefix}-l-{i % leads}"
+        with_appointment_time(record)
         records.append(record)
     return records
+
+
+def with_appointment_time(record: dict[str, Any]) -> dict[str, Any]:
+    """The labelled dataset predates ``appointment_at``: an appointment made on a call now says
+    when (three days later at 10:00), as a partner's dialer does."""
+    if record.get("disposition") == "appointment" and not record.get("appointment_at"):
+        placed = dt.datetime.fromisoformat(record["placed_at"])
+        record["appointment_at"] = (placed + dt.timedelta(days=3)).replace(hour=10, minute=0).isoformat()
+    return record
 
 
 @dataclass

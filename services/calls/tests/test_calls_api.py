@@ -265,7 +265,8 @@ async def test_finished_calls_in_one_request(harness: Any) -> None:
     )
 
     async def projected() -> bool:
-        return (await h.client.get("/v1/calls/c-f1")).status_code == 200
+        status: int = (await h.client.get("/v1/calls/c-f1")).status_code
+        return status == 200
 
     await eventually(projected, timeout=5)
     assert (await h.client.post("/v1/calls", json=later)).status_code == 202
@@ -419,3 +420,19 @@ async def test_a_call_read_back_shows_what_the_guard_decided(harness: Any) -> No
     assert (read["contact"], read["phone_masked"]) == ("repeat", "138****8000")
     first = (await h.client.get(f"/v1/calls/{warmup}")).json()
     assert first["contact"] == "first"
+
+
+async def test_an_appointment_says_when_and_the_event_carries_it(harness: Any) -> None:
+    """An appointment booked on a call needs its time (the confirmation call the day before
+    is booked from it): without it 422 naming ``appointment_at``, nothing written."""
+    h = harness
+    resp = await h.client.post("/v1/calls", json=finished("c-appt-bad", disposition="appointment"))
+    assert resp.status_code == 422, resp.text
+    assert "appointment_at" in resp.text
+    assert await h.events_of("c-appt-bad") == []
+    when = "2026-11-23T10:00:00+08:00"
+    resp = await h.client.post("/v1/calls", json=finished("c-appt", disposition="appointment", appointment_at=when))
+    assert resp.status_code == 202, resp.text
+    ended = (await h.store.load("calls", "c-appt")).events[1].event
+    assert isinstance(ended, CallEnded) and ended.appointment_at == datetime.fromisoformat(when)
+    assert ended.has_flag("appointment")

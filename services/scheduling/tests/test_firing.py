@@ -292,3 +292,31 @@ async def test_a_voided_sale_cancels_its_after_sale_follow_up(
         assert [c["reason"] for c in cancelled] == ["sale_voided"]
     finally:
         await runtime.stop()
+
+
+async def test_an_appointment_books_its_confirmation_the_day_before(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    clock = ManualClock(MORNING)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    try:
+        store = peer_store(runtime)
+        await lead_created(store, "l-appt", owner="a-7")
+        await eventually(lambda: lead_known(runtime, "l-appt"))
+        visit = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # a Friday
+        await call_ended(
+            store,
+            "c-appt",
+            "l-appt",
+            "appointment",
+            datetime(2026, 11, 17, 10, 30, tzinfo=SH),
+            agent="a-7",
+            appointment_at=visit,
+            disposition_flags=["human_answered", "customer_contact", "interested", "appointment"],
+        )
+        rows = await eventually(lambda: _row(runtime, lead_id="l-appt"))
+        assert [r["reason"] for r in rows] == ["appointment_confirmation"]
+        due = utc(rows[0]["due_at"])
+        assert due is not None and due.astimezone(SH).date() == datetime(2026, 11, 19).date()
+    finally:
+        await runtime.stop()

@@ -55,15 +55,7 @@ def _dropped_flag(event: CallEnded) -> bool:
 
 
 def _appointment_at(event: CallEnded) -> datetime | None:
-    value: Any = getattr(event, "appointment_at", None)
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+    return event.appointment_at
 
 
 class SchedulingProjection(EventByEvent):

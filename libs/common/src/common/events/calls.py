@@ -122,6 +122,7 @@ class CallEnded(DomainEvent):
     eligibility: Eligibility = "unknown"
     disposition: str
     callback_at: datetime | None = None
+    appointment_at: datetime | None = None  # added later: the visit or seminar booked on the call
     talk_seconds: float = 0.0
     notes: str | None = None
     recording_uri: str | None = None

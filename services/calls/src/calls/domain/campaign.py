@@ -23,6 +23,7 @@ Flag = Literal[
     "sale",
     "do_not_call",
     "callback",
+    "appointment",
     "final",
     "unworkable",
 ]
@@ -33,6 +34,7 @@ FLAGS: tuple[str, ...] = (
     "sale",
     "do_not_call",
     "callback",
+    "appointment",
     "final",
     "unworkable",
 )

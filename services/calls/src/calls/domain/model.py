@@ -179,6 +179,7 @@ def finished_call_events(
         eligibility=record.eligibility,
         disposition=record.disposition,
         callback_at=record.callback_at,
+        appointment_at=record.appointment_at,
         talk_seconds=record.talk_seconds,
         notes=record.notes,
         recording_uri=record.recording_uri,
@@ -295,6 +296,7 @@ def ended_event(
         eligibility=request.eligibility or "unknown",
         disposition=request.disposition,
         callback_at=request.callback_at,
+        appointment_at=request.appointment_at,
         talk_seconds=talk,
         notes=request.notes,
         recording_uri=request.recording_uri,
@@ -313,5 +315,5 @@ def ended_event(
 
 def same_end(existing: CallEnded, candidate: CallEnded) -> bool:
     """Is a repeated end-of-call request the same record (idempotent) or a different one?"""
-    keys = ("answered_at", "ended_at", "hangup_by", "disposition", "ring_count", "callback_at")
+    keys = ("answered_at", "ended_at", "hangup_by", "disposition", "ring_count", "callback_at", "appointment_at")
     return all(getattr(existing, k) == getattr(candidate, k) for k in keys)

@@ -70,6 +70,9 @@ class FinishedCallRecord(BaseModel):
     eligibility: Literal["eligible", "ineligible", "unknown"] = "unknown"
     disposition: DispositionCode
     callback_at: AwareDatetime | None = None
+    appointment_at: AwareDatetime | None = Field(
+        default=None, description="when the visit or seminar booked on this call takes place"
+    )
     notes: str | None = Field(default=None, max_length=10_000)
     recording_uri: str | None = Field(default=None, max_length=2_000)
     turns: list[SpeechTurn | HoldPeriod] = Field(default_factory=list)
@@ -107,7 +110,9 @@ class Problem:
         return {"loc": ["body", self.field], "msg": self.message, "type": self.kind}
 
 
-def catalogue_problems(disposition: str, callback_at: object, catalogue: Catalogue) -> list[Problem]:
+def catalogue_problems(
+    disposition: str, callback_at: object, catalogue: Catalogue, appointment_at: object = None
+) -> list[Problem]:
     found = catalogue.get(disposition)
     if found is None:
         return [
@@ -119,6 +124,9 @@ def catalogue_problems(disposition: str, callback_at: object, catalogue: Catalog
     if "callback" in found.flags and callback_at is None:
         # 时间一定要确定: a callback without an agreed time cannot be scheduled.
         return [Problem("callback_at", f"callback_at is required when disposition is {disposition}", "missing")]
+    if "appointment" in found.flags and appointment_at is None:
+        # The confirmation call the day before is booked from it (domain section 3).
+        return [Problem("appointment_at", f"appointment_at is required when disposition is {disposition}", "missing")]
     return []
 
 
@@ -135,9 +143,9 @@ def inbound_problems(direction: str, heard_from: str | None, need: str | None) -
 
 
 def record_problems(record: FinishedCallRecord, catalogue: Catalogue) -> list[Problem]:
-    return catalogue_problems(record.disposition, record.callback_at, catalogue) + inbound_problems(
-        record.direction, record.heard_from, record.need
-    )
+    return catalogue_problems(
+        record.disposition, record.callback_at, catalogue, record.appointment_at
+    ) + inbound_problems(record.direction, record.heard_from, record.need)
 
 
 # --- dialling a call ----------------------------------------------------------------------
@@ -184,6 +192,9 @@ class EndCallRequest(BaseModel):
     eligibility: Eligibility | None = None
     disposition: DispositionCode | None = None
     callback_at: AwareDatetime | None = None
+    appointment_at: AwareDatetime | None = Field(
+        default=None, description="when the visit or seminar booked on this call takes place"
+    )
     notes: str | None = Field(default=None, max_length=10_000)
     recording_uri: str | None = Field(default=None, max_length=2_000)
     turns: list[SpeechTurn | HoldPeriod] = Field(default_factory=list)
@@ -209,7 +220,7 @@ def end_problems(
     ]
     flags: list[str] = []
     if request.disposition:
-        found = catalogue_problems(request.disposition, request.callback_at, catalogue)
+        found = catalogue_problems(request.disposition, request.callback_at, catalogue, request.appointment_at)
         problems += found
         flags = catalogue.flags_of(request.disposition)
     if "human_answered" in flags and request.answered_at is None:
