@@ -97,7 +97,9 @@ async def platform(url: str, database_urls: dict[str, str]) -> dict[str, Any]:
         engine = create_engine(db_url)
         from pathlib import Path
 
-        await migrate(engine, [Path(__import__("reporting").__file__).parent / "migrations" / "versions"])
+        import reporting
+
+        await migrate(engine, [Path(reporting.__file__).parent / "migrations" / "versions"])
         _ = metadata
         runner = ProjectionRunner(js, names, sessionmaker(engine), DailyFigures(), "calls", batch_size=500)
         task = asyncio.create_task(runner.run())

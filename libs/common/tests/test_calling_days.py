@@ -23,8 +23,10 @@ EVERY_DAY = frozenset(range(7))
     ],
 )
 def test_china(day: date, weekdays: frozenset[int] | None, expected: CallingDay) -> None:
-    kwargs = {"weekdays": weekdays} if weekdays is not None else {}
-    assert calling_day(day, country="CN", **kwargs) == expected
+    if weekdays is None:  # the default weekdays
+        assert calling_day(day, country="CN") == expected
+    else:
+        assert calling_day(day, country="CN", weekdays=weekdays) == expected
 
 
 def test_a_make_up_working_day_is_really_one() -> None:

@@ -39,7 +39,7 @@ async def test_consumer_span_is_a_child_of_the_publishing_span(
         provider = TracerProvider()
         trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))  # type: ignore[attr-defined]
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
 
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

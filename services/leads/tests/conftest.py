@@ -68,7 +68,7 @@ class Harness:
         out = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             msg = await js.get_msg(names.stream(owner), seq)
-            out.append(Envelope.from_message(msg.headers, msg.data))
+            out.append(Envelope.from_message(msg.headers, msg.data or b""))
         return out
 
     async def raw_stream_bytes(self, owner: str = "leads") -> bytes:
@@ -78,7 +78,7 @@ class Harness:
         chunks = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             msg = await js.get_msg(names.stream(owner), seq)
-            chunks.append(msg.data)
+            chunks.append(msg.data or b"")
             chunks.append(repr(msg.headers).encode())
         return b"\n".join(chunks)
 

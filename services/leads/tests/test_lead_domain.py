@@ -60,7 +60,7 @@ def created(
         owner_team_id=team,
         tier=tier,
         created_at=T0,
-    )  # type: ignore[arg-type]
+    )
     return replay(lead_id, [event])
 
 
@@ -118,7 +118,8 @@ def test_a_call_changes_the_tier_once_and_records_the_call() -> None:
 def test_wrong_person_and_invalid_number_flag_the_lead_for_clean_up() -> None:
     state = created()
     events = decide_call_outcome(state, CallOutcome("c-1", "wrong_person", T0))
-    assert [type(e) for e in events] == [LeadTierChanged, LeadFlagged]
+    expected: list[type[DomainEvent]] = [LeadTierChanged, LeadFlagged]  # unannotated, mypy joins them wrongly
+    assert [type(e) for e in events] == expected
     flag = events[1]
     assert isinstance(flag, LeadFlagged) and flag.flag == "wrong_person" and flag.call_id == "c-1"
     state = apply(state, events)

@@ -256,7 +256,8 @@ async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -
     assert (await h.client.delete(f"/v1/leads/{lead_id}")).json()["status"] == "deleted"
 
     async def gone() -> bool:
-        return (await h.client.get(f"/v1/leads/{lead_id}")).status_code == 404
+        status: int = (await h.client.get(f"/v1/leads/{lead_id}")).status_code
+        return status == 404
 
     await eventually(gone)
     assert (await h.create("张伟", MOBILE))["status"] == "created"

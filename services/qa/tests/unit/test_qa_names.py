@@ -42,10 +42,7 @@ def test_name_matcher_prefers_the_name() -> None:
 
 
 def _ended(texts: list[tuple[str, str]], name: str | None, **kw: object) -> CallEnded:
-    turns = [
-        SpeechTurn(speaker=s, start_s=i * 3.0, end_s=i * 3.0 + 2, text=t)  # type: ignore[arg-type]
-        for i, (s, t) in enumerate(texts)
-    ]
+    turns = [SpeechTurn(speaker=s, start_s=i * 3.0, end_s=i * 3.0 + 2, text=t) for i, (s, t) in enumerate(texts)]
     values: dict[str, object] = {
         "call_id": "c-n1",
         "campaign": CampaignRef(
