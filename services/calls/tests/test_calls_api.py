@@ -436,3 +436,18 @@ async def test_an_appointment_says_when_and_the_event_carries_it(harness: Any) -
     ended = (await h.store.load("calls", "c-appt")).events[1].event
     assert isinstance(ended, CallEnded) and ended.appointment_at == datetime.fromisoformat(when)
     assert ended.has_flag("appointment")
+
+
+async def test_the_same_call_id_with_another_body_is_a_conflict_not_a_duplicate(harness: Any) -> None:
+    """A corrected resubmission was answered 200 "duplicate" and silently dropped."""
+    h = harness
+    assert (await h.client.post("/v1/calls", json=finished("c-idem"))).status_code == 202
+    again = await h.client.post("/v1/calls", json=finished("c-idem"))
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    changed = await h.client.post("/v1/calls", json=finished("c-idem", disposition="no_interest", notes="changed"))
+    assert changed.status_code == 409, changed.text
+    assert changed.headers["content-type"].startswith("application/problem+json")
+    body = changed.json()
+    assert body["status"] == 409 and set(body["differences"]) == {"disposition", "notes"}
+    ended = (await h.store.load("calls", "c-idem")).events[1].event
+    assert isinstance(ended, CallEnded) and ended.disposition != "no_interest"  # the record stands

@@ -51,18 +51,37 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
     "",
     status_code=202,
     responses={
-        200: {"description": "already recorded, nothing changed"},
+        200: {"description": "already recorded with this very body, nothing changed"},
+        409: {"description": "this call_id was recorded with a different body; `differences` names the fields"},
         422: {"description": "invalid record; the field is named"},
     },
 )
 async def post_finished_call(record: FinishedCallRecord, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
-    stored its events; the same ``call_id`` again is answered 200 and changes nothing. The
-    disposition must be in the campaign's catalogue; an inbound call needs ``heard_from`` and
-    ``need``."""
+    stored its events; the same ``call_id`` with the same body again is answered 200 and changes
+    nothing (``call_id`` is the idempotency key); the same ``call_id`` with a different body is
+    409 naming the fields that differ, and the recorded call stands. The disposition must be in
+    the campaign's catalogue; an inbound call needs ``heard_from`` and ``need``."""
     result = await report_finished_call(runtime, record)
     if result.problems:
         return unprocessable(result.problems)
+    if result.conflicts:
+        return JSONResponse(
+            {
+                "type": "https://telemarketing.example/problems/call-recorded-differently",
+                "title": "This call_id was recorded with a different body",
+                "status": 409,
+                "detail": "call "
+                + result.call_id
+                + " is recorded already and differs in: "
+                + ", ".join(result.conflicts)
+                + ". A call's record is not changed by resending it.",
+                "call_id": result.call_id,
+                "differences": result.conflicts,
+            },
+            status_code=409,
+            media_type="application/problem+json",
+        )
     status = "accepted" if result.written else "duplicate"
     return JSONResponse({"call_id": result.call_id, "status": status}, status_code=202 if result.written else 200)
 

@@ -37,6 +37,7 @@ from calls.domain.model import (
     ended_event,
     finished_call_events,
     placed_event,
+    record_differences,
     redial_for,
     refused_event,
     replay,
@@ -65,6 +66,8 @@ class Recorded:
     written: int  # events newly appended; 0 means the call was already recorded
     version: int
     problems: list[Problem] = field(default_factory=list)  # the record was refused (422)
+    # The call id was recorded before with a different body: these fields differ (409).
+    conflicts: list[str] = field(default_factory=list)
 
 
 def _event_ids(call_id: str, events: Sequence[DomainEvent]) -> list[str]:
@@ -147,11 +150,17 @@ async def record_finished_call(
             event_ids=_event_ids(record.call_id, events),
             correlation_id=correlation_id,
         )
-        return Recorded(record.call_id, result.written, result.version)
+        if result.written == len(events):
+            return Recorded(record.call_id, result.written, result.version)
+        # Some were in JetStream's duplicate window already (their ids come from the call id
+        # alone): a retry, or the same call id with another body. The history tells which.
     except ConcurrencyError:
         pass
     for _attempt in range(3):
         state, version = await _load(store, record.call_id)
+        conflicts = record_differences(state, placed, ended)
+        if conflicts:
+            return Recorded(record.call_id, 0, version, conflicts=conflicts)
         missing = decide_record_finished(state, placed, ended, redial)
         if not missing:
             return Recorded(record.call_id, 0, version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -311,6 +311,55 @@ def ended_event(
         if placed.direction == "outbound"
         else None,
     )
+
+
+# What a partner's finished-call record says, field by field, as the stored events keep it
+# (the record's own field names, so a 409 names what the partner changed). Fields the platform
+# derives (first contact, flags, talk time) are not the partner's to differ in.
+_RECORD_FIELDS_IN_PLACED: dict[str, Callable[[CallPlaced], object]] = {
+    "direction": lambda e: e.direction,
+    "campaign": lambda e: e.campaign.model_dump(mode="json"),
+    "agent": lambda e: e.agent.model_dump(mode="json"),
+    "lead.id": lambda e: e.customer.lead_id,
+    "lead.phone": lambda e: e.customer.number_digest,
+    "lead.name": lambda e: e.customer.name_digest,
+    "lead.birth_year": lambda e: e.customer.birth_year,
+    "caller_number": lambda e: e.caller_number,
+    "placed_at": lambda e: e.placed_at,
+}
+_RECORD_FIELDS_IN_ENDED: dict[str, Callable[[CallEnded], object]] = {
+    name: (lambda n: lambda e: getattr(e, n))(name)
+    for name in (
+        "answered_at",
+        "ended_at",
+        "ring_count",
+        "hangup_by",
+        "eligibility",
+        "disposition",
+        "callback_at",
+        "appointment_at",
+        "notes",
+        "recording_uri",
+        "heard_from",
+        "need",
+    )
+}
+
+
+def record_differences(state: Call, placed: CallPlaced, ended: CallEnded) -> list[str]:
+    """The fields in which a finished-call record differs from the one already recorded under
+    its call id (empty: the same record again, an idempotent retry)."""
+    differ: list[str] = []
+    if state.placed_event is not None:
+        differ += [n for n, get in _RECORD_FIELDS_IN_PLACED.items() if get(state.placed_event) != get(placed)]
+    if state.ended_event is not None:
+        differ += [n for n, get in _RECORD_FIELDS_IN_ENDED.items() if get(state.ended_event) != get(ended)]
+        stored_turns = [t.model_dump(mode="json") for t in state.ended_event.turns]
+        if stored_turns != [t.model_dump(mode="json") for t in ended.turns]:
+            differ.append("turns")
+    if state.refused_event is not None:
+        differ.append("call_id (a refused dial)")
+    return differ
 
 
 def same_end(existing: CallEnded, candidate: CallEnded) -> bool:
