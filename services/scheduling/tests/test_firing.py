@@ -10,6 +10,7 @@ from typing import Any
 from common.testing import eventually
 from sqlalchemy import select, update
 
+from scheduling import handlers as h
 from scheduling.clock import ManualClock
 from scheduling.tables import callback, lead_state, outbox, utc
 from scheduling.testing import (
@@ -318,5 +319,53 @@ async def test_an_appointment_books_its_confirmation_the_day_before(
         assert [r["reason"] for r in rows] == ["appointment_confirmation"]
         due = utc(rows[0]["due_at"])
         assert due is not None and due.astimezone(SH).date() == datetime(2026, 11, 19).date()
+    finally:
+        await runtime.stop()
+
+
+async def test_a_callback_for_a_lead_with_no_dialable_number_is_cancelled_at_firing(
+    nats_url: str, event_namespace: str, database_url: str
+) -> None:
+    """The lead's only number went on the do-not-call list (an imported permanent entry) after
+    the callback was agreed: at its time no CallbackDue, the callback is cancelled with why."""
+    from common.events.leads import DncEntryAdded
+
+    clock = ManualClock(MORNING)
+    runtime = await start_service(nats_url, event_namespace, database_url, clock)
+    try:
+        store = peer_store(runtime)
+        await lead_created(store, "l-nodial", owner="a-7")  # its one number's digest is "d"
+        await eventually(lambda: lead_known(runtime, "l-nodial"))
+        await call_ended(store, "c-nodial", "l-nodial", "callback", MORNING, callback_at=AT_15)
+        await eventually(lambda: _row(runtime, lead_id="l-nodial"))
+        entry = DncEntryAdded(
+            entry_id="dnc-1",
+            number_digest="d",
+            masked="138****8000",
+            source="regulator_list",
+            reason="imported list",
+            added_at=MORNING,
+        )
+        await store.append([entry], expected_version=None)
+
+        async def listed() -> bool:
+            async with runtime.session_factory() as session:
+                return bool(await h.dialable_numbers(session, "l-nodial", MORNING) == (1, 0))
+
+        await eventually(listed)
+        clock.set(AT_15)
+
+        async def closed() -> Any:
+            rows = await _row(runtime, lead_id="l-nodial")
+            return rows if rows and rows[0]["status"] != "scheduled" else None
+
+        (row,) = await eventually(closed, timeout=15)
+        assert (row["status"], row["close_reason"]) == ("cancelled", "no_dialable_number")
+        cancelled = await eventually(lambda: stream_events(runtime, "CallbackCancelled"))
+        assert [c["reason"] for c in cancelled] == ["no_dialable_number"]
+        assert await stream_events(runtime, "CallbackDue") == []
+        async with client(runtime) as http:
+            agenda = (await http.get("/v1/agents/a-7/agenda", params={"date": "2026-11-18"})).json()
+        assert [(c["status"], c["close_reason"]) for c in agenda["callbacks"]] == [("cancelled", "no_dialable_number")]
     finally:
         await runtime.stop()

@@ -82,7 +82,9 @@ async def agent_agenda(
     runtime: Runtime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """An agent's callbacks for one day, in due order: open ones first-class, closed ones for
-    the record. The agent's own callbacks, plus (``include_team``) those released to the team."""
+    the record with their ``close_reason`` (a callback cancelled because the customer may no
+    longer be called shows why; one replaced by a newer booking does not show). The agent's
+    own callbacks, plus (``include_team``) those released to the team."""
     now = _clock(runtime).now()
     zone_info = zone(tz)
     day = day or now.astimezone(zone_info).date()
@@ -97,7 +99,7 @@ async def agent_agenda(
             owner,
             callback.c.due_at >= as_utc(start),
             callback.c.due_at < as_utc(end),
-            callback.c.status != "cancelled",
+            or_(callback.c.status != "cancelled", callback.c.close_reason != "superseded"),
         )
         .order_by(callback.c.due_at, callback.c.callback_id)
     )

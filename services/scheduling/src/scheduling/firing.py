@@ -199,6 +199,13 @@ class Dispatcher:
             await h.cancel(session, row, "opted_out", now)
             self.stats["cancelled"] += 1
             return None
+        known, dialable = await h.dialable_numbers(session, row["lead_id"], now)
+        if known and not dialable:
+            # Every number of the lead is opted out or on the do-not-call list: nobody may dial
+            # it, so the callback is cancelled with the reason (the agenda shows it).
+            await h.cancel(session, row, "no_dialable_number", now)
+            self.stats["cancelled"] += 1
+            return None
         policy = await self.policies.get(session, row["campaign_id"])
         tz = h.tz_of(row["timezone"], policy.window.default_timezone)
         window = policy.window.window(lead["country"] if lead is not None else None)

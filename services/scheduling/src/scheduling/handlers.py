@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.domain.rules import Placed, Wanted
 from scheduling.domain.windows import zone
-from scheduling.tables import OPEN_STATUSES, as_utc, callback, lead_state, outbox, utc
+from scheduling.tables import OPEN_STATUSES, as_utc, callback, dnc_entry, lead_number, lead_state, outbox, utc
 
 OWNER = "scheduling"
 
@@ -76,6 +76,58 @@ async def upsert_lead(session: AsyncSession, lead_id: str, **values: Any) -> Non
     if updated.rowcount == 0:  # type: ignore[attr-defined]
         defaults = {"opted_out": False, "no_answer_attempts": 0, "cycle": 1, "redials": 0}
         await session.execute(lead_state.insert().values(lead_id=lead_id, **{**defaults, **values}))
+
+
+async def replace_numbers(session: AsyncSession, lead_id: str, numbers: Sequence[tuple[str, str]]) -> None:
+    """The lead's numbers (number id, digest) as its latest event lists them; a number that
+    stays keeps its own opt-out."""
+    kept = {
+        r["number_id"]: r
+        for r in (await session.execute(select(lead_number).where(lead_number.c.lead_id == lead_id))).mappings()
+    }
+    await session.execute(lead_number.delete().where(lead_number.c.lead_id == lead_id))
+    for number_id, digest in numbers:
+        old = kept.get(number_id)
+        await session.execute(
+            lead_number.insert().values(
+                lead_id=lead_id,
+                number_id=number_id,
+                number_digest=digest,
+                opted_out=bool(old["opted_out"]) if old else False,
+                opted_out_until=old["opted_out_until"] if old else None,
+            )
+        )
+
+
+async def set_number_opt_out(
+    session: AsyncSession, lead_id: str, number_id: str, *, opted_out: bool, until: datetime | None = None
+) -> None:
+    await session.execute(
+        lead_number.update()
+        .where(lead_number.c.lead_id == lead_id, lead_number.c.number_id == number_id)
+        .values(opted_out=opted_out, opted_out_until=as_utc(until) if until else None)
+    )
+
+
+async def dialable_numbers(session: AsyncSession, lead_id: str, now: datetime) -> tuple[int, int]:
+    """(the lead's numbers known here, how many of them may be dialled at ``now``): not opted
+    out (or the opt-out has run out), not on the do-not-call list (or the entry has run out)."""
+    numbers = (await session.execute(select(lead_number).where(lead_number.c.lead_id == lead_id))).mappings().all()
+    if not numbers:
+        return 0, 0
+    digests = [n["number_digest"] for n in numbers]
+    listed: set[str] = set()
+    for entry in (await session.execute(select(dnc_entry).where(dnc_entry.c.number_digest.in_(digests)))).mappings():
+        until = utc(entry["until"])
+        if until is None or until > now:
+            listed.add(entry["number_digest"])
+    dialable = 0
+    for n in numbers:
+        until = utc(n["opted_out_until"])
+        opted_out = bool(n["opted_out"]) and (until is None or until > now)
+        if not opted_out and n["number_digest"] not in listed:
+            dialable += 1
+    return len(numbers), dialable
 
 
 async def open_callbacks(session: AsyncSession, lead_id: str) -> list[RowMapping]:

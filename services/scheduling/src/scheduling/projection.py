@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
 from common.events.leads import (
+    DncEntryAdded,
+    DncEntryRemoved,
     LeadAssigned,
     LeadCreated,
     LeadNumber,
@@ -30,7 +32,7 @@ from scheduling.domain.rules import CallOutcome, LeadHistory, Wanted, decide, pl
 from scheduling.domain.windows import next_allowed
 from scheduling.firing import Wakeup
 from scheduling.policies import PolicyStore
-from scheduling.tables import callback, lead_state, utc
+from scheduling.tables import callback, dnc_entry, lead_number, lead_state, utc
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # A refused dial whose reason says the lead must not be called cancels its callbacks.
@@ -70,6 +72,8 @@ class SchedulingProjection(EventByEvent):
             "LeadOptedOut",
             "LeadOptOutLifted",
             "LeadTierChanged",
+            "DncEntryAdded",
+            "DncEntryRemoved",
         ],
     }
 
@@ -91,7 +95,19 @@ class SchedulingProjection(EventByEvent):
             if book and any(r in event.reason.lower() for r in _DNC_REASONS):
                 for row in await h.open_callbacks(session, event.lead_id):
                     await h.cancel(session, row, "opted_out", event.refused_at)
+        elif isinstance(event, DncEntryAdded):
+            await session.execute(delete(dnc_entry).where(dnc_entry.c.entry_id == event.entry_id))
+            await session.execute(
+                dnc_entry.insert().values(
+                    entry_id=event.entry_id,
+                    number_digest=event.number_digest,
+                    until=utc(event.until) if event.until else None,
+                )
+            )
+        elif isinstance(event, DncEntryRemoved):
+            await session.execute(delete(dnc_entry).where(dnc_entry.c.entry_id == event.entry_id))
         elif isinstance(event, LeadCreated):
+            await h.replace_numbers(session, event.lead_id, [(n.number_id, n.number_digest) for n in event.numbers])
             if book and event.owner_agent_id:  # a call seen before its lead: the owner takes its callbacks
                 await self._reassign(session, event.lead_id, event.owner_agent_id, event.owner_team_id)
             await h.upsert_lead(
@@ -110,13 +126,16 @@ class SchedulingProjection(EventByEvent):
                 values["timezone"] = event.profile.timezone
             if event.numbers is not None:
                 values["country"] = country_of(event.numbers)
+                await h.replace_numbers(session, event.lead_id, [(n.number_id, n.number_digest) for n in event.numbers])
             await h.upsert_lead(session, event.lead_id, **values)
         elif isinstance(event, LeadAssigned):
             await self._lead_assigned(session, event, book=book)
         elif isinstance(event, LeadOptedOut):
             await self._opted_out(session, event, book=book)
         elif isinstance(event, LeadOptOutLifted):
-            if event.number_id is None:
+            if event.number_id is not None:
+                await h.set_number_opt_out(session, event.lead_id, event.number_id, opted_out=False)
+            else:
                 await h.upsert_lead(session, event.lead_id, opted_out=False, dnc_until=None, updated_at=event.lifted_at)
         elif isinstance(event, ReworkCallbackRequested):
             if book:
@@ -269,7 +288,10 @@ class SchedulingProjection(EventByEvent):
 
     async def _opted_out(self, session: AsyncSession, event: LeadOptedOut, *, book: bool = True) -> None:
         if event.number_id is not None:
-            return  # one number: the calls guard blocks it at dial time; the lead may be called
+            # One number: the guard blocks it at dial time, and the firing re-check cancels a
+            # callback when no number of the lead is left to dial.
+            await h.set_number_opt_out(session, event.lead_id, event.number_id, opted_out=True, until=event.until)
+            return
         if event.until is None:
             await h.upsert_lead(session, event.lead_id, opted_out=True, updated_at=event.opted_out_at)
             for row in await h.open_callbacks(session, event.lead_id) if book else []:
@@ -302,4 +324,5 @@ class SchedulingProjection(EventByEvent):
         to be re-published after JetStream's duplicate window. A rebuild re-applies the inputs
         to the book as it stands, which finds every callback already in the state it caused.
         The absence list is configuration: it stays too."""
-        await session.execute(delete(lead_state))
+        for table in (lead_state, lead_number, dnc_entry):
+            await session.execute(delete(table))

@@ -46,6 +46,26 @@ lead_state = SATable(
     Column("updated_at", DateTime(timezone=True)),
 )
 
+# The lead's numbers and the do-not-call list, as the leads events tell them: a callback is
+# re-checked at firing time against every number (a lead whose every number is on the list
+# cannot be called back, whatever the lead-level state says).
+lead_number = SATable(
+    "sched_number",
+    metadata,
+    Column("lead_id", String(128), primary_key=True),
+    Column("number_id", String(128), primary_key=True),
+    Column("number_digest", String(64), nullable=False, index=True),
+    Column("opted_out", Boolean, nullable=False, default=False),
+    Column("opted_out_until", DateTime(timezone=True)),  # None with opted_out: permanent
+)
+dnc_entry = SATable(
+    "sched_dnc",
+    metadata,
+    Column("entry_id", String(128), primary_key=True),
+    Column("number_digest", String(64), nullable=False, index=True),
+    Column("until", DateTime(timezone=True)),  # None: permanent
+)
+
 callback = SATable(
     "callback",
     metadata,
