@@ -80,3 +80,10 @@ def extract_trace_context(headers: Mapping[str, str] | None) -> context.Context:
 
 def span_attributes(**attributes: Any) -> dict[str, Any]:
     return {k: v for k, v in attributes.items() if v is not None}
+
+
+def trace_headers_of(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Only the trace context (``traceparent``, ``tracestate``, ``baggage``) among a message's
+    headers: what to keep to continue its trace later (the outbox stores it with each row)."""
+    fields = propagate.get_global_textmap().fields
+    return {k: v for k, v in (headers or {}).items() if k in fields}
