@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.db import create_engine, migrate, sessionmaker
+from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
 from common.projection import Projection, ProjectionRunner, runners_for
 from common.settings import ServiceSettings
@@ -221,6 +222,7 @@ def create_app(
     app.state.runtime = runtime
     for router in spec.routers:
         app.include_router(router)
+    app.include_router(dead_letters_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -12,6 +12,10 @@ def main() -> None:
 
         rebuild_all(SPEC, ReportingSettings())
         return
+    elif sys.argv[1:2] == ["replay-dead-letters"]:
+        from common.deadletters import replay_dead_letters_main
+
+        sys.exit(replay_dead_letters_main(SPEC, ReportingSettings(), sys.argv[2:]))
     serve(SPEC, ReportingSettings())
 
 
