@@ -91,6 +91,7 @@ def with_appointment_time(record: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class Posted:
     accepted: dict[str, int] = field(default_factory=dict)  # call id -> the 2xx it finally got
+    accepted_at: dict[str, float] = field(default_factory=dict)  # call id -> time.monotonic() of that 2xx
     statuses: Counter[int] = field(default_factory=Counter)  # every answer, retries included
     server_errors: list[str] = field(default_factory=list)  # 500s: always a defect
     given_up: list[str] = field(default_factory=list)
@@ -132,6 +133,7 @@ def post_calls(
             if 200 <= resp.status_code < 300:
                 with lock:
                     posted.accepted[record["call_id"]] = resp.status_code
+                    posted.accepted_at[record["call_id"]] = time.monotonic()
                 return
             if 400 <= resp.status_code < 500:
                 raise AssertionError(f"{record['call_id']} refused: {resp.status_code} {resp.text[:300]}")
@@ -227,7 +229,7 @@ async def lag(platform: RunningPlatform) -> tuple[list[str], tuple[int, ...]]:
         checkpoints.update(found)
         if waiting:
             behind.append(f"{service}: {waiting} outbox rows unpublished")
-    nc = await nats.connect(platform.env["NATS_URL"])
+    nc = await nats.connect(platform.env["NATS_URL"].split(","))
     try:
         js = nc.jetstream()
         last_seqs = []
@@ -331,7 +333,7 @@ async def _scheduling_log(platform: RunningPlatform) -> dict[str, dict[str, Any]
     from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
     names = EventNames(platform.env["EVENT_NAMESPACE"])
-    nc = await nats.connect(platform.env["NATS_URL"])
+    nc = await nats.connect(platform.env["NATS_URL"].split(","))
     try:
         js = nc.jetstream()
         psub = await js.pull_subscribe(
