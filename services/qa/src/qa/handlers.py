@@ -3,7 +3,7 @@ complete a sampled call's review, set an agent's start date.
 
 The QA database is the system of record for reviews: a decision is a conditional update of the
 finding's row (``WHERE status = 'open'``: of two reviewers exactly one wins, the other gets 409),
-and its events are written to the outbox in the same transaction (``qa.outbox``)."""
+and its events are written to the outbox in the same transaction (``common.outbox``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from common.events.qa import ComplaintFiled, FineAssessed, ViolationFound
+from common.outbox import enqueue
 from common.service import Runtime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qa.domain.ids import complaint_violation_id, event_id
 from qa.domain.review import Action, ReviewError, ViolationState, decide_review
 from qa.domain.sampling import period_of
-from qa.outbox import enqueue
 from qa.projection import ensure_review
 from qa.rules.policy import Policy
 from qa.tables import complaint, fine, insert_for, qa_agent, qa_call, review_item, violation
@@ -29,12 +29,6 @@ from qa.tables import complaint, fine, insert_for, qa_agent, qa_call, review_ite
 def policy_of(runtime: Runtime) -> Policy:
     policy: Policy = runtime.state["policy"]
     return policy
-
-
-def poke(runtime: Runtime) -> None:
-    drainer = runtime.state.get("outbox")
-    if drainer is not None:
-        drainer.poke()
 
 
 def _state(row: Any, sale: bool) -> ViolationState:
@@ -116,11 +110,10 @@ async def review(
                         )
                         .on_conflict_do_nothing(index_elements=["fine_id"])
                     )
-                await enqueue(session, event, eid, correlation_id=violation_id)
+                await enqueue(session, event, event_id=eid, correlation_id=violation_id)
             await _complete_if_reviewed(session, row.call_id, reviewer, now)
         query = select(violation).where(violation.c.violation_id == violation_id)
         result = (await session.execute(query)).mappings().one()
-    poke(runtime)
     return dict(result)
 
 
@@ -286,8 +279,8 @@ async def file_complaint(
             lead_id=call["lead_id"],
             call_day=call["day"],
         )
-        await enqueue(session, filed, event_id("ComplaintFiled", complaint_id), correlation_id=complaint_id)
-        await enqueue(session, found, vid, correlation_id=complaint_id)
+        await enqueue(session, filed, event_id=event_id("ComplaintFiled", complaint_id), correlation_id=complaint_id)
+        await enqueue(session, found, event_id=vid, correlation_id=complaint_id)
         day = call["day"]
         await ensure_review(
             session,
@@ -298,7 +291,6 @@ async def file_complaint(
             period=period_of(day, policy.sampling.period).key if day else None,
             reason="complaint",
         )
-    poke(runtime)
     return ComplaintResult(values, True)
 
 

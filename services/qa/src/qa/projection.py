@@ -1,6 +1,6 @@
 """The QA projection and reactor: every call checked on ``CallEnded`` and re-checked on
 ``CallTranscribed``; findings, review-queue entries and the events announcing them written in
-the runner's transaction (events through the outbox, see ``qa.outbox``).
+the runner's transaction (events through the outbox, see ``common.outbox``).
 
 A finding's id is derived from the call, the rule, the turn and the policy version, and is its
 primary key here: a redelivered or replayed event, or a re-check that finds the same thing again,
@@ -10,13 +10,14 @@ call ended) produce new ``ViolationFound`` events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallTranscribed, TranscriptTurn
 from common.events.qa import ReviewSampled, ViolationFound
+from common.outbox import caused_by, enqueue
 from common.projection import EventByEvent, EventContext
 from pydantic import TypeAdapter
 from sqlalchemy import select, update
@@ -25,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qa.domain.adapter import call_day, local_time, record_from_call_ended, sale_recorded, turns_data
 from qa.domain.ids import event_id, violation_id
 from qa.domain.sampling import decide_sample, elapsed_fraction, period_of, phase, share_for
-from qa.outbox import enqueue
 from qa.rules.checker import check_call
 from qa.rules.model import Finding
 from qa.rules.policy import Policy
@@ -34,10 +34,14 @@ from qa.tables import insert_for, qa_agent, qa_call, review_item, sample_counter
 _TURNS = TypeAdapter(list[TranscriptTurn])
 
 
-def _ids(ctx: EventContext | None) -> dict[str, str | None]:
+async def _enqueue(session: AsyncSession, event: DomainEvent, eid: str, ctx: EventContext | None) -> None:
+    """Caused by the consumed event (its correlation id and trace go on); without one, by the
+    current request (a reviewer's, a complaint)."""
     if ctx is None:
-        return {}
-    return {"correlation_id": ctx.envelope.correlation_id or ctx.envelope.id, "causation_id": ctx.envelope.id}
+        await enqueue(session, event, event_id=eid)
+        return
+    with caused_by(ctx.envelope):
+        await enqueue(session, event, event_id=eid)
 
 
 async def agent_started_on(session: AsyncSession, agent_id: str, fallback: dict[str, date]) -> date | None:
@@ -90,13 +94,13 @@ async def ensure_review(
             .where(review_item.c.call_id == call_id)
             .values(reasons=[*reasons, reason], status="pending", completed_at=None)
         )
-    await enqueue(
+    await _enqueue(
         session,
         ReviewSampled(
             call_id=call_id, agent_id=agent_id, team_id=team_id, reasons=[reason], period=period, sampled_at=now
         ),
         event_id("ReviewSampled", call_id, reason),
-        **_ids(ctx),
+        ctx,
     )
     return True
 
@@ -111,20 +115,16 @@ class QaChecks(EventByEvent):
         pii_key: str,
         *,
         agent_starts: dict[str, date] | None = None,
-        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.policy = policy
         self.pii_key = pii_key
         self.agent_starts = agent_starts or {}
-        self.on_change = on_change
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         if isinstance(event, CallEnded):
             await self._ended(session, event, ctx)
         elif isinstance(event, CallTranscribed):
             await self._transcribed(session, event, ctx)
-        if self.on_change is not None:
-            self.on_change()  # the drainer also polls: a poke before our commit is not lost
 
     async def reset(self, session: AsyncSession) -> None:
         """Nothing is emptied: the QA tables hold the reviewers' decisions, which no calls event
@@ -223,7 +223,7 @@ class QaChecks(EventByEvent):
             if not inserted.rowcount:  # type: ignore[attr-defined]
                 continue
             new += 1
-            await enqueue(session, self._found_event(found), found["violation_id"], **_ids(ctx))
+            await _enqueue(session, self._found_event(found), found["violation_id"], ctx)
         await session.execute(
             update(qa_call)
             .where(qa_call.c.call_id == event.call_id)

@@ -4,10 +4,10 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from common.outbox import OutboxDrainer
 from common.service import Runtime, ServiceSpec
 
 from qa.api import routers
-from qa.outbox import OutboxDrainer
 from qa.rules.policy import load_policy
 from qa.settings import QaSettings
 from qa.subscribers import projections

@@ -12,12 +12,10 @@ from qa.settings import QaSettings
 def projections(runtime: Runtime) -> Sequence[Projection]:
     settings = runtime.settings
     assert isinstance(settings, QaSettings)
-    drainer = runtime.state.get("outbox")
     return [
         QaChecks(
             runtime.state["policy"],
             settings.pii_key,
             agent_starts=settings.qa_agent_start_dates,
-            on_change=drainer.poke if drainer is not None else None,
         )
     ]

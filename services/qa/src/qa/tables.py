@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -150,22 +149,7 @@ complaint = Table(
 )
 Index("ix_complaint_call", complaint.c.call_id)
 
-# Events decided in a transaction, published after its commit by the outbox drainer.
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("event_id", String(64), nullable=False, unique=True),
-    Column("event_type", String(64), nullable=False),
-    Column("data", JSON, nullable=False),
-    Column("correlation_id", String(128)),
-    Column("causation_id", String(128)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True)),
-)
-Index("ix_outbox_pending", outbox.c.published_at, outbox.c.id)
-
-PROJECTION_TABLES = (outbox, fine, complaint, violation, review_item, sample_counter, qa_call)
+PROJECTION_TABLES = (fine, complaint, violation, review_item, sample_counter, qa_call)
 
 
 def insert_for(session: AsyncSession) -> Any:

@@ -9,14 +9,13 @@ from typing import Any
 from common.envelope import Envelope
 from common.events.calls import AgentRef, CallEnded, CampaignRef, CustomerRef, HoldPeriod, SpeechTurn
 from common.eventstore import EventNames
+from common.outbox import pending_count
 from common.privacy import name_digest
 from common.projection import checkpoint_table
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from qa.tables import outbox
 
 PII_KEY = "test-pii-key"
 
@@ -138,7 +137,5 @@ async def settled(js: JetStreamContext, names: EventNames, sessions: async_sessi
                 select(func.max(checkpoint_table.c.last_seq)).where(checkpoint_table.c.projection.like("qa-checks@%"))
             )
         ).scalar() or 0
-        pending = (
-            await session.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
-        ).scalar_one()
+        pending = await pending_count(session)
     return seq >= last and pending == 0
