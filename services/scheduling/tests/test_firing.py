@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from common.outbox import OutboxDrainer, outbox_message
 from common.testing import eventually
 from sqlalchemy import select, update
 
 from scheduling import handlers as h
 from scheduling.clock import ManualClock
-from scheduling.tables import callback, lead_state, outbox, utc
+from scheduling.tables import callback, lead_state, utc
 from scheduling.testing import (
     SH,
     call_ended,
@@ -82,7 +83,7 @@ async def test_callback_at_15_fires_at_15_once_across_restarts(
     clock.set(AT_15 + timedelta(minutes=1))
     runtime = await start_service(nats_url, event_namespace, database_url, clock)
     assert await dispatcher(runtime).fire_due() == 0
-    await dispatcher(runtime).publish_outbox()
+    await outbox(runtime).drain()
     assert len(await stream_events(runtime, "CallbackDue")) == 1
     async with client(runtime) as http:
         overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["callbacks"]
@@ -96,6 +97,11 @@ async def test_callback_at_15_fires_at_15_once_across_restarts(
     done = await eventually(lambda: stream_events(runtime, "CallbackDone"))
     assert [d["call_id"] for d in done] == ["c-2"]
     await runtime.stop()
+
+
+def outbox(runtime: Any) -> OutboxDrainer:
+    drainer: OutboxDrainer = runtime.state["outbox"]
+    return drainer
 
 
 async def _done(runtime: Any, callback_id: str) -> bool:
@@ -134,8 +140,8 @@ async def test_two_replicas_fire_each_callback_once(nats_url: str, event_namespa
 async def test_a_publish_repeated_after_a_crash_is_dropped(
     nats_url: str, event_namespace: str, database_url: str
 ) -> None:
-    """A replica that died after publishing but before deleting its outbox row leaves the row
-    behind; publishing it again (soon, or after the duplicate window) adds nothing."""
+    """A replica that died after publishing but before stamping its outbox row leaves the row
+    pending; publishing it again (soon, or after the duplicate window) adds nothing."""
     clock = ManualClock(AT_15)
     runtime = await start_service(nats_url, event_namespace, database_url, clock)
     await call_ended(peer_store(runtime), "c-1", "l-1", "callback", MORNING, callback_at=AT_15)
@@ -143,23 +149,18 @@ async def test_a_publish_repeated_after_a_crash_is_dropped(
     await runtime.stop()
     # Again, with a loop that sleeps long: we play the crashed replica's leftovers by hand.
     runtime = await start_service(nats_url, event_namespace, database_url, clock, poll_interval_seconds=60.0)
-    d = dispatcher(runtime)
-    from scheduling.handlers import due_event, event_id
+    from scheduling.handlers import event_id
 
     row = (await _row(runtime))[0]
-    event = due_event(dict(row), AT_15)
+    due_id = event_id(row["callback_id"], "CallbackDue", row["revision"])
     for age in (timedelta(0), timedelta(minutes=10)):  # inside, then beyond the duplicate window
         async with runtime.session_factory() as session, session.begin():
             await session.execute(
-                outbox.insert().values(
-                    event_id=event_id(row["callback_id"], "CallbackDue", row["revision"]),
-                    event_type="CallbackDue",
-                    aggregate_id=row["callback_id"],
-                    data=event.to_data(),
-                    created_at=datetime.now(SH) - age,
-                )
+                update(outbox_message)
+                .where(outbox_message.c.message_id == due_id)
+                .values(published_at=None, created_at=datetime.now(SH) - age)
             )
-        await d.publish_outbox()
+        assert await outbox(runtime).drain() == 1
         assert len(await stream_events(runtime, "CallbackDue")) == 1
     assert first[0]["_id"] == (await stream_events(runtime, "CallbackDue"))[0]["_id"]
     await runtime.stop()

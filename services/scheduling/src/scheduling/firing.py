@@ -4,13 +4,9 @@ Each tick, on every replica:
 1. **fire** – in one transaction, take the scheduled callbacks whose ``due_at`` has come
    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two replicas take disjoint rows; SQLite's
    write lock serialises the transaction), re-check each against the do-not-call state and the
-   calling window, mark it ``due`` and write its ``CallbackDue`` to the outbox;
-2. **publish** – publish the outbox in order with each row's deterministic event id as
-   ``Nats-Msg-Id`` and delete what was acknowledged. A replica that dies between the publish
-   and the delete leaves the row behind; whoever publishes it again sends the same id, which
-   JetStream's duplicate window drops (a row older than the window is first looked up in the
-   stream);
-3. **housekeeping** (every second) – release callbacks overdue past the policy's minutes to the
+   calling window, mark it ``due`` and write its ``CallbackDue`` to the outbox
+   (``common.outbox``, whose drainer publishes it in order after the commit);
+2. **housekeeping** (every second) – release callbacks overdue past the policy's minutes to the
    team, and mark missed the ones never called.
 Then it sleeps until the next due time, at most ``poll_interval`` (other replicas and the
 projection add rows), or until the projection in this process wakes it.
@@ -21,21 +17,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from common.envelope import H_ID
-from common.events.base import event_class
-from common.eventstore import EventStore
 from common.service import Runtime
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduling import handlers as h
 from scheduling.clock import Clock
 from scheduling.domain.windows import is_allowed, next_allowed
 from scheduling.policies import PolicyStore
-from scheduling.tables import agent_absence, as_utc, callback, lead_state, outbox, utc
+from scheduling.tables import agent_absence, as_utc, callback, lead_state, utc
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +58,6 @@ class Dispatcher:
         batch_size: int = 500,
         absent_agents: frozenset[str] = frozenset(),
         late_grace: timedelta = timedelta(minutes=10),
-        duplicate_window: timedelta = timedelta(minutes=2),
         housekeeping_interval: float = 1.0,
     ) -> None:
         self.runtime = runtime
@@ -76,16 +68,11 @@ class Dispatcher:
         self.batch_size = batch_size
         self.absent_agents = absent_agents
         self.late_grace = late_grace
-        # Outbox rows older than this may have been published before a crash, outside the
-        # duplicate window: look them up in the stream before publishing.
-        self.recheck_after = duplicate_window * 0.75
         self.housekeeping_interval = housekeeping_interval
         self._last_housekeeping = 0.0
         self.next_due: datetime | None = None
-        self.outbox_pending = True
         self.stats: dict[str, int] = {
             "fired": 0,
-            "published": 0,
             "released": 0,
             "missed": 0,
             "moved": 0,
@@ -97,10 +84,6 @@ class Dispatcher:
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         return self.runtime.session_factory
 
-    @property
-    def store(self) -> EventStore:
-        return self.runtime.event_store
-
     def _stopping(self) -> bool:
         # The runtime stops its projection runners first: take that as our signal to finish
         # (a replica without runners is cancelled by the runtime instead).
@@ -111,17 +94,16 @@ class Dispatcher:
         while not self._stopping():
             try:
                 fired = await self.fire_due()
-                published = await self.publish_outbox() if self.outbox_pending else 0
                 if time.monotonic() - self._last_housekeeping >= self.housekeeping_interval:
                     await self.housekeeping()
                     self._last_housekeeping = time.monotonic()
                 backoff = 0.2
-                if fired >= self.batch_size or published >= self.batch_size:
+                if fired >= self.batch_size:
                     continue  # more waiting: no sleep
                 delay = self.poll_interval
                 if self.next_due is not None:
                     delay = min(delay, self.clock.real_delay(self.next_due))
-                if fired == 0 and published == 0:
+                if fired == 0:
                     # Due rows this tick could not take are locked by another replica (SKIP
                     # LOCKED): do not spin on them.
                     delay = max(delay, min(self.poll_interval, 0.02))
@@ -131,7 +113,6 @@ class Dispatcher:
             except Exception as exc:
                 self.stats["errors"] += 1
                 log.warning("firing loop error", extra={"error": f"{type(exc).__name__}: {exc}"})
-                self.outbox_pending = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -183,13 +164,11 @@ class Dispatcher:
         return len(rows)
 
     async def _look_ahead(self, session: AsyncSession) -> None:
-        """In the same transaction: when the next callback is due, and whether the outbox
-        holds anything (so an idle tick is one short transaction)."""
+        """In the same transaction: when the next callback is due."""
         next_due = (
             await session.execute(select(func.min(callback.c.due_at)).where(callback.c.status == "scheduled"))
         ).scalar_one_or_none()
         self.next_due = utc(next_due)
-        self.outbox_pending = (await session.execute(select(outbox.c.seq).limit(1))).first() is not None
 
     async def _recheck(
         self, session: AsyncSession, row: Any, lead: Any, absent: set[str], now: datetime
@@ -237,48 +216,7 @@ class Dispatcher:
             self.stats["released"] += 1
         return ready
 
-    # --- 2. publish ------------------------------------------------------------------------
-
-    async def publish_outbox(self) -> int:
-        async with self.sessions() as session, session.begin():
-            query = select(outbox).order_by(outbox.c.seq).limit(self.batch_size)
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).mappings().all()
-            if not rows:
-                self.outbox_pending = False
-                return 0
-            cutoff = datetime.now(UTC) - self.recheck_after
-            results = await asyncio.gather(
-                *(self._publish(r, recheck=(utc(r["created_at"]) or cutoff) < cutoff) for r in rows),
-                return_exceptions=True,
-            )
-            done = [r["seq"] for r, res in zip(rows, results, strict=True) if not isinstance(res, BaseException)]
-            if done:
-                await session.execute(delete(outbox).where(outbox.c.seq.in_(done)))
-        self.stats["published"] += len(done)
-        failures = [res for res in results if isinstance(res, BaseException)]
-        if failures:
-            raise failures[0]
-        return len(rows)
-
-    async def _publish(self, row: Any, *, recheck: bool) -> None:
-        event = event_class(row["event_type"]).model_validate(row["data"])
-        if recheck and await self._in_stream(row):
-            return
-        await self.store.publish(event, event_id=row["event_id"])
-
-    async def _in_stream(self, row: Any) -> bool:
-        names = self.store.names
-        try:
-            msg = await self.store.js.get_last_msg(
-                names.stream(h.OWNER), names.subject(h.OWNER, row["aggregate_id"], row["event_type"])
-            )
-        except Exception:  # no message on that subject
-            return False
-        return bool(msg.headers and msg.headers.get(H_ID) == row["event_id"])
-
-    # --- 3. housekeeping -------------------------------------------------------------------
+    # --- 2. housekeeping -------------------------------------------------------------------
 
     async def housekeeping(self) -> None:
         """Release overdue callbacks to the team, mark never-called ones missed: in bulk, on

@@ -1,5 +1,6 @@
 """State transitions of a callback: each updates the ``callback`` row and writes the event
-that records it to the outbox, in the caller's transaction. No HTTP, no publishing here.
+that records it to the outbox (``common.outbox``), in the caller's transaction. No HTTP, no
+publishing here.
 
 Every event id is derived from the callback, the event type and the callback's revision (the
 number of times it was (re)scheduled), so the same transition decided twice (a replayed
@@ -24,12 +25,13 @@ from common.events.scheduling import (
     CallbackRescheduled,
     CallbackScheduled,
 )
+from common.outbox import enqueue
 from sqlalchemy import RowMapping, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.domain.rules import Placed, Wanted
 from scheduling.domain.windows import zone
-from scheduling.tables import OPEN_STATUSES, as_utc, callback, dnc_entry, lead_number, lead_state, outbox, utc
+from scheduling.tables import OPEN_STATUSES, as_utc, callback, dnc_entry, lead_number, lead_state, utc
 
 OWNER = "scheduling"
 
@@ -47,20 +49,11 @@ def local_iso(at: datetime, tz_name: str | None) -> str:
     return at.astimezone(zone(tz_name)).isoformat()
 
 
-def _outbox_row(event: DomainEvent, revision: int) -> dict[str, Any]:
-    return {
-        "event_id": event_id(event.aggregate_id(), event.event_type, revision),
-        "event_type": event.event_type,
-        "aggregate_id": event.aggregate_id(),
-        "data": event.to_data(),
-        "created_at": datetime.now(UTC),
-    }
-
-
 async def emit(session: AsyncSession, events: Sequence[tuple[DomainEvent, int]]) -> None:
-    """Queue events (with the callback revision they belong to) for publishing."""
-    if events:
-        await session.execute(outbox.insert(), [_outbox_row(e, r) for e, r in events])
+    """Queue events (with the callback revision they belong to) for publishing, caused by the
+    event being applied (``common.outbox.caused_by``) or the current request."""
+    for event, revision in events:
+        await enqueue(session, event, event_id=event_id(event.aggregate_id(), event.event_type, revision))
 
 
 # --- leads ---------------------------------------------------------------------------------

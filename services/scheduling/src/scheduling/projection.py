@@ -23,6 +23,7 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.events.qa import ReworkCallbackRequested
+from common.outbox import caused_by
 from common.projection import EventByEvent, EventContext
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,6 +84,12 @@ class SchedulingProjection(EventByEvent):
         self.fulfil_early = timedelta(minutes=fulfil_early_minutes)
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
+        # Every callback event decided here continues the consumed event's correlation id and
+        # trace (the handlers enqueue deep inside; ``caused_by`` reaches them).
+        with caused_by(ctx.envelope):
+            await self._apply(session, event, ctx)
+
+    async def _apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         # On a replay (``rebuild``) only ``lead_state`` is derived again; the callback book is
         # left as it stands (see ``reset``): ``book`` False skips every booking decision.
         book = not ctx.replay

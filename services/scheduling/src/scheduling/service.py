@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from common.outbox import OutboxDrainer
 from common.projection import Projection
 from common.service import Runtime, ServiceSpec
 
@@ -52,7 +53,16 @@ def build_spec(clock: Clock | None = None) -> ServiceSpec:
             late_grace=timedelta(minutes=settings.late_grace_minutes),
         )
         runtime.state["dispatcher"] = dispatcher
-        return [dispatcher.run]
+        # The callback events the projection, the API and the firing loop decide, in order.
+        drainer = OutboxDrainer(
+            runtime.session_factory,
+            runtime.event_store,
+            interval=settings.poll_interval_seconds,
+            batch_size=settings.fire_batch_size,
+            stopping=dispatcher._stopping,
+        )
+        runtime.state["outbox"] = drainer
+        return [dispatcher.run, drainer.run]
 
     return ServiceSpec(
         name="scheduling",

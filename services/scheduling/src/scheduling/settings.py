@@ -13,7 +13,7 @@ class SchedulingSettings(ServiceSettings):
     projection_batch_size: int = 50
     policy_file: Path | None = Field(default=None, description="callback policy YAML; the packaged default if unset")
     poll_interval_seconds: float = Field(default=0.2, description="firing loop: longest sleep between polls")
-    fire_batch_size: int = Field(default=500, description="callbacks fired (and outbox rows published) per step")
+    fire_batch_size: int = Field(default=500, description="callbacks fired, and outbox rows published, per step")
     absent_agents: list[str] = Field(
         default_factory=list, description="agents whose callbacks go to their team (JSON list)"
     )

@@ -1,8 +1,9 @@
 """The scheduling service's own tables (created by its Alembic branch).
 
 ``callback`` is both the agenda and the due-callback index the firing loop polls (index on
-``(status, due_at)``); ``outbox`` holds events decided inside a database transaction until they
-are published, so a decision and its event are never separated by a crash.
+``(status, due_at)``). The events a decision causes wait in the common outbox
+(``common.outbox``), written in the decision's transaction, so a decision and its event are never
+separated by a crash.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -96,17 +96,6 @@ callback = SATable(
     Index("ix_callback_status_released_due", "status", "released", "due_at"),
     Index("ix_callback_agent_due", "agent_id", "due_at"),
     Index("ix_callback_lead_status", "lead_id", "status"),
-)
-
-outbox = SATable(
-    "outbox",
-    metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("event_id", String(64), nullable=False, unique=True),
-    Column("event_type", String(64), nullable=False),
-    Column("aggregate_id", String(128), nullable=False),
-    Column("data", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),  # real time, for the dup window
 )
 
 policy_override = SATable(
