@@ -285,3 +285,39 @@ async def eventually(predicate: Any, timeout: float = 10.0, interval: float = 0.
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def _shaped(schema: dict[str, Any]) -> bool:
+    if not schema:
+        return False
+    if schema.get("type", "object") == "object" and not (
+        {"$ref", "properties", "anyOf", "oneOf", "allOf"} & set(schema)
+    ):
+        extra = schema.get("additionalProperties")
+        return isinstance(extra, dict) and bool(extra)
+    return True
+
+
+def undocumented_responses(openapi: dict[str, Any], prefix: str = "/v1/") -> list[str]:
+    """The operations under ``prefix`` whose success answer the OpenAPI document leaves
+    unshaped: each needs a 2xx response with a schema, or one of a non-JSON media type (a CSV
+    or XLSX download). A schema that says nothing (``{}``, or an object of anything, what a route
+    annotated ``dict[str, Any]`` gets) does not count. Returns ``"METHOD /path"`` for each, so a
+    test can assert it is empty."""
+    missing: list[str] = []
+    for path, item in openapi.get("paths", {}).items():
+        if not path.startswith(prefix):
+            continue
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            documented = False
+            for status, response in operation.get("responses", {}).items():
+                if not str(status).startswith("2"):
+                    continue
+                for media_type, content in response.get("content", {}).items():
+                    if "json" not in media_type or _shaped(content.get("schema") or {}):
+                        documented = True
+            if not documented:
+                missing.append(f"{method.upper()} {path}")
+    return missing
