@@ -10,7 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from gateway import proxy
+from gateway import deadletters, proxy
 from gateway.settings import GatewaySettings
 
 
@@ -53,6 +53,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Telemarketing platform API")
 
+    app.include_router(deadletters.router)  # before the catch-all forward of /v1/...
     proxy.install(app, settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

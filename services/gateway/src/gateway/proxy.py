@@ -39,8 +39,9 @@ class Upstreams:
             timeout=settings.upstream_timeout_s, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
         )
 
-    async def forward(self, service: str, request: Request) -> Response:
-        url = self.urls[service] + request.url.path
+    async def forward(self, service: str, request: Request, *, path: str | None = None) -> Response:
+        """``path``: the service's own path when it differs from the public one."""
+        url = self.urls[service] + (path or request.url.path)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         propagate.inject(headers)
         try:
@@ -80,7 +81,8 @@ class Upstreams:
             if not doc:
                 continue
             for path, item in doc.get("paths", {}).items():
-                if path.startswith("/v1/"):
+                # A service's admin paths are reached through the gateway's own (per service).
+                if path.startswith("/v1/") and not path.startswith("/v1/admin/"):
                     paths[path] = item
             schemas.update(doc.get("components", {}).get("schemas", {}))
         return paths, schemas
