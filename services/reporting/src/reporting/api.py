@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from reporting.domain.measures import DEFAULT_EFFECTIVE_TALK_MIN_SECONDS, parse_iso_week
 from reporting.export import to_csv
 from reporting.queries import GroupBy, columns_for, report_table
+from reporting.schemas import CSV, DailyReport, WeeklyReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -47,7 +48,7 @@ _GROUP = Query(default="agent", description="one row per agent (with its team), 
 _FORMAT = Query(default="json", description="csv: a file for Excel (UTF-8 with BOM)")
 
 
-@router.get("/daily", response_model=None)
+@router.get("/daily", response_model=DailyReport, response_model_exclude_unset=True, responses={200: CSV})
 async def get_daily_report(
     day: date = _DAY,
     group_by: GroupBy = _GROUP,
@@ -62,7 +63,7 @@ async def get_daily_report(
     return {"date": day.isoformat(), "group_by": group_by, "rows": rows, "totals": totals}
 
 
-@router.get("/daily.csv", response_class=Response)
+@router.get("/daily.csv", response_class=Response, responses={200: CSV})
 async def get_daily_report_csv(
     day: date = _DAY,
     group_by: GroupBy = _GROUP,
@@ -73,7 +74,7 @@ async def get_daily_report_csv(
     return _csv(f"daily-{day.isoformat()}-{group_by}.csv", group_by, rows, totals)
 
 
-@router.get("/weekly", response_model=None)
+@router.get("/weekly", response_model=WeeklyReport, response_model_exclude_unset=True, responses={200: CSV})
 async def get_weekly_report(
     week: str = _WEEK,
     group_by: GroupBy = _GROUP,
@@ -95,7 +96,7 @@ async def get_weekly_report(
     }
 
 
-@router.get("/weekly.csv", response_class=Response)
+@router.get("/weekly.csv", response_class=Response, responses={200: CSV})
 async def get_weekly_report_csv(
     week: str = _WEEK,
     group_by: GroupBy = _GROUP,
