@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 from common.deadletters import CURSOR_PATTERN, DeadLetter, DeadLetterDetail, DeadLetterPage, ReplayReport, ReplayResult
@@ -20,6 +20,11 @@ from pydantic import BaseModel, ValidationError
 from gateway.proxy import Upstreams
 
 router = APIRouter(prefix="/v1/admin/dead-letters", tags=["admin"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such service or dead letter"},
+    503: {"description": "the service is unavailable, retry later"},
+}
 
 
 class ServicePage(BaseModel):
@@ -68,7 +73,7 @@ def _service(request: Request, service: str) -> str:
     return service
 
 
-@router.get("", response_model=MergedDeadLetters)
+@router.get("", response_model=MergedDeadLetters, responses={404: {"description": "no such service"}})
 async def merged(
     request: Request,
     service: Annotated[str | None, Query(max_length=64, description="only this service's")] = None,
@@ -118,7 +123,7 @@ async def merged(
     )
 
 
-@router.post("/{service}/replay", responses={200: {"model": ReplayReport}})
+@router.post("/{service}/replay", responses={200: {"model": ReplayReport}, **NOT_FOUND})
 async def replay_all(
     request: Request,
     service: Annotated[str, Path(max_length=64)],
@@ -129,7 +134,7 @@ async def replay_all(
     return await _upstreams(request).forward(_service(request, service), request, path="/v1/admin/dead-letters/replay")
 
 
-@router.get("/{service}/{dead_letter_id}", responses={200: {"model": DeadLetterDetail}, 404: {}})
+@router.get("/{service}/{dead_letter_id}", responses={200: {"model": DeadLetterDetail}, **NOT_FOUND})
 async def detail(
     request: Request, service: Annotated[str, Path(max_length=64)], dead_letter_id: Annotated[int, Path(ge=1)]
 ) -> Response:
@@ -139,7 +144,7 @@ async def detail(
     )
 
 
-@router.post("/{service}/{dead_letter_id}/replay", responses={200: {"model": ReplayResult}, 404: {}})
+@router.post("/{service}/{dead_letter_id}/replay", responses={200: {"model": ReplayResult}, **NOT_FOUND})
 async def replay(
     request: Request,
     service: Annotated[str, Path(max_length=64)],
