@@ -308,8 +308,10 @@ async def test_stale_leads_and_filters(harness: Any) -> None:
     fresh = (await h.create("李娜", "18612345678", industry="金融"))["lead_id"]
     await h.call_ended("c-old", old, "interested", ended_at=datetime.now(UTC) - timedelta(days=40))
     await h.call_ended("c-new", fresh, "interested")
-    await h.wait_detail(old, lambda d: d["last_contact_at"] is not None)
-    await h.wait_detail(fresh, lambda d: d["last_contact_at"] is not None)
+    # The contact is projected from the call; the tier comes later, from the lead's own event
+    # (the call-outcome command runs through the outbox after the reaction commits).
+    for lead_id in (old, fresh):
+        await h.wait_detail(lead_id, lambda d: d["last_contact_at"] is not None and d["tier"] == "intent")
     stale = (await h.client.get("/v1/leads/stale", params={"days": 30})).json()
     assert [i["lead_id"] for i in stale["items"]] == [old]
     cutoff = (datetime.now(UTC) - timedelta(days=7)).isoformat()

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.leads import DncEntryAdded, DncEntryRemoved, LeadNumber, LeadProfile
 from common.eventstore import ConcurrencyError, EventStore
+from common.outbox import Command, CommandHandler
 from common.privacy import name_digest, number_digest
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,11 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from leads.domain.importing import DraftNumber, LeadDraft
 from leads.domain.lead import (
     AssignAction,
+    CallOutcome,
     InvalidCommand,
     Lead,
     LeadError,
     OwnershipConflict,
     decide_assign,
+    decide_call_outcome,
     decide_create,
     decide_delete,
     decide_flag,
@@ -45,9 +48,10 @@ from leads.domain.lead import (
     evolve,
     replay,
 )
+from leads.domain.outcomes import OptOutDecision
 from leads.domain.phones import NormalisedNumber, masked, normalise
 from leads.settings import LeadsSettings
-from leads.tables import dnc_entry, lead_number_pii, lead_pii
+from leads.tables import call_attempt, dnc_entry, lead_number_pii, lead_pii
 from leads.tables import lead_number as lead_number_view
 
 OWNER = "leads"
@@ -767,3 +771,84 @@ async def remove_dnc_entry(ctx: LeadsContext, entry_id: str, *, reason: str, cor
 
 def rest_until(settings: LeadsSettings, start: datetime) -> datetime:
     return start + timedelta(days=settings.rest_days)
+
+
+# --- commands the call-outcome reactor queues (``leads.projection.CallOutcomes``) ---------------
+# The reactor decides *that* a finished call (or a QA refusal finding) acts on a lead inside its
+# projection transaction, and queues the command in the outbox (``common.outbox``); the drainer
+# runs it here after the commit, through the same load-decide-append loop as every command, so
+# the lead's expected version is checked against its real history. Event ids are salted with
+# the call (or finding), so a re-run after a crash appends nothing new.
+
+RECORD_CALL_OUTCOME = "leads.record_call_outcome"
+OPT_OUT_AFTER_REFUSALS = "leads.opt_out_after_refusals"
+
+
+def dialled_number(state: Lead, digest: str | None, phone_masked: str | None) -> str | None:
+    """Which of the lead's numbers a call dialled, from what the call event shows of it."""
+    for number in state.numbers:
+        if digest and number.number_digest == digest:
+            return number.number_id
+    masked_numbers = [n for n in state.numbers if n.masked == phone_masked]
+    return masked_numbers[0].number_id if len(masked_numbers) == 1 else None
+
+
+def outbox_commands(context: LeadsContext) -> dict[str, CommandHandler]:
+    async def record_call_outcome(command: Command) -> None:
+        d = command.data
+        opt_out = d.get("opt_out")
+        outcome = CallOutcome(
+            call_id=d["call_id"],
+            disposition=d["disposition"],
+            ended_at=datetime.fromisoformat(d["ended_at"]),
+            number_id=d.get("number_id"),
+            opt_out=OptOutDecision(**opt_out) if opt_out else None,
+            rest_until=datetime.fromisoformat(d["rest_until"]) if d.get("rest_until") else None,
+        )
+
+        dialled: list[str | None] = [outcome.number_id]
+
+        def decide(state: Lead) -> list[DomainEvent]:
+            if dialled[0] is None:
+                dialled[0] = dialled_number(state, d.get("number_digest"), d.get("phone_masked"))
+            return decide_call_outcome(state, replace(outcome, number_id=dialled[0]))
+
+        await execute(
+            context.store,
+            d["lead_id"],
+            decide,
+            id_salt=f"call:{outcome.call_id}",
+            correlation_id=command.correlation_id,
+        )
+        if outcome.number_id is None and dialled[0] is not None:
+            # The reaction ran before the read model knew the lead's numbers (two projections,
+            # two streams); the lead itself knew which one was dialled: complete the attempt.
+            async with context.sessions() as session, session.begin():
+                await session.execute(
+                    update(call_attempt)
+                    .where(call_attempt.c.call_id == outcome.call_id, call_attempt.c.number_id.is_(None))
+                    .values(number_id=dialled[0])
+                )
+
+    async def opt_out_after_refusals(command: Command) -> None:
+        d = command.data
+        await execute(
+            context.store,
+            d["lead_id"],
+            lambda state: (
+                decide_opt_out(
+                    state,
+                    now=datetime.now(UTC),
+                    reason=d["reason"],
+                    source="refusals",
+                    until=None,
+                    call_id=d["call_id"],
+                )
+                if state.created and state.merged_into is None
+                else []
+            ),
+            id_salt=f"qa:{d['violation_id']}",
+            correlation_id=command.correlation_id,
+        )
+
+    return {RECORD_CALL_OUTCOME: record_call_outcome, OPT_OUT_AFTER_REFUSALS: opt_out_after_refusals}

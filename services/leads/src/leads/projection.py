@@ -1,20 +1,25 @@
 """The leads read model, fed from the leads stream; and what calls and QA findings do to leads.
 
 ``LeadsView`` is a plain projection (tables only). ``CallOutcomes`` is a projection and a
-reactor: it records every call attempt in the read model, and, once per call, decides what the
-call changes on the lead (tier, clean-up flag, do-not-call) and appends those events to the lead
-through the command handlers. ``call_reaction`` remembers which calls were reacted to, in the
-same transaction as the checkpoint, so a rebuild replays the attempts without reacting again;
-a crash between the append and the commit is harmless because the decision is idempotent on
-the lead's own state (a call already in its history changes nothing).
+reactor: it records every call attempt in the read model, and, once per call, queues in the
+outbox (``common.outbox``, same transaction as its checkpoint) the command that applies the call
+to the lead (tier, clean-up flag, do-not-call). Nothing is appended to JetStream from inside the
+transaction: the outbox drainer runs the command after the commit through the lead's
+load-decide-append loop (``leads.handlers.outbox_commands``), so a rolled-back reaction appends
+nothing and a committed one is applied once (the decision is idempotent on the lead's own state,
+a call already in its history changes nothing, and the event ids are salted with the call).
+``call_reaction`` remembers which calls were reacted to, so a rebuild replays the attempts
+without reacting again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, SpeechTurn
 from common.events.leads import (
@@ -35,15 +40,15 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.events.qa import ViolationFound
+from common.outbox import caused_by, enqueue_command
 from common.projection import EventByEvent, EventContext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leads.domain.lead import CallOutcome, Lead, decide_call_outcome, decide_opt_out
 from leads.domain.outcomes import OptOutDecision, opt_out_for_call
-from leads.handlers import LeadsContext, execute, rest_until
+from leads.handlers import OPT_OUT_AFTER_REFUSALS, OWNER, RECORD_CALL_OUTCOME, LeadsContext, rest_until
 from leads.tables import (
     call_attempt,
     call_reaction,
@@ -391,16 +396,6 @@ class LeadsView(EventByEvent):
             await session.execute(delete(table))
 
 
-def _dialled(state: Lead, event: CallEnded) -> str | None:
-    """Which of the lead's numbers the call dialled, from what the call event shows of it."""
-    digest = getattr(event.customer, "number_digest", None)
-    for number in state.numbers:
-        if digest and number.number_digest == digest:
-            return number.number_id
-    masked_numbers = [n for n in state.numbers if n.masked == event.customer.phone_masked]
-    return masked_numbers[0].number_id if len(masked_numbers) == 1 else None
-
-
 def _customer_turns(event: CallEnded) -> list[str]:
     return [t.text for t in event.turns if isinstance(t, SpeechTurn) and t.speaker == "customer"]
 
@@ -449,7 +444,7 @@ class CallOutcomes(EventByEvent):
             await session.execute(select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id))
         ).first()
         if not reacted:
-            number_id = await self._react(session, event, ctx, lead_id, number_id)
+            await self._react(session, event, ctx, lead_id, number_id)
         inserted = await session.execute(
             _insert(session)(call_attempt)
             .values(
@@ -468,9 +463,9 @@ class CallOutcomes(EventByEvent):
 
     async def _react(
         self, session: AsyncSession, event: CallEnded, ctx: EventContext, lead_id: str, number_id: str | None
-    ) -> str | None:
-        """Once per call: the events the call adds to its lead. Returns the dialled number's id
-        (found on the lead itself when the read model did not know it yet)."""
+    ) -> None:
+        """Once per call: queue what the call does to its lead (tier, flags, do-not-call). The
+        number dialled is found on the lead itself when the read model does not know it yet."""
         settings = self.context.settings
         flags = getattr(event, "disposition_flags", None) or []
         disposition = "do_not_call" if "do_not_call" in flags else event.disposition
@@ -487,39 +482,41 @@ class CallOutcomes(EventByEvent):
             decision = OptOutDecision(
                 f"QA {REFUSAL_RULE}: customer refused clearly three times", "refusals", rest=False
             )
-        ended_at = event.ended_at.astimezone(UTC)
-        found: list[str | None] = [number_id]
-
-        def decide(state: Lead) -> list[DomainEvent]:
-            if found[0] is None:
-                found[0] = _dialled(state, event)
-            outcome = CallOutcome(
-                call_id=event.call_id,
-                disposition=event.disposition,
-                ended_at=ended_at,
-                number_id=found[0],
-                opt_out=decision,
-                rest_until=rest_until(settings, ended_at),
+        rest = rest_until(settings, event.ended_at.astimezone(UTC))
+        # What the call does to its lead is decided on the lead's own history, after this
+        # transaction commits: the command goes through the outbox (see common.outbox).
+        with caused_by(ctx.envelope):
+            await enqueue_command(
+                session,
+                RECORD_CALL_OUTCOME,
+                {
+                    "lead_id": lead_id,
+                    "call_id": event.call_id,
+                    "disposition": event.disposition,
+                    "ended_at": event.ended_at.astimezone(UTC).isoformat(),
+                    "number_id": number_id,
+                    "number_digest": getattr(event.customer, "number_digest", None),  # not declared: extra
+                    "phone_masked": event.customer.phone_masked,
+                    "opt_out": asdict(decision) if decision is not None else None,
+                    "rest_until": rest.isoformat(),
+                },
+                command_id=deterministic_event_id(OWNER, RECORD_CALL_OUTCOME, event.call_id),
+                aggregate_id=lead_id,
             )
-            return decide_call_outcome(state, outcome)
-
-        _, events = await execute(
-            self.context.store,
-            lead_id,
-            decide,
-            id_salt=f"call:{event.call_id}",
-            correlation_id=ctx.envelope.correlation_id or ctx.envelope.id,
-        )
         await session.execute(
             call_reaction.insert().values(
-                call_id=event.call_id, lead_id=lead_id, events=len(events), reacted_at=datetime.now(UTC)
+                # ``events`` counts what the reaction queued: one command (the lead's history
+                # holds the events it appended).
+                call_id=event.call_id,
+                lead_id=lead_id,
+                events=1,
+                reacted_at=datetime.now(UTC),
             )
         )
         if refusal is not None:
             await session.execute(
                 update(qa_refusal).where(qa_refusal.c.call_id == event.call_id).values(applied=True, lead_id=lead_id)
             )
-        return found[0]
 
     async def _count_contact(self, session: AsyncSession, lead_id: str, event: CallEnded) -> None:
         connected = 1 if event.connected else 0
@@ -578,24 +575,19 @@ class CallOutcomes(EventByEvent):
         await session.execute(stmt)
         if not lead_id:
             return  # the call is not known here yet: its CallEnded will apply the refusal
-        await execute(
-            self.context.store,
-            str(lead_id),
-            lambda state: (
-                decide_opt_out(
-                    state,
-                    now=datetime.now(UTC),
-                    reason=f"QA {REFUSAL_RULE}: customer refused clearly three times (call {event.call_id})",
-                    source="refusals",
-                    until=None,
-                    call_id=event.call_id,
-                )
-                if state.created and state.merged_into is None
-                else []
-            ),
-            id_salt=f"qa:{event.violation_id}",
-            correlation_id=ctx.envelope.correlation_id or ctx.envelope.id,
-        )
+        with caused_by(ctx.envelope):
+            await enqueue_command(
+                session,
+                OPT_OUT_AFTER_REFUSALS,
+                {
+                    "lead_id": str(lead_id),
+                    "call_id": event.call_id,
+                    "violation_id": event.violation_id,
+                    "reason": f"QA {REFUSAL_RULE}: customer refused clearly three times (call {event.call_id})",
+                },
+                command_id=deterministic_event_id(OWNER, OPT_OUT_AFTER_REFUSALS, event.violation_id),
+                aggregate_id=str(lead_id),
+            )
         await session.execute(
             update(qa_refusal).where(qa_refusal.c.call_id == event.call_id).values(applied=True, lead_id=lead_id)
         )

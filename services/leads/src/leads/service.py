@@ -4,10 +4,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from common.outbox import OutboxDrainer
 from common.service import Runtime, ServiceSpec
 
 from leads.api import router
-from leads.handlers import LeadsContext
+from leads.handlers import LeadsContext, outbox_commands
 from leads.importer import Importer
 from leads.settings import LeadsSettings
 from leads.subscribers import projections
@@ -27,13 +28,24 @@ async def on_start(runtime: Runtime) -> None:
         return task
 
     runtime.state["importer"] = Importer(context, spawn=spawn)
+    # The call-outcome reactor's commands, run in order after its transactions commit.
+    runtime.state["outbox"] = OutboxDrainer(
+        runtime.session_factory,
+        runtime.event_store,
+        commands=outbox_commands(context),
+        stopping=lambda: any(r._stopping.is_set() for r in runtime.runners),
+    )
 
 
 def background(runtime: Runtime) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
     importer: Importer | None = runtime.state.get("importer")
-    if importer is None:
-        return []
-    return [importer.resume_unfinished]
+    if importer is not None:
+        jobs.append(importer.resume_unfinished)
+    drainer: OutboxDrainer | None = runtime.state.get("outbox")
+    if drainer is not None:
+        jobs.append(drainer.run)
+    return jobs
 
 
 SPEC = ServiceSpec(

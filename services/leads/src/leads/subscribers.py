@@ -11,6 +11,6 @@ from leads.projection import CallOutcomes, LeadsView
 
 def projections(runtime: Runtime) -> Sequence[Projection]:
     """``LeadsView`` from the leads stream; ``CallOutcomes`` from calls (CallEnded) and QA
-    (ViolationFound), which appends to the leads stream through the command handlers."""
+    (ViolationFound), a reactor whose lead commands go through the outbox."""
     context: LeadsContext = runtime.state["leads"]
     return [LeadsView(), CallOutcomes(context)]
