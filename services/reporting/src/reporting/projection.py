@@ -38,7 +38,20 @@ from common.events.scheduling import (
     CallbackScheduled,
 )
 from common.projection import EventContext
-from sqlalchemy import Column, Date, Float, Index, Integer, MetaData, SmallInteger, String, Table, delete, func
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +105,15 @@ callback_facts = Table(
     Column("missed", SmallInteger, nullable=False, default=0),
     Column("cancelled", SmallInteger, nullable=False, default=0),
     Index("ix_callback_facts_day", "day"),
+)
+
+# The id of every QA event added to ``call_facts``: its counters are sums, and an event may be
+# stored twice in the log (published again after JetStream's duplicate window, same ce-id). The
+# calls and callback facts need no such table: they set flags and values, which a copy sets again.
+counted_event = Table(
+    "counted_event",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
 )
 
 DIMS = ("agent_id", "team_id", "campaign_id")
@@ -188,7 +210,8 @@ class DailyFigures:
         refused: dict[str, dict[str, Any]] = {}
         qa: dict[str, dict[str, Any]] = {}
         callbacks: dict[str, dict[str, Any]] = {}
-        for event, _ctx in items:
+        counted = await self._not_yet_counted(session, items)
+        for event, ctx in items:
             if isinstance(event, CallEnded):
                 outcome = classify(event.disposition, event.disposition_flags, answered=event.connected)
                 row = self._call_row(event)
@@ -207,7 +230,9 @@ class DailyFigures:
                     "blocked": 1,
                 }
             elif isinstance(event, QA_EVENTS):
-                self._add_qa(qa, event)
+                if ctx.envelope.id in counted:
+                    counted.discard(ctx.envelope.id)  # a second copy in the same batch counts nothing
+                    self._add_qa(qa, event)
             elif isinstance(event, CALLBACK_EVENTS):
                 self._add_callback(callbacks, event)
 
@@ -258,6 +283,22 @@ class DailyFigures:
                 **{c: _greatest(d, callback_facts.c[c], s.excluded[c]) for c in CALLBACK_FLAGS},
             },
         )
+
+    async def _not_yet_counted(
+        self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]
+    ) -> set[str]:
+        """The ids of the batch's QA events not counted before, recorded as counted now (in the
+        batch's transaction, so they are recorded exactly when they are added)."""
+        ids = {ctx.envelope.id for event, ctx in items if isinstance(event, QA_EVENTS)}
+        if not ids:
+            return set()
+        known = (
+            await session.execute(select(counted_event.c.event_id).where(counted_event.c.event_id.in_(ids)))
+        ).scalars()
+        new = ids - set(known)
+        if new:
+            await session.execute(counted_event.insert(), [{"event_id": i} for i in sorted(new)])
+        return new
 
     def _call_row(self, event: CallPlaced | CallEnded) -> dict[str, Any]:
         return {
@@ -344,3 +385,4 @@ class DailyFigures:
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(delete(call_facts))
         await session.execute(delete(callback_facts))
+        await session.execute(delete(counted_event))

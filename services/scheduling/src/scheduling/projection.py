@@ -33,7 +33,7 @@ from scheduling.domain.rules import CallOutcome, LeadHistory, Wanted, decide, pl
 from scheduling.domain.windows import next_allowed
 from scheduling.firing import Wakeup
 from scheduling.policies import PolicyStore
-from scheduling.tables import callback, dnc_entry, lead_number, lead_state, utc
+from scheduling.tables import applied_event, callback, dnc_entry, lead_number, lead_state, utc
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # A refused dial whose reason says the lead must not be called cancels its callbacks.
@@ -86,6 +86,8 @@ class SchedulingProjection(EventByEvent):
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         # Every callback event decided here continues the consumed event's correlation id and
         # trace (the handlers enqueue deep inside; ``caused_by`` reaches them).
+        if not await h.first_application(session, ctx.envelope.id):
+            return  # a copy of an event applied before (see ``tables.applied_event``)
         with caused_by(ctx.envelope):
             await self._apply(session, event, ctx)
 
@@ -330,6 +332,7 @@ class SchedulingProjection(EventByEvent):
         (the clock has moved on); emptying it would also enqueue every callback event again,
         to be re-published after JetStream's duplicate window. A rebuild re-applies the inputs
         to the book as it stands, which finds every callback already in the state it caused.
-        The absence list is configuration: it stays too."""
-        for table in (lead_state, lead_number, dnc_entry):
+        The absence list is configuration: it stays too. ``applied_event`` is emptied with
+        ``lead_state``: the replay applies every event again, and records it again."""
+        for table in (lead_state, lead_number, dnc_entry, applied_event):
             await session.execute(delete(table))

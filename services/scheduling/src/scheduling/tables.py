@@ -115,6 +115,16 @@ agent_absence = SATable(
     Column("since", DateTime(timezone=True), nullable=False),
 )
 
+# The id (ce-id) of every event the projection has applied. An event may be stored twice in the
+# log (published again after JetStream's duplicate window): applied again, a CallEnded would
+# book its callback a second time and count a no-answer attempt twice, a late CallPlaced copy
+# could complete a newer callback. A copy is recognised by its id and passed.
+applied_event = SATable(
+    "applied_event",
+    metadata,
+    Column("event_id", String(128), primary_key=True),
+)
+
 
 def utc(value: datetime | None) -> datetime | None:
     """Database values back as aware UTC (SQLite returns naive datetimes)."""
