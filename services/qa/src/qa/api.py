@@ -7,13 +7,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
 from common.service import Runtime, runtime_of
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from qa import handlers, queries
 from qa.domain.review import ReviewError
+from qa.schemas import (
+    AgentIn,
+    AgentStart,
+    CallFindings,
+    Complaint,
+    ComplaintIn,
+    Fines,
+    PolicySummary,
+    ReviewIn,
+    ReviewItem,
+    ReviewQueuePage,
+    Violation,
+    ViolationDetail,
+    ViolationPage,
+)
 
 Rt = Annotated[Runtime, Depends(runtime_of)]
 
@@ -31,25 +45,6 @@ def _not_found(field: str, value: str) -> HTTPException:
     )
 
 
-class ReviewIn(BaseModel):
-    reviewer: str = Field(min_length=1, max_length=128, description="the inspector's id")
-    comment: str | None = Field(default=None, max_length=4000, description="required to dismiss")
-
-
-class ComplaintIn(BaseModel):
-    call_id: str = Field(min_length=1, max_length=128)
-    kind: str = Field(description="mismatch | unconsented_activation | not_handled_in_time | unsatisfactory")
-    description: str | None = Field(default=None, max_length=4000)
-    filed_by: str | None = Field(default=None, max_length=128)
-    complaint_id: str | None = Field(
-        default=None, min_length=1, max_length=128, description="the client's id, makes a retry safe"
-    )
-
-
-class AgentIn(BaseModel):
-    started_on: date = Field(description="the agent's first day; new agents are sampled at a higher share")
-
-
 violations = APIRouter(prefix="/v1/violations", tags=["qa"])
 qa = APIRouter(prefix="/v1/qa", tags=["qa"])
 complaints = APIRouter(prefix="/v1/complaints", tags=["qa"])
@@ -57,7 +52,7 @@ complaints = APIRouter(prefix="/v1/complaints", tags=["qa"])
 Status = Literal["open", "confirmed", "dismissed"]
 
 
-@violations.get("")
+@violations.get("", response_model=ViolationPage)
 async def get_violations(
     runtime: Rt,
     agent_id: str | None = None,
@@ -68,10 +63,11 @@ async def get_violations(
     day: Annotated[date | None, Query(alias="date", description="the call's day (policy timezone)")] = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Findings by agent, team, rule, status and day, newest first, with counts per status."""
+    offset = offset_of("violations", cursor)
     flt = queries.ViolationFilter(
         agent_id=agent_id,
         team_id=team_id,
@@ -84,10 +80,11 @@ async def get_violations(
     )
     async with runtime.session_factory() as session:
         items, total, by_status = await queries.list_violations(session, flt, limit=limit, offset=offset)
-    return {"items": items, "total": total, "by_status": by_status, "limit": limit, "offset": offset}
+    following = next_offset_cursor("violations", offset, len(items), total)
+    return {"items": items, "next_cursor": following, "total": total, "by_status": by_status}
 
 
-@violations.get("/{violation_id}")
+@violations.get("/{violation_id}", response_model=ViolationDetail)
 async def get_violation(violation_id: str, runtime: Rt) -> dict[str, Any]:
     """One finding with its evidence highlighted in the turn's text (【…】)."""
     async with runtime.session_factory() as session:
@@ -97,7 +94,7 @@ async def get_violation(violation_id: str, runtime: Rt) -> dict[str, Any]:
     return found
 
 
-@violations.post("/{violation_id}/confirm")
+@violations.post("/{violation_id}/confirm", response_model=Violation)
 async def confirm(violation_id: str, body: ReviewIn, runtime: Rt) -> dict[str, Any]:
     """Uphold the finding: ``ViolationConfirmed`` and its fines (``FineAssessed``); for QA-11/QA-12
     on a sale, ``SaleVoided`` and ``ReworkCallbackRequested``. Repeating it is harmless; 409 if
@@ -108,7 +105,7 @@ async def confirm(violation_id: str, body: ReviewIn, runtime: Rt) -> dict[str, A
         raise _error(exc) from None
 
 
-@violations.post("/{violation_id}/dismiss")
+@violations.post("/{violation_id}/dismiss", response_model=Violation)
 async def dismiss(violation_id: str, body: ReviewIn, runtime: Rt) -> dict[str, Any]:
     """Reject the finding (a comment saying why is required): ``ViolationDismissed``, no fine."""
     try:
@@ -117,7 +114,7 @@ async def dismiss(violation_id: str, body: ReviewIn, runtime: Rt) -> dict[str, A
         raise _error(exc) from None
 
 
-@qa.get("/calls/{call_id}")
+@qa.get("/calls/{call_id}", response_model=CallFindings)
 async def get_call(call_id: str, runtime: Rt) -> dict[str, Any]:
     """A call's findings with the evidence highlighted, its review and its complaints."""
     async with runtime.session_factory() as session:
@@ -127,25 +124,30 @@ async def get_call(call_id: str, runtime: Rt) -> dict[str, Any]:
     return found
 
 
-@qa.get("/review-queue")
+@qa.get("/review-queue", response_model=ReviewQueuePage)
 async def get_review_queue(
     runtime: Rt,
     status: Literal["pending", "done"] | None = "pending",
     agent_id: str | None = None,
     team_id: str | None = None,
     day: Annotated[date | None, Query(alias="date")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Calls to review: random samples (抽查), every call with a finding, every complaint."""
+    offset = offset_of("review-queue", cursor)
     async with runtime.session_factory() as session:
         items, total = await queries.review_queue(
             session, status=status, agent_id=agent_id, team_id=team_id, day=day, limit=limit, offset=offset
         )
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    return {
+        "items": items,
+        "next_cursor": next_offset_cursor("review-queue", offset, len(items), total),
+        "total": total,
+    }
 
 
-@qa.post("/review-queue/{call_id}/complete")
+@qa.post("/review-queue/{call_id}/complete", response_model=ReviewItem)
 async def complete(call_id: str, body: ReviewIn, runtime: Rt) -> dict[str, Any]:
     """Mark a queued call as reviewed (409 while any of its findings is still open)."""
     try:
@@ -154,7 +156,7 @@ async def complete(call_id: str, body: ReviewIn, runtime: Rt) -> dict[str, Any]:
         raise _error(exc) from None
 
 
-@qa.get("/fines")
+@qa.get("/fines", response_model=Fines)
 async def get_fines(
     runtime: Rt, payee_id: str | None = None, date_from: date | None = None, date_to: date | None = None
 ) -> dict[str, Any]:
@@ -164,39 +166,25 @@ async def get_fines(
     return {"items": rows}
 
 
-@qa.put("/agents/{agent_id}")
+@qa.put("/agents/{agent_id}", response_model=AgentStart)
 async def put_agent(agent_id: str, body: AgentIn, runtime: Rt) -> dict[str, Any]:
     """Set the agent's start date (agents in their first weeks are sampled at a higher share)."""
     return await handlers.set_agent_start(runtime, agent_id, body.started_on)
 
 
 @qa.get("/policy")
-async def get_policy(runtime: Rt) -> dict[str, Any]:
+async def get_policy(runtime: Rt) -> PolicySummary:
     """The rule catalogue in force: version, rules with severity and fines, sampling, complaint kinds."""
-    policy = handlers.policy_of(runtime)
-    return {
-        "version": policy.version,
-        "timezone": policy.timezone,
-        "rules": {
-            rid: {
-                "title": r.title,
-                "severity": r.severity,
-                "fine_agent": r.fine_agent,
-                "fine_supervisor": r.fine_supervisor,
-                "penalty": r.penalty,
-                "enabled": r.enabled,
-                "campaigns": r.campaigns,
-                "voids_sale": bool(r.params.get("voids_sale", False)),
-            }
-            for rid, r in policy.rules.items()
-        },
-        "sampling": policy.sampling.model_dump(),
-        "complaints": {k: v.model_dump() for k, v in policy.complaints.items()},
-    }
+    return PolicySummary.of(handlers.policy_of(runtime))
 
 
-@complaints.post("", status_code=201)
-async def post_complaint(body: ComplaintIn, runtime: Rt) -> JSONResponse:
+@complaints.post(
+    "",
+    status_code=201,
+    response_model=Complaint,
+    responses={200: {"model": Complaint, "description": "this complaint_id was filed already"}},
+)
+async def post_complaint(body: ComplaintIn, runtime: Rt, response: Response) -> dict[str, Any]:
     """File a complaint about a call: ``ComplaintFiled`` and a QA-05 finding carrying the
     complaint deduction (assessed when a reviewer confirms it)."""
     try:
@@ -210,10 +198,11 @@ async def post_complaint(body: ComplaintIn, runtime: Rt) -> JSONResponse:
         )
     except ReviewError as exc:
         raise _error(exc) from None
-    return JSONResponse(queries._plain(result.complaint), status_code=201 if result.created else 200)
+    response.status_code = 201 if result.created else 200
+    return result.complaint
 
 
-@complaints.get("/{complaint_id}")
+@complaints.get("/{complaint_id}", response_model=Complaint)
 async def get_complaint(complaint_id: str, runtime: Rt) -> dict[str, Any]:
     async with runtime.session_factory() as session:
         found = await queries.get_complaint(session, complaint_id)

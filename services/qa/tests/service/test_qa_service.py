@@ -170,6 +170,15 @@ async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.Asyn
     assert listing["by_status"] == {"open": 3}
     assert (await http.get("/v1/violations", params={"rule": "QA-11", "date": "2026-11-20"})).json()["total"] == 1
     assert (await http.get("/v1/violations", params={"team_id": "t-9"})).json()["total"] == 0
+    # One page at a time (common.pagination): the cursors walk the same three findings.
+    paged: list[str] = []
+    page = (await http.get("/v1/violations", params={"agent_id": "a-1", "limit": 2})).json()
+    paged += [v["violation_id"] for v in page["items"]]
+    assert page["total"] == 3 and page["next_cursor"]
+    page = (await http.get("/v1/violations", params={"agent_id": "a-1", "cursor": page["next_cursor"]})).json()
+    paged += [v["violation_id"] for v in page["items"]]
+    assert page["next_cursor"] is None and sorted(paged) == sorted(v["violation_id"] for v in listing["items"])
+    assert (await http.get("/v1/violations", params={"cursor": "not-ours"})).status_code == 422
     call = (await http.get("/v1/qa/calls/c-name")).json()
     marked = {f["rule"]: f["highlight"] for f in call["findings"]}
     assert marked["QA-01"]["marked"] == "【张伟】,您周末要是加班的话,周日下午也可以,我们开放到六点。"
@@ -177,6 +186,7 @@ async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.Asyn
     assert (await http.get("/v1/qa/calls/c-clean")).json()["findings"] == []
     queue = (await http.get("/v1/qa/review-queue")).json()
     assert {"c-name", "c-sale"} <= {i["call_id"] for i in queue["items"]}
+    assert (await http.get("/v1/qa/policy")).json()["rules"]["QA-11"]["voids_sale"] is True
 
     # Confirm → fines; dismiss → none.
     r = await http.post(f"/v1/violations/{name_v}/confirm", json={"reviewer": "qa-7", "comment": "heard it"})
