@@ -246,6 +246,10 @@ def memory(platform: RunningPlatform, services: Iterable[str] = (*SERVICES, "gat
 # --- catching up ---------------------------------------------------------------------------
 
 
+def _column_names(conn: Any, table: str) -> list[str]:
+    return [col["name"] for col in inspect(conn).get_columns(table)]
+
+
 async def _checkpoints(database_url: str) -> tuple[dict[str, int], int]:
     """The service's projection checkpoints, and how many outbox rows wait to be published."""
     engine = create_engine(database_url)
@@ -257,7 +261,7 @@ async def _checkpoints(database_url: str) -> tuple[dict[str, int], int]:
             for outbox in ("outbox", "outbox_message"):  # a service's own (older) outbox, common.outbox
                 if outbox not in tables:
                     continue
-                columns = await conn.run_sync(lambda c, t=outbox: [col["name"] for col in inspect(c).get_columns(t)])
+                columns = await conn.run_sync(_column_names, outbox)
                 unpublished = " WHERE published_at IS NULL" if "published_at" in columns else ""
                 count = (await conn.execute(text(f"SELECT count(*) FROM {outbox}{unpublished}"))).scalar()
                 waiting += int(count or 0)

@@ -40,7 +40,7 @@ class Outcome:
         figures = ", ".join(f"{k} {v}" for k, v in self.figures.items())
         say(f"{self.name}: {figures}")
         for problem in self.problems:
-            say(f"{self.name}: LOSS OR DOUBLE COUNT: {problem}")
+            say(f"{self.name}: FAILED CHECK: {problem}")
         say(f"{self.name}: {'FAILED' if self.problems else 'passed'}")
 
 
@@ -172,16 +172,16 @@ def soak(
     to zero lag within ``max_lag_seconds`` of the load stopping, and every call is counted once."""
     outcome = Outcome("soak")
     chunk = max(int(rate * 5), 1)  # records made five seconds' worth at a time: 120,000 would not fit
-    total = int(seconds * rate)
     warm_up = max(10.0, seconds * 0.2)
-    say(f"soak: {total} calls at {rate:g}/s for {seconds:g}s; memory measured after {warm_up:g}s of warm-up")
+    say(f"soak: calls at {rate:g}/s for {seconds:g}s; memory measured after {warm_up:g}s of warm-up")
     accepted: dict[str, int] = {}
     records_days: list[str] = []
     start = time.monotonic()
     first: dict[str, int] | None = None
     posted_count = 0
-    while posted_count < total:
-        batch = call_records("soak", min(chunk, total - posted_count), start=posted_count)
+    while time.monotonic() - start < seconds:
+        left = seconds - (time.monotonic() - start)
+        batch = call_records("soak", max(1, min(chunk, int(left * rate))), start=posted_count)
         posted = post_calls(platform.gateway_url, batch, rate=rate, workers=workers)
         outcome.problems += [f"500: {e}" for e in posted.server_errors]
         outcome.problems += [f"never accepted: {c}" for c in posted.given_up]
@@ -208,10 +208,16 @@ def soak(
         for s, g in growth.items()
         if g > max_growth
     ]
+    achieved = len(accepted) / load_seconds
+    if achieved < rate * 0.8:
+        outcome.problems.append(
+            f"the platform took {achieved:.0f} calls/s, not the {rate:g}/s asked: not a soak at that rate"
+        )
     if lag_seconds > max_lag_seconds:
         outcome.problems.append(f"lag back to zero only {lag_seconds:.1f}s after the load stopped")
     outcome.problems += check_calls_everywhere(platform, accepted)
     dials = daily_dials(platform.gateway_url, records_days)
+    say(f"soak: daily report counts {dials} dials for {len(accepted)} accepted calls")
     if dials != len(accepted):
         outcome.problems.append(f"daily report counts {dials} dials for {len(accepted)} accepted calls")
     outcome.problems += check_counts(platform)
