@@ -86,13 +86,16 @@ async def test_callback_at_15_fires_at_15_once_across_restarts(
     await outbox(runtime).drain()
     assert len(await stream_events(runtime, "CallbackDue")) == 1
     async with client(runtime) as http:
-        overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["callbacks"]
+        overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["items"]
         assert [c["callback_id"] for c in overdue] == [cb["callback_id"]]
+        page = (await http.get("/v1/callbacks", params={"limit": 1})).json()
+        assert [c["callback_id"] for c in page["items"]] == [cb["callback_id"]] and page["next_cursor"] is None
+        assert (await http.get("/v1/callbacks", params={"cursor": "garbage"})).status_code == 422
 
         # The agent calls: the callback is done, and no longer overdue.
         await call_placed(peer_store(runtime), "c-2", "l-1", AT_15 + timedelta(minutes=1))
         await eventually(lambda: _done(runtime, cb["callback_id"]))
-        overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["callbacks"]
+        overdue = (await http.get("/v1/callbacks", params={"status": "overdue"})).json()["items"]
         assert overdue == []
     done = await eventually(lambda: stream_events(runtime, "CallbackDone"))
     assert [d["call_id"] for d in done] == ["c-2"]

@@ -5,16 +5,32 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from common.pagination import Cursor, InvalidCursor, Limit, decode_cursor, encode_cursor
 from common.service import Runtime, runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
-from sqlalchemy import RowMapping, delete, or_, select
+from pydantic import ValidationError
+from sqlalchemy import RowMapping, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling import handlers as h
 from scheduling.clock import Clock
 from scheduling.domain.windows import next_allowed, zone
 from scheduling.policies import PolicyStore
+from scheduling.schemas import (
+    AbsenceIn,
+    AbsenceLifted,
+    AbsenceMarked,
+    AbsentAgents,
+    Agenda,
+    Callback,
+    CallbackPage,
+    CampaignPolicy,
+    CampaignPolicyOverridden,
+    CancelIn,
+    OverrideDeleted,
+    Policies,
+    RescheduleIn,
+)
 from scheduling.tables import OPEN_STATUSES, agent_absence, as_utc, callback, lead_state, utc
 
 router = APIRouter(tags=["scheduling"])
@@ -32,47 +48,10 @@ def _policies(runtime: Runtime) -> PolicyStore:
     return store
 
 
-def _view(row: RowMapping, now: datetime) -> dict[str, Any]:
-    due_at = utc(row["due_at"])
-    assert due_at is not None
-    tz = row["timezone"]
-    return {
-        "callback_id": row["callback_id"],
-        "lead_id": row["lead_id"],
-        "agent_id": row["agent_id"],
-        "team_id": row["team_id"],
-        "campaign_id": row["campaign_id"],
-        "reason": row["reason"],
-        "status": row["status"],
-        "overdue": row["status"] in OPEN_STATUSES and due_at < now,
-        "due_at": due_at.isoformat(),
-        "local_due": h.local_iso(due_at, tz),
-        "timezone": tz,
-        "requested_at": (utc(row["requested_at"]) or due_at).isoformat(),
-        "adjustment": row["adjustment"],
-        "exact": bool(row["exact"]),
-        "attempt": row["attempt"],
-        "cycle": row["cycle"],
-        "revision": row["revision"],
-        "released": bool(row["released"]),
-        "source_call_id": row["source_call_id"],
-        "policy_version": row["policy_version"],
-        "fired_at": _iso(row["fired_at"]),
-        "closed_at": _iso(row["closed_at"]),
-        "close_reason": row["close_reason"],
-        "done_call_id": row["done_call_id"],
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    value = utc(value)
-    return value.isoformat() if value else None
-
-
 # --- agenda and lists ----------------------------------------------------------------------
 
 
-@router.get("/v1/agents/{agent_id}/agenda")
+@router.get("/v1/agents/{agent_id}/agenda", response_model=Agenda)
 async def agent_agenda(
     agent_id: str,
     day: date | None = Query(default=None, alias="date", description="YYYY-MM-DD; today by default"),
@@ -110,21 +89,23 @@ async def agent_agenda(
         "date": day.isoformat(),
         "timezone": tz,
         "now": now.isoformat(),
-        "callbacks": [_view(r, now) for r in rows],
+        "callbacks": [Callback.of(r, now) for r in rows],
     }
 
 
-@router.get("/v1/callbacks")
+@router.get("/v1/callbacks", response_model=CallbackPage)
 async def list_callbacks(
     status: StatusFilter | None = Query(default=None, description="overdue: open and past due"),
     agent_id: str | None = None,
     team_id: str | None = None,
     lead_id: str | None = None,
     campaign_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: Limit = 100,
+    cursor: Cursor = None,
     runtime: Runtime = Depends(runtime_of),
-) -> dict[str, Any]:
-    """Callbacks for supervisors: ``status=overdue`` lists those past due and not yet called."""
+) -> CallbackPage:
+    """Callbacks for supervisors, in due order: ``status=overdue`` lists those past due and not
+    yet called."""
     now = _clock(runtime).now()
     query = select(callback)
     if status == "overdue":
@@ -141,29 +122,43 @@ async def list_callbacks(
     ):
         if value is not None:
             query = query.where(callback.c[column] == value)
-    query = query.order_by(callback.c.due_at, callback.c.callback_id).limit(limit)
+    if cursor is not None:
+        after_due, after_id = _callbacks_position(cursor)
+        query = query.where(
+            or_(callback.c.due_at > after_due, and_(callback.c.due_at == after_due, callback.c.callback_id > after_id))
+        )
+    query = query.order_by(callback.c.due_at, callback.c.callback_id).limit(limit + 1)
     async with runtime.session_factory() as session:
         rows = (await session.execute(query)).mappings().all()
-    return {"now": now.isoformat(), "status": status, "callbacks": [_view(r, now) for r in rows]}
+    items = [Callback.of(r, now) for r in rows[:limit]]
+    following = None
+    if len(rows) > limit:
+        last = items[-1]
+        following = encode_cursor("callbacks", {"due_at": last.due_at.isoformat(), "callback_id": last.callback_id})
+    return CallbackPage(items=items, next_cursor=following, now=now, status=status)
 
 
-@router.get("/v1/callbacks/absent-agents")
+def _callbacks_position(cursor: str) -> tuple[datetime, str]:
+    position = decode_cursor("callbacks", cursor)
+    try:
+        return as_utc(datetime.fromisoformat(position["due_at"])), str(position["callback_id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidCursor("callbacks") from None
+
+
+@router.get("/v1/callbacks/absent-agents", response_model=AbsentAgents)
 async def list_absent_agents(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """Agents whose callbacks go to their team (from the API and from configuration)."""
     async with runtime.session_factory() as session:
         rows = (await session.execute(select(agent_absence).order_by(agent_absence.c.agent_id))).mappings().all()
     settings = runtime.state["settings"]
     return {
-        "absent": [{"agent_id": r["agent_id"], "reason": r["reason"], "since": _iso(r["since"])} for r in rows],
+        "absent": [{"agent_id": r["agent_id"], "reason": r["reason"], "since": utc(r["since"])} for r in rows],
         "configured": sorted(settings.absent_agents),
     }
 
 
-class AbsenceIn(BaseModel):
-    reason: str | None = Field(default=None, max_length=256)
-
-
-@router.put("/v1/callbacks/absent-agents/{agent_id}")
+@router.put("/v1/callbacks/absent-agents/{agent_id}", response_model=AbsenceMarked)
 async def mark_absent(agent_id: str, body: AbsenceIn, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """Mark an agent absent: their open callbacks are released to the team now, and new ones
     are released when they fall due."""
@@ -192,7 +187,7 @@ async def mark_absent(agent_id: str, body: AbsenceIn, runtime: Runtime = Depends
     return {"agent_id": agent_id, "absent": True, "released": released}
 
 
-@router.delete("/v1/callbacks/absent-agents/{agent_id}")
+@router.delete("/v1/callbacks/absent-agents/{agent_id}", response_model=AbsenceLifted)
 async def mark_present(agent_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     async with runtime.session_factory() as session, session.begin():
         result = await session.execute(delete(agent_absence).where(agent_absence.c.agent_id == agent_id))
@@ -201,18 +196,12 @@ async def mark_present(agent_id: str, runtime: Runtime = Depends(runtime_of)) ->
 
 
 @router.get("/v1/callbacks/{callback_id}")
-async def get_callback(callback_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def get_callback(callback_id: str, runtime: Runtime = Depends(runtime_of)) -> Callback:
     async with runtime.session_factory() as session:
         row = await h.get_callback(session, callback_id)
     if row is None:
         raise HTTPException(404, "no such callback")
-    return _view(row, _clock(runtime).now())
-
-
-class RescheduleIn(BaseModel):
-    due_at: AwareDatetime = Field(description="the new time agreed with the customer (ISO 8601 with offset)")
-    exact: bool = Field(default=True, description="an agreed time: honoured exactly when allowed")
-    note: str | None = Field(default=None, max_length=500)
+    return Callback.of(row, _clock(runtime).now())
 
 
 async def _open_row(session: AsyncSession, callback_id: str) -> RowMapping:
@@ -225,9 +214,7 @@ async def _open_row(session: AsyncSession, callback_id: str) -> RowMapping:
 
 
 @router.post("/v1/callbacks/{callback_id}/reschedule")
-async def reschedule_callback(
-    callback_id: str, body: RescheduleIn, runtime: Runtime = Depends(runtime_of)
-) -> dict[str, Any]:
+async def reschedule_callback(callback_id: str, body: RescheduleIn, runtime: Runtime = Depends(runtime_of)) -> Callback:
     """Move a callback; the calling window still applies (a time in the customer's rest time
     moves to the next allowed minute, and the response says why)."""
     now = _clock(runtime).now()
@@ -255,15 +242,11 @@ async def reschedule_callback(
         updated = await h.get_callback(session, callback_id)
     runtime.state["wake"].notify()
     assert updated is not None
-    return _view(updated, now)
-
-
-class CancelIn(BaseModel):
-    reason: str = Field(default="api", max_length=128)
+    return Callback.of(updated, now)
 
 
 @router.post("/v1/callbacks/{callback_id}/cancel")
-async def cancel_callback(callback_id: str, body: CancelIn, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def cancel_callback(callback_id: str, body: CancelIn, runtime: Runtime = Depends(runtime_of)) -> Callback:
     now = _clock(runtime).now()
     async with runtime.session_factory() as session, session.begin():
         row = await _open_row(session, callback_id)
@@ -272,13 +255,13 @@ async def cancel_callback(callback_id: str, body: CancelIn, runtime: Runtime = D
         updated = await h.get_callback(session, callback_id)
     runtime.state["wake"].notify()
     assert updated is not None
-    return _view(updated, now)
+    return Callback.of(updated, now)
 
 
 # --- policies ------------------------------------------------------------------------------
 
 
-@router.get("/v1/callback-policies")
+@router.get("/v1/callback-policies", response_model=Policies)
 async def list_policies(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """The policy file (its version, default and campaign sections) and the API overrides."""
     store = _policies(runtime)
@@ -287,7 +270,7 @@ async def list_policies(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any
     return {"file": store.document.model_dump(mode="json"), "overrides": overrides}
 
 
-@router.get("/v1/callback-policies/{campaign_id}")
+@router.get("/v1/callback-policies/{campaign_id}", response_model=CampaignPolicy)
 async def get_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """The policy in force for a campaign (file default ← file campaign section ← override)."""
     async with runtime.session_factory() as session:
@@ -295,7 +278,7 @@ async def get_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -
     return {"campaign_id": campaign_id, "policy": policy.model_dump(mode="json")}
 
 
-@router.put("/v1/callback-policies/{campaign_id}")
+@router.put("/v1/callback-policies/{campaign_id}", response_model=CampaignPolicyOverridden)
 async def put_policy(
     campaign_id: str, override: dict[str, Any], runtime: Runtime = Depends(runtime_of)
 ) -> dict[str, Any]:
@@ -312,7 +295,7 @@ async def put_policy(
     return {"campaign_id": campaign_id, "override_version": version, "policy": policy.model_dump(mode="json")}
 
 
-@router.delete("/v1/callback-policies/{campaign_id}")
+@router.delete("/v1/callback-policies/{campaign_id}", response_model=OverrideDeleted)
 async def delete_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     async with runtime.session_factory() as session, session.begin():
         deleted = await _policies(runtime).delete_override(session, campaign_id)
