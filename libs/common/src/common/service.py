@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,6 +34,22 @@ from common.settings import ServiceSettings
 from common.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
+
+# The broker cannot take a request just now: no stream leader while a cluster elects one (a
+# node died), the connection being re-established, a request timed out. Nothing is lost and
+# every write is idempotent by its id, so the client is told to retry (503, Retry-After), never
+# given a 500.
+BROKER_UNAVAILABLE: tuple[type[Exception], ...] = (
+    NoStreamResponseError,
+    ServiceUnavailableError,
+    nats.errors.NoRespondersError,
+    nats.errors.TimeoutError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.StaleConnectionError,
+    nats.errors.OutboundBufferLimitError,
+)
 
 
 @dataclass
@@ -237,6 +254,23 @@ def create_app(
         return JSONResponse(
             {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
         )
+
+    async def broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("broker unavailable", extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc}"})
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": f"the event log is unavailable ({type(exc).__name__}); retry later, with the same ids",
+            },
+            status_code=503,
+            headers={"Retry-After": "2"},
+            media_type="application/problem+json",
+        )
+
+    for error in BROKER_UNAVAILABLE:
+        app.add_exception_handler(error, broker_unavailable)
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
