@@ -129,9 +129,9 @@ async def test_queries_filter_and_page(harness: Any) -> None:
         await h.client.post(
             "/v1/calls/place", json=h.place_body(f"c-q{i}", "l-1", agent=f"a-{i % 2}", team=f"t-{i % 2}")
         )
-    everything = (await h.client.get("/v1/calls", params={"lead_id": "l-1", "status": "placed"})).json()["calls"]
+    everything = (await h.client.get("/v1/calls", params={"lead_id": "l-1", "status": "placed"})).json()["items"]
     assert len(everything) == 3  # the warm-up dial and two more: the daily cap is 3
-    by_team = (await h.client.get("/v1/calls", params={"team_id": "t-1", "status": "refused"})).json()["calls"]
+    by_team = (await h.client.get("/v1/calls", params={"team_id": "t-1", "status": "refused"})).json()["items"]
     # (Warm-up dials refused before the guard knew the lead are in team t-1 too.)
     capped = [c for c in by_team if c["refusal_reason"] != "unknown_lead"]
     assert [c["call_id"] for c in capped] == ["c-q3"]
@@ -144,15 +144,15 @@ async def test_queries_filter_and_page(harness: Any) -> None:
         if cursor:
             params["cursor"] = cursor
         page = (await h.client.get("/v1/calls", params=params)).json()
-        seen += [c["call_id"] for c in page["calls"]]
-        cursor = page["next"]
+        seen += [c["call_id"] for c in page["items"]]
+        cursor = page["next_cursor"]
         if not cursor:
             break
     refused_warmups = [f"c-warmup-{i}" for i in range(1, int(warmup.rsplit("-", 1)[1]))]
     assert sorted(seen) == sorted([*refused_warmups, warmup, *(f"c-q{i}" for i in range(5))])
     assert len(seen) == len(set(seen))
     day = everything[0]["day"]
-    assert len((await h.client.get("/v1/calls", params={"day": day, "team_id": "t-0"})).json()["calls"]) >= 1
+    assert len((await h.client.get("/v1/calls", params={"day": day, "team_id": "t-0"})).json()["items"]) >= 1
     assert (await h.client.get("/v1/calls", params={"cursor": "garbage"})).status_code == 422
 
 
@@ -355,7 +355,7 @@ async def test_the_read_models_rebuild_from_the_streams(harness: Any) -> None:
         "/v1/calls/c-rb/transcript",
         json={"turns": [{"speaker": "customer", "start_s": 1.0, "end_s": 2.0, "text": "不需要"}]},
     )
-    before = (await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["calls"]
+    before = (await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["items"]
     one_before = (await h.client.get("/v1/calls/c-rb")).json()
     settings_before = (await h.client.get("/v1/campaigns/k-1/settings")).json()
 
@@ -369,7 +369,7 @@ async def test_the_read_models_rebuild_from_the_streams(harness: Any) -> None:
     def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in r.items() if k not in ("updated_at", "transcribed_at")} for r in rows]
 
-    assert strip((await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["calls"]) == strip(before)
+    assert strip((await h.client.get("/v1/calls", params={"lead_id": "l-1"})).json()["items"]) == strip(before)
     assert strip([(await h.client.get("/v1/calls/c-rb")).json()]) == strip([one_before])
     assert (await h.client.get("/v1/campaigns/k-1/settings")).json() == settings_before
     assert any(isinstance(p, GuardLeads) for p in (r.projection for r in runtime.runners))

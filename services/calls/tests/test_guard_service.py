@@ -128,7 +128,7 @@ async def test_attempt_caps_count_the_calls_placed(harness: Any) -> None:
     assert status == 409
     assert body["reasons"][:2] == ["attempt_cap_lead_day", "attempt_cap_number_day"]
     # Refused dials are not dials: the count stays at three.
-    rows = (await h.client.get("/v1/calls", params={"lead_id": "l-2", "status": "placed"})).json()["calls"]
+    rows = (await h.client.get("/v1/calls", params={"lead_id": "l-2", "status": "placed"})).json()["items"]
     assert len(rows) == 3
 
     # The same number on a merged lead counts, and so do the merged lead's dials.

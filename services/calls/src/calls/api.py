@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from common.events.calls import HoldPeriod, SpeechTurn
+from common.pagination import Cursor, Limit
 from common.service import Runtime, runtime_of
 
 from calls.domain.campaign import CampaignSettings, Disposition, DispositionCode
@@ -24,6 +24,22 @@ from calls.handlers import (
     report_finished_call,
 )
 from calls.queries import campaign_settings, get_call, list_calls
+from calls.schemas import (
+    CallDetail,
+    CallEndedAnswer,
+    CallPage,
+    CallPlacedAnswer,
+    CallProblem,
+    CallRecorded,
+    CampaignCatalogue,
+    CampaignConfigured,
+    CampaignView,
+    DialRefused,
+    RecordedDifferently,
+    TranscriptAnswer,
+    TranscriptRequest,
+    VersionConflictAnswer,
+)
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 campaigns = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -50,13 +66,19 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
 @router.post(
     "",
     status_code=202,
+    response_model=CallRecorded,
     responses={
-        200: {"description": "already recorded with this very body, nothing changed"},
-        409: {"description": "this call_id was recorded with a different body; `differences` names the fields"},
+        200: {"model": CallRecorded, "description": "already recorded with this very body, nothing changed"},
+        409: {
+            "model": RecordedDifferently,
+            "description": "this call_id was recorded with a different body; `differences` names the fields",
+        },
         422: {"description": "invalid record; the field is named"},
     },
 )
-async def post_finished_call(record: FinishedCallRecord, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
+async def post_finished_call(
+    record: FinishedCallRecord, response: Response, runtime: Runtime = Depends(runtime_of)
+) -> CallRecorded | JSONResponse:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
     stored its events; the same ``call_id`` with the same body again is answered 200 and changes
     nothing (``call_id`` is the idempotency key); the same ``call_id`` with a different body is
@@ -82,20 +104,27 @@ async def post_finished_call(record: FinishedCallRecord, runtime: Runtime = Depe
             status_code=409,
             media_type="application/problem+json",
         )
-    status = "accepted" if result.written else "duplicate"
-    return JSONResponse({"call_id": result.call_id, "status": status}, status_code=202 if result.written else 200)
+    response.status_code = 202 if result.written else 200
+    return CallRecorded(call_id=result.call_id, status="accepted" if result.written else "duplicate")
 
 
 @router.post(
     "/place",
     status_code=201,
+    response_model=CallPlacedAnswer,
+    response_model_exclude_unset=True,
     responses={
-        200: {"description": "this call id was placed already; nothing changed"},
-        409: {"description": "refused by the compliance guard: `reason` (machine-readable) and `reasons`"},
+        200: {"model": CallPlacedAnswer, "description": "this call id was placed already; nothing changed"},
+        409: {
+            "model": DialRefused,
+            "description": "refused by the compliance guard: `reason` (machine-readable) and `reasons`",
+        },
         422: {"description": "invalid request; the field is named"},
     },
 )
-async def post_place_call(request: PlaceCallRequest, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
+async def post_place_call(
+    request: PlaceCallRequest, response: Response, runtime: Runtime = Depends(runtime_of)
+) -> CallPlacedAnswer | JSONResponse:
     """Ask to dial a lead (or register an inbound call as it starts). Outbound dials pass the
     compliance guard first: do-not-call, ownership, the customer's calling window and holidays,
     attempt caps, the caller number's carrier. A refusal is 409 and a ``CallRefused`` event."""
@@ -103,43 +132,42 @@ async def post_place_call(request: PlaceCallRequest, runtime: Runtime = Depends(
     event = outcome.event
     if outcome.status == "refused":
         assert event is not None and event.event_type == "CallRefused"
-        return JSONResponse(
-            {
-                "call_id": outcome.call_id,
-                "status": "refused",
-                "reason": outcome.reasons[0],
-                "reasons": outcome.reasons,
-                "detail": getattr(event, "detail", None),
-            },
-            status_code=409,
+        refused = DialRefused(
+            call_id=outcome.call_id,
+            status="refused",
+            reason=outcome.reasons[0],
+            reasons=outcome.reasons,
+            detail=getattr(event, "detail", None),
         )
-    body: dict[str, Any] = {
-        "call_id": outcome.call_id,
-        "status": "placed" if outcome.status == "placed" else "duplicate",
-    }
+        return JSONResponse(refused.model_dump(mode="json"), status_code=409)
+    response.status_code = 201 if outcome.status == "placed" else 200
+    status: Literal["placed", "duplicate"] = "placed" if outcome.status == "placed" else "duplicate"
     if event is not None and event.event_type == "CallPlaced":
         data = event.to_data()
-        body.update(
+        return CallPlacedAnswer(
+            call_id=outcome.call_id,
+            status=status,
             placed_at=data["placed_at"],
             first_contact=data.get("first_contact"),
             contact=data.get("contact"),
             history=data.get("history"),
         )
-    return JSONResponse(body, status_code=201 if outcome.status == "placed" else 200)
+    return CallPlacedAnswer(call_id=outcome.call_id, status=status)
 
 
 @router.post(
     "/{call_id}/end",
+    response_model=CallEndedAnswer,
     responses={
         200: {"description": "ended (or the same end again)"},
-        404: {"description": "no such call"},
-        409: {"description": "the call was refused, or already ended differently"},
+        404: {"model": CallProblem, "description": "no such call"},
+        409: {"model": CallProblem, "description": "the call was refused, or already ended differently"},
         422: {"description": "incomplete record; every missing field is named"},
     },
 )
 async def post_end_call(
     request: EndCallRequest, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
-) -> JSONResponse:
+) -> CallEndedAnswer | JSONResponse:
     """End a placed call: times, ring count, who hung up, disposition, eligibility, callback
     time, notes, recording and transcript. No field left blank (来电登记表 不准丢项漏项)."""
     outcome = await end_call(runtime, call_id, request)
@@ -167,47 +195,38 @@ async def post_end_call(
         )
     ended = outcome.event
     assert ended is not None
-    return JSONResponse(
-        {
-            "call_id": call_id,
-            "status": outcome.status,
-            "disposition": ended.disposition,
-            "disposition_flags": ended.disposition_flags,
-            "dropped": ended.dropped,
-            "slow_answer": ended.slow_answer,
-            "redial_requested": outcome.redial_requested,
-        }
+    return CallEndedAnswer(
+        call_id=call_id,
+        status=outcome.status,
+        disposition=ended.disposition,
+        disposition_flags=ended.disposition_flags,
+        dropped=ended.dropped,
+        slow_answer=ended.slow_answer,
+        redial_requested=outcome.redial_requested,
     )
-
-
-class TranscriptRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    turns: list[SpeechTurn | HoldPeriod]
-    recording_uri: str | None = Field(default=None, max_length=2_000)
 
 
 @router.post(
     "/{call_id}/transcript",
     status_code=202,
+    response_model=TranscriptAnswer,
     responses={
-        200: {"description": "the same transcript again; nothing changed"},
-        404: {"description": "no such call"},
+        200: {"model": TranscriptAnswer, "description": "the same transcript again; nothing changed"},
+        404: {"model": CallProblem, "description": "no such call"},
     },
 )
 async def post_transcript(
-    request: TranscriptRequest, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
-) -> JSONResponse:
+    request: TranscriptRequest, response: Response, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
+) -> TranscriptAnswer | JSONResponse:
     """A transcript (turns by speaker with timestamps, hold periods) arriving after the call."""
     outcome = await add_transcript(runtime, call_id, list(request.turns), request.recording_uri)
     if outcome.status == "not_found":
         return JSONResponse({"call_id": call_id, "detail": "no such call"}, status_code=404)
-    return JSONResponse(
-        {"call_id": call_id, "status": outcome.status},
-        status_code=202 if outcome.status == "transcribed" else 200,
-    )
+    response.status_code = 202 if outcome.status == "transcribed" else 200
+    return TranscriptAnswer(call_id=call_id, status=outcome.status)
 
 
-@router.get("")
+@router.get("", response_model=CallPage)
 async def get_calls(
     lead_id: str | None = None,
     agent_id: str | None = None,
@@ -217,12 +236,12 @@ async def get_calls(
     disposition: str | None = None,
     status: str | None = Query(default=None, pattern="^(placed|ended|refused)$"),
     direction: str | None = Query(default=None, pattern="^(outbound|inbound)$"),
-    limit: int = Query(default=50, ge=1, le=500),
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     runtime: Runtime = Depends(runtime_of),
-) -> JSONResponse:
+) -> dict[str, Any]:
     """Calls by lead, agent, team, campaign, day, disposition; newest first. Pass the answer's
-    ``next`` as ``cursor`` for the next page."""
+    ``next_cursor`` as ``cursor`` for the next page."""
     filters = {
         "lead_id": lead_id,
         "agent_id": agent_id,
@@ -234,24 +253,20 @@ async def get_calls(
         "direction": direction,
     }
     async with runtime.session_factory() as session:
-        try:
-            rows, next_cursor = await list_calls(session, filters=filters, limit=limit, cursor=cursor)
-        except ValueError as exc:
-            return JSONResponse(
-                {"detail": [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]},
-                status_code=422,
-            )
-    return JSONResponse({"calls": rows, "next": next_cursor})
+        rows, next_cursor = await list_calls(session, filters=filters, limit=limit, cursor=cursor)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
-@router.get("/{call_id}", responses={404: {"description": "no such call"}})
-async def get_one_call(call_id: str = CallId, runtime: Runtime = Depends(runtime_of)) -> JSONResponse:
+@router.get(
+    "/{call_id}", response_model=CallDetail, responses={404: {"model": CallProblem, "description": "no such call"}}
+)
+async def get_one_call(call_id: str = CallId, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any] | JSONResponse:
     """One call with its transcript."""
     async with runtime.session_factory() as session:
         row = await get_call(session, call_id)
     if row is None:
         return JSONResponse({"call_id": call_id, "detail": "no such call"}, status_code=404)
-    return JSONResponse(row)
+    return row
 
 
 # --- campaigns --------------------------------------------------------------------------------
@@ -271,7 +286,7 @@ async def _effective(runtime: Runtime, campaign_id: str) -> dict[str, Any]:
     }
 
 
-@campaigns.get("/{campaign_id}/settings")
+@campaigns.get("/{campaign_id}/settings", response_model=CampaignView)
 async def get_campaign_settings(
     campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)
 ) -> dict[str, Any]:
@@ -281,8 +296,9 @@ async def get_campaign_settings(
 
 @campaigns.put(
     "/{campaign_id}/settings",
+    response_model=CampaignConfigured,
     responses={
-        409: {"description": "If-Match is not the current version"},
+        409: {"model": VersionConflictAnswer, "description": "If-Match is not the current version"},
         422: {"description": "invalid settings; the field is named"},
     },
 )
@@ -298,7 +314,14 @@ async def put_campaign_settings(
     return await _configure(runtime, campaign_id, document, if_match, changed_by, merge=False)
 
 
-@campaigns.patch("/{campaign_id}/settings")
+@campaigns.patch(
+    "/{campaign_id}/settings",
+    response_model=CampaignConfigured,
+    responses={
+        409: {"model": VersionConflictAnswer, "description": "If-Match is not the current version"},
+        422: {"description": "invalid settings; the field is named"},
+    },
+)
 async def patch_campaign_settings(
     document: dict[str, Any] = Body(...),
     campaign_id: str = CampaignId,
@@ -310,14 +333,14 @@ async def patch_campaign_settings(
     return await _configure(runtime, campaign_id, document, if_match, changed_by, merge=True)
 
 
-@campaigns.get("/{campaign_id}/dispositions")
+@campaigns.get("/{campaign_id}/dispositions", response_model=CampaignCatalogue)
 async def get_dispositions(campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
     """The campaign's disposition catalogue: every outcome with its flags."""
     effective = await _effective(runtime, campaign_id)
     return {"campaign_id": campaign_id, **effective["catalogue"]}
 
 
-@campaigns.put("/{campaign_id}/dispositions/{code}")
+@campaigns.put("/{campaign_id}/dispositions/{code}", response_model=CampaignConfigured)
 async def put_disposition(
     definition: Disposition,
     campaign_id: str = CampaignId,
@@ -357,14 +380,10 @@ async def _configure(
         return _pydantic_422(exc)
     except VersionConflict as exc:
         return JSONResponse({"campaign_id": campaign_id, "detail": str(exc), "version": exc.current}, status_code=409)
-    return JSONResponse(
-        {
-            "campaign_id": campaign_id,
-            "version": version,
-            "settings": CampaignSettings.model_validate(settings).model_dump(mode="json"),
-        },
-        headers={"ETag": f'"{version}"'},
+    configured = CampaignConfigured(
+        campaign_id=campaign_id, version=version, settings=CampaignSettings.model_validate(settings)
     )
+    return JSONResponse(configured.model_dump(mode="json"), headers={"ETag": f'"{version}"'})
 
 
 __all__ = ["Identifier", "campaigns", "router"]

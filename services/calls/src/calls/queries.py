@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -10,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.pagination import InvalidCursor, decode_cursor, encode_cursor
 
 from calls.domain.campaign import CampaignSettings, settings_from_document
 from calls.domain.guard import DialFacts, DncEntry, LeadFacts
@@ -234,21 +235,22 @@ def _row(row: Any) -> dict[str, Any]:
 def _cursor(placed_at: Any, call_id: str) -> str:
     stamp = aware(placed_at)
     assert stamp is not None
-    return base64.urlsafe_b64encode(f"{stamp.isoformat()}|{call_id}".encode()).decode()
+    return encode_cursor("calls", {"placed_at": stamp.isoformat(), "call_id": call_id})
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    position = decode_cursor("calls", cursor)
     try:
-        stamp, call_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(stamp), call_id
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("cursor is not one this service gave out") from None
+        return datetime.fromisoformat(position["placed_at"]), str(position["call_id"])
+    except (KeyError, TypeError, ValueError):
+        raise InvalidCursor("calls") from None
 
 
 async def list_calls(
     session: AsyncSession, *, filters: dict[str, Any], limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, keyset-paged: ``cursor`` is the ``next`` of the previous page."""
+    """Newest first, keyset-paged: ``cursor`` is the ``next_cursor`` of the previous page (a
+    cursor this list did not give out raises ``InvalidCursor``, a 422)."""
     query = select(*LIST_COLUMNS)
     for name, value in filters.items():
         if value is not None:

@@ -1,0 +1,146 @@
+"""Request and response models of the calls API (``calls.api``). The finished-call record and the
+place/end requests live in ``calls.domain.records``: they are the partner's record itself."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from common.events.calls import HoldPeriod, SpeechTurn
+from common.pagination import Page
+
+from calls.domain.campaign import CampaignSettings, Catalogue
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class TranscriptRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    turns: list[SpeechTurn | HoldPeriod]
+    recording_uri: str | None = Field(default=None, max_length=2_000)
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class CallRecorded(BaseModel):
+    call_id: str
+    status: Literal["accepted", "duplicate"] = Field(description="duplicate: the same body again, nothing changed")
+
+
+class RecordedDifferently(BaseModel):
+    """409: this call_id was recorded with another body (problem details)."""
+
+    type: str
+    title: str
+    status: Literal[409]
+    detail: str
+    call_id: str
+    differences: list[str] = Field(description="the fields that differ, e.g. disposition, lead.phone")
+
+
+class CallPlacedAnswer(BaseModel):
+    """The placed call, with the guard's view of the contact; a duplicate carries only its id."""
+
+    call_id: str
+    status: Literal["placed", "duplicate"]
+    placed_at: str | None = None
+    first_contact: bool | None = None
+    contact: Literal["first", "repeat"] | None = None
+    history: dict[str, Any] | None = Field(default=None, description="the lead's contact history the guard saw")
+
+
+class DialRefused(BaseModel):
+    """409: the compliance guard refused the dial (a ``CallRefused`` event)."""
+
+    call_id: str
+    status: Literal["refused"]
+    reason: str = Field(description="the first reason, machine-readable")
+    reasons: list[str]
+    detail: str | None
+
+
+class CallEndedAnswer(BaseModel):
+    call_id: str
+    status: str
+    disposition: str
+    disposition_flags: list[str] | None
+    dropped: bool | None = Field(description="hung up by the network early in the call: a redial is requested")
+    slow_answer: bool | None = Field(description="inbound, answered after more rings than the norm")
+    redial_requested: bool
+
+
+class CallProblem(BaseModel):
+    """404 or 409 about one call."""
+
+    call_id: str
+    status: str | None = None
+    detail: str
+
+
+class TranscriptAnswer(BaseModel):
+    call_id: str
+    status: str = Field(description="transcribed, or duplicate for the same transcript again")
+
+
+class CallSummary(BaseModel):
+    """A call as lists show it. Columns the read model gains later pass through (extra allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    call_id: str
+    status: Literal["placed", "ended", "refused"]
+    direction: Literal["outbound", "inbound"]
+    campaign_id: str
+    agent_id: str
+    team_id: str
+    supervisor_id: str | None = None
+    lead_id: str
+    number_id: str | None = None
+    phone_masked: str | None = None
+    placed_at: str
+    day: str
+    answered_at: str | None = None
+    ended_at: str | None = None
+    disposition: str | None = None
+    disposition_flags: list[str] | None = None
+    talk_seconds: float | None = None
+    contact: Literal["first", "repeat"] | None = None
+    refusal_reason: str | None = None
+
+
+class CallDetail(CallSummary):
+    """One call with its transcript, contact history, notes and need."""
+
+    transcript: list[dict[str, Any]] | None = None
+    history: dict[str, Any] | None = None
+    notes: str | None = None
+    need: str | None = None
+
+
+class CallPage(Page[CallSummary]):
+    pass
+
+
+class CampaignView(BaseModel):
+    campaign_id: str
+    version: int = Field(description="0: never configured, the defaults apply")
+    settings: CampaignSettings
+    catalogue: Catalogue
+
+
+class CampaignConfigured(BaseModel):
+    campaign_id: str
+    version: int
+    settings: CampaignSettings
+
+
+class VersionConflictAnswer(BaseModel):
+    campaign_id: str
+    detail: str
+    version: int = Field(description="the current version")
+
+
+class CampaignCatalogue(Catalogue):
+    campaign_id: str
