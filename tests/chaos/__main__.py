@@ -22,6 +22,7 @@ from pathlib import Path
 
 from common.testing import NatsServerProcess, _default_kind, _drop_created, _fresh_database
 
+from tests.chaos import cluster, pg
 from tests.chaos.scenarios import Outcome, duplicates, kill9, soak
 from tests.platform import RunningPlatform, start_platform
 
@@ -31,7 +32,7 @@ Scenario = Callable[[RunningPlatform], Outcome]
 def scenarios(short: bool, soak_seconds: float | None, soak_rate: float) -> dict[str, Scenario]:
     if short:
         chosen: dict[str, Scenario] = {
-            "kill9": lambda p: kill9(p, calls=150, rate=10, kills_per_service=2),
+            "kill9": lambda p: kill9(p, calls=120, rate=10, kills_per_service=2),
             "duplicates": lambda p: duplicates(p, calls=40),
         }
     else:
@@ -52,7 +53,7 @@ def main() -> int:
     size.add_argument("--full", action="store_true", help="the full runs (the default)")
     parser.add_argument("--soak-seconds", type=float, help="how long the soak runs (full: 600; 0: no soak)")
     parser.add_argument("--soak-rate", type=float, default=200.0, help="calls per second in the soak")
-    parser.add_argument("--only", help="run one scenario (kill9, duplicates, soak)")
+    parser.add_argument("--only", help="run one scenario (kill9, duplicates, soak, cluster, database-outage)")
     args = parser.parse_args()
     os.environ.setdefault("PROJECTION_LEASE_SECONDS", "3")
     kind = _default_kind()
@@ -69,6 +70,20 @@ def main() -> int:
             platform.stop()
             server.cleanup()
             _drop_created()
+    # Scenarios that bring their own broker or database: a 3-node cluster, a PostgreSQL to stop.
+    own_setup: dict[str, Callable[[bool, Callable[[str], str]], Outcome | None]] = {
+        "cluster": cluster.run,
+        "database-outage": pg.run,
+    }
+    for name, run in own_setup.items():
+        if args.only and args.only != name:
+            continue
+        try:
+            outcome = run(args.short, lambda _s: _fresh_database(kind))
+        finally:
+            _drop_created()
+        if outcome is not None:
+            outcomes.append(outcome)
     print("\n== chaos summary ==")
     for outcome in outcomes:
         outcome.report()

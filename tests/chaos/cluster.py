@@ -335,7 +335,7 @@ def run(short: bool, database_for: Callable[[str], str]) -> Outcome:
             platform = start_platform(cluster.url, "chaos" + uuid.uuid4().hex[:8], database_for)
         try:
             if short:
-                return node_loss(platform, cluster, calls=200, rate=8, outages=1)
+                return node_loss(platform, cluster, calls=200, rate=8, outages=1, rebuild=False)
             return node_loss(platform, cluster, calls=900, rate=10, outages=3)
         finally:
             platform.stop()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from common.testing import _admin_sql, free_port
+from common.testing import NatsServerProcess, _admin_sql, free_port
 from sqlalchemy import text
 
 from tests.chaos.cluster import calls_readable
@@ -274,23 +274,28 @@ def wait_readable(gateway_url: str, call_ids: list[str], *, within: float) -> in
         time.sleep(0.25)
 
 
-def run(short: bool, nats_url: str, database_for: Callable[[str], str], service: str = "reporting") -> Outcome:
-    """The scenario on a PostgreSQL of its own for ``service`` (``python -m tests.chaos``)."""
+def run(short: bool, database_for: Callable[[str], str], service: str = "reporting") -> Outcome | None:
+    """The scenario on a nats-server and a PostgreSQL of its own for ``service``, the others on
+    ``database_for`` (``python -m tests.chaos``); None, said why, without PostgreSQL binaries."""
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
-        raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+        say("database outage: SKIPPED, no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin")
+        return None
+    broker = NatsServerProcess(store=Path(tempfile.mkdtemp(prefix="chaos-nats-")))
+    broker.start()
     server = PostgresServer(bin_dir)
-    server.init()
-    server.start()
     try:
+        server.init()
+        server.start()
         own = server.create_database(f"{service}_own")
         platform = start_platform(
-            nats_url, "chaos" + uuid.uuid4().hex[:8], lambda s: own if s == service else database_for(s)
+            broker.url, "chaos" + uuid.uuid4().hex[:8], lambda s: own if s == service else database_for(s)
         )
         try:
             outage = 8.0 if short else 30.0
-            return database_outage(platform, server, service, rate=8, before=5, outage=outage, after=8)
+            return database_outage(platform, server, service, rate=8, before=4, outage=outage, after=6)
         finally:
             platform.stop()
     finally:
         server.cleanup()
+        broker.cleanup()
