@@ -26,5 +26,5 @@ def platform(
 
 
 def test_kill_9_of_every_service_loses_nothing_and_counts_nothing_twice(platform: RunningPlatform) -> None:
-    outcome = kill9(platform, calls=150, rate=10, kills_per_service=2)
+    outcome = kill9(platform, calls=120, rate=10, kills_per_service=2)
     assert not outcome.problems, "\n".join(outcome.problems)
