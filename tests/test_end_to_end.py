@@ -94,7 +94,7 @@ def test_calls_posted_over_http_show_in_the_daily_report(platform: RunningPlatfo
         bad["hangup_by"] = "nobody"
         resp = client.post("/v1/calls", json=bad)
         assert resp.status_code == 422
-        assert any(err["loc"][-1] == "hangup_by" for err in resp.json()["detail"])
+        assert any(err["loc"][-1] == "hangup_by" for err in resp.json()["errors"])
 
         rows = wait_for(lambda: (r := daily(client, "2026-11-20")) and r.get("a-2", {}).get("connected") and r)
         assert rows["a-1"]["dials"] == 2 and rows["a-1"]["connected"] == 1

@@ -19,6 +19,7 @@ from common.envelope import Envelope
 from common.events import CallbackDue
 from common.events.base import DomainEvent
 from common.eventstore import EventNames, EventStore, ensure_stream
+from common.problems import install_problem_handlers
 from common.projection import EventByEvent, EventContext, ProjectionRunner, checkpoint_key, read_checkpoint
 from common.service import ServiceSpec
 from common.settings import ServiceSettings
@@ -306,6 +307,7 @@ async def test_the_admin_routes_list_page_show_and_replay(env: Setup) -> None:
     app = FastAPI()
     app.state.runtime = runtime
     app.include_router(router)
+    install_problem_handlers(app)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             first = (await client.get("/v1/admin/dead-letters", params={"limit": 2})).json()
@@ -321,7 +323,7 @@ async def test_the_admin_routes_list_page_show_and_replay(env: Setup) -> None:
             assert len(ids) == 5 and ids == sorted(ids) and len(pages) == 3
             assert (await client.get("/v1/admin/dead-letters", params={"projection": "other"})).json()["items"] == []
             bad = await client.get("/v1/admin/dead-letters", params={"cursor": "x"})
-            assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cursor"]
+            assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "cursor"]
 
             detail = (await client.get(f"/v1/admin/dead-letters/{ids[0]}")).json()
             assert detail["headers"]["ce-type"] == "CallbackDue" and '"callback_id":"cb-0"' in detail["body"]

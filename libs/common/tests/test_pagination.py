@@ -13,6 +13,7 @@ from common.pagination import (
     next_offset_cursor,
     offset_of,
 )
+from common.problems import install_problem_handlers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -50,6 +51,7 @@ def test_a_route_answers_422_naming_the_cursor_and_bounds_the_limit() -> None:
         items = list(range(5))[start : start + limit]
         return Page[int](items=items, next_cursor=next_offset_cursor("things", start, len(items), 5))
 
+    install_problem_handlers(app)  # as every service has: a 422 names the field in ``errors``
     client = TestClient(app)
     seen: list[int] = []
     params: dict[str, str | int] = {}
@@ -61,6 +63,6 @@ def test_a_route_answers_422_naming_the_cursor_and_bounds_the_limit() -> None:
         params = {"cursor": page["next_cursor"]}
     assert seen == [0, 1, 2, 3, 4]
     refused = client.get("/v1/things", params={"cursor": "garbage"})
-    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", "cursor"]
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["query", "cursor"]
     assert client.get("/v1/things", params={"limit": 0}).status_code == 422
     assert client.get("/v1/things", params={"limit": 501}).status_code == 422

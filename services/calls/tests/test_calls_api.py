@@ -241,11 +241,11 @@ async def test_finished_calls_in_one_request(harness: Any) -> None:
     assert resp.status_code == 200 and resp.json()["status"] == "duplicate"
     bad = finished("c-f-bad", hangup_by="nobody")
     resp = await h.client.post("/v1/calls", json=bad)
-    assert resp.status_code == 422 and any(e["loc"][-1] == "hangup_by" for e in resp.json()["detail"])
+    assert resp.status_code == 422 and any(e["loc"][-1] == "hangup_by" for e in resp.json()["errors"])
     resp = await h.client.post("/v1/calls", json=finished("c-f-bad", disposition="teleported"))
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "disposition"]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "disposition"]
     resp = await h.client.post("/v1/calls", json=finished("c-f-bad", disposition="callback"))
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "callback_at"]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "callback_at"]
     resp = await h.client.post("/v1/calls", json=finished("c-f-bad", direction="inbound"))
     assert resp.status_code == 422 and resp.json()["missing"] == ["heard_from", "need"]
     assert await h.events_of("c-f-bad") == []
@@ -313,7 +313,7 @@ async def test_campaign_catalogue_and_settings(harness: Any) -> None:
     resp = await h.client.put("/v1/campaigns/k-new/settings", json={}, headers={"If-Match": '"1"'})
     assert resp.status_code == 409 and resp.json()["version"] == 2
     resp = await h.client.put("/v1/campaigns/k-new/settings", json={"windows": [{"start": "9", "end": "12:00"}]})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][:3] == ["body", "windows", 0]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"][:3] == ["body", "windows", 0]
     resp = await h.client.put("/v1/campaigns/k-new/settings", json={"caps": {"lead_day": -1}})
     assert resp.status_code == 422
     assert (await h.client.get("/v1/campaigns/k-new/settings")).json()["version"] == 2

@@ -177,4 +177,4 @@ async def test_invalid_dial_requests_name_the_field(harness: Any) -> None:
     resp = await h.client.post("/v1/calls/place", json=body)
     assert resp.status_code == 422 and "caller_number" in resp.text
     resp = await h.client.post("/v1/calls/place", json={**h.place_body("c x", "l-x")})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][-1] == "call_id"
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"][-1] == "call_id"

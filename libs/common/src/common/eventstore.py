@@ -44,6 +44,10 @@ class ConcurrencyError(RuntimeError):
     """Another writer appended to the aggregate since it was loaded."""
 
 
+class BrokerUnavailable(ConnectionError):
+    """The broker is not connected: nothing was sent, the command may be retried as it is."""
+
+
 @dataclass(frozen=True, slots=True)
 class EventNames:
     """Stream and subject names, under a namespace so several deployments (or tests) can share
@@ -119,10 +123,21 @@ async def ensure_stream(
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext, names: EventNames, source: str) -> None:
+    def __init__(self, js: JetStreamContext, names: EventNames, source: str, *, publish_timeout: float = 5.0) -> None:
         self.js = js
         self.names = names
         self.source = source
+        # A JetStream publish waits for the stream's PubAck; past this a command answers 503
+        # (common.problems) rather than holding its caller.
+        self.publish_timeout = publish_timeout
+
+    def _require_broker(self) -> None:
+        """Fail at once while the connection is down. nats-py would buffer the publish while it
+        reconnects and fail only after the timeout, and the buffered copy may still be sent on
+        reconnection after the caller was told 503; refusing up front keeps the answer quick and
+        true. (nats-py gives the context's connection no public name.)"""
+        if not self.js._nc.is_connected:
+            raise BrokerUnavailable("not connected to the NATS server")
 
     def envelope_for(
         self,
@@ -161,6 +176,7 @@ class EventStore:
         sequence of the one before, so no other writer can interleave."""
         if not events:
             return AppendResult(expected_version or 0, 0, 0)
+        self._require_broker()
         owner = events[0].owner
         aggregate_id = events[0].aggregate_id()
         version = expected_version
@@ -183,6 +199,7 @@ class EventStore:
                 ack = await self.js.publish(
                     self.names.subject(owner, aggregate_id, event.event_type),
                     envelope.body(),
+                    timeout=self.publish_timeout,
                     stream=self.names.stream(owner),
                     headers=headers,
                 )
@@ -203,6 +220,7 @@ class EventStore:
 
     async def load(self, owner: str, aggregate_id: str, *, timeout: float = 5.0) -> AggregateHistory:
         """Replay an aggregate's subject from its first event."""
+        self._require_broker()
         psub = await self.js.pull_subscribe(
             self.names.aggregate_filter(owner, aggregate_id),
             stream=self.names.stream(owner),

@@ -21,7 +21,6 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.errors import NoStreamResponseError, ServiceUnavailableError
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -29,27 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from common.db import create_engine, migrate, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
+from common.problems import install_problem_handlers
 from common.projection import Projection, ProjectionRunner, runners_for
 from common.settings import ServiceSettings
 from common.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
-
-# The broker cannot take a request just now: no stream leader while a cluster elects one (a
-# node died), the connection being re-established, a request timed out. Nothing is lost and
-# every write is idempotent by its id, so the client is told to retry (503, Retry-After), never
-# given a 500.
-BROKER_UNAVAILABLE: tuple[type[Exception], ...] = (
-    NoStreamResponseError,
-    ServiceUnavailableError,
-    nats.errors.NoRespondersError,
-    nats.errors.TimeoutError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.ConnectionReconnectingError,
-    nats.errors.ConnectionDrainingError,
-    nats.errors.StaleConnectionError,
-    nats.errors.OutboundBufferLimitError,
-)
 
 
 @dataclass
@@ -104,7 +88,12 @@ class Runtime:
         self.js = self.nc.jetstream(timeout=10)
         for owner in {*self.spec.owns_streams, *self.spec.reads_streams}:
             await ensure_stream(self.js, self.names, owner, replicas=self.settings.stream_replicas)
-        self.store = EventStore(self.js, self.names, source=f"/{self.settings.event_namespace}/{self.spec.name}")
+        self.store = EventStore(
+            self.js,
+            self.names,
+            source=f"/{self.settings.event_namespace}/{self.spec.name}",
+            publish_timeout=self.settings.publish_timeout_s,
+        )
         if self.spec.database:
             self.engine = create_engine(self.settings.resolved_database_url())
             await migrate(self.engine, self.spec.migrations)
@@ -255,23 +244,7 @@ def create_app(
             {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
         )
 
-    async def broker_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("broker unavailable", extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc}"})
-        return JSONResponse(
-            {
-                "type": "about:blank",
-                "title": "Service Unavailable",
-                "status": 503,
-                "detail": f"the event log is unavailable ({type(exc).__name__}); retry later, with the same ids",
-            },
-            status_code=503,
-            headers={"Retry-After": "2"},
-            media_type="application/problem+json",
-        )
-
-    for error in BROKER_UNAVAILABLE:
-        app.add_exception_handler(error, broker_unavailable)
-
+    install_problem_handlers(app, settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
 

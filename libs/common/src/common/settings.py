@@ -31,6 +31,16 @@ class ServiceSettings(BaseSettings):
     # takes them over: shorter means less lag after a crash, longer tolerates longer pauses.
     projection_lease_seconds: float = 15.0
     pii_key: str = Field(default="dev-only-pii-key", description="HMAC key for personal-data digests")
+    # Bodies over these are refused with 413 at the edge (the gateway, then every service), counted
+    # as they stream. Uploads (multipart) carry leads' import files, accepted up to 200 MiB
+    # (``LeadsSettings.import_max_bytes``) plus the form's own parts; JSON bodies are records and
+    # commands, whose largest (a call with a long transcript) is far under 1 MiB.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    max_upload_body_bytes: int = Field(default=201 * 1024 * 1024, ge=1)
+    # The deepest JSON request is a campaign's settings document, about 5 levels.
+    max_json_depth: int = Field(default=32, ge=1)
+    # How long a command waits for JetStream to acknowledge an append before answering 503.
+    publish_timeout_s: float = Field(default=5.0, gt=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

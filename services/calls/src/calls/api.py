@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from common.pagination import Cursor, Limit
+from common.problems import invalid_fields
 from common.service import Runtime, runtime_of
 
 from calls.domain.campaign import CampaignSettings, Disposition, DispositionCode
@@ -48,19 +49,12 @@ CallId = Path(pattern=r"^[A-Za-z0-9_\-:]{1,128}$", description="the call id")
 
 
 def unprocessable(problems: list[Problem]) -> JSONResponse:
-    """422 in FastAPI's own shape, every bad or blank field named."""
-    return JSONResponse(
-        {
-            "detail": [p.as_error() for p in problems],
-            "missing": [p.field for p in problems if p.kind == "missing"],
-        },
-        status_code=422,
-    )
+    """422 problem details, every bad or blank field named (``missing``: the blank ones)."""
+    return invalid_fields([p.as_error() for p in problems], missing=[p.field for p in problems if p.kind == "missing"])
 
 
 def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
-    errors = [{"loc": [prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-    return JSONResponse({"detail": errors}, status_code=422)
+    return invalid_fields([{"loc": [prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()])
 
 
 @router.post(
@@ -368,10 +362,8 @@ async def _configure(
         try:
             expected = int(if_match.strip('"W/ '))
         except ValueError:
-            return JSONResponse(
-                {"detail": [{"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}]},
-                status_code=422,
-            )
+            not_a_version = {"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}
+            return invalid_fields([not_a_version])
     try:
         version, settings = await configure_campaign(
             runtime, campaign_id, document, expected_version=expected, changed_by=changed_by, merge=merge

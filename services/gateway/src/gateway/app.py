@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from common.problems import install_problem_handlers
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -54,6 +55,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Telemarketing platform API")
 
     app.include_router(deadletters.router)  # before the catch-all forward of /v1/...
+    install_problem_handlers(app, settings)  # before the merged OpenAPI takes its own document
     proxy.install(app, settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import httpx
+from common.problems import RETRY_AFTER_S, SERVICE_UNAVAILABLE, problem_response
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import propagate
@@ -35,8 +36,11 @@ HOP_BY_HOP = {
 class Upstreams:
     def __init__(self, settings: GatewaySettings) -> None:
         self.urls = settings.upstreams()
+        # Bounded: a service that does not answer is reported unavailable (503) rather than
+        # holding the partner's request; services answer their own 503 well within this.
         self.client = httpx.AsyncClient(
-            timeout=settings.upstream_timeout_s, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
 
     async def forward(self, service: str, request: Request, *, path: str | None = None) -> Response:
@@ -45,15 +49,27 @@ class Upstreams:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         propagate.inject(headers)
         try:
+            # The body streams through (an upload may be hundreds of MB), counted on its way by
+            # the edge limit (common.problems), which stops it with a 413 once it is over.
+            has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
             upstream = await self.client.request(
-                request.method, url, params=request.query_params, headers=headers, content=await request.body()
+                request.method,
+                url,
+                params=request.query_params,
+                headers=headers,
+                content=request.stream() if has_body else None,
             )
         except httpx.TransportError as exc:
-            log.warning("upstream unavailable", extra={"service": service, "error": str(exc)})
-            return JSONResponse(
-                {"detail": f"the {service} service is unavailable, retry later"},
-                status_code=503,
-                headers={"Retry-After": "2"},
+            # Whether a write the service was given got stored is not known when its answer
+            # never came: retrying with the same ids stores it once (every write is idempotent).
+            log.warning("upstream unavailable", extra={"service": service, "error": f"{type(exc).__name__}: {exc}"})
+            return problem_response(
+                503,
+                f"the {service} service is unavailable; retry after {RETRY_AFTER_S} s with the same request",
+                type_=SERVICE_UNAVAILABLE,
+                title="Service unavailable",
+                instance=request.url.path,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
             )
         response_headers = {
             k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
@@ -99,7 +115,7 @@ def install(app: FastAPI, settings: GatewaySettings) -> None:
     async def forward(request: Request, rest: str) -> Response:
         service = service_for(request.url.path)
         if service is None:
-            return JSONResponse({"detail": f"no such path: {request.url.path}"}, status_code=404)
+            return problem_response(404, f"no such path: {request.url.path}", instance=request.url.path)
         return await upstreams.forward(service, request)
 
     default_openapi = app.openapi

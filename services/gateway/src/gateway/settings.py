@@ -9,7 +9,10 @@ class GatewaySettings(ServiceSettings):
     scheduling_url: str = "http://127.0.0.1:8102"
     qa_url: str = "http://127.0.0.1:8103"
     reporting_url: str = "http://127.0.0.1:8105"
-    upstream_timeout_s: float = 30.0
+    # Longer than a service takes to answer 503 itself (its publish timeout, 5 s), shorter than
+    # a partner's patience.
+    upstream_timeout_s: float = 15.0
+    upstream_connect_timeout_s: float = 2.0
 
     def upstreams(self) -> dict[str, str]:
         return {

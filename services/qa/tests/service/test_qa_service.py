@@ -142,7 +142,7 @@ async def _violation_id(runtime: Runtime, call_id: str, rule: str) -> str:
 
 
 def loc(response: httpx.Response) -> list[str]:
-    detail = response.json()["detail"]
+    detail = response.json()["errors"]
     return list(detail[0]["loc"])
 
 
