@@ -116,7 +116,13 @@ async def test_an_import_reports_every_row_and_a_rerun_changes_nothing(harness: 
     assert len(await h.stream_messages()) == events_before
     assert await h.lead_rows() == 120
     page = (await h.client.get("/v1/leads", params={"team": "t-1", "tag": "vip", "limit": 50})).json()
-    assert page["total"] == 120 and page["next_offset"] == 50
+    assert page["total"] == 120 and len(page["items"]) == 50 and page["next_cursor"]
+    seen = [i["lead_id"] for i in page["items"]]
+    while page["next_cursor"]:  # every lead once, page by page (common.pagination)
+        params = {"team": "t-1", "tag": "vip", "limit": 50, "cursor": page["next_cursor"]}
+        page = (await h.client.get("/v1/leads", params=params)).json()
+        seen += [i["lead_id"] for i in page["items"]]
+    assert len(seen) == len(set(seen)) == 120
 
 
 async def test_an_xlsx_import_with_chinese_headers(harness: Any) -> None:
@@ -218,11 +224,11 @@ async def test_refusals_put_the_lead_on_the_do_not_call_list(harness: Any) -> No
 async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -> None:
     h = harness
     resp = await h.client.post("/v1/leads", json={"name": "张伟", "phones": [MOBILE, "12345"]})
-    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "phones", 1]
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "phones", 1]
     resp = await h.client.post("/v1/leads", json={"phones": [MOBILE]})
-    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "name"]
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "name"]
     resp = await h.client.post("/v1/leads", json={"name": "张伟", "phones": [MOBILE], "timezone": "Mars/Base"})
-    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "timezone"]
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "timezone"]
     assert (await h.client.get("/v1/leads/ld-nope")).status_code == 404
     resp = await h.client.post("/v1/leads/ld-nope/assign", json={"action": "claim", "agent_id": "a-1"})
     assert resp.status_code == 404
@@ -233,12 +239,12 @@ async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -
     )
     assert resp.status_code == 200 and resp.json()["owner_agent_id"] == "a-1"
     resp = await h.client.post(f"/v1/leads/{lead_id}/assign", json={"action": "claim", "agent_id": "a-2"})
-    assert resp.status_code == 409 and resp.json()["owner_agent_id"] == "a-1"
+    assert resp.status_code == 409 and resp.json()["detail"]["owner_agent_id"] == "a-1"
     # The same person created again by another agent: refused too, not silently duplicated.
     resp = await h.client.post(
         "/v1/leads", json={"name": "张伟", "phones": ["+86 138 0013 8000"], "owner_agent_id": "a-2"}
     )
-    assert resp.status_code == 409 and resp.json()["owner_agent_id"] == "a-1"
+    assert resp.status_code == 409 and resp.json()["detail"]["owner_agent_id"] == "a-1"
     again = await h.create("张伟", "+86 138 0013 8000", "13900139000")
     assert again["status"] == "merged" and again["lead_id"] == lead_id and len(again["numbers"]) == 2
     # A referred customer belongs to the referrer's agent.
@@ -249,7 +255,7 @@ async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -
     resp = await h.client.post(f"/v1/leads/{lead_id}/merge", json={"lead_id": other})
     assert resp.status_code == 200 and len(resp.json()["numbers"]) == 3
     resp = await h.client.post(f"/v1/leads/{other}/assign", json={"action": "claim", "agent_id": "a-1"})
-    assert resp.status_code == 409 and resp.json()["merged_into"] == lead_id
+    assert resp.status_code == 409 and resp.json()["detail"]["merged_into"] == lead_id
     await h.wait_detail(lead_id, lambda d: len(d["numbers"]) == 3)
     assert (await h.client.get("/v1/leads", params={"q": "张伟"})).json()["total"] == 1
     # Erased: gone from the API; the person may be imported anew.
@@ -290,7 +296,7 @@ async def test_the_do_not_call_list(harness: Any) -> None:
     until = datetime.fromisoformat(resp.json()["until"])
     assert timedelta(days=29) < until - datetime.now(UTC) <= timedelta(days=30)
     resp = await h.client.post("/v1/dnc", json={"numbers": ["1234"]})
-    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "numbers", 0]
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "numbers", 0]
 
     async def listed() -> dict[str, Any] | None:
         body: dict[str, Any] = (await h.client.get("/v1/dnc", params={"kind": "number"})).json()
@@ -328,4 +334,24 @@ async def test_stale_leads_and_filters(harness: Any) -> None:
         items = (await h.client.get("/v1/leads", params=params)).json()["items"]
         assert sorted(i["lead_id"] for i in items) == sorted(expected or [old, fresh]), params
     resp = await h.client.get("/v1/leads", params={"tier": "maybe"})
-    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["query", "tier"]
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "tier"]
+
+
+async def test_a_do_not_call_list_file_and_a_retry_of_what_cannot_retry(harness: Any) -> None:
+    h = harness
+    lead_id = (await h.create("张伟", MOBILE))["lead_id"]
+    listing = "电话,备注\n13800138000,客户投诉\n1234,坏号码\n,\n13900139000,\n".encode()
+    resp = await h.client.post(
+        "/v1/dnc/import", files={"file": ("dnc.csv", listing, "text/csv")}, data={"source": "company_list"}
+    )
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["permanent"] is True and body["until"] is None
+    assert [(a["row"], a["masked"], a["status"]) for a in body["added"]] == [
+        (2, "138****8000", "added"),
+        (5, "139****9000", "added"),
+    ]
+    assert body["added"][0]["leads"] == [lead_id]
+    assert [r["row"] for r in body["rejected"]] == [3]
+    # Only a failed import retries.
+    assert (await h.client.post("/v1/leads/import/imp-nope/retry")).status_code == 404

@@ -19,10 +19,12 @@ import contextlib
 import csv
 import io
 import logging
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +45,13 @@ from leads.domain.importing import (
     row_cells,
 )
 from leads.domain.lead import Lead, LeadError, decide_create, evolve
+from leads.domain.phones import InvalidNumber, cell_to_text, normalise
 from leads.handlers import (
     LeadsContext,
     _event_ids,
     _remove_pii,
     active_dnc_digests,
+    add_dnc_number,
     create_or_merge,
     dnc_events_for_new_lead,
     lead_number,
@@ -64,6 +68,84 @@ SAMPLE_BYTES = 256 * 1024
 
 class ImportAborted(RuntimeError):
     pass
+
+
+class RetryRefused(RuntimeError):
+    """Only a failed import whose file is still there can go on."""
+
+
+class FileRejected(ValueError):
+    """An uploaded file that cannot be read (413 when too large, else 422)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+@dataclass(frozen=True, slots=True)
+class DncFileResult:
+    added: list[dict[str, Any]]  # row, entry_id, masked, status, leads
+    rejected: list[dict[str, Any]]  # row, reason
+
+
+async def import_dnc_file(
+    ctx: LeadsContext, upload: Any, *, source: str, reason: str, until: datetime | None
+) -> DncFileResult:
+    """A do-not-call list file (CSV or XLSX; a phone column such as 电话/手机/phone, or one column
+    without a header): every number added to the list as ``POST /v1/dnc`` adds it, bad numbers
+    reported by row. The upload is streamed to a temporary file, never held whole in memory."""
+    settings = ctx.settings
+    with tempfile.NamedTemporaryFile(delete=False, suffix=".upload") as tmp:
+        path = Path(tmp.name)
+        size = 0
+        while chunk := await upload.read(1 << 20):
+            size += len(chunk)
+            if size > settings.import_max_bytes:
+                tmp.close()
+                path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temporary file
+                raise FileRejected("file too large", too_large=True)
+            tmp.write(chunk)
+    added: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+
+    async def add(row_no: int, value: object) -> None:
+        text = cell_to_text(value)
+        if not text:
+            return
+        try:
+            number = normalise(text, settings.default_region, settings.default_timezone)
+        except InvalidNumber as exc:
+            rejected.append({"row": row_no, "reason": str(exc)})
+            return
+        entry = await add_dnc_number(ctx, number, source=source, reason=reason, until=until)
+        added.append(
+            {
+                "row": row_no,
+                "entry_id": entry.entry_id,
+                "masked": entry.masked,
+                "status": entry.status,
+                "leads": entry.leads,
+            }
+        )
+
+    try:
+        try:
+            opened = open_rows(path)
+        except ValueError as exc:
+            raise FileRejected(str(exc)) from None
+        columns = map_columns(opened.header)
+        index = next((columns.fields[f] for f in ("phone", "office_phone", "home_phone") if f in columns.fields), None)
+        try:
+            if index is None:  # no header: the first row is a number already
+                index = 0
+                await add(opened.header_row, opened.header[0] if opened.header else None)
+            for row_no, values in opened.rows:
+                await add(row_no, values[index] if index < len(values) else None)
+        finally:
+            opened.close()
+    finally:
+        path.unlink(missing_ok=True)  # noqa: ASYNC240 - a local temporary file
+    return DncFileResult(added, rejected)
 
 
 @dataclass
@@ -213,6 +295,23 @@ class Importer:
             )
         self.start(import_id)
         return import_id
+
+    async def retry(self, import_id: str) -> None:
+        """Go on with a failed import from where it stopped (rows done stay done). Raises
+        ``LookupError`` for an unknown import, ``RetryRefused`` unless it failed and its file is
+        still there."""
+        async with self.ctx.sessions() as session, session.begin():
+            status = (
+                await session.execute(select(import_job.c.status).where(import_job.c.import_id == import_id))
+            ).scalar_one_or_none()
+            if status is None:
+                raise LookupError(import_id)
+            if status != "failed" or not self.file_path(import_id).exists():
+                raise RetryRefused(f"import {import_id} is {status}; only a failed import with its file retries")
+            await session.execute(
+                update(import_job).where(import_job.c.import_id == import_id).values(status="queued", error=None)
+            )
+        self.start(import_id)
 
     def start(self, import_id: str) -> None:
         if import_id in self.tasks and not self.tasks[import_id].done():
