@@ -36,7 +36,6 @@ from calls.schemas import (
     CampaignConfigured,
     CampaignView,
     DialRefused,
-    RecordedDifferently,
     TranscriptAnswer,
     TranscriptRequest,
     VersionConflictAnswer,
@@ -63,10 +62,8 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
     response_model=CallRecorded,
     responses={
         200: {"model": CallRecorded, "description": "already recorded with this very body, nothing changed"},
-        409: {
-            "model": RecordedDifferently,
-            "description": "this call_id was recorded with a different body; `differences` names the fields",
-        },
+        # Problem details (application/problem+json) with the call_id and the differing fields.
+        409: {"description": "this call_id was recorded with a different body; `differences` names the fields"},
         422: {"description": "invalid record; the field is named"},
     },
 )

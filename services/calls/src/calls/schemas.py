@@ -29,17 +29,6 @@ class CallRecorded(BaseModel):
     status: Literal["accepted", "duplicate"] = Field(description="duplicate: the same body again, nothing changed")
 
 
-class RecordedDifferently(BaseModel):
-    """409: this call_id was recorded with another body (problem details)."""
-
-    type: str
-    title: str
-    status: Literal[409]
-    detail: str
-    call_id: str
-    differences: list[str] = Field(description="the fields that differ, e.g. disposition, lead.phone")
-
-
 class CallPlacedAnswer(BaseModel):
     """The placed call, with the guard's view of the contact; a duplicate carries only its id."""
 
