@@ -78,7 +78,7 @@ async def _run(workdir: Path, xlsx: Path, database_url: str) -> dict[str, Any]:
         log_level="WARNING",
     )
     runtime = await started_runtime(SPEC, settings, run_projections=os.environ.get("BENCH_NO_PROJ") is None)
-    importer = runtime.state["importer"]
+    importer = runtime.context.importer
     rss_before = process.memory_info().rss
     peak = [rss_before]
     sampling = True

@@ -3,13 +3,15 @@ gateway's merged ``/docs`` shows partners the response shapes (issue 10)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from common.service import ServiceSpec, create_app
 from common.settings import ServiceSettings
 from common.testing import undocumented_responses
 
 
-def _services() -> list[tuple[ServiceSpec, type[ServiceSettings]]]:
+def _services() -> list[tuple[ServiceSpec[Any, Any], type[ServiceSettings]]]:
     from calls.service import SPEC as calls
     from calls.settings import CallsSettings
     from leads.service import SPEC as leads
@@ -31,7 +33,7 @@ def _services() -> list[tuple[ServiceSpec, type[ServiceSettings]]]:
 
 
 @pytest.mark.parametrize(("spec", "settings"), _services(), ids=lambda v: getattr(v, "name", ""))
-def test_every_v1_route_documents_its_response(spec: ServiceSpec, settings: type[ServiceSettings]) -> None:
+def test_every_v1_route_documents_its_response(spec: ServiceSpec[Any, Any], settings: type[ServiceSettings]) -> None:
     openapi = create_app(spec, settings()).openapi()
     assert any(path.startswith("/v1/") for path in openapi["paths"])
     assert undocumented_responses(openapi) == []

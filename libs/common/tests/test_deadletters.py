@@ -21,7 +21,7 @@ from common.events.base import DomainEvent
 from common.eventstore import EventNames, EventStore, ensure_stream
 from common.problems import install_problem_handlers
 from common.projection import EventByEvent, EventContext, ProjectionRunner, checkpoint_key, read_checkpoint
-from common.service import ServiceSpec
+from common.service import ServiceSpec, no_context
 from common.settings import ServiceSettings
 from common.testing import ProvisionedDatabase, eventually, started_runtime
 from fastapi import FastAPI
@@ -290,8 +290,10 @@ async def _ready(value: bool) -> bool:
     return value
 
 
-def _spec(projection: LastDue) -> ServiceSpec:
-    return ServiceSpec(name="dl-test", owns_streams=["scheduling"], projections=lambda _rt: [projection])
+def _spec(projection: LastDue) -> ServiceSpec[ServiceSettings, None]:
+    return ServiceSpec(
+        name="dl-test", build_context=no_context, owns_streams=["scheduling"], projections=lambda _rt: [projection]
+    )
 
 
 async def test_the_admin_routes_list_page_show_and_replay(env: Setup) -> None:

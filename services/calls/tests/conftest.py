@@ -13,9 +13,10 @@ import pytest
 from common.events.leads import LeadCreated, LeadNumber, LeadProfile
 from common.eventstore import EventNames, EventStore
 from common.privacy import mask_phone, number_digest
-from common.service import Runtime, create_app
+from common.service import create_app
 from common.testing import ProvisionedDatabase
 
+from calls.context import CallsRuntime
 from calls.service import SPEC
 from calls.settings import CallsSettings
 
@@ -82,7 +83,7 @@ def settings_for(nats_url: str, event_namespace: str, database_url: str) -> Call
 
 
 class Harness:
-    def __init__(self, runtime: Runtime, client: httpx.AsyncClient) -> None:
+    def __init__(self, runtime: CallsRuntime, client: httpx.AsyncClient) -> None:
         self.runtime = runtime
         self.client = client
 

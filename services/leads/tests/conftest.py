@@ -12,8 +12,9 @@ import pytest
 from common.envelope import Envelope
 from common.events.calls import AgentRef, CallEnded, CampaignRef, CustomerRef, SpeechTurn
 from common.eventstore import EventNames, EventStore
-from common.service import Runtime, create_app
+from common.service import create_app
 from common.testing import ProvisionedDatabase
+from leads.context import LeadsRuntime
 from leads.service import SPEC
 from leads.settings import LeadsSettings
 from leads.tables import lead
@@ -23,7 +24,7 @@ PII_KEY = "test-pii-key"
 
 
 class Harness:
-    def __init__(self, runtime: Runtime, client: httpx.AsyncClient, tmp_path: Any) -> None:
+    def __init__(self, runtime: LeadsRuntime, client: httpx.AsyncClient, tmp_path: Any) -> None:
         self.runtime = runtime
         self.client = client
         self.tmp_path = tmp_path

@@ -26,8 +26,9 @@ from common.events.scheduling import (
 )
 from common.eventstore import EventStore
 from common.projection import checkpoint_key, read_checkpoint
-from common.service import Runtime, create_app
+from common.service import create_app
 from common.testing import ProvisionedDatabase, eventually, started_runtime
+from reporting.context import ReportingRuntime
 from reporting.queries import daily_table
 from reporting.service import SPEC
 from reporting.settings import ReportingSettings
@@ -247,7 +248,7 @@ async def publish_all(store: EventStore, events: list[DomainEvent]) -> None:
         await store.publish(event)
 
 
-async def caught_up(runtime: Runtime) -> bool:
+async def caught_up(runtime: ReportingRuntime) -> bool:
     """Every stream's last event is behind the projection's checkpoint."""
     async with runtime.session_factory() as session:
         for owner in ("calls", "scheduling", "qa"):
@@ -261,7 +262,7 @@ async def caught_up(runtime: Runtime) -> bool:
 @pytest.fixture
 async def service(
     nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
-) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[ReportingRuntime, httpx.AsyncClient]]:
     settings = ReportingSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=any_database.url)
     app = create_app(SPEC, settings)
     async with app.router.lifespan_context(app):
@@ -323,7 +324,7 @@ def total(*rows: dict[str, float]) -> dict[str, float]:
 
 
 async def test_a_day_of_mixed_events_in_the_daily_and_weekly_tables(
-    service: tuple[Runtime, httpx.AsyncClient],
+    service: tuple[ReportingRuntime, httpx.AsyncClient],
 ) -> None:
     runtime, client = service
     await publish_all(runtime.event_store, scenario())

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from scheduling import handlers as h
 from scheduling.clock import ManualClock
+from scheduling.context import SchedulingRuntime
 from scheduling.tables import callback, lead_state, utc
 from scheduling.testing import (
     SH,
@@ -102,9 +103,8 @@ async def test_callback_at_15_fires_at_15_once_across_restarts(
     await runtime.stop()
 
 
-def outbox(runtime: Any) -> OutboxDrainer:
-    drainer: OutboxDrainer = runtime.state["outbox"]
-    return drainer
+def outbox(runtime: SchedulingRuntime) -> OutboxDrainer:
+    return runtime.context.outbox
 
 
 async def _done(runtime: Any, callback_id: str) -> bool:
@@ -197,7 +197,7 @@ async def test_rechecked_at_firing_time(nats_url: str, event_namespace: str, dat
         assert response.json()["policy"]["version"].endswith("+evening.1")
         bad = await http.put("/v1/callback-policies/evening", json={"window": {"periods": ["x"]}})
         assert bad.status_code == 422
-    runtime.state["policies"]._loaded_at = float("-inf")
+    runtime.context.policies._loaded_at = float("-inf")
     clock.set(AT_15)
 
     async def settled() -> dict[str, str] | None:

@@ -294,7 +294,7 @@ class Replayer:
         )
 
 
-def replayer_for(runtime: Runtime) -> Replayer:
+def replayer_for(runtime: Runtime[Any, Any]) -> Replayer:
     """The projections the service's runners feed (the very instances), or, where no runner runs
     (the command line), the ones its spec builds."""
     projections = [r.projection for r in runtime.runners] or list(runtime.spec.projections(runtime))
@@ -314,8 +314,8 @@ router = APIRouter(prefix="/v1/admin/dead-letters", tags=["admin"])
 CURSOR_PATTERN = r"^[0-9]{1,18}$"
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def _runtime(request: Request) -> Runtime[Any, Any]:
+    runtime: Runtime[Any, Any] = request.app.state.runtime
     if runtime.store is None or runtime.sessions is None:
         raise HTTPException(503, "service starting", headers={"Retry-After": "2"})
     return runtime
@@ -380,7 +380,7 @@ def report(service: str, results: list[ReplayResult]) -> ReplayReport:
 # --- the command line ------------------------------------------------------------------
 
 
-def replay_dead_letters_main(spec: ServiceSpec, settings: ServiceSettings, argv: Sequence[str]) -> int:
+def replay_dead_letters_main(spec: ServiceSpec[Any, Any], settings: ServiceSettings, argv: Sequence[str]) -> int:
     """``python -m <service> replay-dead-letters [--id N] [--projection NAME] [--force]``.
 
     Runs beside the service (no runners, no background jobs of its own); prints one line per

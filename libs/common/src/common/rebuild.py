@@ -6,12 +6,11 @@ import asyncio
 
 from common.eventstore import EventNames
 from common.projection import runners_for
-from common.service import Runtime, ServiceSpec
-from common.settings import ServiceSettings
+from common.service import ContextT, Runtime, ServiceSpec, SettingsT
 from common.telemetry import setup_logging
 
 
-def rebuild_all(spec: ServiceSpec, settings: ServiceSettings) -> None:
+def rebuild_all(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> None:
     setup_logging(spec.name, settings.log_level)
 
     async def _run() -> None:

@@ -2,18 +2,21 @@
 start the projection runners, serve the HTTP API with ``/healthz`` and ``/readyz``.
 
 A service supplies what differs (its name, streams it owns, its projections, its router, its
-migrations) in a ``ServiceSpec``; everything an SRE relies on is the same in every process.
+migrations, the typed context its handlers share) in a ``ServiceSpec``; everything an SRE relies
+on is the same in every process. ``main`` is every service's ``python -m <service>``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, Generic, TypeVar
 
 import nats
 import uvicorn
@@ -35,29 +38,44 @@ from common.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
 
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+# What a service's handlers, projections and jobs share (its clock, policy, outbox drainer…):
+# one frozen dataclass per service, so each reads its own things typed, never from a bag.
+ContextT = TypeVar("ContextT")
 
-@dataclass
-class ServiceSpec:
+Job = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class ServiceSpec(Generic[SettingsT, ContextT]):
     name: str
+    # Called once the broker and the database are ready, before any runner or job starts.
+    build_context: Callable[[Runtime[SettingsT, ContextT]], ContextT]
     owns_streams: Sequence[str] = ()
     # Streams this service reads; declared too, so start-up order between services never matters.
     reads_streams: Sequence[str] = ()
     migrations: Sequence[Path] = ()
-    projections: Callable[[Runtime], Sequence[Projection]] = lambda _rt: ()
+    projections: Callable[[Runtime[SettingsT, ContextT]], Sequence[Projection]] = lambda _rt: ()
     routers: Sequence[APIRouter] = ()
-    # Extra long-running tasks (timers, pollers), started after the runners.
-    background: Callable[[Runtime], Sequence[Callable[[], Coroutine[Any, Any, None]]]] = lambda _rt: ()
-    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    # Extra long-running tasks (timers, pollers, drainers), started after the runners; they
+    # return soon after ``runtime.stopping`` is set, or are cancelled.
+    background: Callable[[Runtime[SettingsT, ContextT]], Sequence[Job]] = lambda _rt: ()
     database: bool = True
     description: str = ""
 
 
-@dataclass
-class Runtime:
-    """Everything a service's handlers need, built once at start-up."""
+def no_context(runtime: Runtime[SettingsT, None]) -> None:
+    """``build_context`` of a service whose handlers need nothing beyond the runtime."""
+    return None
 
-    settings: ServiceSettings
-    spec: ServiceSpec
+
+@dataclass
+class Runtime(Generic[SettingsT, ContextT]):
+    """Everything a service's handlers need, built once at start-up: the service's own settings
+    and context, typed (``Runtime[ReportingSettings, None]``), and the shared plumbing."""
+
+    settings: SettingsT
+    spec: ServiceSpec[SettingsT, ContextT]
     names: EventNames
     nc: NATS | None = None
     js: JetStreamContext | None = None
@@ -66,7 +84,24 @@ class Runtime:
     store: EventStore | None = None
     runners: list[ProjectionRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
+    # Set when the process is asked to stop (SIGTERM/SIGINT, ``request_stop``) and when ``stop``
+    # begins: a start-up still in progress is abandoned, background jobs finish their step.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # One element once built (a 1-tuple, because a context may itself be None).
+    _context: tuple[ContextT] | tuple[()] = field(default=(), repr=False)
+
+    @property
+    def context(self) -> ContextT:
+        if not self._context:
+            raise RuntimeError(f"{self.spec.name}: the service context is built by start()")
+        return self._context[0]
+
+    def request_stop(self) -> None:
+        """Ask the process to stop; safe from a signal handler (the event is set by the loop)."""
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(self.stopping.set)
+        except RuntimeError:  # no loop running here (a signal before or after serving)
+            self.stopping.set()
 
     @property
     def event_store(self) -> EventStore:
@@ -98,8 +133,7 @@ class Runtime:
             self.engine = create_engine(self.settings.resolved_database_url())
             await migrate(self.engine, self.spec.migrations)
             self.sessions = sessionmaker(self.engine)
-        if self.spec.on_start:
-            await self.spec.on_start(self)
+        self._context = (self.spec.build_context(self),)
         if run_projections and self.sessions is not None:
             self.runners = runners_for(
                 self.js,
@@ -116,6 +150,7 @@ class Runtime:
             self.tasks.append(asyncio.create_task(job(), name=f"job:{getattr(job, '__name__', 'job')}"))
 
     async def stop(self) -> None:
+        self.stopping.set()
         for runner in self.runners:
             runner.stop()
         if self.tasks:
@@ -193,30 +228,27 @@ async def connect_nats(settings: ServiceSettings) -> NATS:
     raise RuntimeError("unreachable")
 
 
-def create_app(
-    spec: ServiceSpec,
-    settings: ServiceSettings,
-    *,
-    run_projections: bool = True,
-    should_stop: Callable[[], bool] | None = None,
-) -> FastAPI:
-    """``should_stop`` tells start-up that the server was asked to exit: start-up (waiting for
-    the broker, migrating) can take long, and uvicorn only looks at its signals once the app has
-    started, so without it a pod waiting for NATS would hang in Terminating until SIGKILL."""
+def create_app(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, run_projections: bool = True) -> FastAPI:
+    """The service's ASGI app; its lifespan starts and stops the runtime (``app.state.runtime``).
+
+    Start-up (waiting for the broker, migrating) can take long, and uvicorn looks at its exit
+    flag only once the app has started: so start-up races ``runtime.stopping``, which ``serve``
+    sets on SIGTERM/SIGINT, and a pod waiting for NATS stops at once instead of hanging in
+    Terminating until SIGKILL."""
     runtime = Runtime(settings=settings, spec=spec, names=EventNames(settings.event_namespace))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         starting = asyncio.create_task(runtime.start(run_projections=run_projections))
-        while not starting.done():
-            await asyncio.wait({starting}, timeout=0.2)
-            if should_stop is not None and should_stop() and not starting.done():
-                # Abandon start-up and let uvicorn, which already has its exit flag set, shut
-                # down as usual: an ordinary stop, not a start-up failure with a traceback.
-                log.info("stop requested during start-up; not starting")
-                starting.cancel()
-                await asyncio.gather(starting, return_exceptions=True)
-                break
+        stop_requested = asyncio.create_task(runtime.stopping.wait())
+        await asyncio.wait({starting, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
+        stop_requested.cancel()
+        if not starting.done():
+            # Abandon start-up and let uvicorn, which has its exit flag set too, shut down as
+            # usual: an ordinary stop, not a start-up failure with a traceback.
+            log.info("stop requested during start-up; not starting")
+            starting.cancel()
+        await asyncio.gather(starting, stop_requested, return_exceptions=True)
         if not starting.cancelled():
             starting.result()  # start-up's own failure, if any
         try:
@@ -249,23 +281,72 @@ def create_app(
     return app
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    if runtime.store is None:
-        raise HTTPException(503, "service starting")
+def runtime_of(request: Request) -> Runtime[Any, Any]:
+    """FastAPI dependency: the runtime serving the request. Each service annotates it with its
+    own parameters (``Annotated[ReportingRuntime, Depends(runtime_of)]``): its routers are only
+    ever mounted on its own app, whose runtime ``create_app`` built from its spec."""
+    runtime: Runtime[Any, Any] = request.app.state.runtime
+    if runtime.store is None or not runtime._context:
+        raise HTTPException(503, "service starting", headers={"Retry-After": "2"})
     return runtime
 
 
-def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
-    """Entry point of ``python -m <service>``."""
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the runtime too when a signal asks it to exit."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime[Any, Any]) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self.runtime.request_stop()
+
+
+def serve(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> None:
+    """Run the service until SIGTERM/SIGINT."""
     setup_logging(spec.name, settings.log_level)
     setup_tracing(spec.name)
-    server: uvicorn.Server | None = None
-    app = create_app(spec, settings, should_stop=lambda: server is not None and server.should_exit)
+    app = create_app(spec, settings)
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="on"
     )
     # uvicorn handles SIGINT/SIGTERM: stops accepting, finishes requests, runs the lifespan exit;
-    # during start-up the lifespan itself watches ``should_exit`` (see ``create_app``).
-    server = uvicorn.Server(config)
-    server.run()
+    # during start-up the lifespan races ``runtime.stopping`` (see ``create_app``).
+    _Server(config, app.state.runtime).run()
+
+
+USAGE = """usage: python -m {name} [COMMAND]
+
+commands:
+  (none), serve          run the service until SIGTERM/SIGINT
+  rebuild                replay every projection from the first event into emptied tables
+  replay-dead-letters    apply dead-lettered events again (--help for its options)
+"""
+
+
+def main(
+    spec: ServiceSpec[SettingsT, ContextT],
+    settings_factory: Callable[[], SettingsT],
+    argv: Sequence[str] | None = None,
+) -> None:
+    """``python -m <service> [serve | rebuild | replay-dead-letters ...]``: every service's
+    ``__main__``. Settings are read from the environment only once the command is known."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command, rest = (args[0], args[1:]) if args else ("serve", [])
+    if command == "serve" and not rest:
+        serve(spec, settings_factory())
+    elif command == "rebuild" and not rest:
+        from common.rebuild import rebuild_all  # imports this module
+
+        rebuild_all(spec, settings_factory())
+    elif command == "replay-dead-letters":
+        from common.deadletters import replay_dead_letters_main
+
+        sys.exit(replay_dead_letters_main(spec, settings_factory(), rest))
+    elif command in ("-h", "--help", "help"):
+        print(USAGE.format(name=spec.name), end="")
+    else:
+        print(f"python -m {spec.name}: unknown command {' '.join(args)!r}", file=sys.stderr)
+        print(USAGE.format(name=spec.name), end="", file=sys.stderr)
+        sys.exit(2)

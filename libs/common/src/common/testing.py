@@ -30,8 +30,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
-    from common.service import Runtime, ServiceSpec
-    from common.settings import ServiceSettings
+    from common.service import ContextT, Runtime, ServiceSpec, SettingsT
 
 
 def free_port() -> int:
@@ -265,7 +264,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # --- a service runtime inside the test process ----------------------------------------------
 
 
-async def started_runtime(spec: ServiceSpec, settings: ServiceSettings, *, run_projections: bool = True) -> Runtime:
+async def started_runtime(
+    spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, run_projections: bool = True
+) -> Runtime[SettingsT, ContextT]:
     from common.eventstore import EventNames
     from common.service import Runtime
 

@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from common.pagination import Cursor, Limit
 from common.problems import invalid_fields
-from common.service import Runtime, runtime_of
+from common.service import runtime_of
 
+from calls.context import CallsRuntime
 from calls.domain.campaign import CampaignSettings, Disposition, DispositionCode
 from calls.domain.records import EndCallRequest, FinishedCallRecord, Identifier, PlaceCallRequest, Problem
 from calls.handlers import (
@@ -68,7 +69,7 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
     },
 )
 async def post_finished_call(
-    record: FinishedCallRecord, response: Response, runtime: Runtime = Depends(runtime_of)
+    record: FinishedCallRecord, response: Response, runtime: CallsRuntime = Depends(runtime_of)
 ) -> CallRecorded | JSONResponse:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
     stored its events; the same ``call_id`` with the same body again is answered 200 and changes
@@ -114,7 +115,7 @@ async def post_finished_call(
     },
 )
 async def post_place_call(
-    request: PlaceCallRequest, response: Response, runtime: Runtime = Depends(runtime_of)
+    request: PlaceCallRequest, response: Response, runtime: CallsRuntime = Depends(runtime_of)
 ) -> CallPlacedAnswer | JSONResponse:
     """Ask to dial a lead (or register an inbound call as it starts). Outbound dials pass the
     compliance guard first: do-not-call, ownership, the customer's calling window and holidays,
@@ -157,7 +158,7 @@ async def post_place_call(
     },
 )
 async def post_end_call(
-    request: EndCallRequest, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
+    request: EndCallRequest, call_id: str = CallId, runtime: CallsRuntime = Depends(runtime_of)
 ) -> CallEndedAnswer | JSONResponse:
     """End a placed call: times, ring count, who hung up, disposition, eligibility, callback
     time, notes, recording and transcript. No field left blank (来电登记表 不准丢项漏项)."""
@@ -207,7 +208,7 @@ async def post_end_call(
     },
 )
 async def post_transcript(
-    request: TranscriptRequest, response: Response, call_id: str = CallId, runtime: Runtime = Depends(runtime_of)
+    request: TranscriptRequest, response: Response, call_id: str = CallId, runtime: CallsRuntime = Depends(runtime_of)
 ) -> TranscriptAnswer | JSONResponse:
     """A transcript (turns by speaker with timestamps, hold periods) arriving after the call."""
     outcome = await add_transcript(runtime, call_id, list(request.turns), request.recording_uri)
@@ -229,7 +230,7 @@ async def get_calls(
     direction: str | None = Query(default=None, pattern="^(outbound|inbound)$"),
     limit: Limit = 50,
     cursor: Cursor = None,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: CallsRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """Calls by lead, agent, team, campaign, day, disposition; newest first. Pass the answer's
     ``next_cursor`` as ``cursor`` for the next page."""
@@ -251,7 +252,9 @@ async def get_calls(
 @router.get(
     "/{call_id}", response_model=CallDetail, responses={404: {"model": CallProblem, "description": "no such call"}}
 )
-async def get_one_call(call_id: str = CallId, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any] | JSONResponse:
+async def get_one_call(
+    call_id: str = CallId, runtime: CallsRuntime = Depends(runtime_of)
+) -> dict[str, Any] | JSONResponse:
     """One call with its transcript."""
     async with runtime.session_factory() as session:
         row = await get_call(session, call_id)
@@ -265,7 +268,7 @@ async def get_one_call(call_id: str = CallId, runtime: Runtime = Depends(runtime
 CampaignId = Path(pattern=r"^[A-Za-z0-9_\-:.]{1,128}$")
 
 
-async def _effective(runtime: Runtime, campaign_id: str) -> dict[str, Any]:
+async def _effective(runtime: CallsRuntime, campaign_id: str) -> dict[str, Any]:
     async with runtime.session_factory() as session:
         stored = await campaign_settings(session, campaign_id)
     catalogue = catalogue_of(stored, campaign_id)
@@ -279,7 +282,7 @@ async def _effective(runtime: Runtime, campaign_id: str) -> dict[str, Any]:
 
 @campaigns.get("/{campaign_id}/settings", response_model=CampaignView)
 async def get_campaign_settings(
-    campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)
+    campaign_id: str = CampaignId, runtime: CallsRuntime = Depends(runtime_of)
 ) -> dict[str, Any]:
     """The campaign's effective settings (the defaults until it is configured) and catalogue."""
     return await _effective(runtime, campaign_id)
@@ -298,7 +301,7 @@ async def put_campaign_settings(
     campaign_id: str = CampaignId,
     if_match: str | None = Header(default=None),
     changed_by: str | None = Header(default=None, alias="X-Changed-By"),
-    runtime: Runtime = Depends(runtime_of),
+    runtime: CallsRuntime = Depends(runtime_of),
 ) -> JSONResponse:
     """Replace the campaign's settings: calling windows, working days and holidays, attempt
     caps, caller carriers, ownership, dropped-call and ring norms, disposition overrides."""
@@ -318,14 +321,16 @@ async def patch_campaign_settings(
     campaign_id: str = CampaignId,
     if_match: str | None = Header(default=None),
     changed_by: str | None = Header(default=None, alias="X-Changed-By"),
-    runtime: Runtime = Depends(runtime_of),
+    runtime: CallsRuntime = Depends(runtime_of),
 ) -> JSONResponse:
     """Change some settings, keeping the others (a JSON merge)."""
     return await _configure(runtime, campaign_id, document, if_match, changed_by, merge=True)
 
 
 @campaigns.get("/{campaign_id}/dispositions", response_model=CampaignCatalogue)
-async def get_dispositions(campaign_id: str = CampaignId, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def get_dispositions(
+    campaign_id: str = CampaignId, runtime: CallsRuntime = Depends(runtime_of)
+) -> dict[str, Any]:
     """The campaign's disposition catalogue: every outcome with its flags."""
     effective = await _effective(runtime, campaign_id)
     return {"campaign_id": campaign_id, **effective["catalogue"]}
@@ -337,7 +342,7 @@ async def put_disposition(
     campaign_id: str = CampaignId,
     code: DispositionCode = Path(description="the outcome's code, e.g. site_visit_booked"),
     changed_by: str | None = Header(default=None, alias="X-Changed-By"),
-    runtime: Runtime = Depends(runtime_of),
+    runtime: CallsRuntime = Depends(runtime_of),
 ) -> JSONResponse:
     """Add or redefine one outcome for this campaign (no code change: the flags carry its
     meaning for reports). ``retired: true`` withdraws an outcome."""
@@ -346,7 +351,7 @@ async def put_disposition(
 
 
 async def _configure(
-    runtime: Runtime,
+    runtime: CallsRuntime,
     campaign_id: str,
     document: dict[str, Any],
     if_match: str | None,
@@ -359,8 +364,9 @@ async def _configure(
         try:
             expected = int(if_match.strip('"W/ '))
         except ValueError:
-            not_a_version = {"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}
-            return invalid_fields([not_a_version])
+            return invalid_fields(
+                [{"loc": ["header", "if-match"], "msg": "not a version number", "type": "value_error"}]
+            )
     try:
         version, settings = await configure_campaign(
             runtime, campaign_id, document, expected_version=expected, changed_by=changed_by, merge=merge

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+from common.commands import Aggregate, Loader, execute
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import (
@@ -25,8 +26,8 @@ from common.events.calls import (
 from common.eventstore import ConcurrencyError, EventStore
 from common.privacy import number_digest
 from common.projection import checkpoint_key, read_checkpoint
-from common.service import Runtime
 
+from calls.context import CallsRuntime
 from calls.domain.campaign import CampaignSettings, Catalogue, default_catalogue
 from calls.domain.guard import evaluate
 from calls.domain.history import classify
@@ -58,6 +59,7 @@ from calls.queries import StoredSettings, campaign_settings, guard_inputs, past_
 
 OWNER = "calls"
 READ_MODEL = "calls-read"
+CALL = Aggregate(OWNER, "call", replay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +95,10 @@ def classification(
     return Classification(flags, catalogue.version, first_contact, history)
 
 
-async def wait_for_read_model(runtime: Runtime, version: int) -> bool:
+async def wait_for_read_model(runtime: CallsRuntime, version: int) -> bool:
     """Read your own writes: wait until the calls read model has applied stream sequence
     ``version`` (so the next dial counts this one, and GET finds it). Bounded; False on timeout."""
-    timeout = float(getattr(runtime.settings, "read_your_writes_timeout", 2.0))
+    timeout = runtime.settings.read_your_writes_timeout
     key = checkpoint_key(READ_MODEL, runtime.names.stream(OWNER))
     deadline = time.monotonic() + timeout
     while True:
@@ -108,22 +110,15 @@ async def wait_for_read_model(runtime: Runtime, version: int) -> bool:
         await asyncio.sleep(0.005)
 
 
-def _lead_lock(runtime: Runtime, lead_id: str) -> asyncio.Lock:
+def _lead_lock(runtime: CallsRuntime, lead_id: str) -> asyncio.Lock:
     """Dials of one lead are decided one at a time in this process, so the attempt caps see
     each other (across replicas the window is the read model's lag; see docs)."""
-    locks: weakref.WeakValueDictionary[str, asyncio.Lock] = runtime.state.setdefault(
-        "lead_locks", weakref.WeakValueDictionary()
-    )
+    locks = runtime.context.lead_locks
     lock = locks.get(lead_id)
     if lock is None:
         lock = asyncio.Lock()
         locks[lead_id] = lock
     return lock
-
-
-async def _load(store: EventStore, call_id: str) -> tuple[Call, int]:
-    history = await store.load(OWNER, call_id)
-    return replay(call_id, (e.event for e in history.events)), history.version
 
 
 # --- a finished call in one request ---------------------------------------------------------
@@ -156,29 +151,26 @@ async def record_finished_call(
         # alone): a retry, or the same call id with another body. The history tells which.
     except ConcurrencyError:
         pass
-    for _attempt in range(3):
-        state, version = await _load(store, record.call_id)
-        conflicts = record_differences(state, placed, ended)
-        if conflicts:
-            return Recorded(record.call_id, 0, version, conflicts=conflicts)
-        missing = decide_record_finished(state, placed, ended, redial)
-        if not missing:
-            return Recorded(record.call_id, 0, version)
-        try:
-            result = await store.append(
-                missing,
-                expected_version=version,
-                event_ids=_event_ids(record.call_id, missing),
-                correlation_id=correlation_id,
-            )
-            return Recorded(record.call_id, result.written, result.version)
-        except ConcurrencyError:
-            continue
-    raise ConcurrencyError(f"call {record.call_id} is being written concurrently")
+
+    def decide(state: Call) -> list[DomainEvent]:
+        if record_differences(state, placed, ended):
+            return []  # another body under this call id: refused below, nothing appended
+        return decide_record_finished(state, placed, ended, redial)
+
+    done = await execute(
+        store,
+        CALL,
+        record.call_id,
+        decide,
+        event_ids=partial(_event_ids, record.call_id),
+        correlation_id=correlation_id,
+    )
+    conflicts = [] if done.events else record_differences(done.state, placed, ended)
+    return Recorded(record.call_id, done.written, done.new_version, conflicts=conflicts)
 
 
 async def report_finished_call(
-    runtime: Runtime, record: FinishedCallRecord, correlation_id: str | None = None
+    runtime: CallsRuntime, record: FinishedCallRecord, correlation_id: str | None = None
 ) -> Recorded:
     """``POST /v1/calls``: validate against the campaign's catalogue, classify first or repeat
     from the lead's history, then record."""
@@ -226,7 +218,7 @@ def _outcome_of(state: Call, version: int) -> PlaceOutcome:
 
 
 async def place_call(
-    runtime: Runtime,
+    runtime: CallsRuntime,
     request: PlaceCallRequest,
     *,
     now: datetime | None = None,
@@ -236,7 +228,7 @@ async def place_call(
     ``CallRefused`` is appended. The same call id again answers as the first time did."""
     now = now or datetime.now(UTC)
     pii_key = runtime.settings.pii_key
-    region = str(getattr(runtime.settings, "default_region", "CN"))
+    region = runtime.settings.default_region
     digest = number_digest(pii_key, to_e164(request.number, region)) if request.number else None
     async with _lead_lock(runtime, request.lead_id):
         async with runtime.session_factory() as session:
@@ -286,7 +278,7 @@ async def place_call(
 
 
 async def _append_first(
-    runtime: Runtime, event: CallPlaced | CallRefused, status: str, correlation_id: str | None, *, wait: bool
+    runtime: CallsRuntime, event: CallPlaced | CallRefused, status: str, correlation_id: str | None, *, wait: bool
 ) -> PlaceOutcome:
     store = runtime.event_store
     try:
@@ -297,10 +289,10 @@ async def _append_first(
             correlation_id=correlation_id,
         )
     except ConcurrencyError:
-        state, version = await _load(store, event.call_id)
+        state, version = await CALL.load(store, event.call_id)
         return _outcome_of(state, version)
     if result.written == 0:  # the very same event inside the duplicate window
-        state, version = await _load(store, event.call_id)
+        state, version = await CALL.load(store, event.call_id)
         return _outcome_of(state, version)
     if wait:
         await wait_for_read_model(runtime, result.version)
@@ -320,54 +312,73 @@ class EndOutcome:
     version: int = 0
 
 
-async def end_call(
-    runtime: Runtime, call_id: str, request: EndCallRequest, correlation_id: str | None = None
-) -> EndOutcome:
-    store = runtime.event_store
-    for _attempt in range(3):
-        state, version = await _load(store, call_id)
-        if state.refused_event is not None and state.placed_event is None:
-            return EndOutcome(call_id, "refused_call", version=version)
-        placed = state.placed_event
-        if placed is None:
-            return EndOutcome(call_id, "not_found", version=version)
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """What ending a call is decided on: the call's history and its campaign's settings."""
+
+    call: Call
+    stored: StoredSettings | None  # None while the call was never placed
+
+
+def ending_loader(runtime: CallsRuntime) -> Loader[Ending]:
+    async def load(store: EventStore, call_id: str) -> tuple[Ending, int]:
+        state, version = await CALL.load(store, call_id)
+        if state.placed_event is None:
+            return Ending(state, None), version
         async with runtime.session_factory() as session:
-            stored = await campaign_settings(session, placed.campaign.id)
-        catalogue = catalogue_of(stored, placed.campaign.id)
-        problems = end_problems(
-            request,
-            direction=placed.direction,
-            placed_at=placed.placed_at,
-            heard_from=placed.heard_from,
-            catalogue=catalogue,
-            settings=stored.settings,
-        )
-        if problems:
-            return EndOutcome(call_id, "invalid", problems, version=version)
-        ended = ended_event(placed, request, classification(catalogue, request.disposition), stored.settings)
-        if state.ended_event is not None:
-            status = "duplicate" if same_end(state.ended_event, ended) else "conflict"
-            return EndOutcome(
-                call_id,
-                status,
-                event=state.ended_event,
-                redial_requested=state.redial_requested,
-                version=version,
-            )
-        redial = redial_for(ended, stored.settings)
-        events: list[DomainEvent] = [ended, *([redial] if redial else [])]
-        try:
-            result = await store.append(
-                events,
-                expected_version=version,
-                event_ids=_event_ids(call_id, events),
-                correlation_id=correlation_id,
-            )
-        except ConcurrencyError:
-            continue
-        await wait_for_read_model(runtime, result.version)
-        return EndOutcome(call_id, "ended", event=ended, redial_requested=redial is not None, version=result.version)
-    raise ConcurrencyError(f"call {call_id} is being written concurrently")
+            stored = await campaign_settings(session, state.placed_event.campaign.id)
+        return Ending(state, stored), version
+
+    return load
+
+
+def decide_end(ending: Ending, request: EndCallRequest) -> tuple[EndOutcome, list[DomainEvent]]:
+    """The answer to an end request and the events it appends (none: refused, invalid, or the
+    call has ended already). The versions are the caller's to fill in."""
+    state, call_id = ending.call, ending.call.call_id
+    if state.refused_event is not None and state.placed_event is None:
+        return EndOutcome(call_id, "refused_call"), []
+    placed = state.placed_event
+    if placed is None or ending.stored is None:
+        return EndOutcome(call_id, "not_found"), []
+    stored = ending.stored
+    catalogue = catalogue_of(stored, placed.campaign.id)
+    problems = end_problems(
+        request,
+        direction=placed.direction,
+        placed_at=placed.placed_at,
+        heard_from=placed.heard_from,
+        catalogue=catalogue,
+        settings=stored.settings,
+    )
+    if problems:
+        return EndOutcome(call_id, "invalid", problems), []
+    ended = ended_event(placed, request, classification(catalogue, request.disposition), stored.settings)
+    if state.ended_event is not None:
+        status = "duplicate" if same_end(state.ended_event, ended) else "conflict"
+        return EndOutcome(call_id, status, event=state.ended_event, redial_requested=state.redial_requested), []
+    redial = redial_for(ended, stored.settings)
+    return EndOutcome(call_id, "ended", event=ended, redial_requested=redial is not None), [
+        ended,
+        *([redial] if redial else []),
+    ]
+
+
+async def end_call(
+    runtime: CallsRuntime, call_id: str, request: EndCallRequest, correlation_id: str | None = None
+) -> EndOutcome:
+    done = await execute(
+        runtime.event_store,
+        ending_loader(runtime),
+        call_id,
+        lambda ending: decide_end(ending, request)[1],
+        event_ids=partial(_event_ids, call_id),
+        correlation_id=correlation_id,
+    )
+    outcome, _ = decide_end(done.state, request)
+    if done.events:
+        await wait_for_read_model(runtime, done.new_version)
+    return replace(outcome, version=done.new_version)
 
 
 # --- transcripts ------------------------------------------------------------------------------
@@ -381,7 +392,7 @@ class TranscriptOutcome:
 
 
 async def add_transcript(
-    runtime: Runtime,
+    runtime: CallsRuntime,
     call_id: str,
     turns: list[TranscriptTurn],
     recording_uri: str | None,
@@ -389,27 +400,25 @@ async def add_transcript(
 ) -> TranscriptOutcome:
     """ASR is slower than the call: the transcript arrives later as ``CallTranscribed``. The
     same transcript again changes nothing; a new one (a re-run of the ASR) is recorded too."""
-    store = runtime.event_store
     digest = transcript_digest(turns)
-    for _attempt in range(3):
-        state, version = await _load(store, call_id)
-        if state.placed_event is None:
-            return TranscriptOutcome(call_id, "not_found", version)
-        if digest in state.transcript_digests:
-            return TranscriptOutcome(call_id, "duplicate", version)
-        event = CallTranscribed(call_id=call_id, turns=turns, recording_uri=recording_uri)
-        try:
-            result = await store.append(
-                [event],
-                expected_version=version,
-                correlation_id=correlation_id,
-                event_ids=[deterministic_event_id(OWNER, call_id, "CallTranscribed", digest)],
-            )
-        except ConcurrencyError:
-            continue
-        await wait_for_read_model(runtime, result.version)
-        return TranscriptOutcome(call_id, "transcribed", result.version)
-    raise ConcurrencyError(f"call {call_id} is being written concurrently")
+
+    def decide(state: Call) -> list[DomainEvent]:
+        if state.placed_event is None or digest in state.transcript_digests:
+            return []
+        return [CallTranscribed(call_id=call_id, turns=turns, recording_uri=recording_uri)]
+
+    done = await execute(
+        runtime.event_store,
+        CALL,
+        call_id,
+        decide,
+        event_ids=lambda _events: [deterministic_event_id(OWNER, call_id, "CallTranscribed", digest)],
+        correlation_id=correlation_id,
+    )
+    if done.events:
+        await wait_for_read_model(runtime, done.new_version)
+        return TranscriptOutcome(call_id, "transcribed", done.new_version)
+    return TranscriptOutcome(call_id, "not_found" if done.state.placed_event is None else "duplicate", done.version)
 
 
 # --- campaign settings ------------------------------------------------------------------------
@@ -423,21 +432,22 @@ class VersionConflict(Exception):
 
 @dataclass(frozen=True, slots=True)
 class CampaignState:
-    version: int
+    version: int  # the settings' own version (0: never configured)
     document: dict[str, Any]
-    stream_version: int
 
 
-async def load_campaign(store: EventStore, campaign_id: str) -> CampaignState:
-    history = await store.load(OWNER, campaign_aggregate_id(campaign_id))
-    changes = [e.event for e in history.events if isinstance(e.event, CampaignSettingsChanged)]
+def campaign_state(_aggregate_id: str, events: Iterable[DomainEvent]) -> CampaignState:
+    changes = [e for e in events if isinstance(e, CampaignSettingsChanged)]
     if not changes:
-        return CampaignState(0, {}, history.version)
-    return CampaignState(changes[-1].version, dict(changes[-1].settings), history.version)
+        return CampaignState(0, {})
+    return CampaignState(changes[-1].version, dict(changes[-1].settings))
+
+
+CAMPAIGN = Aggregate(OWNER, "campaign", campaign_state)
 
 
 async def configure_campaign(
-    runtime: Runtime,
+    runtime: CallsRuntime,
     campaign_id: str,
     document: dict[str, Any],
     *,
@@ -447,31 +457,29 @@ async def configure_campaign(
 ) -> tuple[int, CampaignSettings]:
     """Store a campaign's settings (the whole document, or merged into the current one).
     Raises pydantic's ``ValidationError`` for a bad document, ``VersionConflict`` when
-    ``expected_version`` is not the current one."""
-    store = runtime.event_store
-    for _attempt in range(3):
-        current = await load_campaign(store, campaign_id)
+    ``expected_version`` is not the current one (also when another writer got there first:
+    the retry sees its version)."""
+
+    def settings_after(current: CampaignState) -> CampaignSettings:
+        return CampaignSettings.model_validate(_merged(current.document, document) if merge else document)
+
+    def decide(current: CampaignState) -> list[DomainEvent]:
         if expected_version is not None and expected_version != current.version:
             raise VersionConflict(current.version)
-        new_document = _merged(current.document, document) if merge else document
-        settings = CampaignSettings.model_validate(new_document)
-        normalised = settings.model_dump(mode="json", exclude_unset=False)
-        event = CampaignSettingsChanged(
-            campaign_id=campaign_id,
-            version=current.version + 1,
-            settings=normalised,
-            changed_by=changed_by,
-            changed_at=datetime.now(UTC),
-        )
-        try:
-            result = await store.append([event], expected_version=current.stream_version)
-        except ConcurrencyError:
-            if expected_version is not None:
-                raise VersionConflict(current.version + 1) from None
-            continue
-        await wait_for_read_model(runtime, result.version)
-        return event.version, settings
-    raise ConcurrencyError(f"campaign {campaign_id} is being configured concurrently")
+        settings = settings_after(current)
+        return [
+            CampaignSettingsChanged(
+                campaign_id=campaign_id,
+                version=current.version + 1,
+                settings=settings.model_dump(mode="json", exclude_unset=False),
+                changed_by=changed_by,
+                changed_at=datetime.now(UTC),
+            )
+        ]
+
+    done = await execute(runtime.event_store, CAMPAIGN, campaign_aggregate_id(campaign_id), decide)
+    await wait_for_read_model(runtime, done.new_version)
+    return done.state.version + 1, settings_after(done.state)
 
 
 def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

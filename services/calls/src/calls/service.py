@@ -5,10 +5,12 @@ from pathlib import Path
 from common.service import ServiceSpec
 
 from calls.api import campaigns, router
+from calls.context import build_context
 from calls.subscribers import projections
 
 SPEC = ServiceSpec(
     name="calls",
+    build_context=build_context,
     owns_streams=["calls"],
     reads_streams=["leads"],
     migrations=[Path(__file__).parent / "migrations" / "versions"],

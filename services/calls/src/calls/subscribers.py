@@ -3,11 +3,10 @@
 from collections.abc import Sequence
 
 from common.projection import Projection
-from common.service import Runtime
 
+from calls.context import CallsRuntime
 from calls.projection import CallsReadModel, GuardLeads
 
 
-def projections(runtime: Runtime) -> Sequence[Projection]:
-    centre = str(getattr(runtime.settings, "centre_timezone", "Asia/Shanghai"))
-    return [CallsReadModel(centre), GuardLeads()]
+def projections(runtime: CallsRuntime) -> Sequence[Projection]:
+    return [CallsReadModel(runtime.settings.centre_timezone), GuardLeads()]

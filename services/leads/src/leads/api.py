@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
-from common.service import Runtime, runtime_of
+from common.service import runtime_of
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime
 
+from leads.context import LeadsRuntime
 from leads.domain.importing import DraftNumber, RowRejected, normalise_name
 from leads.domain.lead import (
     InvalidCommand,
@@ -79,20 +80,16 @@ router = APIRouter(tags=["leads"])
 
 
 def context(request: Request) -> LeadsContext:
-    runtime: Runtime = runtime_of(request)
-    ctx: LeadsContext | None = runtime.state.get("leads")
-    if ctx is None:
-        raise HTTPException(503, "service starting")
-    return ctx
+    runtime: LeadsRuntime = runtime_of(request)
+    return runtime.context.handlers
 
 
 Ctx = Annotated[LeadsContext, Depends(context)]
 
 
 def importer_of(request: Request) -> Importer:
-    runtime: Runtime = runtime_of(request)
-    importer: Importer = runtime.state["importer"]
-    return importer
+    runtime: LeadsRuntime = runtime_of(request)
+    return runtime.context.importer
 
 
 def field_error(loc: list[str | int], msg: str, status: int = 422) -> HTTPException:

@@ -3,14 +3,12 @@
 from collections.abc import Sequence
 
 from common.projection import Projection
-from common.service import Runtime
 
-from leads.handlers import LeadsContext
+from leads.context import LeadsRuntime
 from leads.projection import CallOutcomes, LeadsView
 
 
-def projections(runtime: Runtime) -> Sequence[Projection]:
+def projections(runtime: LeadsRuntime) -> Sequence[Projection]:
     """``LeadsView`` from the leads stream; ``CallOutcomes`` from calls (CallEnded) and QA
     (ViolationFound), a reactor whose lead commands go through the outbox."""
-    context: LeadsContext = runtime.state["leads"]
-    return [LeadsView(), CallOutcomes(context)]
+    return [LeadsView(), CallOutcomes(runtime.context.handlers)]

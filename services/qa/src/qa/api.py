@@ -8,10 +8,11 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
-from common.service import Runtime, runtime_of
+from common.service import runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from qa import handlers, queries
+from qa.context import QaRuntime
 from qa.domain.review import ReviewError
 from qa.schemas import (
     AgentIn,
@@ -29,7 +30,7 @@ from qa.schemas import (
     ViolationPage,
 )
 
-Rt = Annotated[Runtime, Depends(runtime_of)]
+Rt = Annotated[QaRuntime, Depends(runtime_of)]
 
 
 def _error(exc: ReviewError, where: str = "body") -> HTTPException:
@@ -175,7 +176,7 @@ async def put_agent(agent_id: str, body: AgentIn, runtime: Rt) -> dict[str, Any]
 @qa.get("/policy")
 async def get_policy(runtime: Rt) -> PolicySummary:
     """The rule catalogue in force: version, rules with severity and fines, sampling, complaint kinds."""
-    return PolicySummary.of(handlers.policy_of(runtime))
+    return PolicySummary.of(runtime.context.policy)
 
 
 @complaints.post(

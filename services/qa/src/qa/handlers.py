@@ -14,21 +14,15 @@ from typing import Any
 
 from common.events.qa import ComplaintFiled, FineAssessed, ViolationFound
 from common.outbox import enqueue
-from common.service import Runtime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qa.context import QaRuntime
 from qa.domain.ids import complaint_violation_id, event_id
 from qa.domain.review import Action, ReviewError, ViolationState, decide_review
 from qa.domain.sampling import period_of
 from qa.projection import ensure_review
-from qa.rules.policy import Policy
 from qa.tables import complaint, fine, insert_for, qa_agent, qa_call, review_item, violation
-
-
-def policy_of(runtime: Runtime) -> Policy:
-    policy: Policy = runtime.state["policy"]
-    return policy
 
 
 def _state(row: Any, sale: bool) -> ViolationState:
@@ -67,7 +61,7 @@ async def _load(session: AsyncSession, violation_id: str) -> tuple[Any, bool]:
 
 
 async def review(
-    runtime: Runtime, violation_id: str, action: Action, *, reviewer: str, comment: str | None
+    runtime: QaRuntime, violation_id: str, action: Action, *, reviewer: str, comment: str | None
 ) -> dict[str, Any]:
     """Confirm or dismiss a finding; returns the finding's row after the decision."""
     now = datetime.now(UTC)
@@ -134,7 +128,7 @@ async def _complete_if_reviewed(session: AsyncSession, call_id: str, reviewer: s
         )
 
 
-async def complete_review(runtime: Runtime, call_id: str, *, reviewer: str, comment: str | None) -> dict[str, Any]:
+async def complete_review(runtime: QaRuntime, call_id: str, *, reviewer: str, comment: str | None) -> dict[str, Any]:
     """An inspector has listened to a queued call (a random sample without findings, typically)."""
     if not reviewer.strip():
         raise ReviewError(422, "a reviewer is required", "reviewer")
@@ -173,7 +167,7 @@ class ComplaintResult:
 
 
 async def file_complaint(
-    runtime: Runtime,
+    runtime: QaRuntime,
     *,
     call_id: str,
     kind: str,
@@ -184,7 +178,7 @@ async def file_complaint(
     """A complaint about a call: ``ComplaintFiled``, a finding under the complaint rule (QA-05)
     carrying the kind's deduction, and the call in the review queue. A retry with the same
     complaint id returns the complaint already filed."""
-    policy = policy_of(runtime)
+    policy = runtime.context.policy
     kinds = policy.complaints
     if kind not in kinds:
         raise ReviewError(422, f"unknown complaint kind {kind!r}; one of {', '.join(kinds)}", "kind")
@@ -294,7 +288,7 @@ async def file_complaint(
     return ComplaintResult(values, True)
 
 
-async def set_agent_start(runtime: Runtime, agent_id: str, started_on: date) -> dict[str, Any]:
+async def set_agent_start(runtime: QaRuntime, agent_id: str, started_on: date) -> dict[str, Any]:
     now = datetime.now(UTC)
     async with runtime.session_factory() as session, session.begin():
         stmt = insert_for(session)(qa_agent).values(agent_id=agent_id, started_on=started_on, updated_at=now)

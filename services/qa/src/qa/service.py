@@ -1,43 +1,27 @@
 """Wiring of the qa service: what it owns, reads and serves."""
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from common.outbox import OutboxDrainer
-from common.service import Runtime, ServiceSpec
+from common.service import Job, ServiceSpec
 
 from qa.api import routers
-from qa.rules.policy import load_policy
-from qa.settings import QaSettings
+from qa.context import QaRuntime, build_context
 from qa.subscribers import projections
 
 
-async def on_start(runtime: Runtime) -> None:
-    settings = runtime.settings
-    assert isinstance(settings, QaSettings)
-    runtime.state["policy"] = load_policy(settings.qa_policy_path)
-    runtime.state["outbox"] = OutboxDrainer(
-        runtime.session_factory,
-        runtime.event_store,
-        interval=settings.qa_outbox_interval,
-        stopping=lambda: any(r._stopping.is_set() for r in runtime.runners),
-    )
-
-
-def background(runtime: Runtime) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
-    drainer: OutboxDrainer = runtime.state["outbox"]
-    return [drainer.run]
+def background(runtime: QaRuntime) -> Sequence[Job]:
+    return [runtime.context.outbox.run]
 
 
 SPEC = ServiceSpec(
     name="qa",
+    build_context=build_context,
     owns_streams=["qa"],
     reads_streams=["calls"],
     migrations=[Path(__file__).parent / "migrations" / "versions"],
     projections=projections,
     routers=routers,
     background=background,
-    on_start=on_start,
     description="Every call checked against the rulebook; findings reviewed, fines assessed.",
 )

@@ -3,18 +3,16 @@
 from collections.abc import Sequence
 
 from common.projection import Projection
-from common.service import Runtime
 
+from qa.context import QaRuntime
 from qa.projection import QaChecks
-from qa.settings import QaSettings
 
 
-def projections(runtime: Runtime) -> Sequence[Projection]:
+def projections(runtime: QaRuntime) -> Sequence[Projection]:
     settings = runtime.settings
-    assert isinstance(settings, QaSettings)
     return [
         QaChecks(
-            runtime.state["policy"],
+            runtime.context.policy,
             settings.pii_key,
             agent_starts=settings.qa_agent_start_dates,
         )

@@ -12,8 +12,9 @@ import pytest
 from common.events.calls import CallTranscribed
 from common.eventstore import EventStore
 from common.projection import checkpoint_table
-from common.service import Runtime, create_app
+from common.service import create_app
 from common.testing import ProvisionedDatabase, eventually, started_runtime
+from qa.context import QaRuntime
 from qa.service import SPEC
 from qa.settings import QaSettings
 from qa.tables import review_item, violation
@@ -31,11 +32,11 @@ def settings_for(nats_url: str, namespace: str, database_url: str) -> QaSettings
     )
 
 
-def calls_store(runtime: Runtime) -> EventStore:
+def calls_store(runtime: QaRuntime) -> EventStore:
     return EventStore(runtime.jetstream, runtime.names, source="/test/calls")
 
 
-async def wait_count(runtime: Runtime, event_type: str, n: int) -> list[dict[str, Any]]:
+async def wait_count(runtime: QaRuntime, event_type: str, n: int) -> list[dict[str, Any]]:
     async def check() -> list[dict[str, Any]] | None:
         found = await qa_events(runtime.jetstream, runtime.names, event_type)
         return [d for _, d in found] if len(found) >= n else None
@@ -45,11 +46,11 @@ async def wait_count(runtime: Runtime, event_type: str, n: int) -> list[dict[str
     return found
 
 
-async def _applied(runtime: Runtime, n: int) -> bool:
+async def _applied(runtime: QaRuntime, n: int) -> bool:
     return sum(r.stats.applied for r in runtime.runners) >= n
 
 
-async def wait_settled(runtime: Runtime) -> None:
+async def wait_settled(runtime: QaRuntime) -> None:
     await eventually(lambda: settled(runtime.jetstream, runtime.names, runtime.session_factory))
 
 
@@ -97,7 +98,7 @@ async def test_findings_published_once_then_only_new_ones_on_the_transcript(
         name = by_rule["QA-01"]
         assert (name["turn"], name["evidence"], name["span_start"], name["span_end"]) == (4, "张伟", 0, 2)
         assert (name["fine_agent"], name["fine_supervisor"], name["severity"]) == (10, 0, "minor")
-        assert name["policy_version"] == runtime.state["policy"].version
+        assert name["policy_version"] == runtime.context.policy.version
         assert (name["agent_id"], name["team_id"], name["supervisor_id"], name["lead_id"]) == (
             "a-1",
             "t-1",
@@ -119,7 +120,7 @@ async def test_findings_published_once_then_only_new_ones_on_the_transcript(
 @pytest.fixture
 async def client(
     nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
-) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, QaRuntime]]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -127,7 +128,7 @@ async def client(
             yield http, app.state.runtime
 
 
-async def _violation_id(runtime: Runtime, call_id: str, rule: str) -> str:
+async def _violation_id(runtime: QaRuntime, call_id: str, rule: str) -> str:
     async def find() -> str | None:
         async with runtime.session_factory() as session:
             return (
@@ -146,7 +147,7 @@ def loc(response: httpx.Response) -> list[str]:
     return list(detail[0]["loc"])
 
 
-async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.AsyncClient, Runtime]) -> None:
+async def test_review_fines_voided_sales_and_complaints(client: tuple[httpx.AsyncClient, QaRuntime]) -> None:
     http, runtime = client
     calls = calls_store(runtime)
     await calls.publish(call_ended("c-name", BARE_NAME, placed_at=datetime(2026, 11, 20, 4, 30, tzinfo=UTC)))

@@ -1,23 +1,13 @@
-import sys
+"""``python -m reporting [serve | rebuild | replay-dead-letters ...]`` (``common.service.main``)."""
 
-from common.service import serve
+from functools import partial
+
+from common.service import main as service_main
 
 from reporting.service import SPEC
 from reporting.settings import ReportingSettings
 
-
-def main() -> None:
-    if sys.argv[1:2] == ["rebuild"]:
-        from common.rebuild import rebuild_all
-
-        rebuild_all(SPEC, ReportingSettings())
-        return
-    elif sys.argv[1:2] == ["replay-dead-letters"]:
-        from common.deadletters import replay_dead_letters_main
-
-        sys.exit(replay_dead_letters_main(SPEC, ReportingSettings(), sys.argv[2:]))
-    serve(SPEC, ReportingSettings())
-
+main = partial(service_main, SPEC, ReportingSettings)
 
 if __name__ == "__main__":
     main()

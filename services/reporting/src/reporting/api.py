@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from common.service import Runtime, runtime_of
+from common.service import runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
-from reporting.domain.measures import DEFAULT_EFFECTIVE_TALK_MIN_SECONDS, parse_iso_week
+from reporting.context import ReportingRuntime
+from reporting.domain.measures import parse_iso_week
 from reporting.export import to_csv
 from reporting.queries import GroupBy, columns_for, report_table
 from reporting.schemas import CSV, DailyReport, WeeklyReport
@@ -20,9 +21,9 @@ Format = Literal["json", "csv"]
 
 
 async def _table(
-    runtime: Runtime, first: date, last: date, group_by: GroupBy
+    runtime: ReportingRuntime, first: date, last: date, group_by: GroupBy
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    threshold = float(getattr(runtime.settings, "effective_talk_min_seconds", DEFAULT_EFFECTIVE_TALK_MIN_SECONDS))
+    threshold = runtime.settings.effective_talk_min_seconds
     async with runtime.session_factory() as session:
         return await report_table(session, first, last, group_by, effective_talk_min_seconds=threshold)
 
@@ -53,7 +54,7 @@ async def get_daily_report(
     day: date = _DAY,
     group_by: GroupBy = _GROUP,
     format: Format = _FORMAT,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: ReportingRuntime = Depends(runtime_of),
 ) -> dict[str, Any] | Response:
     """The daily table (电话行销统计日表): dials, connect rate, talk and effective talk time, intent
     and conversion rates, appointments, callbacks, violations, fines, complaints, blocked dials."""
@@ -67,7 +68,7 @@ async def get_daily_report(
 async def get_daily_report_csv(
     day: date = _DAY,
     group_by: GroupBy = _GROUP,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: ReportingRuntime = Depends(runtime_of),
 ) -> Response:
     """The daily table as CSV for Excel."""
     rows, totals = await _table(runtime, day, day, group_by)
@@ -79,7 +80,7 @@ async def get_weekly_report(
     week: str = _WEEK,
     group_by: GroupBy = _GROUP,
     format: Format = _FORMAT,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: ReportingRuntime = Depends(runtime_of),
 ) -> dict[str, Any] | Response:
     """The weekly table (电话行销统计周表): the daily measures summed over an ISO week."""
     first, last = _week(week)
@@ -100,7 +101,7 @@ async def get_weekly_report(
 async def get_weekly_report_csv(
     week: str = _WEEK,
     group_by: GroupBy = _GROUP,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: ReportingRuntime = Depends(runtime_of),
 ) -> Response:
     """The weekly table as CSV for Excel."""
     first, last = _week(week)

@@ -3,10 +3,10 @@
 from collections.abc import Sequence
 
 from common.projection import Projection
-from common.service import Runtime
 
+from reporting.context import ReportingRuntime
 from reporting.projection import DailyFigures
 
 
-def projections(runtime: Runtime) -> Sequence[Projection]:
-    return [DailyFigures(centre_timezone=getattr(runtime.settings, "centre_timezone", "Asia/Shanghai"))]
+def projections(runtime: ReportingRuntime) -> Sequence[Projection]:
+    return [DailyFigures(centre_timezone=runtime.settings.centre_timezone)]

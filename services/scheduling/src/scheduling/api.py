@@ -6,16 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from common.pagination import Cursor, InvalidCursor, Limit, decode_cursor, encode_cursor
-from common.service import Runtime, runtime_of
+from common.service import runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import ValidationError
 from sqlalchemy import RowMapping, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling import handlers as h
-from scheduling.clock import Clock
+from scheduling.context import SchedulingRuntime
 from scheduling.domain.windows import next_allowed, zone
-from scheduling.policies import PolicyStore
 from scheduling.schemas import (
     AbsenceIn,
     AbsenceLifted,
@@ -38,16 +37,6 @@ router = APIRouter(tags=["scheduling"])
 StatusFilter = Literal["scheduled", "due", "done", "missed", "cancelled", "open", "overdue"]
 
 
-def _clock(runtime: Runtime) -> Clock:
-    clock: Clock = runtime.state["clock"]
-    return clock
-
-
-def _policies(runtime: Runtime) -> PolicyStore:
-    store: PolicyStore = runtime.state["policies"]
-    return store
-
-
 # --- agenda and lists ----------------------------------------------------------------------
 
 
@@ -58,13 +47,13 @@ async def agent_agenda(
     tz: str = Query(default="Asia/Shanghai", description="the time zone the day is read in (the agent's)"),
     include_team: bool = Query(default=False, description="also the team's released callbacks"),
     team_id: str | None = None,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: SchedulingRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """An agent's callbacks for one day, in due order: open ones first-class, closed ones for
     the record with their ``close_reason`` (a callback cancelled because the customer may no
     longer be called shows why; one replaced by a newer booking does not show). The agent's
     own callbacks, plus (``include_team``) those released to the team."""
-    now = _clock(runtime).now()
+    now = runtime.context.clock.now()
     zone_info = zone(tz)
     day = day or now.astimezone(zone_info).date()
     start = datetime(day.year, day.month, day.day, tzinfo=zone_info)
@@ -102,11 +91,11 @@ async def list_callbacks(
     campaign_id: str | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-    runtime: Runtime = Depends(runtime_of),
+    runtime: SchedulingRuntime = Depends(runtime_of),
 ) -> CallbackPage:
     """Callbacks for supervisors, in due order: ``status=overdue`` lists those past due and not
     yet called."""
-    now = _clock(runtime).now()
+    now = runtime.context.clock.now()
     query = select(callback)
     if status == "overdue":
         query = query.where(callback.c.status.in_(OPEN_STATUSES), callback.c.due_at < as_utc(now))
@@ -147,11 +136,11 @@ def _callbacks_position(cursor: str) -> tuple[datetime, str]:
 
 
 @router.get("/v1/callbacks/absent-agents", response_model=AbsentAgents)
-async def list_absent_agents(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def list_absent_agents(runtime: SchedulingRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """Agents whose callbacks go to their team (from the API and from configuration)."""
     async with runtime.session_factory() as session:
         rows = (await session.execute(select(agent_absence).order_by(agent_absence.c.agent_id))).mappings().all()
-    settings = runtime.state["settings"]
+    settings = runtime.settings
     return {
         "absent": [{"agent_id": r["agent_id"], "reason": r["reason"], "since": utc(r["since"])} for r in rows],
         "configured": sorted(settings.absent_agents),
@@ -159,10 +148,12 @@ async def list_absent_agents(runtime: Runtime = Depends(runtime_of)) -> dict[str
 
 
 @router.put("/v1/callbacks/absent-agents/{agent_id}", response_model=AbsenceMarked)
-async def mark_absent(agent_id: str, body: AbsenceIn, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def mark_absent(
+    agent_id: str, body: AbsenceIn, runtime: SchedulingRuntime = Depends(runtime_of)
+) -> dict[str, Any]:
     """Mark an agent absent: their open callbacks are released to the team now, and new ones
     are released when they fall due."""
-    now = _clock(runtime).now()
+    now = runtime.context.clock.now()
     released = 0
     async with runtime.session_factory() as session, session.begin():
         exists = (
@@ -183,12 +174,12 @@ async def mark_absent(agent_id: str, body: AbsenceIn, runtime: Runtime = Depends
         )
         for row in rows:
             released += int(await h.release(session, row, "agent_absent", now))
-    runtime.state["wake"].notify()
+    runtime.context.wake.notify()
     return {"agent_id": agent_id, "absent": True, "released": released}
 
 
 @router.delete("/v1/callbacks/absent-agents/{agent_id}", response_model=AbsenceLifted)
-async def mark_present(agent_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def mark_present(agent_id: str, runtime: SchedulingRuntime = Depends(runtime_of)) -> dict[str, Any]:
     async with runtime.session_factory() as session, session.begin():
         result = await session.execute(delete(agent_absence).where(agent_absence.c.agent_id == agent_id))
     # The ignore: a DELETE returns a CursorResult, but AsyncSession.execute is typed as a plain Result.
@@ -196,12 +187,12 @@ async def mark_present(agent_id: str, runtime: Runtime = Depends(runtime_of)) ->
 
 
 @router.get("/v1/callbacks/{callback_id}")
-async def get_callback(callback_id: str, runtime: Runtime = Depends(runtime_of)) -> Callback:
+async def get_callback(callback_id: str, runtime: SchedulingRuntime = Depends(runtime_of)) -> Callback:
     async with runtime.session_factory() as session:
         row = await h.get_callback(session, callback_id)
     if row is None:
         raise HTTPException(404, "no such callback")
-    return Callback.of(row, _clock(runtime).now())
+    return Callback.of(row, runtime.context.clock.now())
 
 
 async def _open_row(session: AsyncSession, callback_id: str) -> RowMapping:
@@ -214,13 +205,15 @@ async def _open_row(session: AsyncSession, callback_id: str) -> RowMapping:
 
 
 @router.post("/v1/callbacks/{callback_id}/reschedule")
-async def reschedule_callback(callback_id: str, body: RescheduleIn, runtime: Runtime = Depends(runtime_of)) -> Callback:
+async def reschedule_callback(
+    callback_id: str, body: RescheduleIn, runtime: SchedulingRuntime = Depends(runtime_of)
+) -> Callback:
     """Move a callback; the calling window still applies (a time in the customer's rest time
     moves to the next allowed minute, and the response says why)."""
-    now = _clock(runtime).now()
+    now = runtime.context.clock.now()
     async with runtime.session_factory() as session, session.begin():
         row = await _open_row(session, callback_id)
-        policy = await _policies(runtime).get(session, row["campaign_id"])
+        policy = await runtime.context.policies.get(session, row["campaign_id"])
         lead = (
             await session.execute(select(lead_state.c.country).where(lead_state.c.lead_id == row["lead_id"]))
         ).first()
@@ -240,20 +233,22 @@ async def reschedule_callback(callback_id: str, body: RescheduleIn, runtime: Run
         if event is None:
             raise HTTPException(409, "callback changed meanwhile; retry")
         updated = await h.get_callback(session, callback_id)
-    runtime.state["wake"].notify()
+    runtime.context.wake.notify()
     assert updated is not None
     return Callback.of(updated, now)
 
 
 @router.post("/v1/callbacks/{callback_id}/cancel")
-async def cancel_callback(callback_id: str, body: CancelIn, runtime: Runtime = Depends(runtime_of)) -> Callback:
-    now = _clock(runtime).now()
+async def cancel_callback(
+    callback_id: str, body: CancelIn, runtime: SchedulingRuntime = Depends(runtime_of)
+) -> Callback:
+    now = runtime.context.clock.now()
     async with runtime.session_factory() as session, session.begin():
         row = await _open_row(session, callback_id)
         if not await h.cancel(session, row, body.reason, now):
             raise HTTPException(409, "callback changed meanwhile; retry")
         updated = await h.get_callback(session, callback_id)
-    runtime.state["wake"].notify()
+    runtime.context.wake.notify()
     assert updated is not None
     return Callback.of(updated, now)
 
@@ -262,29 +257,29 @@ async def cancel_callback(callback_id: str, body: CancelIn, runtime: Runtime = D
 
 
 @router.get("/v1/callback-policies", response_model=Policies)
-async def list_policies(runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def list_policies(runtime: SchedulingRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The policy file (its version, default and campaign sections) and the API overrides."""
-    store = _policies(runtime)
+    store = runtime.context.policies
     async with runtime.session_factory() as session:
         overrides = await store.overrides(session)
     return {"file": store.document.model_dump(mode="json"), "overrides": overrides}
 
 
 @router.get("/v1/callback-policies/{campaign_id}", response_model=CampaignPolicy)
-async def get_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def get_policy(campaign_id: str, runtime: SchedulingRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The policy in force for a campaign (file default ← file campaign section ← override)."""
     async with runtime.session_factory() as session:
-        policy = await _policies(runtime).get(session, campaign_id)
+        policy = await runtime.context.policies.get(session, campaign_id)
     return {"campaign_id": campaign_id, "policy": policy.model_dump(mode="json")}
 
 
 @router.put("/v1/callback-policies/{campaign_id}", response_model=CampaignPolicyOverridden)
 async def put_policy(
-    campaign_id: str, override: dict[str, Any], runtime: Runtime = Depends(runtime_of)
+    campaign_id: str, override: dict[str, Any], runtime: SchedulingRuntime = Depends(runtime_of)
 ) -> dict[str, Any]:
     """Override parts of the policy for one campaign (same shape as the file's ``default``).
     Applies to callbacks booked from now on; the firing re-check applies its window too."""
-    store = _policies(runtime)
+    store = runtime.context.policies
     try:
         async with runtime.session_factory() as session, session.begin():
             version = await store.set_override(session, campaign_id, override)
@@ -296,9 +291,9 @@ async def put_policy(
 
 
 @router.delete("/v1/callback-policies/{campaign_id}", response_model=OverrideDeleted)
-async def delete_policy(campaign_id: str, runtime: Runtime = Depends(runtime_of)) -> dict[str, Any]:
+async def delete_policy(campaign_id: str, runtime: SchedulingRuntime = Depends(runtime_of)) -> dict[str, Any]:
     async with runtime.session_factory() as session, session.begin():
-        deleted = await _policies(runtime).delete_override(session, campaign_id)
+        deleted = await runtime.context.policies.delete_override(session, campaign_id)
     if not deleted:
         raise HTTPException(404, "no override for this campaign")
     return {"campaign_id": campaign_id, "deleted": True}

@@ -18,9 +18,8 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from common.service import Runtime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +28,9 @@ from scheduling.clock import Clock
 from scheduling.domain.windows import is_allowed, next_allowed
 from scheduling.policies import PolicyStore
 from scheduling.tables import agent_absence, as_utc, callback, lead_state, utc
+
+if TYPE_CHECKING:
+    from scheduling.context import SchedulingRuntime
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class Wakeup:
 class Dispatcher:
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: SchedulingRuntime,
         clock: Clock,
         policies: PolicyStore,
         wake: Wakeup,
@@ -84,14 +86,9 @@ class Dispatcher:
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         return self.runtime.session_factory
 
-    def _stopping(self) -> bool:
-        # The runtime stops its projection runners first: take that as our signal to finish
-        # (a replica without runners is cancelled by the runtime instead).
-        return any(r._stopping.is_set() for r in self.runtime.runners)
-
     async def run(self) -> None:
         backoff = 0.2
-        while not self._stopping():
+        while not self.runtime.stopping.is_set():
             try:
                 fired = await self.fire_due()
                 if time.monotonic() - self._last_housekeeping >= self.housekeeping_interval:

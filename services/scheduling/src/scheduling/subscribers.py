@@ -3,17 +3,16 @@
 from collections.abc import Sequence
 
 from common.projection import Projection
-from common.service import Runtime
 
+from scheduling.context import SchedulingRuntime
 from scheduling.projection import SchedulingProjection
 
 
-def projections(runtime: Runtime) -> Sequence[Projection]:
-    settings = runtime.state["settings"]
+def projections(runtime: SchedulingRuntime) -> Sequence[Projection]:
     return [
         SchedulingProjection(
-            runtime.state["policies"],
-            runtime.state["wake"],
-            fulfil_early_minutes=settings.fulfil_early_minutes,
+            runtime.context.policies,
+            runtime.context.wake,
+            fulfil_early_minutes=runtime.settings.fulfil_early_minutes,
         )
     ]

@@ -12,11 +12,12 @@ import httpx
 from common.events.calls import AgentRef, CallEnded, CallPlaced, CampaignRef, CustomerRef
 from common.events.leads import LeadCreated, LeadNumber, LeadProfile
 from common.eventstore import EventStore
-from common.service import Runtime, create_app
+from common.service import create_app
 from common.testing import started_runtime
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from scheduling.clock import Clock
+from scheduling.context import SchedulingRuntime
 from scheduling.firing import Dispatcher
 from scheduling.service import build_spec
 from scheduling.settings import SchedulingSettings
@@ -26,7 +27,7 @@ SH = ZoneInfo("Asia/Shanghai")
 
 async def start_service(
     nats_url: str, namespace: str, database_url: str, clock: Clock, *, run_projections: bool = True, **kw: Any
-) -> Runtime:
+) -> SchedulingRuntime:
     settings = SchedulingSettings(
         nats_url=nats_url,
         event_namespace=namespace,
@@ -36,18 +37,17 @@ async def start_service(
     return await started_runtime(build_spec(clock), settings, run_projections=run_projections)
 
 
-def dispatcher(runtime: Runtime) -> Dispatcher:
-    d: Dispatcher = runtime.state["dispatcher"]
-    return d
+def dispatcher(runtime: SchedulingRuntime) -> Dispatcher:
+    return runtime.context.dispatcher
 
 
-def client(runtime: Runtime) -> httpx.AsyncClient:
+def client(runtime: SchedulingRuntime) -> httpx.AsyncClient:
     app = create_app(runtime.spec, runtime.settings)
     app.state.runtime = runtime  # the runtime is already started; ASGITransport runs no lifespan
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling")
 
 
-def peer_store(runtime: Runtime, source: str = "/test/calls") -> EventStore:
+def peer_store(runtime: SchedulingRuntime, source: str = "/test/calls") -> EventStore:
     """Publishes as the calls or leads service would."""
     return EventStore(runtime.jetstream, runtime.names, source)
 
@@ -126,7 +126,7 @@ async def call_placed(store: EventStore, call_id: str, lead_id: str, placed_at: 
     await store.publish(CallPlaced(call_id=call_id, placed_at=placed_at, **_refs(lead_id, agent)))
 
 
-async def lead_known(runtime: Runtime, lead_id: str) -> bool:
+async def lead_known(runtime: SchedulingRuntime, lead_id: str) -> bool:
     """Wait for this with ``eventually`` before publishing calls: the calls and leads streams
     are consumed independently, so a test that needs the lead's data first says so."""
     from sqlalchemy import select
@@ -138,7 +138,7 @@ async def lead_known(runtime: Runtime, lead_id: str) -> bool:
     return row is not None
 
 
-async def stream_events(runtime: Runtime, event_type: str) -> list[dict[str, Any]]:
+async def stream_events(runtime: SchedulingRuntime, event_type: str) -> list[dict[str, Any]]:
     """Every event of one type in the scheduling stream (what subscribers would receive)."""
     names = runtime.names
     psub = await runtime.jetstream.pull_subscribe(
