@@ -31,6 +31,11 @@ HOP_BY_HOP = {
     "host",
     "content-length",
 }
+# Set by the gateway's own HTTP server on every answer it sends; passing the upstream's copies
+# through too would give a client two Date and two Server headers.
+SET_BY_THIS_SERVER = {"date", "server"}
+# httpx has already decoded the body, so the upstream's encoding no longer describes it.
+DECODED = {"content-encoding"}
 
 
 class Upstreams:
@@ -71,10 +76,13 @@ class Upstreams:
                 instance=request.url.path,
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
-        response_headers = {
-            k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
-        }
-        return Response(upstream.content, status_code=upstream.status_code, headers=response_headers)
+        dropped = HOP_BY_HOP | SET_BY_THIS_SERVER | DECODED
+        response_headers = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in dropped]
+        response = Response(upstream.content, status_code=upstream.status_code)
+        # multi_items keeps repeated headers (several Set-Cookie, Link …) that a dict would collapse.
+        for name, value in response_headers:
+            response.headers.append(name, value)
+        return response
 
     async def openapi_paths(self) -> tuple[dict[str, Any], dict[str, Any]]:
         paths: dict[str, Any] = {}

@@ -1,0 +1,57 @@
+"""The gateway passes a service's answer through as the service gave it, once: one Date and one
+Server header (its own HTTP server sets both; the service's server had set them too), repeated
+headers kept. Real uvicorn servers on both sides, since those headers are the servers' doing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from common.testing import free_port
+from fastapi import FastAPI, Response
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+
+
+def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+@pytest.fixture
+def gateway_url() -> Iterator[str]:
+    upstream = FastAPI()
+
+    @upstream.get("/v1/leads")
+    async def leads(response: Response) -> dict[str, list[str]]:
+        response.headers.append("Set-Cookie", "a=1")
+        response.headers.append("Set-Cookie", "b=2")
+        return {"items": []}
+
+    leads_url, leads_server, leads_thread = _serve(upstream)
+    url, server, thread = _serve(create_app(GatewaySettings(leads_url=leads_url)))
+    yield url
+    for running, runner in ((server, thread), (leads_server, leads_thread)):
+        running.should_exit = True
+        runner.join(timeout=10)
+
+
+def test_one_date_and_one_server_header_through_the_gateway(gateway_url: str) -> None:
+    answer = httpx.get(gateway_url + "/v1/leads")
+    assert answer.status_code == 200 and answer.json() == {"items": []}
+    assert len(answer.headers.get_list("date")) == 1
+    assert len(answer.headers.get_list("server")) == 1
+    assert answer.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["content-length"] == str(len(answer.content))
