@@ -224,11 +224,11 @@ async def test_refusals_put_the_lead_on_the_do_not_call_list(harness: Any) -> No
 async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -> None:
     h = harness
     resp = await h.client.post("/v1/leads", json={"name": "张伟", "phones": [MOBILE, "12345"]})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "phones", 1]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "phones", 1]
     resp = await h.client.post("/v1/leads", json={"phones": [MOBILE]})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "name"]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "name"]
     resp = await h.client.post("/v1/leads", json={"name": "张伟", "phones": [MOBILE], "timezone": "Mars/Base"})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "timezone"]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "timezone"]
     assert (await h.client.get("/v1/leads/ld-nope")).status_code == 404
     resp = await h.client.post("/v1/leads/ld-nope/assign", json={"action": "claim", "agent_id": "a-1"})
     assert resp.status_code == 404
@@ -239,12 +239,12 @@ async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -
     )
     assert resp.status_code == 200 and resp.json()["owner_agent_id"] == "a-1"
     resp = await h.client.post(f"/v1/leads/{lead_id}/assign", json={"action": "claim", "agent_id": "a-2"})
-    assert resp.status_code == 409 and resp.json()["detail"]["owner_agent_id"] == "a-1"
+    assert resp.status_code == 409 and resp.json()["owner_agent_id"] == "a-1"
     # The same person created again by another agent: refused too, not silently duplicated.
     resp = await h.client.post(
         "/v1/leads", json={"name": "张伟", "phones": ["+86 138 0013 8000"], "owner_agent_id": "a-2"}
     )
-    assert resp.status_code == 409 and resp.json()["detail"]["owner_agent_id"] == "a-1"
+    assert resp.status_code == 409 and resp.json()["owner_agent_id"] == "a-1"
     again = await h.create("张伟", "+86 138 0013 8000", "13900139000")
     assert again["status"] == "merged" and again["lead_id"] == lead_id and len(again["numbers"]) == 2
     # A referred customer belongs to the referrer's agent.
@@ -255,7 +255,7 @@ async def test_the_api_names_bad_fields_unknown_leads_and_owners(harness: Any) -
     resp = await h.client.post(f"/v1/leads/{lead_id}/merge", json={"lead_id": other})
     assert resp.status_code == 200 and len(resp.json()["numbers"]) == 3
     resp = await h.client.post(f"/v1/leads/{other}/assign", json={"action": "claim", "agent_id": "a-1"})
-    assert resp.status_code == 409 and resp.json()["detail"]["merged_into"] == lead_id
+    assert resp.status_code == 409 and resp.json()["merged_into"] == lead_id
     await h.wait_detail(lead_id, lambda d: len(d["numbers"]) == 3)
     assert (await h.client.get("/v1/leads", params={"q": "张伟"})).json()["total"] == 1
     # Erased: gone from the API; the person may be imported anew.
@@ -296,7 +296,7 @@ async def test_the_do_not_call_list(harness: Any) -> None:
     until = datetime.fromisoformat(resp.json()["until"])
     assert timedelta(days=29) < until - datetime.now(UTC) <= timedelta(days=30)
     resp = await h.client.post("/v1/dnc", json={"numbers": ["1234"]})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "numbers", 0]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["body", "numbers", 0]
 
     async def listed() -> dict[str, Any] | None:
         body: dict[str, Any] = (await h.client.get("/v1/dnc", params={"kind": "number"})).json()
@@ -334,7 +334,7 @@ async def test_stale_leads_and_filters(harness: Any) -> None:
         items = (await h.client.get("/v1/leads", params=params)).json()["items"]
         assert sorted(i["lead_id"] for i in items) == sorted(expected or [old, fresh]), params
     resp = await h.client.get("/v1/leads", params={"tier": "maybe"})
-    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "tier"]
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["query", "tier"]
 
 
 async def test_a_do_not_call_list_file_and_a_retry_of_what_cannot_retry(harness: Any) -> None:
