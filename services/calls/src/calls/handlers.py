@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -320,14 +320,24 @@ class Ending:
     stored: StoredSettings | None  # None while the call was never placed
 
 
-def ending_loader(runtime: CallsRuntime) -> Loader[Ending]:
+# A campaign's stored settings by campaign id (the service's table; a dict in unit tests).
+SettingsOf = Callable[[str], Awaitable[StoredSettings]]
+
+
+def stored_settings_of(runtime: CallsRuntime) -> SettingsOf:
+    async def settings_of(campaign_id: str) -> StoredSettings:
+        async with runtime.session_factory() as session:
+            return await campaign_settings(session, campaign_id)
+
+    return settings_of
+
+
+def ending_loader(settings_of: SettingsOf) -> Loader[Ending]:
     async def load(store: EventStore, call_id: str) -> tuple[Ending, int]:
         state, version = await CALL.load(store, call_id)
         if state.placed_event is None:
             return Ending(state, None), version
-        async with runtime.session_factory() as session:
-            stored = await campaign_settings(session, state.placed_event.campaign.id)
-        return Ending(state, stored), version
+        return Ending(state, await settings_of(state.placed_event.campaign.id)), version
 
     return load
 
@@ -364,21 +374,34 @@ def decide_end(ending: Ending, request: EndCallRequest) -> tuple[EndOutcome, lis
     ]
 
 
-async def end_call(
-    runtime: CallsRuntime, call_id: str, request: EndCallRequest, correlation_id: str | None = None
+async def record_end(
+    store: EventStore,
+    settings_of: SettingsOf,
+    call_id: str,
+    request: EndCallRequest,
+    correlation_id: str | None = None,
 ) -> EndOutcome:
+    """End a placed call: ``CallEnded`` (and ``RedialRequested`` for a dropped outbound call)."""
     done = await execute(
-        runtime.event_store,
-        ending_loader(runtime),
+        store,
+        ending_loader(settings_of),
         call_id,
         lambda ending: decide_end(ending, request)[1],
         event_ids=partial(_event_ids, call_id),
         correlation_id=correlation_id,
+        name="call",
     )
     outcome, _ = decide_end(done.state, request)
-    if done.events:
-        await wait_for_read_model(runtime, done.new_version)
     return replace(outcome, version=done.new_version)
+
+
+async def end_call(
+    runtime: CallsRuntime, call_id: str, request: EndCallRequest, correlation_id: str | None = None
+) -> EndOutcome:
+    outcome = await record_end(runtime.event_store, stored_settings_of(runtime), call_id, request, correlation_id)
+    if outcome.status == "ended":
+        await wait_for_read_model(runtime, outcome.version)
+    return outcome
 
 
 # --- transcripts ------------------------------------------------------------------------------
@@ -391,8 +414,8 @@ class TranscriptOutcome:
     version: int = 0
 
 
-async def add_transcript(
-    runtime: CallsRuntime,
+async def record_transcript(
+    store: EventStore,
     call_id: str,
     turns: list[TranscriptTurn],
     recording_uri: str | None,
@@ -408,7 +431,7 @@ async def add_transcript(
         return [CallTranscribed(call_id=call_id, turns=turns, recording_uri=recording_uri)]
 
     done = await execute(
-        runtime.event_store,
+        store,
         CALL,
         call_id,
         decide,
@@ -416,9 +439,21 @@ async def add_transcript(
         correlation_id=correlation_id,
     )
     if done.events:
-        await wait_for_read_model(runtime, done.new_version)
         return TranscriptOutcome(call_id, "transcribed", done.new_version)
     return TranscriptOutcome(call_id, "not_found" if done.state.placed_event is None else "duplicate", done.version)
+
+
+async def add_transcript(
+    runtime: CallsRuntime,
+    call_id: str,
+    turns: list[TranscriptTurn],
+    recording_uri: str | None,
+    correlation_id: str | None = None,
+) -> TranscriptOutcome:
+    outcome = await record_transcript(runtime.event_store, call_id, turns, recording_uri, correlation_id)
+    if outcome.status == "transcribed":
+        await wait_for_read_model(runtime, outcome.version)
+    return outcome
 
 
 # --- campaign settings ------------------------------------------------------------------------
@@ -446,15 +481,22 @@ def campaign_state(_aggregate_id: str, events: Iterable[DomainEvent]) -> Campaig
 CAMPAIGN = Aggregate(OWNER, "campaign", campaign_state)
 
 
-async def configure_campaign(
-    runtime: CallsRuntime,
+@dataclass(frozen=True, slots=True)
+class CampaignStored:
+    version: int  # the settings' own version
+    settings: CampaignSettings
+    stream_version: int  # where the change stands in the stream (read your writes)
+
+
+async def store_campaign_settings(
+    store: EventStore,
     campaign_id: str,
     document: dict[str, Any],
     *,
     expected_version: int | None = None,
     changed_by: str | None = None,
     merge: bool = False,
-) -> tuple[int, CampaignSettings]:
+) -> CampaignStored:
     """Store a campaign's settings (the whole document, or merged into the current one).
     Raises pydantic's ``ValidationError`` for a bad document, ``VersionConflict`` when
     ``expected_version`` is not the current one (also when another writer got there first:
@@ -477,9 +519,29 @@ async def configure_campaign(
             )
         ]
 
-    done = await execute(runtime.event_store, CAMPAIGN, campaign_aggregate_id(campaign_id), decide)
-    await wait_for_read_model(runtime, done.new_version)
-    return done.state.version + 1, settings_after(done.state)
+    done = await execute(store, CAMPAIGN, campaign_aggregate_id(campaign_id), decide)
+    return CampaignStored(done.state.version + 1, settings_after(done.state), done.new_version)
+
+
+async def configure_campaign(
+    runtime: CallsRuntime,
+    campaign_id: str,
+    document: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    changed_by: str | None = None,
+    merge: bool = False,
+) -> tuple[int, CampaignSettings]:
+    stored = await store_campaign_settings(
+        runtime.event_store,
+        campaign_id,
+        document,
+        expected_version=expected_version,
+        changed_by=changed_by,
+        merge=merge,
+    )
+    await wait_for_read_model(runtime, stored.stream_version)
+    return stored.version, stored.settings
 
 
 def _merged(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

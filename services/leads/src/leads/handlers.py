@@ -11,12 +11,13 @@ finishes the creation (``_finish_orphan``).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 
+from common.commands import Aggregate, EventIds, Executed, execute
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.leads import DncEntryAdded, DncEntryRemoved, LeadNumber, LeadProfile
@@ -120,47 +121,26 @@ def lead_number(draft: DraftNumber, pii_key: str, number_id: str | None = None) 
     )
 
 
-def _event_ids(lead_id: str, events: Sequence[DomainEvent], salt: str | None) -> list[str] | None:
-    if salt is None:
-        return None
-    return [deterministic_event_id(OWNER, lead_id, salt, e.event_type, str(i)) for i, e in enumerate(events)]
+def salted_ids(lead_id: str, salt: str) -> EventIds:
+    """Deterministic event ids for a command that may run twice (a reaction to one call, a
+    merge): the retried append inside JetStream's duplicate window is dropped."""
+
+    def ids(events: Sequence[DomainEvent]) -> list[str]:
+        return [deterministic_event_id(OWNER, lead_id, salt, e.event_type, str(i)) for i, e in enumerate(events)]
+
+    return ids
+
+
+LEAD = Aggregate(OWNER, "lead", replay)
+
+
+def after(done: Executed[Lead]) -> Lead:
+    """The lead once the command's events are applied."""
+    return reduce(evolve, done.events, done.state)
 
 
 async def load(store: EventStore, lead_id: str) -> tuple[Lead, int]:
-    history = await store.load(OWNER, lead_id)
-    return replay(lead_id, (e.event for e in history.events)), history.version
-
-
-async def execute(
-    store: EventStore,
-    lead_id: str,
-    decide: Callable[[Lead], list[DomainEvent]],
-    *,
-    id_salt: str | None = None,
-    correlation_id: str | None = None,
-) -> tuple[Lead, list[DomainEvent]]:
-    """Load, decide, append; on a concurrent write, load again and decide again on the new
-    state. ``id_salt`` makes the event ids deterministic (a reaction to one call, say), so a
-    retried append inside JetStream's duplicate window is dropped as well."""
-    for _attempt in range(RETRIES):
-        state, version = await load(store, lead_id)
-        events = decide(state)
-        if not events:
-            return state, []
-        try:
-            await store.append(
-                events,
-                expected_version=version,
-                event_ids=_event_ids(lead_id, events, id_salt),
-                correlation_id=correlation_id,
-            )
-        except ConcurrencyError:
-            await asyncio.sleep(0.01)
-            continue
-        for event in events:
-            state = evolve(state, event)
-        return state, events
-    raise ConcurrencyError(f"lead {lead_id} is being changed concurrently; try again")
+    return await LEAD.load(store, lead_id)
 
 
 async def require_lead(store: EventStore, lead_id: str) -> Lead:
@@ -348,7 +328,7 @@ async def _create(
         await ctx.store.append(
             events,
             expected_version=0,
-            event_ids=_event_ids(lead_id, events, "create"),
+            event_ids=salted_ids(lead_id, "create")(events),
             correlation_id=correlation_id,
         )
     except BaseException:
@@ -374,8 +354,10 @@ async def _finish_orphan(ctx: LeadsContext, lead_id: str, correlation_id: str | 
     def decide(state: Lead) -> list[DomainEvent]:
         return decide_create(lead_id, numbers, profile, now=now_utc(), state=state)
 
-    state, _ = await execute(ctx.store, lead_id, decide, id_salt="create", correlation_id=correlation_id)
-    return state
+    done = await execute(
+        ctx.store, LEAD, lead_id, decide, event_ids=salted_ids(lead_id, "create"), correlation_id=correlation_id
+    )
+    return after(done)
 
 
 async def _merge_into_existing(
@@ -453,7 +435,8 @@ async def _merge_into_existing(
             events.extend(dnc_events_for_new_lead(state, listed, t))
             return events
 
-        survivor, events = await execute(ctx.store, survivor_id, decide, correlation_id=correlation_id)
+        done = await execute(ctx.store, LEAD, survivor_id, decide, correlation_id=correlation_id)
+        survivor, events = after(done), done.events
     except BaseException:
         if new_numbers:
             await _remove_pii(ctx.sessions, None, [n.number_id for n, _ in new_numbers])
@@ -487,10 +470,15 @@ async def merge_leads(
         mine, _ = decide_merge(state, absorbed, now=now_utc())
         return mine
 
-    state, events = await execute(
-        ctx.store, survivor_id, decide, id_salt=f"merge:{absorbed_id}", correlation_id=correlation_id
+    done = await execute(
+        ctx.store,
+        LEAD,
+        survivor_id,
+        decide,
+        event_ids=salted_ids(survivor_id, f"merge:{absorbed_id}"),
+        correlation_id=correlation_id,
     )
-    return Outcome("merged" if events else "unchanged", survivor_id, state, events)
+    return Outcome("merged" if done.events else "unchanged", survivor_id, after(done), done.events)
 
 
 # --- other commands -------------------------------------------------------------------------
@@ -566,7 +554,7 @@ async def update_lead(
         return events
 
     try:
-        state, events = await execute(ctx.store, lead_id, decide, correlation_id=correlation_id)
+        done = await execute(ctx.store, LEAD, lead_id, decide, correlation_id=correlation_id)
     except BaseException:
         if new_numbers:
             await _remove_pii(ctx.sessions, None, [n.number_id for n, _ in new_numbers])
@@ -581,8 +569,8 @@ async def update_lead(
                     )
                 )
             )
-    changed = bool(events) or bool(name and row and row["full_name"] != name)
-    return Outcome("updated" if changed else "unchanged", lead_id, state, events)
+    changed = bool(done.events) or bool(name and row and row["full_name"] != name)
+    return Outcome("updated" if changed else "unchanged", lead_id, after(done), done.events)
 
 
 async def assign_lead(
@@ -597,8 +585,8 @@ async def assign_lead(
     def decide(state: Lead) -> list[DomainEvent]:
         return decide_assign(state, action, now=now_utc(), agent_id=agent_id, team_id=team_id)
 
-    state, events = await execute(ctx.store, lead_id, decide, correlation_id=correlation_id)
-    return Outcome("updated" if events else "unchanged", lead_id, state, events)
+    done = await execute(ctx.store, LEAD, lead_id, decide, correlation_id=correlation_id)
+    return Outcome("updated" if done.events else "unchanged", lead_id, after(done), done.events)
 
 
 async def opt_out_lead(
@@ -623,8 +611,8 @@ async def opt_out_lead(
             call_id=call_id,
         )
 
-    state, events = await execute(ctx.store, lead_id, decide, correlation_id=correlation_id)
-    return Outcome("updated" if events else "unchanged", lead_id, state, events)
+    done = await execute(ctx.store, LEAD, lead_id, decide, correlation_id=correlation_id)
+    return Outcome("updated" if done.events else "unchanged", lead_id, after(done), done.events)
 
 
 async def lift_opt_out(
@@ -638,8 +626,8 @@ async def lift_opt_out(
     def decide(state: Lead) -> list[DomainEvent]:
         return decide_lift_opt_out(state, now=now_utc(), reason=reason, number_id=number_id)
 
-    state, events = await execute(ctx.store, lead_id, decide, correlation_id=correlation_id)
-    return Outcome("updated" if events else "unchanged", lead_id, state, events)
+    done = await execute(ctx.store, LEAD, lead_id, decide, correlation_id=correlation_id)
+    return Outcome("updated" if done.events else "unchanged", lead_id, after(done), done.events)
 
 
 async def delete_lead(ctx: LeadsContext, lead_id: str, *, reason: str, correlation_id: str | None = None) -> Outcome:
@@ -649,11 +637,11 @@ async def delete_lead(ctx: LeadsContext, lead_id: str, *, reason: str, correlati
     def decide(state: Lead) -> list[DomainEvent]:
         return decide_delete(state, now=now_utc(), reason=reason)
 
-    state, events = await execute(ctx.store, lead_id, decide, correlation_id=correlation_id)
+    done = await execute(ctx.store, LEAD, lead_id, decide, correlation_id=correlation_id)
     async with ctx.sessions() as session, session.begin():
         await session.execute(delete(lead_number_pii).where(lead_number_pii.c.lead_id == lead_id))
         await session.execute(delete(lead_pii).where(lead_pii.c.lead_id == lead_id))
-    return Outcome("deleted" if events else "unchanged", lead_id, state, events)
+    return Outcome("deleted" if done.events else "unchanged", lead_id, after(done), done.events)
 
 
 # --- the do-not-call list -------------------------------------------------------------------
@@ -815,9 +803,10 @@ def outbox_commands(context: LeadsContext) -> dict[str, CommandHandler]:
 
         await execute(
             context.store,
+            LEAD,
             d["lead_id"],
             decide,
-            id_salt=f"call:{outcome.call_id}",
+            event_ids=salted_ids(d["lead_id"], f"call:{outcome.call_id}"),
             correlation_id=command.correlation_id,
         )
         if outcome.number_id is None and dialled[0] is not None:
@@ -834,6 +823,7 @@ def outbox_commands(context: LeadsContext) -> dict[str, CommandHandler]:
         d = command.data
         await execute(
             context.store,
+            LEAD,
             d["lead_id"],
             lambda state: (
                 decide_opt_out(
@@ -847,7 +837,7 @@ def outbox_commands(context: LeadsContext) -> dict[str, CommandHandler]:
                 if state.created and state.merged_into is None
                 else []
             ),
-            id_salt=f"qa:{d['violation_id']}",
+            event_ids=salted_ids(d["lead_id"], f"qa:{d['violation_id']}"),
             correlation_id=command.correlation_id,
         )
 

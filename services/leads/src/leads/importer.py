@@ -48,7 +48,6 @@ from leads.domain.lead import Lead, LeadError, decide_create, evolve
 from leads.domain.phones import InvalidNumber, cell_to_text, normalise
 from leads.handlers import (
     LeadsContext,
-    _event_ids,
     _remove_pii,
     active_dnc_digests,
     add_dnc_number,
@@ -58,6 +57,7 @@ from leads.handlers import (
     match_key,
     new_lead_id,
     now_utc,
+    salted_ids,
 )
 from leads.tables import import_fingerprint, import_job, import_row, lead_number_pii, lead_pii
 
@@ -613,7 +613,7 @@ class Importer:
             async with semaphore:
                 await self._with_retries(
                     lambda: self.ctx.store.append(
-                        events, expected_version=0, event_ids=_event_ids(lead_id, events, "create")
+                        events, expected_version=0, event_ids=salted_ids(lead_id, "create")(events)
                     )
                 )
             notes = [*draft.warnings, *(["number on the do-not-call list"] if dnc else [])]
