@@ -30,15 +30,12 @@ from typing import Any
 import nats.errors
 import nats.js.errors
 from fastapi import FastAPI, Request
-from fastapi import params as fastapi_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from opentelemetry import trace
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
@@ -330,18 +327,31 @@ class _EdgeGuard:
     ) -> None:
         self.app = app
         self.max_json_depth = max_json_depth
+        self._body_types: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
         self.fastapi_app = fastapi_app
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
 
-    def _expected_body(self, scope: Scope) -> str | None:
-        """ "json", "form" or None (no body, or a route this app does not declare: a proxy's)."""
-        for route in self.fastapi_app.router.routes:
-            if isinstance(route, APIRoute) and route.matches(scope)[0] == Match.FULL:
-                if route.body_field is None:
-                    return None
-                return "form" if isinstance(route.body_field.field_info, fastapi_params.Form) else "json"
-        return None
+    def _declared_types(self, method: str, path: str) -> frozenset[str]:
+        """The body types the operation at ``path`` declares in the app's OpenAPI document (the
+        public description of its routes; routers are not walked, FastAPI nests them privately).
+        Empty when it declares no body, or is not in the document (a proxy's catch-all)."""
+        if self._body_types is None:
+            entries: list[tuple[int, re.Pattern[str], str, frozenset[str]]] = []
+            for template, item in self.fastapi_app.openapi().get("paths", {}).items():
+                pattern = re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)) + "$")
+                for verb, operation in item.items():
+                    content = (
+                        (operation.get("requestBody") or {}).get("content") if isinstance(operation, dict) else None
+                    )
+                    if content:
+                        entries.append((template.count("{"), pattern, verb.upper(), frozenset(content)))
+            # A literal path wins over a template matching it too (/v1/leads/import, /v1/leads/{id}).
+            self._body_types = [(p, m, t) for _, p, m, t in sorted(entries, key=lambda e: e[0])]
+        for pattern, verb, types in self._body_types:
+            if verb == method and pattern.match(path):
+                return types
+        return frozenset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -352,14 +362,14 @@ class _EdgeGuard:
         media_type = _media_type(content_type) if content_type else ""
         limit = self.max_upload_bytes if media_type in FORM_TYPES else self.max_json_bytes
         path = scope.get("path")
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
             await _too_large(limit, path)(scope, receive, send)
             return
-        has_body = (declared.isdigit() and int(declared) > 0) or "transfer-encoding" in headers
-        expected = self._expected_body(scope) if has_body and content_type else None
-        if (expected == "json" and not _is_json(media_type)) or (expected == "form" and media_type not in FORM_TYPES):
-            wanted = "application/json" if expected == "json" else " or ".join(FORM_TYPES)
+        has_body = (length.isdigit() and int(length) > 0) or "transfer-encoding" in headers
+        declared = self._declared_types(scope["method"], path or "") if has_body and content_type else frozenset()
+        if declared and media_type not in declared and not (_is_json(media_type) and "application/json" in declared):
+            wanted = " or ".join(sorted(declared))
             unsupported = problem_response(
                 415,
                 f"this route reads {wanted}, not {media_type}",

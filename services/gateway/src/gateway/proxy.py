@@ -50,7 +50,10 @@ class Upstreams:
 
     async def forward(self, service: str, request: Request, *, path: str | None = None) -> Response:
         """``path``: the service's own path when it differs from the public one."""
-        url = self.urls[service] + (path or request.url.path)
+        # The path as the client sent it, still percent-encoded: decoded, a path segment holding
+        # a control character or a '?' would not be a URL any more (schemathesis found the first).
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        url = self.urls[service] + (path or raw_path)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         propagate.inject(headers)
         try:

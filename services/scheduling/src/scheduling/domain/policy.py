@@ -5,15 +5,27 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from scheduling.domain.windows import CallingWindow, window_from_config
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
+# A local time of day, written "10:00:00" as pydantic does: JSON Schema's "time" format demands a
+# UTC offset, which a local time has not, so the API document says what is really sent.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+            "description": "local time of day, HH:MM[:SS]",
+        }
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -118,7 +130,7 @@ class RefusalRule(_Strict):
 
 class AppointmentRule(_Strict):
     days_before: int = Field(default=1, ge=1)
-    at: time = time(10, 0)  # local time of the confirmation call
+    at: LocalTime = time(10, 0)  # local time of the confirmation call
 
 
 class Rules(_Strict):
