@@ -1,6 +1,6 @@
 """HTTP API of the leads service (reached through the gateway: /v1/leads…, /v1/dnc…).
 
-Errors: 422 names the field (FastAPI's shape: ``detail[].loc``), 404 an unknown lead, 409 a
+Errors are problem details (common.problems): 422 names each field (``errors[].loc``), 404 an unknown lead, 409 a
 refused claim with the owner named (``owner_agent_id``)."""
 
 from __future__ import annotations
