@@ -16,6 +16,7 @@ Three kinds of tables, with different lifecycles:
 
 from __future__ import annotations
 
+from common.copies import applied_event_table
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -248,3 +249,8 @@ qa_refusal = Table(
     Column("applied", Boolean, nullable=False, server_default="0"),
     Column("found_at", DateTime(timezone=True), nullable=False),
 )
+
+# The id of every leads event the read model has applied: a copy of one (published again after
+# JetStream's duplicate window) would add a second assignment or tier-history row, and a late
+# copy of an older event would set the lead back (see ``common.copies``).
+applied_event = applied_event_table(metadata)

@@ -33,7 +33,6 @@ from scheduling.domain.rules import Placed, Wanted
 from scheduling.domain.windows import zone
 from scheduling.tables import (
     OPEN_STATUSES,
-    applied_event,
     as_utc,
     callback,
     dnc_entry,
@@ -66,15 +65,6 @@ async def emit(session: AsyncSession, events: Sequence[tuple[DomainEvent, int]])
 
 
 # --- leads ---------------------------------------------------------------------------------
-
-
-async def first_application(session: AsyncSession, event_id: str) -> bool:
-    """Record the event as applied; False when it was already (a copy of it in the log)."""
-    seen = (await session.execute(select(applied_event.c.event_id).where(applied_event.c.event_id == event_id))).first()
-    if seen is not None:
-        return False
-    await session.execute(applied_event.insert().values(event_id=event_id))
-    return True
 
 
 async def lead_row(session: AsyncSession, lead_id: str) -> RowMapping | None:

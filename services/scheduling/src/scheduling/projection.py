@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from common.copies import first_application
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
 from common.events.leads import (
@@ -86,7 +87,7 @@ class SchedulingProjection(EventByEvent):
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         # Every callback event decided here continues the consumed event's correlation id and
         # trace (the handlers enqueue deep inside; ``caused_by`` reaches them).
-        if not await h.first_application(session, ctx.envelope.id):
+        if not await first_application(session, applied_event, ctx.envelope.id):
             return  # a copy of an event applied before (see ``tables.applied_event``)
         with caused_by(ctx.envelope):
             await self._apply(session, event, ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from common.copies import applied_event_table
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -119,11 +120,7 @@ agent_absence = SATable(
 # log (published again after JetStream's duplicate window): applied again, a CallEnded would
 # book its callback a second time and count a no-answer attempt twice, a late CallPlaced copy
 # could complete a newer callback. A copy is recognised by its id and passed.
-applied_event = SATable(
-    "applied_event",
-    metadata,
-    Column("event_id", String(128), primary_key=True),
-)
+applied_event = applied_event_table(metadata)
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -1,0 +1,29 @@
+"""Copies of an event already applied: recognised by the event's id and passed.
+
+JetStream drops a re-sent event only within the stream's duplicate window (2 minutes, keyed on
+``Nats-Msg-Id``). A publisher retrying later (an outbox drained again after a restore, an
+operator re-publishing from a backup) stores a second copy: same ce-id, same body, a later
+stream sequence. A projection whose effects are not idempotent by their own keys (a history
+row per event, a counter, a state that a late copy of an older event would set back) records
+the id of every event it applies in a table of its own, in the batch's transaction, and passes
+an event whose id is there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def applied_event_table(metadata: MetaData, name: str = "applied_event") -> Table:
+    """The table of applied event ids (each service creates it in its own migrations)."""
+    return Table(name, metadata, Column("event_id", String(128), primary_key=True))
+
+
+async def first_application(session: AsyncSession, applied: Table, event_id: str) -> bool:
+    """Record ``event_id`` as applied; False when it was already (this is a copy)."""
+    seen = (await session.execute(select(applied.c.event_id).where(applied.c.event_id == event_id))).first()
+    if seen is not None:
+        return False
+    await session.execute(applied.insert().values(event_id=event_id))
+    return True
