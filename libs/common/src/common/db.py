@@ -9,9 +9,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Table, event, func
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,6 +38,46 @@ def async_url(url: str) -> str:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- the SQL both dialects write differently ------------------------------------------------
+
+# PostgreSQL's and SQLite's INSERT take the same ON CONFLICT clauses (``on_conflict_do_update``
+# with ``excluded``, ``on_conflict_do_nothing``); only the class differs.
+UpsertInsert = PgInsert | SqliteInsert
+
+
+def insert(session: AsyncSession, table: Table) -> UpsertInsert:
+    """``INSERT INTO table`` in the session's dialect, with ``on_conflict_do_update/_nothing``."""
+    return pg_insert(table) if is_postgresql(session) else sqlite_insert(table)
+
+
+async def upsert(
+    session: AsyncSession,
+    table: Table,
+    values: dict[str, Any],
+    keys: Sequence[str],
+    update_columns: Sequence[str] | None = None,
+) -> None:
+    """Insert one row, or on a conflict over ``keys`` update ``update_columns`` (default: every
+    column given but the keys) to the new values; no column to update means keep the row."""
+    stmt = insert(session, table).values(**values)
+    columns = [c for c in (update_columns if update_columns is not None else values) if c not in keys]
+    if columns:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    await session.execute(stmt)
+
+
+def greatest(session: AsyncSession, a: Any, b: Any) -> ColumnElement[Any]:
+    """GREATEST on PostgreSQL, two-argument MAX on SQLite. On NULL they differ (GREATEST skips
+    it, MAX yields NULL): wrap the arguments in COALESCE where one may be NULL."""
+    return func.greatest(a, b) if is_postgresql(session) else func.max(a, b)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

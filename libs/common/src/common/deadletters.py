@@ -51,6 +51,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, RowMapping, select
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.db import is_postgresql
 from common.envelope import Envelope, EnvelopeError
 from common.events.base import UnknownEventType, UnsupportedSchemaVersion, decode
 from common.eventstore import EventNames
@@ -169,7 +170,7 @@ class Replayer:
             # batch in flight, and the next batch waits for the replay.
             checkpoint = await read_checkpoint(session, checkpoint_key(found.projection, found.stream), lock=True)
             query = select(dead_letter).where(where)
-            if session.get_bind().dialect.name == "postgresql":
+            if is_postgresql(session):
                 query = query.with_for_update()
             row = (await session.execute(query)).mappings().first()
             if row is None:  # replayed by someone else while this one waited for the lock

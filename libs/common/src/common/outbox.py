@@ -72,10 +72,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.db import insert
 from common.envelope import H_ID, Envelope
 from common.events.base import DomainEvent, event_class, upcast
 from common.eventstore import EventStore
@@ -175,9 +174,8 @@ def _wake_drainers_after_commit(session: AsyncSession) -> None:
 
 
 async def _insert(session: AsyncSession, values: dict[str, Any]) -> bool:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
-        insert(outbox_message).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
+        insert(session, outbox_message).values(**values).on_conflict_do_nothing(index_elements=["message_id"])
     )
     _wake_drainers_after_commit(session)
     return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult at runtime

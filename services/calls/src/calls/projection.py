@@ -32,10 +32,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import upsert
 from common.events.base import DomainEvent
 from common.events.calls import (
     CallEnded,
@@ -180,26 +179,6 @@ def aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-async def upsert(
-    session: AsyncSession,
-    table: Table,
-    values: dict[str, Any],
-    keys: Sequence[str],
-    update_columns: Sequence[str] | None = None,
-) -> None:
-    stmt = _insert(session)(table).values(**values)
-    columns = [c for c in (update_columns if update_columns is not None else values) if c not in keys]
-    if columns:
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    await session.execute(stmt)
 
 
 # --- the calls read model -----------------------------------------------------------------

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from common.copies import first_application
+from common.db import greatest, insert, is_postgresql
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, SpeechTurn
@@ -44,8 +45,6 @@ from common.events.qa import ViolationFound
 from common.outbox import caused_by, enqueue_command
 from common.projection import EventByEvent, EventContext
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leads.domain.outcomes import OptOutDecision, opt_out_for_call
@@ -89,15 +88,6 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None and value.tzinfo else value
 
 
-def _dialect(session: AsyncSession) -> str:
-    bind = session.get_bind()
-    return bind.dialect.name
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-
-
 def _profile_columns(profile: LeadProfile) -> dict[str, Any]:
     return {
         "industry": profile.industry,
@@ -127,7 +117,7 @@ class LeadsView(EventByEvent):
         seq = ctx.stream_seq
         if isinstance(event, LeadCreated):
             await session.execute(
-                _insert(session)(lead)
+                insert(session, lead)
                 .values(
                     lead_id=event.lead_id,
                     status="active",
@@ -250,7 +240,7 @@ class LeadsView(EventByEvent):
                 "reason": event.reason,
                 "flagged_at": _utc(event.flagged_at),
             }
-            stmt = _insert(session)(lead_flag).values(**row, resolved_at=None)
+            stmt = insert(session, lead_flag).values(**row, resolved_at=None)
             await session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=list(key),
@@ -295,7 +285,7 @@ class LeadsView(EventByEvent):
                 "created_at": _utc(event.added_at),
                 "removed_at": None,
             }
-            stmt = _insert(session)(dnc_entry).values(entry_id=event.entry_id, **row)
+            stmt = insert(session, dnc_entry).values(entry_id=event.entry_id, **row)
             await session.execute(stmt.on_conflict_do_update(index_elements=["entry_id"], set_=row))
         elif isinstance(event, DncEntryRemoved):
             await session.execute(
@@ -355,7 +345,7 @@ class LeadsView(EventByEvent):
                 }
             )
         if rows:
-            await session.execute(_insert(session)(lead_number).on_conflict_do_nothing(), rows)
+            await session.execute(insert(session, lead_number).on_conflict_do_nothing(), rows)
 
     async def _set_tags(self, session: AsyncSession, lead_id: str, tags: Sequence[str], *, fresh: bool = False) -> None:
         if not fresh:
@@ -363,7 +353,7 @@ class LeadsView(EventByEvent):
         unique = list(dict.fromkeys(t for t in tags if t))
         if unique:
             await session.execute(
-                _insert(session)(lead_tag).on_conflict_do_nothing(), [{"lead_id": lead_id, "tag": t} for t in unique]
+                insert(session, lead_tag).on_conflict_do_nothing(), [{"lead_id": lead_id, "tag": t} for t in unique]
             )
 
     async def _opt_out(self, session: AsyncSession, event: LeadOptedOut, seq: int) -> None:
@@ -392,7 +382,7 @@ class LeadsView(EventByEvent):
             "created_at": _utc(event.opted_out_at),
             "removed_at": None,
         }
-        stmt = _insert(session)(dnc_entry).values(entry_id=_opt_out_entry_id(event.lead_id, event.number_id), **row)
+        stmt = insert(session, dnc_entry).values(entry_id=_opt_out_entry_id(event.lead_id, event.number_id), **row)
         await session.execute(stmt.on_conflict_do_update(index_elements=["entry_id"], set_=row))
 
     async def reset(self, session: AsyncSession) -> None:
@@ -451,7 +441,7 @@ class CallOutcomes(EventByEvent):
         if not reacted:
             await self._react(session, event, ctx, lead_id, number_id)
         inserted = await session.execute(
-            _insert(session)(call_attempt)
+            insert(session, call_attempt)
             .values(
                 call_id=event.call_id,
                 lead_id=lead_id,
@@ -526,7 +516,7 @@ class CallOutcomes(EventByEvent):
     async def _count_contact(self, session: AsyncSession, lead_id: str, event: CallEnded) -> None:
         connected = 1 if event.connected else 0
         contact_at = _utc(event.ended_at) if event.connected else None
-        stmt = _insert(session)(lead_contact).values(
+        stmt = insert(session, lead_contact).values(
             lead_id=lead_id,
             attempts=1,
             connected=connected,
@@ -541,11 +531,11 @@ class CallOutcomes(EventByEvent):
                     "attempts": lead_contact.c.attempts + 1,
                     "connected": lead_contact.c.connected + connected,
                     "last_attempt_at": func.coalesce(
-                        _greatest(session, lead_contact.c.last_attempt_at, excluded.last_attempt_at),
+                        greatest(session, lead_contact.c.last_attempt_at, excluded.last_attempt_at),
                         excluded.last_attempt_at,
                     ),
                     "last_contact_at": func.coalesce(
-                        _greatest(session, lead_contact.c.last_contact_at, excluded.last_contact_at),
+                        greatest(session, lead_contact.c.last_contact_at, excluded.last_contact_at),
                         lead_contact.c.last_contact_at,
                         excluded.last_contact_at,
                     ),
@@ -567,7 +557,7 @@ class CallOutcomes(EventByEvent):
             ).scalar()
         now = datetime.now(UTC)
         stmt = (
-            _insert(session)(qa_refusal)
+            insert(session, qa_refusal)
             .values(
                 call_id=event.call_id,
                 violation_id=event.violation_id,
@@ -607,13 +597,5 @@ async def _lock_call(session: AsyncSession, call_id: str) -> None:
     PostgreSQL their transactions may run at once and neither would see the other's row; a
     transaction-scoped advisory lock per call makes the second wait for the first's commit.
     (SQLite runs one writing transaction at a time already.)"""
-    if _dialect(session) == "postgresql":
+    if is_postgresql(session):
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("leads-call:" + call_id))))
-
-
-def _greatest(session: AsyncSession, a: Any, b: Any) -> Any:
-    """GREATEST on PostgreSQL, two-argument MAX on SQLite; both yield NULL if either is NULL,
-    hence the COALESCE around it."""
-    if _dialect(session) == "postgresql":
-        return func.greatest(a, b)
-    return func.max(a, b)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from common.db import insert, is_postgresql
 from common.events.qa import ComplaintFiled, FineAssessed, ViolationFound
 from common.outbox import enqueue
 from sqlalchemy import func, select, update
@@ -22,7 +23,7 @@ from qa.domain.ids import complaint_violation_id, event_id
 from qa.domain.review import Action, ReviewError, ViolationState, decide_review
 from qa.domain.sampling import period_of
 from qa.projection import ensure_review
-from qa.tables import complaint, fine, insert_for, qa_agent, qa_call, review_item, violation
+from qa.tables import complaint, fine, qa_agent, qa_call, review_item, violation
 
 
 def _state(row: Any, sale: bool) -> ViolationState:
@@ -51,7 +52,7 @@ def _state(row: Any, sale: bool) -> ViolationState:
 
 async def _load(session: AsyncSession, violation_id: str) -> tuple[Any, bool]:
     query = select(violation).where(violation.c.violation_id == violation_id)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         query = query.with_for_update()
     row = (await session.execute(query)).first()
     if row is None:
@@ -88,7 +89,7 @@ async def review(
             for event, eid in decision.events:
                 if isinstance(event, FineAssessed):
                     await session.execute(
-                        insert_for(session)(fine)
+                        insert(session, fine)
                         .values(
                             fine_id=event.fine_id,
                             violation_id=event.violation_id,
@@ -226,7 +227,7 @@ async def file_complaint(
             found_at=now,
         )
         await session.execute(
-            insert_for(session)(violation)
+            insert(session, violation)
             .values(
                 violation_id=vid,
                 call_id=call_id,
@@ -264,7 +265,7 @@ async def file_complaint(
             "violation_id": vid,
             "filed_at": now,
         }
-        await session.execute(insert_for(session)(complaint).values(**values))
+        await session.execute(insert(session, complaint).values(**values))
         filed = ComplaintFiled(
             **values,
             agent_id=call["agent_id"],
@@ -291,7 +292,7 @@ async def file_complaint(
 async def set_agent_start(runtime: QaRuntime, agent_id: str, started_on: date) -> dict[str, Any]:
     now = datetime.now(UTC)
     async with runtime.session_factory() as session, session.begin():
-        stmt = insert_for(session)(qa_agent).values(agent_id=agent_id, started_on=started_on, updated_at=now)
+        stmt = insert(session, qa_agent).values(agent_id=agent_id, started_on=started_on, updated_at=now)
         await session.execute(
             stmt.on_conflict_do_update(index_elements=["agent_id"], set_={"started_on": started_on, "updated_at": now})
         )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
+from common.db import insert
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallTranscribed, TranscriptTurn
 from common.events.qa import ReviewSampled, ViolationFound
@@ -29,7 +30,7 @@ from qa.domain.sampling import decide_sample, elapsed_fraction, period_of, phase
 from qa.rules.checker import check_call
 from qa.rules.model import Finding
 from qa.rules.policy import Policy
-from qa.tables import insert_for, qa_agent, qa_call, review_item, sample_counter, violation
+from qa.tables import qa_agent, qa_call, review_item, sample_counter, violation
 
 _TURNS = TypeAdapter(list[TranscriptTurn])
 
@@ -72,7 +73,7 @@ async def ensure_review(
     ).first()
     if row is None:
         await session.execute(
-            insert_for(session)(review_item)
+            insert(session, review_item)
             .values(
                 call_id=call_id,
                 agent_id=agent_id,
@@ -154,7 +155,7 @@ class QaChecks(EventByEvent):
             "ended": event.model_dump(mode="json", exclude={"turns"}),
             "turns": turns_data(turns),
         }
-        stmt = insert_for(session)(qa_call).values(call_id=event.call_id, **values)
+        stmt = insert(session, qa_call).values(call_id=event.call_id, **values)
         await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=values))
         new = await self._check(session, event, turns, day, ctx)
         period = period_of(day, self.policy.sampling.period).key
@@ -188,7 +189,7 @@ class QaChecks(EventByEvent):
         row = (await session.execute(select(qa_call).where(qa_call.c.call_id == event.call_id))).mappings().first()
         turns = turns_data(event.turns)
         if row is None or row["ended"] is None:  # keep it for the CallEnded to come
-            stmt = insert_for(session)(qa_call).values(call_id=event.call_id, turns=turns, connected=False, sale=False)
+            stmt = insert(session, qa_call).values(call_id=event.call_id, turns=turns, connected=False, sale=False)
             await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_={"turns": turns}))
             return
         await session.execute(update(qa_call).where(qa_call.c.call_id == event.call_id).values(turns=turns))
@@ -218,7 +219,7 @@ class QaChecks(EventByEvent):
         for f in findings:
             found = self._violation(event, f, day, now)
             inserted = await session.execute(
-                insert_for(session)(violation).values(**found).on_conflict_do_nothing(index_elements=["violation_id"])
+                insert(session, violation).values(**found).on_conflict_do_nothing(index_elements=["violation_id"])
             )
             if not inserted.rowcount:  # type: ignore[attr-defined]
                 continue
@@ -296,7 +297,7 @@ class QaChecks(EventByEvent):
         period = period_of(day, spec.period)
         started = await agent_started_on(session, event.agent.id, self.agent_starts)
         share = share_for(spec, started, day)
-        ins = insert_for(session)(sample_counter).values(agent_id=event.agent.id, period=period.key, seen=1, sampled=0)
+        ins = insert(session, sample_counter).values(agent_id=event.agent.id, period=period.key, seen=1, sampled=0)
         row = (
             await session.execute(
                 ins.on_conflict_do_update(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -17,9 +15,6 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 metadata = MetaData()
 
@@ -150,8 +145,3 @@ complaint = Table(
 Index("ix_complaint_call", complaint.c.call_id)
 
 PROJECTION_TABLES = (fine, complaint, violation, review_item, sample_counter, qa_call)
-
-
-def insert_for(session: AsyncSession) -> Any:
-    """The dialect's INSERT (with ON CONFLICT support)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

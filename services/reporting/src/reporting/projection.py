@@ -20,6 +20,7 @@ from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
 from common.copies import applied_event_table
+from common.db import greatest, insert
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
 from common.events.qa import (
@@ -53,8 +54,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.domain.measures import classify, fine_column, report_day
@@ -145,21 +144,12 @@ QaFact: TypeAlias = (
 )
 
 
-def _insert(session: AsyncSession, table: Table) -> tuple[Any, str]:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table), dialect
-
-
-def _greatest(dialect: str, a: Any, b: Any) -> Any:
-    return func.greatest(a, b) if dialect == "postgresql" else func.max(a, b)
-
-
 async def _write(session: AsyncSession, table: Table, key: str, rows: dict[str, dict[str, Any]], set_: Any) -> None:
-    """One upsert for the whole batch; ``set_(stmt, dialect)`` gives the ON CONFLICT updates."""
+    """One upsert for the whole batch; ``set_(stmt, session)`` gives the ON CONFLICT updates."""
     if not rows:
         return
-    stmt, dialect = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=set_(stmt, dialect))
+    stmt = insert(session, table)
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=set_(stmt, session))
     await session.execute(stmt, [rows[k] for k in sorted(rows)])
 
 
@@ -267,7 +257,7 @@ class DailyFigures:
             lambda s, d: {
                 **_keep_first(call_facts, s, ("day", *DIMS)),
                 **{c: call_facts.c[c] + s.excluded[c] for c in QA_COUNTERS},
-                "voided": _greatest(d, call_facts.c.voided, s.excluded.voided),
+                "voided": greatest(d, call_facts.c.voided, s.excluded.voided),
             },
         )
         await _write(
@@ -277,7 +267,7 @@ class DailyFigures:
             callbacks,
             lambda s, d: {
                 **_take_new(callback_facts, s, ("day", *DIMS)),
-                **{c: _greatest(d, callback_facts.c[c], s.excluded[c]) for c in CALLBACK_FLAGS},
+                **{c: greatest(d, callback_facts.c[c], s.excluded[c]) for c in CALLBACK_FLAGS},
             },
         )
 

@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from common.db import is_postgresql
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -136,7 +137,7 @@ class Dispatcher:
                 .order_by(callback.c.due_at)
                 .limit(self.batch_size)
             )
-            if session.get_bind().dialect.name == "postgresql":
+            if is_postgresql(session):
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).mappings().all()
             if not rows:
@@ -220,7 +221,7 @@ class Dispatcher:
         rows locked for this replica (PostgreSQL) or under SQLite's write lock."""
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
-            postgres = session.get_bind().dialect.name == "postgresql"
+            postgres = is_postgresql(session)
             policies = await self.policies.all_policies(session)
             min_release = min(p.ownership.release_after_minutes for p in policies)
             min_miss = min(p.ownership.miss_after_minutes for p in policies)
