@@ -109,11 +109,12 @@ async def _count(engine: Any, sql: Any) -> int:
 async def _seed(engine: Any, dues: list[datetime]) -> None:
     """Book N callbacks exactly as ``SchedulingProjection`` books a "callback" call."""
     from common.db import migrate
+    from common.timeutil import as_utc
     from scheduling.domain.policy import load_document, resolve
     from scheduling.domain.rules import CallOutcome, LeadHistory, decide, place
     from scheduling.handlers import callback_id_for
     from scheduling.service import SPEC
-    from scheduling.tables import as_utc, callback, lead_state
+    from scheduling.tables import callback, lead_state
 
     await migrate(engine, SPEC.migrations)
     policy = resolve(load_document(_POLICY_PATH), "bench")

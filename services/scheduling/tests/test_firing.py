@@ -9,12 +9,13 @@ from typing import Any
 
 from common.outbox import OutboxDrainer, outbox_message
 from common.testing import eventually
+from common.timeutil import as_utc
 from sqlalchemy import select, update
 
 from scheduling import handlers as h
 from scheduling.clock import ManualClock
 from scheduling.context import SchedulingRuntime
-from scheduling.tables import callback, lead_state, utc
+from scheduling.tables import callback, lead_state
 from scheduling.testing import (
     SH,
     call_ended,
@@ -208,7 +209,7 @@ async def test_rechecked_at_firing_time(nats_url: str, event_namespace: str, dat
     states = await eventually(settled)
     assert states["l-win"] == "scheduled"
     moved = (await _row(runtime, lead_id="l-win"))[0]
-    assert utc(moved["due_at"]) == AT_15.replace(hour=16)
+    assert as_utc(moved["due_at"]) == AT_15.replace(hour=16)
     assert "outside the calling window" in moved["adjustment"]
     due = await eventually(lambda: stream_events(runtime, "CallbackDue"))
     assert [(d["lead_id"], d["agent_id"], d["released"]) for d in due] == [("l-abs", None, True)]
@@ -248,7 +249,7 @@ async def test_a_voided_sale_books_a_rework_callback_for_its_agent(
         rows = await eventually(lambda: _row(runtime, lead_id="l-rw"))
         assert len(rows) == 1
         assert rows[0]["reason"] == "rework" and rows[0]["agent_id"] == "a-7"
-        assert utc(rows[0]["due_at"]) == datetime(2026, 11, 18, 13, 0, tzinfo=SH)
+        assert as_utc(rows[0]["due_at"]) == datetime(2026, 11, 18, 13, 0, tzinfo=SH)
     finally:
         await runtime.stop()
 
@@ -321,7 +322,7 @@ async def test_an_appointment_books_its_confirmation_the_day_before(
         )
         rows = await eventually(lambda: _row(runtime, lead_id="l-appt"))
         assert [r["reason"] for r in rows] == ["appointment_confirmation"]
-        due = utc(rows[0]["due_at"])
+        due = as_utc(rows[0]["due_at"])
         assert due is not None and due.astimezone(SH).date() == datetime(2026, 11, 19).date()
     finally:
         await runtime.stop()

@@ -60,6 +60,7 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.projection import EventByEvent, EventContext
+from common.timeutil import as_utc
 
 metadata = MetaData()
 
@@ -170,17 +171,6 @@ guard_dnc = Table(
 )
 
 
-def utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """Times read back from SQLite have lost their offset; they were stored in UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 # --- the calls read model -----------------------------------------------------------------
 
 
@@ -218,7 +208,7 @@ class CallsReadModel(EventByEvent):
             "number_digest": e.customer.number_digest,
             "phone_masked": e.customer.phone_masked,
             "caller_number": e.caller_number,
-            "placed_at": utc(e.placed_at),
+            "placed_at": as_utc(e.placed_at),
             "day": self.day_of(e.placed_at),
             "updated_at": datetime.now(UTC),
         }
@@ -241,8 +231,8 @@ class CallsReadModel(EventByEvent):
             row = {
                 **self._common(event),
                 "status": "ended",
-                "answered_at": utc(event.answered_at),
-                "ended_at": utc(event.ended_at),
+                "answered_at": as_utc(event.answered_at),
+                "ended_at": as_utc(event.ended_at),
                 "ring_count": event.ring_count,
                 "hangup_by": event.hangup_by,
                 "eligibility": event.eligibility,
@@ -250,7 +240,7 @@ class CallsReadModel(EventByEvent):
                 "disposition_flags": flags,
                 "catalogue_version": event.catalogue_version,
                 "contacted": ("customer_contact" in flags) if flags is not None else event.connected,
-                "callback_at": utc(event.callback_at),
+                "callback_at": as_utc(event.callback_at),
                 "talk_seconds": event.talk_seconds,
                 "notes": event.notes,
                 "recording_uri": event.recording_uri,
@@ -265,7 +255,7 @@ class CallsReadModel(EventByEvent):
                 row["first_contact"] = event.first_contact
             if event.turns:
                 row["transcript"] = [t.model_dump(mode="json") for t in event.turns]
-                row["transcribed_at"] = utc(event.ended_at)
+                row["transcribed_at"] = as_utc(event.ended_at)
             keep = {"call_id", "redial_requested", "first_contact", "history"}
             await upsert(session, calls_table, row, ["call_id"], update_columns=[c for c in row if c not in keep])
         elif isinstance(event, CallTranscribed):
@@ -294,7 +284,7 @@ class CallsReadModel(EventByEvent):
                 "number_id": event.number_id,
                 "number_digest": event.number_digest,
                 "phone_masked": event.phone_masked,
-                "placed_at": utc(event.refused_at),
+                "placed_at": as_utc(event.refused_at),
                 "day": self.day_of(event.refused_at),
                 "refusal_reason": event.reason,
                 "refusal_reasons": event.reasons or [event.reason],
@@ -312,7 +302,7 @@ class CallsReadModel(EventByEvent):
                     "version": event.version,
                     "settings": event.settings,
                     "changed_by": event.changed_by,
-                    "changed_at": utc(event.changed_at),
+                    "changed_at": as_utc(event.changed_at),
                 },
                 ["campaign_id"],
             )
@@ -466,10 +456,10 @@ class GuardLeads(EventByEvent):
                 "lead_id": e.lead_id,
                 "number_id": e.number_id,
                 "number_digest": digest if scope == "number" else None,
-                "until": utc(e.until),
+                "until": as_utc(e.until),
                 "reason": e.reason,
                 "source": e.source,
-                "since": utc(e.opted_out_at),
+                "since": as_utc(e.opted_out_at),
             },
             ["entry_key"],
         )
@@ -504,10 +494,10 @@ class GuardLeads(EventByEvent):
                 "lead_id": None,
                 "number_id": None,
                 "number_digest": e.number_digest,
-                "until": utc(e.until),
+                "until": as_utc(e.until),
                 "reason": e.reason,
                 "source": e.source,
-                "since": utc(e.added_at),
+                "since": as_utc(e.added_at),
             },
             ["entry_key"],
         )

@@ -11,12 +11,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.pagination import InvalidCursor, decode_cursor, encode_cursor
+from common.timeutil import as_utc
 
 from calls.domain.campaign import CampaignSettings, settings_from_document
 from calls.domain.guard import DialFacts, DncEntry, LeadFacts
 from calls.domain.history import PastCall
 from calls.projection import (
-    aware,
     calls_table,
     campaign_settings_table,
     guard_dnc,
@@ -119,7 +119,7 @@ async def dnc_entries(
             )
         )
     rows = (await session.execute(select(guard_dnc).where(or_(*conditions)))).mappings().all()
-    return [DncEntry(r["scope"], aware(r["until"]), r["reason"], r["source"]) for r in rows]
+    return [DncEntry(r["scope"], as_utc(r["until"]), r["reason"], r["source"]) for r in rows]
 
 
 async def attempts(
@@ -133,7 +133,7 @@ async def attempts(
         query = query.where(calls_table.c.lead_id.in_(lead_ids))
     else:
         query = query.where(calls_table.c.number_digest == digest)
-    return [a for a in (aware(v) for v in (await session.execute(query)).scalars()) if a is not None]
+    return [a for a in (as_utc(v) for v in (await session.execute(query)).scalars()) if a is not None]
 
 
 async def past_calls(
@@ -160,7 +160,7 @@ async def past_calls(
         flags = list(r["disposition_flags"] or [])
         if r["contacted"] and "customer_contact" not in flags:  # calls reported before flags existed
             flags.append("customer_contact")
-        placed = aware(r["placed_at"])
+        placed = as_utc(r["placed_at"])
         assert placed is not None
         out.append(PastCall(placed, r["answered_at"] is not None, flags, r["disposition"]))
     return out
@@ -222,7 +222,7 @@ def _row(row: Any) -> dict[str, Any]:
     out = dict(row)
     for name in DATETIME_COLUMNS:
         if name in out:
-            value = aware(out[name])
+            value = as_utc(out[name])
             out[name] = value.isoformat() if value else None
     if isinstance(out.get("day"), date):
         out["day"] = out["day"].isoformat()
@@ -233,7 +233,7 @@ def _row(row: Any) -> dict[str, Any]:
 
 
 def _cursor(placed_at: Any, call_id: str) -> str:
-    stamp = aware(placed_at)
+    stamp = as_utc(placed_at)
     assert stamp is not None
     return encode_cursor("calls", {"placed_at": stamp.isoformat(), "call_id": call_id})
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from common.timeutil import as_utc
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,17 +171,13 @@ async def flagged_leads(
 
 
 def _dnc_state(dnc: bool, until: datetime | None, reason: str | None, now: datetime) -> dict[str, Any] | None:
-    if not dnc or (until is not None and _aware(until) <= now):
+    if not dnc or (until is not None and as_utc(until) <= now):
         return None
     return {"until": _iso(until), "permanent": until is None, "reason": reason}
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _iso(value: datetime | None) -> str | None:
-    return _aware(value).isoformat() if value else None
+    return as_utc(value).isoformat() if value else None
 
 
 def summary(row: Any, numbers: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
@@ -385,7 +382,7 @@ async def list_dnc(
     items = []
     for r in rows:
         until = r["until"]
-        expired = until is not None and _aware(until) <= now
+        expired = until is not None and as_utc(until) <= now
         items.append(
             {
                 "entry_id": r["entry_id"],

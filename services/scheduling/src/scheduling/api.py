@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from common.pagination import Cursor, InvalidCursor, Limit, decode_cursor, encode_cursor
 from common.service import runtime_of
+from common.timeutil import as_utc, zone
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import ValidationError
 from sqlalchemy import RowMapping, and_, delete, or_, select
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling import handlers as h
 from scheduling.context import SchedulingRuntime
-from scheduling.domain.windows import next_allowed, zone
+from scheduling.domain.windows import next_allowed
 from scheduling.schemas import (
     AbsenceIn,
     AbsenceLifted,
@@ -30,7 +31,7 @@ from scheduling.schemas import (
     Policies,
     RescheduleIn,
 )
-from scheduling.tables import OPEN_STATUSES, agent_absence, as_utc, callback, lead_state, utc
+from scheduling.tables import OPEN_STATUSES, agent_absence, callback, lead_state
 
 router = APIRouter(tags=["scheduling"])
 
@@ -142,7 +143,7 @@ async def list_absent_agents(runtime: SchedulingRuntime = Depends(runtime_of)) -
         rows = (await session.execute(select(agent_absence).order_by(agent_absence.c.agent_id))).mappings().all()
     settings = runtime.settings
     return {
-        "absent": [{"agent_id": r["agent_id"], "reason": r["reason"], "since": utc(r["since"])} for r in rows],
+        "absent": [{"agent_id": r["agent_id"], "reason": r["reason"], "since": as_utc(r["since"])} for r in rows],
         "configured": sorted(settings.absent_agents),
     }
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from common.db import is_postgresql
+from common.timeutil import as_utc
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +29,7 @@ from scheduling import handlers as h
 from scheduling.clock import Clock
 from scheduling.domain.windows import is_allowed, next_allowed
 from scheduling.policies import PolicyStore
-from scheduling.tables import agent_absence, as_utc, callback, lead_state, utc
+from scheduling.tables import agent_absence, callback, lead_state
 
 if TYPE_CHECKING:
     from scheduling.context import SchedulingRuntime
@@ -166,7 +167,7 @@ class Dispatcher:
         next_due = (
             await session.execute(select(func.min(callback.c.due_at)).where(callback.c.status == "scheduled"))
         ).scalar_one_or_none()
-        self.next_due = utc(next_due)
+        self.next_due = as_utc(next_due)
 
     async def _recheck(
         self, session: AsyncSession, row: Any, lead: Any, absent: set[str], now: datetime
@@ -186,9 +187,9 @@ class Dispatcher:
         policy = await self.policies.get(session, row["campaign_id"])
         tz = h.tz_of(row["timezone"], policy.window.default_timezone)
         window = policy.window.window(lead["country"] if lead is not None else None)
-        due_at = utc(row["due_at"])
+        due_at: datetime | None = as_utc(row["due_at"])
         assert due_at is not None
-        dnc_until = utc(lead["dnc_until"]) if lead is not None else None
+        dnc_until = as_utc(lead["dnc_until"]) if lead is not None else None
         wanted: datetime | None = None
         note = ""
         if dnc_until is not None and dnc_until > now:
@@ -259,6 +260,6 @@ class Dispatcher:
     async def _past(self, session: AsyncSession, row: Any, now: datetime, what: str) -> bool:
         ownership = (await self.policies.get(session, row["campaign_id"])).ownership
         minutes = ownership.release_after_minutes if what == "release" else ownership.miss_after_minutes
-        due_at = utc(row["due_at"])
+        due_at: datetime | None = as_utc(row["due_at"])
         assert due_at is not None
         return due_at + timedelta(minutes=minutes) <= now

@@ -26,19 +26,17 @@ from common.events.scheduling import (
     CallbackScheduled,
 )
 from common.outbox import enqueue
+from common.timeutil import as_utc, zone
 from sqlalchemy import RowMapping, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.domain.rules import Placed, Wanted
-from scheduling.domain.windows import zone
 from scheduling.tables import (
     OPEN_STATUSES,
-    as_utc,
     callback,
     dnc_entry,
     lead_number,
     lead_state,
-    utc,
 )
 
 OWNER = "scheduling"
@@ -119,12 +117,12 @@ async def dialable_numbers(session: AsyncSession, lead_id: str, now: datetime) -
     digests = [n["number_digest"] for n in numbers]
     listed: set[str] = set()
     for entry in (await session.execute(select(dnc_entry).where(dnc_entry.c.number_digest.in_(digests)))).mappings():
-        until = utc(entry["until"])
+        until = as_utc(entry["until"])
         if until is None or until > now:
             listed.add(entry["number_digest"])
     dialable = 0
     for n in numbers:
-        until = utc(n["opted_out_until"])
+        until = as_utc(n["opted_out_until"])
         opted_out = bool(n["opted_out"]) and (until is None or until > now)
         if not opted_out and n["number_digest"] not in listed:
             dialable += 1
@@ -252,7 +250,7 @@ async def miss(session: AsyncSession, row: RowMapping, at: datetime) -> bool:
     event = CallbackMissed(
         callback_id=row["callback_id"],
         lead_id=row["lead_id"],
-        due_at=utc(row["due_at"]),
+        due_at=as_utc(row["due_at"]),
         agent_id=row["agent_id"],
         missed_at=at,
     )
@@ -295,7 +293,7 @@ async def reschedule(
         callback_id=row["callback_id"],
         lead_id=row["lead_id"],
         due_at=due_at.astimezone(UTC),
-        previous_due_at=utc(row["due_at"]),
+        previous_due_at=as_utc(row["due_at"]),
         reason=reason,
         adjustment=adjustment,
         local_due=local_iso(due_at, row["timezone"]),
@@ -371,7 +369,7 @@ async def miss_many(session: AsyncSession, rows: Sequence[RowMapping], at: datet
             CallbackMissed(
                 callback_id=r["callback_id"],
                 lead_id=r["lead_id"],
-                due_at=utc(r["due_at"]),
+                due_at=as_utc(r["due_at"]),
                 agent_id=r["agent_id"],
                 missed_at=at,
             ),
@@ -390,12 +388,12 @@ def due_event(row: RowMapping | dict[str, Any], fired_at: datetime) -> CallbackD
         agent_id=row["agent_id"],
         team_id=row["team_id"],
         campaign_id=row["campaign_id"],
-        due_at=utc(row["due_at"]),
+        due_at=as_utc(row["due_at"]),
         reason=row["reason"],
         attempt=row["attempt"],
         fired_at=fired_at,
         revision=row["revision"],
-        local_due=local_iso(utc(row["due_at"]) or fired_at, row["timezone"]),
+        local_due=local_iso(as_utc(row["due_at"]) or fired_at, row["timezone"]),
         timezone=row["timezone"],
         released=bool(row["released"]),
     )

@@ -26,6 +26,7 @@ from common.events.leads import (
 from common.events.qa import ReworkCallbackRequested
 from common.outbox import caused_by
 from common.projection import EventByEvent, EventContext
+from common.timeutil import as_utc
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,7 @@ from scheduling.domain.rules import CallOutcome, LeadHistory, Wanted, decide, pl
 from scheduling.domain.windows import next_allowed
 from scheduling.firing import Wakeup
 from scheduling.policies import PolicyStore
-from scheduling.tables import applied_event, callback, dnc_entry, lead_number, lead_state, utc
+from scheduling.tables import applied_event, callback, dnc_entry, lead_number, lead_state
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # A refused dial whose reason says the lead must not be called cancels its callbacks.
@@ -111,7 +112,7 @@ class SchedulingProjection(EventByEvent):
                 dnc_entry.insert().values(
                     entry_id=event.entry_id,
                     number_digest=event.number_digest,
-                    until=utc(event.until) if event.until else None,
+                    until=as_utc(event.until) if event.until else None,
                 )
             )
         elif isinstance(event, DncEntryRemoved):
@@ -167,7 +168,7 @@ class SchedulingProjection(EventByEvent):
             no_answer_attempts=int(lead["no_answer_attempts"]) if lead else 0,
             cycle=int(lead["cycle"]) if lead else 1,
             redials=int(lead["redials"]) if lead else 0,
-            quiet_until=utc(lead["quiet_until"]) if lead else None,
+            quiet_until=as_utc(lead["quiet_until"]) if lead else None,
         )
         outcome = CallOutcome(
             call_id=event.call_id,
@@ -266,7 +267,7 @@ class SchedulingProjection(EventByEvent):
     async def _call_placed(self, session: AsyncSession, event: CallPlaced) -> None:
         """A call to the lead fulfils its due callbacks, and scheduled ones it is (nearly) time for."""
         for row in await h.open_callbacks(session, event.customer.lead_id):
-            due_at = utc(row["due_at"])
+            due_at = as_utc(row["due_at"])
             assert due_at is not None
             if row["status"] == "due" or due_at <= event.placed_at + self.fulfil_early:
                 await h.complete(session, row, event.call_id, event.agent.id, event.placed_at)
@@ -312,7 +313,7 @@ class SchedulingProjection(EventByEvent):
             return
         lead = await h.lead_row(session, event.lead_id)
         for row in await h.open_callbacks(session, event.lead_id):
-            due_at = utc(row["due_at"])
+            due_at = as_utc(row["due_at"])
             assert due_at is not None
             if due_at < event.until:
                 policy = await self.policies.get(session, row["campaign_id"])

@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from common.pagination import Page
 from common.schemas import Timestamp
+from common.timeutil import as_utc
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import RowMapping
 
 from scheduling.domain.policy import CallbackPolicy, PolicyDocument
 from scheduling.handlers import local_iso
-from scheduling.tables import OPEN_STATUSES, utc
+from scheduling.tables import OPEN_STATUSES
 
 # --- requests ----------------------------------------------------------------------------------
 
@@ -64,7 +65,7 @@ class Callback(BaseModel):
 
     @classmethod
     def of(cls, row: RowMapping, now: datetime) -> Callback:
-        due_at = utc(row["due_at"])
+        due_at = as_utc(row["due_at"])
         assert due_at is not None
         tz = row["timezone"]
         return cls(
@@ -79,7 +80,7 @@ class Callback(BaseModel):
             due_at=due_at,
             local_due=local_iso(due_at, tz),
             timezone=tz,
-            requested_at=utc(row["requested_at"]) or due_at,
+            requested_at=as_utc(row["requested_at"]) or due_at,
             adjustment=row["adjustment"],
             exact=bool(row["exact"]),
             attempt=row["attempt"],
@@ -88,8 +89,8 @@ class Callback(BaseModel):
             released=bool(row["released"]),
             source_call_id=row["source_call_id"],
             policy_version=row["policy_version"],
-            fired_at=utc(row["fired_at"]),
-            closed_at=utc(row["closed_at"]),
+            fired_at=as_utc(row["fired_at"]),
+            closed_at=as_utc(row["closed_at"]),
             close_reason=row["close_reason"],
             done_call_id=row["done_call_id"],
         )

@@ -8,8 +8,6 @@ separated by a crash.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from common.copies import applied_event_table
 from sqlalchemy import (
     JSON,
@@ -121,15 +119,3 @@ agent_absence = SATable(
 # book its callback a second time and count a no-answer attempt twice, a late CallPlaced copy
 # could complete a newer callback. A copy is recognised by its id and passed.
 applied_event = applied_event_table(metadata)
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """Database values back as aware UTC (SQLite returns naive datetimes)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Values written to the database: always UTC, so SQLite's text comparison orders them."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

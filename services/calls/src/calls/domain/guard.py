@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from common.timeutil import zone
+
 from calls.domain.campaign import CampaignSettings
-from calls.domain.window import check_window, zone
+from calls.domain.window import check_window
 
 
 class Reason(StrEnum):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from common.calling_days import calling_day
+from common.timeutil import zone
 
 from calls.domain.campaign import CampaignSettings
 
@@ -22,17 +22,6 @@ class WindowVerdict:
     reason: str | None = None  # outside_calling_window | non_working_day | public_holiday
     local_time: datetime | None = None
     detail: str | None = None
-
-
-def zone(name: str | None, default: str) -> ZoneInfo:
-    for candidate in (name, default, "Asia/Shanghai"):
-        if not candidate:
-            continue
-        try:
-            return ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-    raise AssertionError("unreachable: Asia/Shanghai always exists")
 
 
 def day_kind(day: date, country: str, settings: CampaignSettings) -> str | None:

@@ -4,26 +4,22 @@ all of that speaker's turns, so the cost grows linearly with the transcript."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
+
+from common.timeutil import zone
 
 from qa.rules.model import CallRecord, Finding, HoldTurn, SpeechTurn
 from qa.rules.names import NameMatcher
 from qa.rules.policy import TURN_SEP, CompiledPolicy, Hit, Policy
 from qa.rules.textutil import normalize
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 _NONE: list[Hit] = []  # shared empty result: callers never mutate hit lists
 
 
 @lru_cache(maxsize=16)
 def get_tz(name: str) -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:  # no tz database on the host: China has had no DST since 1991
-        return CHINA_TZ
+    return zone(name)
 
 
 @dataclass(slots=True)

@@ -156,10 +156,3 @@ def window_from_config(periods: list[str], weekdays: list[str], calendar: str | 
         if p.end_minutes() <= p.start_minutes():
             raise ValueError(f"empty period {p}")
     return CallingWindow(parsed, frozenset(weekdays), calendar)
-
-
-def zone(name: str | None, default: str = "Asia/Shanghai") -> ZoneInfo:
-    try:
-        return ZoneInfo(name or default)
-    except (KeyError, ValueError):
-        return ZoneInfo(default)
