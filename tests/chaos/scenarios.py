@@ -16,6 +16,7 @@ from tests.chaos.harness import (
     check_counts,
     check_no_dead_letters,
     compare_with_rebuild,
+    create_leads,
     daily_dials,
     diff_snapshots,
     memory,
@@ -104,7 +105,7 @@ def _dials_for(platform: RunningPlatform, records: list[dict[str, Any]], accepte
     return daily_dials(platform.gateway_url, [r["placed_at"][:10] for r in records if r["call_id"] in wanted])
 
 
-def duplicates(platform: RunningPlatform, *, calls: int, times: int = 20, seed: int = 2) -> Outcome:
+def duplicates(platform: RunningPlatform, *, calls: int, leads: int = 12, times: int = 20, seed: int = 2) -> Outcome:
     """The same call posted ``times`` times at once is accepted once and counted once; then
     every event in the log is published again (same ce-id and body, a new Nats-Msg-Id, as
     after the duplicate window) and no table of any service changes, nor the daily report."""
@@ -113,7 +114,12 @@ def duplicates(platform: RunningPlatform, *, calls: int, times: int = 20, seed: 
     # One of each kind the dataset has is the twin: the first with a callback agreed, so
     # scheduling books it, and findings, so QA checks it, if the dataset has one.
     twin = next((r for r in records if r.get("callback_at")), records[0])
-    say(f"duplicates: posting {calls} calls, {twin['call_id']} ({twin['disposition']}) {times} times at once")
+    # The first calls go to leads the leads service knows, so TM_LEADS has events to copy too.
+    create_leads(platform.gateway_url, records[:leads])
+    say(
+        f"duplicates: {leads} leads created; posting {calls} calls, {twin['call_id']} ({twin['disposition']}) "
+        f"{times} times at once"
+    )
     answers = post_concurrently(platform.gateway_url, twin, times)
     posted = post_calls(platform.gateway_url, [r for r in records if r is not twin], rate=20)
     accepted = {**posted.accepted}
