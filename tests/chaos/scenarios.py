@@ -3,6 +3,7 @@ returns the problems it found (empty: nothing lost, nothing counted twice)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from tests.chaos.harness import (
     create_leads,
     daily_dials,
     diff_snapshots,
+    lag,
     memory,
     post_calls,
     post_concurrently,
@@ -73,6 +75,7 @@ def kill9(platform: RunningPlatform, *, calls: int, rate: float, kills_per_servi
         f"in {time.monotonic() - started:.0f}s; kills {dict(killer.kills)}"
     )
     caught_up = wait_caught_up(platform)
+    events = sum(asyncio.run(lag(platform))[1])  # every event in the four streams, each checked below
     outcome.problems += [f"500: {e}" for e in posted.server_errors]
     outcome.problems += [f"never accepted: {c}" for c in posted.given_up]
     outcome.problems += check_calls_everywhere(platform, posted.accepted)
@@ -93,6 +96,7 @@ def kill9(platform: RunningPlatform, *, calls: int, rate: float, kills_per_servi
         "kills survived": sum(killer.kills.values()),
         "kills per service": dict(killer.kills),
         "caught up after (s)": round(caught_up, 1),
+        "events in the log": events,
         "rows compared with a rebuild": rows,
         "losses or double counts": len(outcome.problems),
     }
