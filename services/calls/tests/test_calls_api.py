@@ -451,3 +451,15 @@ async def test_the_same_call_id_with_another_body_is_a_conflict_not_a_duplicate(
     assert body["status"] == 409 and set(body["differences"]) == {"disposition", "notes"}
     ended = (await h.store.load("calls", "c-idem")).events[1].event
     assert isinstance(ended, CallEnded) and ended.disposition != "no_interest"  # the record stands
+
+
+async def test_an_idempotency_key_must_be_the_call_id(harness: Any) -> None:
+    """The header was ignored: now a key that is not the call_id is refused, naming the header;
+    the call_id itself as the key works as without it."""
+    h = harness
+    resp = await h.client.post("/v1/calls", json=finished("c-key"), headers={"Idempotency-Key": "other-key"})
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert await h.events_of("c-key") == []
+    resp = await h.client.post("/v1/calls", json=finished("c-key"), headers={"Idempotency-Key": "c-key"})
+    assert resp.status_code == 202, resp.text

@@ -69,13 +69,33 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
     },
 )
 async def post_finished_call(
-    record: FinishedCallRecord, response: Response, runtime: CallsRuntime = Depends(runtime_of)
+    record: FinishedCallRecord,
+    response: Response,
+    runtime: CallsRuntime = Depends(runtime_of),
+    idempotency_key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        description="optional; when sent it must be the record's call_id, which is this route's idempotency key",
+    ),
 ) -> CallRecorded | JSONResponse:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
     stored its events; the same ``call_id`` with the same body again is answered 200 and changes
     nothing (``call_id`` is the idempotency key); the same ``call_id`` with a different body is
     409 naming the fields that differ, and the recorded call stands. The disposition must be in
-    the campaign's catalogue; an inbound call needs ``heard_from`` and ``need``."""
+    the campaign's catalogue; an inbound call needs ``heard_from`` and ``need``.
+
+    An ``Idempotency-Key`` header is not a second key: a client that sends one (as payment APIs
+    ask) must send the ``call_id``, so a key reused for another call is refused, not ignored."""
+    if idempotency_key is not None and idempotency_key != record.call_id:
+        return invalid_fields(
+            [
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": "must equal the record's call_id (the call_id is this route's idempotency key)",
+                    "type": "value_error",
+                }
+            ]
+        )
     result = await report_finished_call(runtime, record)
     if result.problems:
         return unprocessable(result.problems)
