@@ -19,6 +19,8 @@ from types import FrameType
 from typing import Any, Generic, TypeVar
 
 import nats
+import nats.errors
+import nats.js.errors
 import uvicorn
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -118,11 +120,30 @@ class Runtime(Generic[SettingsT, ContextT]):
         assert self.js is not None, "runtime not started"
         return self.js
 
+    async def _declare_stream(self, owner: str, attempts: int = 30) -> None:
+        """Declare a stream, waiting out a broker that is connected but not ready: a JetStream
+        cluster still electing its meta leader, or busy with every service declaring its
+        streams at once, answers with timeouts for a while. Exiting on the first one would make
+        every service of a fresh cluster crash-loop at start."""
+        for attempt in range(attempts):
+            try:
+                await ensure_stream(self.jetstream, self.names, owner, replicas=self.settings.stream_replicas)
+                return
+            except (
+                nats.errors.TimeoutError,
+                nats.errors.NoRespondersError,
+                nats.js.errors.ServiceUnavailableError,
+            ) as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.warning("stream not declared yet; retrying", extra={"stream": owner, "error": repr(exc)})
+                await asyncio.sleep(min(0.5 * 2**attempt, 5.0))
+
     async def start(self, *, run_projections: bool = True, run_background: bool = True) -> None:
         self.nc = await connect_nats(self.settings)
         self.js = self.nc.jetstream(timeout=10)
-        for owner in {*self.spec.owns_streams, *self.spec.reads_streams}:
-            await ensure_stream(self.js, self.names, owner, replicas=self.settings.stream_replicas)
+        for owner in sorted({*self.spec.owns_streams, *self.spec.reads_streams}):
+            await self._declare_stream(owner)
         self.store = EventStore(
             self.js,
             self.names,
