@@ -68,6 +68,9 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_document(p
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
             max_examples=examples,
+            # CI runs a fixed set of cases, so a green build stays green; a developer's run
+            # draws new ones (that is how the NUL-in-a-campaign-id 500 was found).
+            derandomize=bool(os.environ.get("CI")),
             database=None,
             deadline=None,
             phases=[Phase.generate],  # a failure is recorded, not shrunk: every case counts

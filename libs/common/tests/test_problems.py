@@ -233,3 +233,13 @@ async def test_appending_while_the_broker_is_down_fails_at_once_and_works_again_
     await eventually(connected, timeout=20)
     await events.append([due("cb-2")], expected_version=0)
     assert len((await events.load("scheduling", "cb-2")).events) == 1
+
+
+def test_a_nul_character_in_a_string_is_refused_before_any_route(client: TestClient) -> None:
+    """PostgreSQL cannot store U+0000: schemathesis found a 500 from a campaign id holding one."""
+    body = b'{"call_id": "c-1\\u0000", "ring_count": 1}'
+    resp = client.post("/records", content=body, headers={"content-type": "application/json"})
+    assert resp.status_code == 422 and "NUL" in str(problem(resp)["detail"])
+    escaped_backslash = b'{"call_id": "c-1", "ring_count": 1, "notes": {"path": "c:\\\\u0000"}}'  # text, no NUL
+    resp = client.post("/records", content=escaped_backslash, headers={"content-type": "application/json"})
+    assert resp.status_code == 200, resp.text

@@ -419,6 +419,18 @@ class _EdgeGuard:
             )
             await too_deep(scope, receive, send)
             return
+        if _NUL_ESCAPE.search(body):
+            # PostgreSQL text cannot hold U+0000 (asyncpg refuses it), and no field of this API
+            # has a use for it: refused here, for every route, rather than a 500 deep inside.
+            nul = problem_response(
+                422,
+                "a string in the JSON body holds the NUL character (\\u0000), which no field accepts",
+                type_=INVALID_FIELDS,
+                title="Invalid fields",
+                instance=path,
+            )
+            await nul(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> AsgiMessage:
@@ -432,6 +444,8 @@ class _EdgeGuard:
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?')
+# A JSON escape of U+0000: \u0000 after an even number (zero included) of other backslashes.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 _BRACKET = re.compile(rb"[\[\]{}]")
 
 
