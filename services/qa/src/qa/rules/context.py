@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from common.timeutil import zone
 
-from qa.rules.model import CallRecord, Finding, HoldTurn, SpeechTurn
+from qa.rules.model import CallRecord, Evidence, Finding, HoldTurn, SpeechTurn
 from qa.rules.names import NameMatcher
 from qa.rules.policy import TURN_SEP, CompiledPolicy, Hit, Policy
 from qa.rules.textutil import normalize
@@ -120,6 +120,7 @@ class CallContext:
         evidence: str = "",
         span: tuple[int, int] | None = None,
         reason: str = "",
+        related: tuple[Evidence, ...] = (),
     ) -> Finding:
         spec = self.policy.rules[rule_id]
         return Finding(
@@ -134,7 +135,17 @@ class CallContext:
             span=span,
             reason=reason,
             policy_version=self.policy.version,
+            related=related,
         )
 
-    def quote(self, turn: TurnView, start: int, end: int, rule_id: str, reason: str) -> Finding:
-        return self.finding(rule_id, turn=turn, evidence=turn.text[start:end], span=(start, end), reason=reason)
+    def quote(
+        self, turn: TurnView, start: int, end: int, rule_id: str, reason: str, related: tuple[Evidence, ...] = ()
+    ) -> Finding:
+        return self.finding(
+            rule_id, turn=turn, evidence=turn.text[start:end], span=(start, end), reason=reason, related=related
+        )
+
+    @staticmethod
+    def evidence(role: str, turn: TurnView, start: int, end: int) -> Evidence:
+        """A further span of ``turn`` a finding rests on."""
+        return Evidence(role=role, turn=turn.index, span=(start, end), text=turn.text[start:end])

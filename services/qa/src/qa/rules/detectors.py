@@ -218,86 +218,143 @@ def _money_spans(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
     return merged
 
 
-def _contradicts(ctx: CallContext, t: TurnView, floor: int) -> bool:
-    """The agent turn states a fee, a condition or a money figure at or after ``floor``."""
+def _in_clause(hits: Iterable[Hit], start: int, end: int) -> list[Hit]:
+    return [h for h in hits if start <= h.start and h.end <= end]
+
+
+def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
+    """The clauses of an agent turn that make a categorical promise (costs nothing, covers
+    everything, cannot lose, refundable any time …), in text order; computed once per turn.
+
+    A promise is a listed absolute claim, an unqualified 免费, or one of the policy's wording
+    families (``promise`` patterns: a quantifier with a negated cost, an all-covering scope, a
+    no-loss guarantee); a clause that denies it (不承诺保本, 不保证) or asks it (保本吗?) is none."""
+    cache = ctx.memo.setdefault("QA-05:promises", {})
+    cached = cache.get(t.index)
+    if cached is not None:
+        return cached
     rid = "QA-05"
-    if any(h.start >= floor for h in ctx.hits(t, rid, "fee")):
-        return True
-    if any(h.start >= floor for h in ctx.hits(t, rid, "reversal")):
-        return True
-    return any(s >= floor for s, _e in _money_spans(ctx, t))
+    norm = t.norm
+    found: list[tuple[int, int]] = [(h.start, h.end) for h in ctx.hits(t, rid, "absolute_claim")]
+    free = ctx.hits(t, rid, "free")
+    if free:
+        quals = ctx.hits(t, rid, "free_qualifier")
+        for h in free:
+            cs, ce = _clause_bounds(norm, h.start, h.end)
+            if not _in_clause(quals, cs, ce) and not any(s <= h.start < e for s, e in found):
+                found.append((h.start, h.end))
+    if ctx.has(t, rid, "promise_trigger"):
+        rx = ctx.cp.regex_any(rid, "promise")
+        if rx is not None:
+            found.extend(m.span() for m in rx.finditer(norm))
+    out: list[tuple[int, int]] = []
+    if found:
+        vetoes = ctx.hits(t, rid, "promise_veto")
+        for s, e in sorted(found):
+            cs, ce = _clause_bounds(norm, s, e)
+            if out and out[-1] == (cs, ce):
+                continue
+            if any(cs <= v.start and v.end <= s for v in vetoes):
+                continue  # denied: 不承诺保本 / 不保证收益
+            if (ce < len(norm) and norm[ce] == "?") or norm[cs:ce].endswith(("吗", "么")):
+                continue  # asked, not promised
+            out.append((cs, ce))
+    cache[t.index] = out
+    return out
+
+
+def _contradiction(ctx: CallContext, t: TurnView, floor: int) -> tuple[int, int] | None:
+    """The first statement of a fee, deposit, exclusion, condition or loss in an agent turn at or
+    after ``floor`` that no negation in its clause takes back (没有押金, 不收服务费) and that is not
+    itself a promise, as its clause; a money figure counts too."""
+    rid = "QA-05"
+    norm = t.norm
+    cands = [(h.start, h.end) for h in ctx.hits(t, rid, "fee") if h.start >= floor]
+    cands += [(h.start, h.end) for h in ctx.hits(t, rid, "reversal") if h.start >= floor]
+    cands += [(s, e) for s, e in _money_spans(ctx, t) if s >= floor]
+    if not cands:
+        return None
+    negs = ctx.hits(t, rid, "contradiction_negated")
+    promised = _promises(ctx, t)
+    for s, e in sorted(cands):
+        cs, ce = _clause_bounds(norm, s, e)
+        if any(cs <= n.start and n.end <= s for n in negs):
+            continue
+        if any(ps <= s < pe for ps, pe in promised):
+            continue
+        return max(cs, floor), ce
+    return None
+
+
+def _reaction(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
+    """The customer objects (你刚才不是说…, 说好的…), accuses (骗人, 忽悠), complains or withdraws
+    (不装了, 取消, 退掉): the first such clause of a customer turn."""
+    rid = "QA-05"
+    spans = [(h.start, h.end) for h in ctx.hits(t, rid, "complaint")]
+    spans += [(h.start, h.end) for h in ctx.hits(t, rid, "withdrawal")]
+    m = _rx_search(ctx, t, rid, "objection")
+    if m is not None:
+        spans.append(m.span())
+    if not spans:
+        return None
+    s, e = min(spans)
+    return _clause_bounds(t.norm, s, e)
 
 
 def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
-    """An unqualified claim (free, no loss, refundable any time) later contradicted by the agent,
-    then a complaint. Linear: each turn is examined for a contradiction at most once, and the
-    last customer complaint is found in one backward pass."""
+    """Deceives or misleads: a categorical promise by the agent, a later statement that
+    contradicts it (the agent or the terms the agent reads: a fee, deposit, exclusion,
+    condition), then the customer's reaction to it (objection, accusation, complaint,
+    withdrawal; or the call's disposition is a complaint). One pass over the turns in order:
+    promise, then contradiction, then reaction; each turn is examined once."""
     rid = "QA-05"
-    claims = _claims(ctx)
-    if not claims:
-        return []
-    speech = ctx.speech
     complaint_dispo = call.disposition in set(ctx.cp.param(rid, "complaint_dispositions", ["complaint"]))
-    last_complaint = -1
-    if not complaint_dispo:
-        last_complaint = next(
-            (k for k in range(len(speech) - 1, -1, -1)
-             if speech[k].is_customer and ctx.has(speech[k], rid, "complaint")),
-            -1,
-        )  # fmt: skip
-        if last_complaint < 0:
-            return []
-    next_from = -1  # the first agent turn at or after ``scanned_from`` that contradicts (or -1: none)
-    scanned_from = len(speech)  # nothing scanned yet
-    for k0, claim_turn, claim_hit in claims:
-        if _contradicts(ctx, claim_turn, claim_hit.end):
-            k1 = k0
-        else:
-            if scanned_from > k0 + 1 or (next_from != -1 and next_from <= k0):
-                scanned_from = k0 + 1
-                next_from = next(
-                    (k for k in range(k0 + 1, len(speech))
-                     if speech[k].is_agent and _contradicts(ctx, speech[k], 0)),
-                    -1,
-                )  # fmt: skip
-            k1 = next_from
-        if k1 < 0:
+    promise: tuple[TurnView, int, int] | None = None
+    contra: tuple[TurnView, int, int] | None = None
+    for t in ctx.speech:
+        if promise is None:
+            if t.is_agent:
+                promised = _promises(ctx, t)
+                if promised:
+                    p = promised[0]
+                    promise = (t, *p)
+                    c = _contradiction(ctx, t, p[1])  # taken back later in the same turn
+                    if c is not None:
+                        contra = (t, *c)
             continue
-        if not complaint_dispo and last_complaint <= k1:
+        if contra is None:
+            if t.is_agent:
+                c = _contradiction(ctx, t, 0)
+                if c is not None:
+                    contra = (t, *c)
             continue
-        contra_turn = speech[k1]
-        cs, ce = _clause_bounds(claim_turn.norm, claim_hit.start, claim_hit.end)
-        return [
-            ctx.quote(
-                claim_turn,
-                cs,
-                ce,
-                rid,
-                f"claim contradicted by the agent at turn {contra_turn.index} "
-                f"({contra_turn.text[:40]!r}), followed by a complaint",
-            )
-        ]
+        if not t.is_customer:
+            continue
+        r = _reaction(ctx, t)
+        if r is not None:
+            return [_qa05_finding(ctx, promise, contra, (t, *r))]
+    if promise is not None and contra is not None and complaint_dispo:
+        return [_qa05_finding(ctx, promise, contra, None)]
     return []
 
 
-def _claims(ctx: CallContext) -> list[tuple[int, TurnView, Hit]]:
-    """Unqualified 'free / no loss / refundable any time' claims by the agent: (position, turn, hit)."""
-    rid = "QA-05"
-    found: list[tuple[int, TurnView, Hit]] = []
-    for k, t in enumerate(ctx.speech):
-        if not t.is_agent:
-            continue
-        hits = list(ctx.hits(t, rid, "absolute_claim"))
-        quals = ctx.hits(t, rid, "free_qualifier")
-        for h in ctx.hits(t, rid, "free"):
-            cs, ce = _clause_bounds(t.norm, h.start, h.end)
-            if not any(q.start >= cs and q.end <= ce for q in quals) and not any(
-                a.start <= h.start < a.end for a in hits
-            ):
-                hits.append(h)
-        if hits:
-            found.append((k, t, min(hits, key=lambda h: h.start)))
-    return found
+def _qa05_finding(
+    ctx: CallContext,
+    promise: tuple[TurnView, int, int],
+    contra: tuple[TurnView, int, int],
+    reaction: tuple[TurnView, int, int] | None,
+) -> Finding:
+    pt, ps, pe = promise
+    ct, cs, ce = contra
+    related = [ctx.evidence("contradiction", ct, cs, ce)]
+    said = f"promise contradicted at turn {ct.index} ({ct.text[cs:ce]!r})"
+    if reaction is not None:
+        rt, rs, re_ = reaction
+        related.append(ctx.evidence("reaction", rt, rs, re_))
+        said += f"; the customer reacts at turn {rt.index} ({rt.text[rs:re_]!r})"
+    else:
+        said += "; the call ended in a complaint"
+    return ctx.quote(pt, ps, pe, "QA-05", said, tuple(related))
 
 
 # --------------------------------------------------------------------------------------------- QA-06
@@ -376,7 +433,25 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-07
+_SENTENCE_END = re.compile(r"[。!?…\n]")
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (up to 。!? …) around ``start:end``: a reply's form and target are read in it."""
+    s = start
+    while s > 0 and text[s - 1] not in "。!?…\n":
+        s -= 1
+    m = _SENTENCE_END.search(text, end)
+    return s, (m.end() if m else len(text))
+
+
 def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    """Rude, interrogating or rhetorical replies aimed at the customer.
+
+    Three readings of an agent turn: a listed rude phrase; a reproach of the customer in any
+    wording (``reproach`` patterns: throwing a question back at them, blaming them, 早干嘛去了, 还要
+    …到什么时候); a rhetorical question (``rhetorical``) unless its sentence is about the offer's
+    value and blames no one (难道不值得考虑一下吗 persuades, 难道您连这个都不知道吗 reproaches)."""
     rid = "QA-07"
     out: list[Finding] = []
     for t in ctx.agent_turns:
@@ -385,13 +460,26 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply"))
             continue
+        m = _rx_search(ctx, t, rid, "reproach")
+        if m:
+            s, e = _sentence_bounds(t.norm, *m.span())
+            out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
+            continue
         m = _rx_search(ctx, t, rid, "rhetorical")
         if m:
-            s, e = m.span()
-            while s < e and t.norm[s] in ",.!?;。、 ":
-                s += 1
+            s, e = _trim(t.norm, *m.span())
+            ss, se = _sentence_bounds(t.norm, s, e)
+            about_offer = _any_in(ctx.hits(t, rid, "offer_value"), ss, se)
+            if about_offer and not _any_in(ctx.hits(t, rid, "customer_blame"), ss, se):
+                continue  # a persuasive question about the offer, not aimed at the customer
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
     return out
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s] in ",.!?;。、 ":
+        s += 1
+    return s, e
 
 
 # --------------------------------------------------------------------------------------------- QA-08

@@ -84,6 +84,18 @@ class CallRecord(_Record):
         return cls.model_validate(obj)
 
 
+class Evidence(BaseModel):
+    """A further span a finding rests on (e.g. QA-05's contradiction and the customer's reaction,
+    besides the promise the finding's own ``turn``/``span`` point at)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    turn: int
+    span: tuple[int, int]
+    text: str
+
+
 class Finding(BaseModel):
     """One automatic QA finding; a reviewer confirms or dismisses it (only confirmed ones carry fines)."""
 
@@ -100,6 +112,7 @@ class Finding(BaseModel):
     span: tuple[int, int] | None = None
     reason: str = ""
     policy_version: str = ""
+    related: tuple[Evidence, ...] = ()
 
     def brief(self) -> dict[str, Any]:
         return {"rule": self.rule, "turn": self.turn, "evidence": self.evidence}
