@@ -328,7 +328,8 @@ async def test_the_admin_routes_list_page_show_and_replay(env: Setup) -> None:
             assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "cursor"]
 
             detail = (await client.get(f"/v1/admin/dead-letters/{ids[0]}")).json()
-            assert detail["headers"]["ce-type"] == "CallbackDue" and '"callback_id":"cb-0"' in detail["body"]
+            assert detail["headers"]["ce-type"] == "com.telemarketing.scheduling.CallbackDue.v1"
+            assert detail["event_type"] == "CallbackDue" and '"callback_id":"cb-0"' in detail["body"]
             assert (await client.get("/v1/admin/dead-letters/999999")).status_code == 404
 
             failed = (await client.post(f"/v1/admin/dead-letters/{ids[0]}/replay")).json()

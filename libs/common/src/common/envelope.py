@@ -6,6 +6,12 @@ router can filter on headers without parsing the body.
 
 The envelope ``id`` is also sent as ``Nats-Msg-Id``: JetStream drops a message whose id it has
 already seen inside the stream's duplicate window, which makes a re-sent event harmless.
+
+``Envelope.type`` is the short event type name (``CallEnded``); on the wire ``ce-type`` is its
+namespaced CloudEvents type (``com.telemarketing.calls.CallEnded.v1``, ``common.events.types``),
+and a bare ``ce-type`` written before the namespacing is read as it is. The headers follow the
+CloudEvents NATS protocol binding's binary content mode (``ce-`` prefixed attributes in NATS
+headers, as in the binding's drafts after 1.0.2, which describes structured mode only).
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ class Envelope:
                 H_ID: self.id,
                 H_MSG_ID: self.id,
                 H_SOURCE: self.source,
-                H_TYPE: self.type,
+                H_TYPE: _wire_type(self.type, self.schema_version),
                 H_SPECVERSION: self.specversion,
                 H_TIME: self.time.isoformat(),
                 H_CONTENT_TYPE: self.datacontenttype,
@@ -105,11 +111,16 @@ class Envelope:
             raise EnvelopeError(f"data is not JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise EnvelopeError("data must be a JSON object")
+        event_type, type_version = _read_type(headers[H_TYPE])
         try:
             time = datetime.fromisoformat(headers[H_TIME]) if headers.get(H_TIME) else datetime.now(UTC)
-            schema_version = int(headers.get(H_SCHEMA_VERSION, "1"))
+            schema_version = int(headers.get(H_SCHEMA_VERSION, type_version or 1))
         except ValueError as exc:
             raise EnvelopeError(f"bad envelope attribute: {exc}") from exc
+        if type_version is not None and type_version != schema_version:
+            raise EnvelopeError(
+                f"ce-type {headers[H_TYPE]!r} says version {type_version}, ce-schemaversion says {schema_version}"
+            )
         known = {
             H_ID,
             H_MSG_ID,
@@ -125,7 +136,7 @@ class Envelope:
             H_SUBJECT,
         }
         return cls(
-            type=headers[H_TYPE],
+            type=event_type,
             source=headers[H_SOURCE],
             data=data,
             subject=headers.get(H_SUBJECT),
@@ -137,3 +148,16 @@ class Envelope:
             datacontenttype=headers.get(H_DATACONTENTTYPE, CONTENT_TYPE),
             extra_headers={k: v for k, v in headers.items() if k not in known},
         )
+
+
+def _wire_type(event_type: str, schema_version: int) -> str:
+    # Imported here: common.events imports this module.
+    from common.events.types import qualified_type
+
+    return qualified_type(event_type, schema_version)
+
+
+def _read_type(ce_type: str) -> tuple[str, int | None]:
+    from common.events.types import parse_type
+
+    return parse_type(ce_type)

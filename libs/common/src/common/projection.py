@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.envelope import Envelope, EnvelopeError
 from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, decode
+from common.events.types import parse_type
 from common.eventstore import EventNames
 from common.telemetry import extract_trace_context
 
@@ -632,7 +633,8 @@ class ProjectionRunner:
                 stream_seq=msg.metadata.sequence.stream,
                 subject=msg.subject,
                 event_id=headers.get("ce-id"),
-                event_type=headers.get("ce-type"),
+                # The short name (CallEnded), whether ce-type is namespaced or bare.
+                event_type=parse_type(headers["ce-type"])[0] if headers.get("ce-type") else None,
                 reason=reason[:4000],
                 deliveries=deliveries,
                 headers=headers,

@@ -40,6 +40,14 @@ class DomainEvent(BaseModel):
     def to_data(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    @classmethod
+    def cloudevents_type(cls) -> str:
+        """The namespaced ``ce-type`` of this event at its schema version
+        (``com.telemarketing.calls.CallEnded.v1``)."""
+        from common.events.types import cloudevents_type
+
+        return cloudevents_type(cls.owner, cls.event_type or cls.__name__, cls.schema_version)
+
 
 class UnknownEventType(ValueError):
     pass
@@ -59,8 +67,17 @@ def register(cls: type[E]) -> type[E]:
 
 
 def event_class(event_type: str) -> type[DomainEvent]:
+    """The class of a short name (``CallEnded``) or of a namespaced CloudEvents type
+    (``com.telemarketing.calls.CallEnded.v1``, ``common.events.types``)."""
     try:
         return _REGISTRY[event_type]
+    except KeyError:
+        pass
+    from common.events.types import parse_type
+
+    name, _ = parse_type(event_type)
+    try:
+        return _REGISTRY[name]
     except KeyError:
         raise UnknownEventType(event_type) from None
 
