@@ -29,7 +29,7 @@ from common.events.leads import LeadCreated, LeadNumber, LeadOptedOut, LeadProfi
 from common.eventstore import EventNames, EventStore
 from common.privacy import number_digest
 from common.service import create_app
-from common.testing import NatsServerProcess
+from common.testing import AsGateway, NatsServerProcess
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "25"))
 REQUIREMENT_MS = 1000.0
@@ -55,7 +55,9 @@ async def _run(nats_url: str, database_url: str) -> dict[str, object]:
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         leads = EventStore(runtime.jetstream, EventNames(settings.event_namespace), "/bench/leads")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://calls") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://calls", auth=AsGateway()
+        ) as client:
             resp = await client.put(
                 "/v1/campaigns/k-bench/settings",
                 json={

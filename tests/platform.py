@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -10,9 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from common.identity import ADMIN
 from common.testing import free_port
+from gateway.devtokens import DEV_ISSUER, DevKeys
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("leads", "calls", "scheduling", "qa", "reporting")
@@ -74,6 +78,27 @@ class RunningPlatform:
         )
 
 
+@functools.cache
+def dev_keys() -> DevKeys:
+    """The test run's signing key: every gateway the tests start trusts it."""
+    return DevKeys.in_folder(Path(tempfile.mkdtemp(prefix="tm-auth-")))
+
+
+def gateway_auth_settings() -> dict[str, str]:
+    """Gateway settings that trust the test run's key."""
+    return {"auth_public_key": dev_keys().public_pem.decode(), "auth_issuer": DEV_ISSUER}
+
+
+def auth_headers(role: str = ADMIN) -> dict[str, str]:
+    """A bearer token of ``role`` (the development identities of ``gateway.devtokens``)."""
+    return {"Authorization": f"Bearer {dev_keys().role_token(role)}"}
+
+
+def gateway_client(url: str, role: str = ADMIN, **kwargs: Any) -> httpx.Client:
+    """An HTTP client of the public API acting as ``role``."""
+    return httpx.Client(base_url=url, headers=auth_headers(role), **({"timeout": 30} | kwargs))
+
+
 def wait_ready(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     last: object = None
@@ -104,6 +129,8 @@ def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], 
             env,
             HTTP_PORT=platform.gateway_url.rsplit(":", 1)[1],
             SERVICE_NAME="gateway",
+            AUTH_PUBLIC_KEY=dev_keys().public_pem.decode(),
+            AUTH_ISSUER=DEV_ISSUER,
             **{f"{s.upper()}_URL": u for s, u in urls.items()},
         )
         platform._spawn("gateway", gateway_env)

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.platform import RunningPlatform, start_platform
+from tests.platform import RunningPlatform, gateway_client, start_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -122,7 +122,7 @@ def problem(resp: httpx.Response, status: int) -> dict[str, Any]:
 
 
 def test_bad_input_at_the_gateway_is_a_4xx_problem_never_a_500(platform: RunningPlatform) -> None:
-    with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
+    with gateway_client(platform.gateway_url) as client:
         json_headers = {"content-type": "application/json"}
         # Over the limit by its declared length: refused before a byte is read or forwarded.
         problem(client.post("/v1/calls", content=b" " * (JSON_LIMIT + 1), headers=json_headers), 413)

@@ -14,7 +14,7 @@ import pytest
 from common.testing import ProvisionedDatabase
 
 from tests.chaos.harness import with_appointment_time
-from tests.platform import RunningPlatform, start_platform
+from tests.platform import RunningPlatform, gateway_client, start_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +75,7 @@ def wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
 
 
 def test_calls_posted_over_http_show_in_the_daily_report(platform: RunningPlatform) -> None:
-    with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
+    with gateway_client(platform.gateway_url) as client:
         posted = [
             sample_call("c-e2e-1", "a-1"),
             sample_call("c-e2e-2", "a-1", answered=False),
@@ -116,7 +116,7 @@ def test_calls_posted_over_http_show_in_the_daily_report(platform: RunningPlatfo
 @pytest.mark.skipif(not DATASET.exists(), reason="shared/datasets/qa-dev not beside the repository")
 def test_partner_records_from_the_dataset_are_accepted(platform: RunningPlatform) -> None:
     files = sorted(DATASET.glob("dev-*.json"))[:10]
-    with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
+    with gateway_client(platform.gateway_url) as client:
         for path in files:
             record = with_appointment_time(json.loads(path.read_text()))
             resp = client.post("/v1/calls", json=record)

@@ -16,6 +16,8 @@ from fastapi import FastAPI, Response
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 
+from tests.platform import auth_headers, gateway_auth_settings
+
 
 def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
     port = free_port()
@@ -40,7 +42,7 @@ def gateway_url() -> Iterator[str]:
         return {"items": []}
 
     leads_url, leads_server, leads_thread = _serve(upstream)
-    url, server, thread = _serve(create_app(GatewaySettings(leads_url=leads_url)))
+    url, server, thread = _serve(create_app(GatewaySettings(leads_url=leads_url, **gateway_auth_settings())))
     yield url
     for running, runner in ((server, thread), (leads_server, leads_thread)):
         running.should_exit = True
@@ -48,7 +50,7 @@ def gateway_url() -> Iterator[str]:
 
 
 def test_one_date_and_one_server_header_through_the_gateway(gateway_url: str) -> None:
-    answer = httpx.get(gateway_url + "/v1/leads")
+    answer = httpx.get(gateway_url + "/v1/leads", headers=auth_headers())
     assert answer.status_code == 200 and answer.json() == {"items": []}
     assert len(answer.headers.get_list("date")) == 1
     assert len(answer.headers.get_list("server")) == 1

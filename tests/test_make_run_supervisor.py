@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from common.testing import free_port
+from gateway.devtokens import DevKeys
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +29,9 @@ def _wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-unty
     raise AssertionError(f"not reached in {timeout}s: {what}")
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, token: str) -> bool:
     try:
-        return httpx.get(url, timeout=2).status_code == 200
+        return httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -49,7 +50,10 @@ def test_a_killed_service_is_restarted_and_the_platform_stays_up(tmp_path: Path)
         first = int(pid_file.read_text())
         os.kill(first, signal.SIGKILL)
         _wait(lambda: int(pid_file.read_text()) != first, 30, "calls restarted")
-        _wait(lambda: _answers(gateway + "/v1/calls?limit=1"), 60, "calls answers through the gateway again")
+        # The key pair make run made (and whose tokens it printed) signs a token here too.
+        token = DevKeys.in_folder(tmp_path / "auth").role_token("admin")
+        assert "Development tokens" in (tmp_path / "run.out").read_text()
+        _wait(lambda: _answers(gateway + "/v1/calls?limit=1", token), 60, "calls answers through the gateway again")
         assert run.poll() is None, "the supervisor itself stopped"
         os.kill(nats_pid, 0)  # the broker was never touched
         text = (tmp_path / "run.out").read_text()

@@ -10,14 +10,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import nats
 import pytest
 from common.envelope import H_CAUSATION, H_CORRELATION, H_ID
 from common.eventstore import EventNames
 from common.testing import ProvisionedDatabase
 
-from tests.platform import RunningPlatform, start_platform
+from tests.platform import RunningPlatform, gateway_client, start_platform
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +63,7 @@ def test_a_posted_call_is_one_correlation_id_and_one_trace(platform: RunningPlat
     record["call_id"] = "c-correlated"
     # The partner's request carries a trace: every event the call causes continues it.
     traceparent = f"00-{TRACE_ID}-b7ad6b7169203331-01"
-    with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
+    with gateway_client(platform.gateway_url) as client:
         resp = client.post("/v1/calls", json=record, headers={"traceparent": traceparent})
         assert resp.status_code == 202, resp.text
 

@@ -10,6 +10,7 @@ rest of the platform carries on. Ctrl-C stops all of it; the next run finds the 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,10 +21,26 @@ import time
 import urllib.request
 from pathlib import Path
 
+from gateway.devtokens import DevKeys
+
 ROOT = Path(__file__).resolve().parents[2]
 # TM_VAR_DIR moves the data and logs elsewhere (the supervisor's own test uses a temporary one).
 VAR = Path(os.environ.get("TM_VAR_DIR", ROOT / "var"))
 RUN_DIR = VAR / "run"  # <process>.pid of every running child
+# The development key pair that signs the printed tokens, and the secret the gateway signs
+# identities with for the services (made once, so tokens survive a restart).
+AUTH_DIR = VAR / "auth"
+
+
+def gateway_secret() -> str:
+    path = AUTH_DIR / "gateway-secret"
+    if not path.exists():
+        AUTH_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 SERVICES = ["leads", "calls", "scheduling", "qa", "reporting"]
 
 
@@ -130,6 +147,8 @@ def main() -> int:
     RUN_DIR.mkdir(exist_ok=True)
     children: list[Supervised] = []
     env = dict(os.environ)
+    env.setdefault("GATEWAY_SECRET", gateway_secret())
+    DevKeys.in_folder(AUTH_DIR)  # before the gateway starts: it reads the public key at start-up
     gateway_port = int(env.get("GATEWAY_PORT", "8000"))
 
     def stop_all() -> None:
@@ -174,12 +193,19 @@ def main() -> int:
             print(f"{service:<11} {url}  (log: {VAR / 'log' / (service + '.log')})")
 
         gateway_env = dict(
-            env, HTTP_PORT=str(gateway_port), SERVICE_NAME="gateway", **{f"{s.upper()}_URL": u for s, u in urls.items()}
+            env,
+            HTTP_PORT=str(gateway_port),
+            SERVICE_NAME="gateway",
+            **{f"{s.upper()}_URL": u for s, u in urls.items()},
+            **{"AUTH_PUBLIC_KEY_FILE": str(AUTH_DIR / "dev-public-key.pem"), "AUTH_ISSUER": "tm-dev"},
         )
         gateway = Supervised("gateway", [sys.executable, "-m", "gateway"], gateway_env, None)
         gateway.start()
         children.append(gateway)
         if wait_ready(f"http://127.0.0.1:{gateway_port}/healthz", timeout=30):
+            print()
+            # A token for each role, for curl (-H "Authorization: Bearer …") and /docs' Authorize.
+            subprocess.run([sys.executable, "-m", "gateway", "dev-tokens", "--dir", str(AUTH_DIR)], check=False)
             print(
                 f"\nPlatform up: http://127.0.0.1:{gateway_port}  (API docs: "
                 f"http://127.0.0.1:{gateway_port}/docs). Ctrl-C stops everything.",

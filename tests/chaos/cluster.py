@@ -41,7 +41,7 @@ from tests.chaos.harness import (
     wait_caught_up,
 )
 from tests.chaos.scenarios import Outcome
-from tests.platform import RunningPlatform, start_platform
+from tests.platform import RunningPlatform, gateway_client, start_platform
 
 
 @dataclass
@@ -292,7 +292,7 @@ def node_loss(
 
 def calls_readable(gateway_url: str, call_ids: dict[str, int]) -> int:
     """How many of the calls the calls read model returns (GET /v1/calls/{id} 200)."""
-    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+    with gateway_client(gateway_url) as client:
         return sum(1 for call_id in call_ids if client.get(f"/v1/calls/{call_id}").status_code == 200)
 
 

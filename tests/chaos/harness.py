@@ -35,7 +35,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import make_url
 
-from tests.platform import ROOT, SERVICES, RunningPlatform
+from tests.platform import ROOT, SERVICES, RunningPlatform, gateway_client
 
 DATASET = ROOT.parent / "shared" / "datasets" / "qa-dev"
 OWNERS = ("leads", "calls", "scheduling", "qa")
@@ -153,7 +153,7 @@ def post_calls(
         with lock:
             posted.given_up.append(record["call_id"])
 
-    clients = [httpx.Client(base_url=gateway_url, timeout=30) for _ in range(workers)]
+    clients = [gateway_client(gateway_url) for _ in range(workers)]
     try:
         with ThreadPoolExecutor(workers) as pool:
             futures = [pool.submit(one, i, r, clients[i % workers]) for i, r in enumerate(records)]
@@ -170,7 +170,7 @@ def create_leads(gateway_url: str, records: Sequence[dict[str, Any]], *, prefix:
     made to call it (its id and number): the calls then have leads events behind them (created,
     tier changed after the call, opted out after refusals) for every consumer of TM_LEADS."""
     lead_ids = []
-    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+    with gateway_client(gateway_url) as client:
         for i, record in enumerate(records):
             phone = f"+86{prefix}{i:08d}"
             body = {"name": "张伟", "phones": [phone], "owner_agent_id": record["agent"]["id"]}
@@ -191,7 +191,7 @@ def post_concurrently(gateway_url: str, record: dict[str, Any], times: int) -> C
     lock = threading.Lock()
 
     def one() -> None:
-        with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        with gateway_client(gateway_url) as client:
             barrier.wait()
             status = client.post("/v1/calls", json=record).status_code
         with lock:
@@ -495,7 +495,7 @@ def check_counts(platform: RunningPlatform) -> list[str]:
 
 def daily_dials(gateway_url: str, days: Iterable[str]) -> int:
     total = 0
-    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+    with gateway_client(gateway_url) as client:
         for day in sorted(set(days)):
             resp = client.get("/v1/reports/daily", params={"date": day})
             resp.raise_for_status()

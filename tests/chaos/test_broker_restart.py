@@ -10,7 +10,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from common.testing import NatsServerProcess, ProvisionedDatabase
 
@@ -23,7 +22,7 @@ from tests.chaos.harness import (
     say,
     wait_caught_up,
 )
-from tests.platform import SERVICES, RunningPlatform, start_platform, wait_ready
+from tests.platform import SERVICES, RunningPlatform, gateway_client, start_platform, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not DATASET.exists(), reason="shared/datasets/qa-dev missing")]
 
@@ -55,7 +54,7 @@ def test_calls_posted_while_the_broker_is_down_are_refused_with_503_then_counted
     slowest = 0.0
     refused: list[str] = []
     wrong: list[str] = []
-    with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
+    with gateway_client(platform.gateway_url) as client:
         for record in during:
             started = time.monotonic()
             resp = client.post("/v1/calls", json=record)

@@ -38,7 +38,7 @@ from scheduling.projection import SchedulingProjection
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tests.platform import ROOT, RunningPlatform, start_platform, wait_ready
+from tests.platform import ROOT, RunningPlatform, gateway_client, start_platform, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -281,7 +281,7 @@ def test_poison_on_every_consumed_subject_is_dead_lettered_shown_and_the_fixed_o
     say(f"published {published} poison events; {sum(expected.values())} dead letters expected (one per consumer)")
 
     # Valid events after the poison, through the public API, on every stream.
-    client = httpx.Client(base_url=platform.gateway_url, timeout=30)
+    client = gateway_client(platform.gateway_url)
     lead = client.post("/v1/leads", json={"name": "李娜", "phones": ["+8613700137000"], "owner_agent_id": "a-p1"})
     assert lead.status_code == 201, lead.text
     lead_id = lead.json()["lead_id"]

@@ -23,7 +23,7 @@ from common.problems import install_problem_handlers
 from common.projection import EventByEvent, EventContext, ProjectionRunner, checkpoint_key, read_checkpoint
 from common.service import ServiceSpec, no_context
 from common.settings import ServiceSettings
-from common.testing import ProvisionedDatabase, eventually, started_runtime
+from common.testing import AsGateway, ProvisionedDatabase, eventually, started_runtime
 from fastapi import FastAPI
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -311,7 +311,9 @@ async def test_the_admin_routes_list_page_show_and_replay(env: Setup) -> None:
     app.include_router(router)
     install_problem_handlers(app)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t", auth=AsGateway()
+        ) as client:
             first = (await client.get("/v1/admin/dead-letters", params={"limit": 2})).json()
             assert first["service"] == "dl-test" and len(first["items"]) == 2 and first["next_cursor"]
             assert "body" not in first["items"][0] and first["items"][0]["service"] == "dl-test"

@@ -14,7 +14,7 @@ from common.events.leads import LeadCreated, LeadNumber, LeadProfile
 from common.eventstore import EventNames, EventStore
 from common.privacy import mask_phone, number_digest
 from common.service import create_app
-from common.testing import ProvisionedDatabase
+from common.testing import AsGateway, ProvisionedDatabase
 
 from calls.context import CallsRuntime
 from calls.service import SPEC
@@ -115,5 +115,7 @@ class Harness:
 async def harness(nats_url: str, event_namespace: str, any_database: ProvisionedDatabase) -> AsyncIterator[Harness]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url))
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://calls") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://calls", auth=AsGateway()
+        ) as client:
             yield Harness(app.state.runtime, client)

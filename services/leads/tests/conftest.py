@@ -13,7 +13,7 @@ from common.envelope import Envelope
 from common.events.calls import AgentRef, CallEnded, CampaignRef, CustomerRef, SpeechTurn
 from common.eventstore import EventNames, EventStore
 from common.service import create_app
-from common.testing import ProvisionedDatabase
+from common.testing import AsGateway, ProvisionedDatabase
 from leads.context import LeadsRuntime
 from leads.service import SPEC
 from leads.settings import LeadsSettings
@@ -137,5 +137,7 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url, tmp_path / "imports"))
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leads") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://leads", auth=AsGateway()
+        ) as client:
             yield Harness(app.state.runtime, client, tmp_path)

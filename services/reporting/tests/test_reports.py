@@ -27,7 +27,7 @@ from common.events.scheduling import (
 from common.eventstore import EventStore
 from common.projection import checkpoint_key, read_checkpoint
 from common.service import create_app
-from common.testing import ProvisionedDatabase, eventually, started_runtime
+from common.testing import AsGateway, ProvisionedDatabase, eventually, started_runtime
 from reporting.context import ReportingRuntime
 from reporting.queries import daily_table
 from reporting.service import SPEC
@@ -266,7 +266,9 @@ async def service(
     settings = ReportingSettings(nats_url=nats_url, event_namespace=event_namespace, database_url=any_database.url)
     app = create_app(SPEC, settings)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t", auth=AsGateway()
+        ) as client:
             yield app.state.runtime, client
 
 

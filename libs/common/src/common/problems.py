@@ -185,7 +185,11 @@ def invalid_fields(
     errors: Sequence[Mapping[str, Any]], *, instance: str | None = None, **extensions: Any
 ) -> JSONResponse:
     """422 naming every invalid field (FastAPI-style ``loc``/``msg``/``type`` dicts), for a
-    route that checks more than its request model can."""
+    route that checks more than its request model can.
+
+    Only where and why: the caller's own ``input`` (a customer's name and number, say) is never
+    echoed back, so an error body or a log of it holds no personal data."""
+    errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]
     return problem_response(
         422, _summary(errors), type_=INVALID_FIELDS, title="Invalid fields", instance=instance, errors=errors,
         **extensions,

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from common.db import create_engine, migrate, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
+from common.identity import IdentityGate
 from common.problems import install_problem_handlers
 from common.projection import Projection, ProjectionRunner, runners_for
 from common.settings import ServiceSettings
@@ -297,6 +298,8 @@ def create_app(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, r
             {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
         )
 
+    # Inside the problem handlers' middlewares, so a refusal is logged and shaped like any error.
+    app.add_middleware(IdentityGate, secret=settings.gateway_secret)
     install_problem_handlers(app, settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

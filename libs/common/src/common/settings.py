@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # takes them over: shorter means less lag after a crash, longer tolerates longer pauses.
     projection_lease_seconds: float = 15.0
     pii_key: str = Field(default="dev-only-pii-key", description="HMAC key for personal-data digests")
+    # Shared by the gateway and the services: the gateway signs the caller's verified identity
+    # with it (common.identity) and a service refuses a /v1 request whose identity it did not sign.
+    gateway_secret: str = Field(default="dev-only-gateway-secret", repr=False)
     # Bodies over these are refused with 413 at the edge (the gateway, then every service), counted
     # as they stream. Uploads (multipart) carry leads' import files, accepted up to 200 MiB
     # (``LeadsSettings.import_max_bytes``) plus the form's own parts; JSON bodies are records and

@@ -21,15 +21,17 @@ import sysconfig
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
+    from common.identity import Identity
     from common.service import ContextT, Runtime, ServiceSpec, SettingsT
 
 
@@ -322,3 +324,21 @@ def undocumented_responses(openapi: dict[str, Any], prefix: str = "/v1/") -> lis
             if not documented:
                 missing.append(f"{method.upper()} {path}")
     return missing
+
+
+class AsGateway(httpx.Auth):
+    """httpx auth for a test or tool calling a service directly: each request carries an identity
+    signed as the gateway signs it (fresh per request: a signature is valid for a minute)."""
+
+    def __init__(self, identity: Identity | None = None, secret: str | None = None) -> None:
+        from common.identity import SYSTEM_ADMIN
+        from common.settings import ServiceSettings
+
+        self.identity = identity or SYSTEM_ADMIN
+        self.secret = secret or ServiceSettings().gateway_secret
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        from common.identity import HEADER, sign
+
+        request.headers[HEADER] = sign(self.identity, self.secret)
+        yield request

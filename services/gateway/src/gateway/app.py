@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from common.problems import install_problem_handlers
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from gateway import deadletters, proxy
+from gateway.auth import Gatekeeper, SecurityHeaders
 from gateway.settings import GatewaySettings
 
 
@@ -55,7 +57,20 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Telemarketing platform API")
 
     app.include_router(deadletters.router)  # before the catch-all forward of /v1/...
+    # Inside the problem handlers' middlewares (an unexpected error in it is still a problem);
+    # CORS and the security headers outside them, so every answer, refusals included, has them.
+    app.add_middleware(Gatekeeper, settings=settings)
     install_problem_handlers(app, settings)  # before the merged OpenAPI takes its own document
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+            expose_headers=["Retry-After", "Location"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
     proxy.install(app, settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

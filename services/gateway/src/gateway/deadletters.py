@@ -92,7 +92,12 @@ async def merged(
         if projection:
             params["projection"] = projection
         try:
-            resp = await upstreams.client.get(upstreams.urls[name] + "/v1/admin/dead-letters", params=params, timeout=5)
+            resp = await upstreams.client.get(
+                upstreams.urls[name] + "/v1/admin/dead-letters",
+                params=params,
+                headers=upstreams.identity_headers(request),
+                timeout=5,
+            )
         except httpx.HTTPError as exc:
             return name, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if resp.status_code != 200:

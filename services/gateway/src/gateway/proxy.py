@@ -9,6 +9,9 @@ import logging
 from typing import Any
 
 import httpx
+from common.identity import HEADER as IDENTITY_HEADER
+from common.identity import Identity
+from common.identity import headers_for as identity_header
 from common.problems import RETRY_AFTER_S, SERVICE_UNAVAILABLE, problem_response
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -36,11 +39,15 @@ HOP_BY_HOP = {
 SET_BY_THIS_SERVER = {"date", "server"}
 # httpx has already decoded the body, so the upstream's encoding no longer describes it.
 DECODED = {"content-encoding"}
+# The token stops here (services get the verified identity instead), and an identity header a
+# client made up is never passed on.
+NOT_FORWARDED = HOP_BY_HOP | {"authorization", IDENTITY_HEADER.lower()}
 
 
 class Upstreams:
     def __init__(self, settings: GatewaySettings) -> None:
         self.urls = settings.upstreams()
+        self.secret = settings.gateway_secret
         # Bounded: a service that does not answer is reported unavailable (503) rather than
         # holding the partner's request; services answer their own 503 well within this.
         self.client = httpx.AsyncClient(
@@ -54,7 +61,8 @@ class Upstreams:
         # a control character or a '?' would not be a URL any more (schemathesis found the first).
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
         url = self.urls[service] + (path or raw_path)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
+        headers.update(self.identity_headers(request))
         propagate.inject(headers)
         try:
             # The body streams through (an upload may be hundreds of MB), counted on its way by
@@ -87,6 +95,13 @@ class Upstreams:
             response.headers.append(name, value)
         return response
 
+    def identity_headers(self, request: Request) -> dict[str, str]:
+        """The caller's verified identity (``gateway.auth.Gatekeeper``), signed for the service."""
+        identity = getattr(request.state, "identity", None)
+        if not isinstance(identity, Identity):
+            return {}
+        return identity_header(identity, self.secret)
+
     async def openapi_paths(self) -> tuple[dict[str, Any], dict[str, Any]]:
         paths: dict[str, Any] = {}
         schemas: dict[str, Any] = {}
@@ -118,6 +133,12 @@ class Upstreams:
         await self.client.aclose()
 
 
+BEARER_HELP = (
+    "A JWT from the identity provider (`make run` prints a development token for each role). "
+    "What each role may do: docs/security.md."
+)
+
+
 def install(app: FastAPI, settings: GatewaySettings) -> None:
     upstreams = Upstreams(settings)
     app.state.upstreams = upstreams
@@ -136,7 +157,13 @@ def install(app: FastAPI, settings: GatewaySettings) -> None:
         paths, schemas = await upstreams.openapi_paths()
         doc = dict(base)
         doc["paths"] = {**paths, **{p: v for p, v in base.get("paths", {}).items()}}
-        doc.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        components = doc.setdefault("components", {})
+        components.setdefault("schemas", {}).update(schemas)
+        # Every /v1 operation takes a bearer token: /docs shows an Authorize button for it.
+        components["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": BEARER_HELP}
+        }
+        doc["security"] = [{"bearer": []}]
         return doc
 
     @app.get("/openapi.json", include_in_schema=False)

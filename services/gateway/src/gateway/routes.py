@@ -7,6 +7,7 @@ import re
 # (path pattern, service). First match wins; patterns are matched against the request path.
 ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/v1/leads(/.*)?$"), "leads"),
+    (re.compile(r"^/v1/admin/audit$"), "leads"),
     (re.compile(r"^/v1/dnc(/.*)?$"), "leads"),
     (re.compile(r"^/v1/calls(/.*)?$"), "calls"),
     (re.compile(r"^/v1/campaigns(/.*)?$"), "calls"),

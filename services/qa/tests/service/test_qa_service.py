@@ -13,7 +13,7 @@ from common.events.calls import CallTranscribed
 from common.eventstore import EventStore
 from common.projection import checkpoint_table
 from common.service import create_app
-from common.testing import ProvisionedDatabase, eventually, started_runtime
+from common.testing import AsGateway, ProvisionedDatabase, eventually, started_runtime
 from qa.context import QaRuntime
 from qa.service import SPEC
 from qa.settings import QaSettings
@@ -124,7 +124,7 @@ async def client(
     app = create_app(SPEC, settings_for(nats_url, event_namespace, any_database.url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://qa") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://qa", auth=AsGateway()) as http:
             yield http, app.state.runtime
 
 

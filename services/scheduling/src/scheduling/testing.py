@@ -13,7 +13,7 @@ from common.events.calls import AgentRef, CallEnded, CallPlaced, CampaignRef, Cu
 from common.events.leads import LeadCreated, LeadNumber, LeadProfile
 from common.eventstore import EventStore
 from common.service import create_app
-from common.testing import started_runtime
+from common.testing import AsGateway, started_runtime
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from scheduling.clock import Clock
@@ -44,7 +44,7 @@ def dispatcher(runtime: SchedulingRuntime) -> Dispatcher:
 def client(runtime: SchedulingRuntime) -> httpx.AsyncClient:
     app = create_app(runtime.spec, runtime.settings)
     app.state.runtime = runtime  # the runtime is already started; ASGITransport runs no lifespan
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scheduling", auth=AsGateway())
 
 
 def peer_store(runtime: SchedulingRuntime, source: str = "/test/calls") -> EventStore:
