@@ -392,6 +392,38 @@ def _shares_bigram(a: str, b: str) -> bool:
     return any(a[i : i + 2] in b for i in range(len(a) - 1))
 
 
+_FIGURES = re.compile(r"[0-9０-９一二两三四五六七八九十百千万多余几年]")
+
+
+def _org_core(ctx: CallContext, name: str) -> str:
+    """A name without its generic words (正规, 持牌, 保险, 代理, 公司 …) and figures: what tells one
+    organisation from another (恒安保险代理 -> 恒安; 国家正规的通信运营商 -> nothing)."""
+    cached = ctx.cp.cache.get("QA-06:generic")
+    if not isinstance(cached, re.Pattern):
+        words = sorted(
+            (normalize(str(w)) for w in ctx.cp.param("QA-06", "generic_org_words", [])), key=len, reverse=True
+        )
+        cached = re.compile("|".join(re.escape(w) for w in words if w) or "(?!)")
+        ctx.cp.cache["QA-06:generic"] = cached
+    return _FIGURES.sub("", cached.sub("", name))
+
+
+def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
+    """The organisation the agent presents as is the team's own: an authorised name, one sharing
+    its distinctive part (恒安 in 恒安保险代理), or no name at all but a general claim of legitimacy
+    (我们是国家正规的通信运营商, 正规持牌中介机构)."""
+    core = _org_core(ctx, org)
+    if len(core) < 2:
+        return True
+    for name in authorized:
+        if name in org or org in name:
+            return True
+        own = _org_core(ctx, name) or name
+        if _shares_bigram(own, core):
+            return True
+    return False
+
+
 def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-06"
     index = _brand_index(ctx)
@@ -423,7 +455,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
             for m in pat.finditer(t.norm):
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
-                if any(b in org or _shares_bigram(b, org) for b in authorized_raw):
+                if _own_organisation(ctx, org, authorized_raw):
                     continue
                 if index.find(org):
                     continue  # catalogue brands are handled above
@@ -630,6 +662,12 @@ class _AgeRegexes:
         self.elderly = cp.regex(rid, "elderly_words")
         self.elderly_rel = cp.regex(rid, "elderly_relational")
         self.birth_year = cp.regex(rid, "birth_year")
+        bare = cp.regex(rid, "bare_age")
+        self.bare_age = bare[0] if bare else None  # keeps its (?P<n>…) group
+        self.school_after = cp.regex_any(rid, "adult_school_after")
+        self.school_before = cp.regex_any(rid, "adult_school_before")
+        self.asked_self = cp.regex_any(rid, "age_question_self")
+        self.asked_other = cp.regex_any(rid, "age_question_other")
 
 
 _CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
@@ -647,32 +685,65 @@ def _age_regexes(ctx: CallContext) -> _AgeRegexes:
 _YEAR_DIGITS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0"}
 
 
-def _parse_year(raw: str) -> int | None:
+def _parse_year(raw: str, this_year: int, max_age: int) -> int | None:
+    """A stated birth year; two digits are the latest century that gives a plausible age
+    (五一年 = 1951, 一零年 = 2010 when 1910 would be over ``max_age``)."""
     digits = "".join(_YEAR_DIGITS.get(c, c) for c in raw)
     if not digits.isdigit():
         return None
     year = int(digits)
-    return year + 1900 if year < 100 else year
+    if year >= 100:
+        return year
+    year += 1900
+    return year + 100 if this_year - year > max_age and year + 100 <= this_year else year
 
 
-def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[tuple[int, int, float]], bool]:
-    """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn."""
+def _asked_age_of(ctx: CallContext, t: TurnView | None) -> str | None:
+    """Whose age the agent's turn just asked about: "self" (您今年多大年纪?), "other" (孩子几岁了?)
+    or None; the customer's next answer is about that person."""
+    if t is None or not ctx.has(t, "QA-12", "age_question_trigger"):
+        return None
+    rx = _age_regexes(ctx)
+    if rx.asked_other is not None and rx.asked_other.search(t.norm):
+        return "other"
+    if rx.asked_self is not None and rx.asked_self.search(t.norm):
+        return "self"
+    return None
+
+
+def _adult_school(rx: _AgeRegexes, clause: str, start: int, end: int) -> bool:
+    """A school word that describes an adult: an education level or past (初中文化, 高中毕业,
+    上小学的时候), a workplace (在小学当老师), a place (高中旁边)."""
+    return (rx.school_after is not None and rx.school_after.match(clause, end) is not None) or (
+        rx.school_before is not None and rx.school_before.search(clause[:start]) is not None
+    )
+
+
+def _age_statements(
+    ctx: CallContext, t: TurnView, max_age: int, asked: str | None = None
+) -> tuple[list[tuple[int, int, float]], bool]:
+    """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn.
+
+    ``asked`` is whose age the agent's previous turn asked about: an answer to a question about
+    the child's or a parent's age is theirs, not the speaker's, until the speaker says 我; a bare
+    number answering 您今年多大年纪? is the speaker's age."""
     rx = _age_regexes(ctx)
     want_other = ctx.has(t, "QA-12", "other_user_trigger")
     want_age = (
         ctx.has(t, "QA-12", "age_trigger")
         or ctx.has(t, "QA-12", "elderly_words_trigger")
         or _NUMERAL.search(t.norm) is not None
-    ) and (rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
+    ) and (asked == "self" or rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
     if not want_other and not want_age:
         return [], False
     parts = clauses(t.norm)
     joined = "\n".join(c for _, c in parts)
     other_user = want_other and rx.other_user is not None and rx.other_user.search(joined) is not None
-    if not want_age or rx.trigger is None or not rx.trigger.search(joined):
+    if not want_age or rx.trigger is None or not (rx.trigger.search(joined) or asked == "self"):
         return [], other_user
     ages: list[tuple[int, int, float]] = []
-    subject_self = True
+    subject_self = asked != "other"
+    this_year = ctx.local_placed.year
     for off, clause in parts:
         rel = _first_match(rx.elderly_rel, clause)
         if rel:
@@ -687,6 +758,13 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
             subject_self = True
         if not subject_self:
             continue
+        if asked == "self" and rx.bare_age is not None:
+            m = rx.bare_age.match(clause)
+            if m:
+                value = parse_number(m.group("n"))
+                if value is not None and 0 < value <= max_age:
+                    ages.append((off + m.start(), off + m.end(), value))
+                    continue
         for p in rx.age:
             for m in p.finditer(clause):
                 value = parse_number(m.group("n"))
@@ -694,13 +772,14 @@ def _age_statements(ctx: CallContext, t: TurnView, max_age: int) -> tuple[list[t
                     ages.append((off + m.start(), off + m.end(), value))
         for p in rx.birth_year:
             for m in p.finditer(clause):
-                year = _parse_year(m.group("y"))
-                if year is not None and 0 < ctx.local_placed.year - year <= max_age:
-                    ages.append((off + m.start(), off + m.end(), float(ctx.local_placed.year - year)))
+                year = _parse_year(m.group("y"), this_year, max_age)
+                if year is not None and 0 < this_year - year <= max_age:
+                    ages.append((off + m.start(), off + m.end(), float(this_year - year)))
         for p in rx.minor:
-            hit = p.search(clause)
-            if hit:
-                ages.append((off + hit.start(), off + hit.end(), 15.0))
+            for school in p.finditer(clause):
+                if not _adult_school(rx, clause, school.start(), school.end()):
+                    ages.append((off + school.start(), off + school.end(), 15.0))
+                    break
         for p in rx.elderly:
             hit = p.search(clause)
             if hit:
@@ -722,10 +801,12 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
     other_user = False
     stated: tuple[int, TurnView, int, int, float] | None = None  # first self-stated age
+    last_agent: TurnView | None = None
     for k, t in enumerate(ctx.speech):
         if not t.is_customer:
+            last_agent = t
             continue
-        ages, other = _age_statements(ctx, t, max_age)
+        ages, other = _age_statements(ctx, t, max_age, _asked_age_of(ctx, last_agent))
         other_user = other_user or other
         if ages and stated is None:
             s, e, age = ages[0]
@@ -831,21 +912,36 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-15
+def _hold_reason_given(ctx: CallContext, t: TurnView | None) -> bool:
+    """The agent said why before the hold: a listed reason word (查, 核实, 系统 …) or, in any
+    wording, what the agent is going to do meanwhile (我去把您的记录调出来, 我跟同事对一对)."""
+    rid = "QA-15"
+    if t is None:
+        return False
+    return ctx.has(t, rid, "reason") or _rx_search(ctx, t, rid, "reason_action") is not None
+
+
 def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    """A hold over ``max_hold_s``, or one the agent did not announce with a reason. A hold the
+    customer asked for (their last words before it: 您等一下,我去拿身份证) is not the agent's."""
     rid = "QA-15"
     max_hold = float(ctx.cp.param(rid, "max_hold_s", 60))
     out: list[Finding] = []
-    agents = ctx.agent_turns
+    speech = ctx.speech
     j = 0
     last_agent: TurnView | None = None
+    last_speech: TurnView | None = None
     for hold in ctx.holds:  # both lists are in turn order: one merge pass
-        while j < len(agents) and agents[j].index < hold.index:
-            last_agent = agents[j]
+        while j < len(speech) and speech[j].index < hold.index:
+            last_speech = speech[j]
+            if last_speech.is_agent:
+                last_agent = last_speech
             j += 1
-        announced = last_agent is not None and ctx.has(last_agent, rid, "reason")
+        if last_speech is not None and last_speech.is_customer and ctx.has(last_speech, rid, "customer_asks_wait"):
+            continue  # the customer put the call aside, the agent kept no one waiting
         if hold.duration_s > max_hold:
             reason = f"hold of {hold.duration_s:.0f} s, over {max_hold:.0f} s"
-        elif not announced:
+        elif not _hold_reason_given(ctx, last_agent):
             reason = f"hold of {hold.duration_s:.0f} s without a reason given just before"
         else:
             continue

@@ -181,11 +181,14 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-12:elderly_words_trigger": "customer",
     "QA-12:other_user_trigger": "customer",
     "QA-12:pitch": "agent",
+    "QA-12:age_question_trigger": "agent",
     "QA-14:identity_question": "customer",
     "QA-14:customer_request": "customer",
     "QA-14:purpose": "agent",
     "QA-14:identity_check": "agent",
     "QA-15:reason": "agent",
+    "QA-15:reason_action_trigger": "agent",
+    "QA-15:customer_asks_wait": "customer",
 }
 # Sets the detectors read in a few turns only (the opening, the closing, the turn before a hold,
 # after three refusals, on a recorded sale …): kept out of the call-wide pass and matched in a
@@ -198,9 +201,9 @@ LAZY_SETS: frozenset[str] = frozenset({
     "QA-05:fee", "QA-05:reversal", "QA-05:free_qualifier", "QA-05:promise_veto", "QA-05:contradiction_negated",
     "QA-05:complaint", "QA-05:withdrawal", "QA-05:objection_trigger",
     "QA-11:ambiguous", "QA-11:clear_yes", "QA-11:sale_verb",
-    "QA-12:pitch",
+    "QA-12:pitch", "QA-12:age_question_trigger",
     "QA-14:identity_question", "QA-14:customer_request", "QA-14:purpose", "QA-14:identity_check",
-    "QA-15:reason",
+    "QA-15:reason", "QA-15:reason_action_trigger", "QA-15:customer_asks_wait",
 })  # fmt: skip
 SPEAKERS = ("agent", "customer")
 # Joins the turns of one speaker into one text for one automaton pass; no phrase contains it.
