@@ -10,14 +10,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-fast lint typecheck bench chaos qa-eval clean
+.PHONY: install run test test-fast lint typecheck bench chaos qa-eval clean events-contract contract-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 # The environment: every service and libs/common installed together from the lock file.
-$(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/common/pyproject.toml $(wildcard services/*/pyproject.toml)
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml libs/common/pyproject.toml libs/events-client/pyproject.toml $(wildcard services/*/pyproject.toml)
 	$(UV) sync --all-packages --frozen
 	touch $@
 
@@ -49,6 +49,15 @@ chaos: install
 
 qa-eval: install
 	$(VENV)/bin/qa-eval $(or $(DATASET),../shared/datasets/qa-dev services/qa/tests/data/qa-extra)
+
+# The published event contract (docs/events: AsyncAPI document and released schemas), generated
+# from the event models; tests/contract fails when it is out of date or a change is breaking.
+events-contract: install
+	$(PY) -m tm_events.contract write
+
+# The AsyncAPI parser (npm) that tests/contract/test_asyncapi_parser.py validates the document with.
+contract-deps:
+	cd tests/contract && npm ci --no-audit --no-fund
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var
