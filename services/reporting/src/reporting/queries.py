@@ -1,18 +1,32 @@
-"""Read side: the daily and weekly tables (电话行销统计日表 / 周表) by agent, team or campaign.
+"""Read side: the daily and weekly tables (电话行销统计日表 / 周表) by agent, team or campaign, the
+trend of a measure over days or weeks, and the agents' ranking of a day.
 
-Both are sums over the per-call and per-callback facts of a range of days, grouped here."""
+All are sums over the rollup (``daily_figures``, one row per day, agent, team and campaign), so
+they cost the same whatever the day's volume; rates are computed here from their summed
+numerators and denominators."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any, Literal, TypeAlias
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.domain.measures import DEFAULT_EFFECTIVE_TALK_MIN_SECONDS, net_conversions, rate
-from reporting.projection import call_facts, callback_facts
+from reporting.domain.measures import DEFAULT_EFFECTIVE_TALK_MIN_SECONDS, iso_week_of, net_conversions, rate
+from reporting.domain.rollup import (
+    CALLBACK_FIGURES,
+    FIGURES,
+    KEY_COLUMNS,
+    UNKNOWN,
+    Figures,
+    call_figures,
+    callback_figures,
+    rollup_key,
+    total,
+)
+from reporting.projection import EFFECTIVE_THRESHOLD, call_facts, callback_facts, daily_figures, figures_setting
 
 GroupBy = Literal["agent", "team", "campaign"]
 
@@ -22,20 +36,30 @@ GROUP_KEYS: dict[str, tuple[str, ...]] = {
     "campaign": ("campaign_id",),
 }
 
-# The counted measures, in the order of the table's columns.
-CALL_SUMS = (
+# The measures of a table's row, in the order of its columns.
+MEASURES = (
     "dials",
     "blocked_dials",
     "connected",
+    "connect_rate",
     "contacts",
     "talk_seconds",
+    "avg_talk_seconds",
     "effective_calls",
     "effective_talk_seconds",
     "intent",
+    "intent_rate",
     "sales",
     "voided_sales",
+    "conversions",
+    "conversion_rate",
     "appointments",
     "callbacks_agreed",
+    "callbacks_scheduled",
+    "callbacks_due",
+    "callbacks_done",
+    "callbacks_overdue",
+    "callbacks_cancelled",
     "violations_found",
     "violations_confirmed",
     "violations_dismissed",
@@ -43,87 +67,184 @@ CALL_SUMS = (
     "fines_supervisor",
     "complaint_deductions",
     "complaints",
+    "dialling_seconds",
 )
-CALLBACK_SUMS = ("callbacks_scheduled", "callbacks_due", "callbacks_done", "callbacks_overdue", "callbacks_cancelled")
+# Each rate (or average) with its numerator and denominator, as the table's columns name them.
+RATES: dict[str, tuple[str, str]] = {
+    "connect_rate": ("connected", "dials"),
+    "intent_rate": ("intent", "connected"),
+    "conversion_rate": ("conversions", "connected"),
+    "avg_talk_seconds": ("talk_seconds", "connected"),
+}
+# The measures a trend or a ranking can follow: every count and time, and the rates.
+Metric = Literal[
+    "dials",
+    "blocked_dials",
+    "connected",
+    "connect_rate",
+    "contacts",
+    "talk_seconds",
+    "avg_talk_seconds",
+    "effective_calls",
+    "effective_talk_seconds",
+    "intent",
+    "intent_rate",
+    "sales",
+    "voided_sales",
+    "conversions",
+    "conversion_rate",
+    "appointments",
+    "callbacks_agreed",
+    "callbacks_scheduled",
+    "callbacks_due",
+    "callbacks_done",
+    "callbacks_overdue",
+    "callbacks_cancelled",
+    "violations_found",
+    "violations_confirmed",
+    "violations_dismissed",
+    "fines_agent",
+    "fines_supervisor",
+    "complaint_deductions",
+    "complaints",
+    "dialling_seconds",
+]
 
 
-def _call_measures(min_effective: float) -> list[Any]:
-    c = call_facts.c
-    effective = and_(c.contact == 1, c.talk_seconds >= literal(min_effective))
-    return [
-        func.sum(c.placed).label("dials"),
-        func.sum(c.blocked).label("blocked_dials"),
-        func.sum(c.connected).label("connected"),
-        func.sum(c.contact).label("contacts"),
-        func.sum(c.talk_seconds).label("talk_seconds"),
-        func.sum(case((effective, 1), else_=0)).label("effective_calls"),
-        func.sum(case((effective, c.talk_seconds), else_=0.0)).label("effective_talk_seconds"),
-        func.sum(c.interested).label("intent"),
-        func.sum(c.sale).label("sales"),
-        func.sum(case((and_(c.sale == 1, c.voided == 1), 1), else_=0)).label("voided_sales"),
-        func.sum(c.appointment).label("appointments"),
-        func.sum(c.callback).label("callbacks_agreed"),
-        func.sum(c.violations_found).label("violations_found"),
-        func.sum(c.violations_confirmed).label("violations_confirmed"),
-        func.sum(c.violations_dismissed).label("violations_dismissed"),
-        func.sum(c.fines_agent).label("fines_agent"),
-        func.sum(c.fines_supervisor).label("fines_supervisor"),
-        func.sum(c.complaint_deductions).label("complaint_deductions"),
-        # A complaint recorded as the call's outcome and a complaint filed about the call are the
-        # same complaint: a call counts the larger of the two.
-        func.sum(case((c.complaints > c.complaint_call, c.complaints), else_=c.complaint_call)).label("complaints"),
-    ]
+def _seconds(milliseconds: int) -> float:
+    return round(milliseconds / 1000, 1)
 
 
-def _callback_measures() -> list[Any]:
-    c = callback_facts.c
-    return [
-        func.sum(c.scheduled).label("callbacks_scheduled"),
-        func.sum(c.due).label("callbacks_due"),
-        func.sum(c.done).label("callbacks_done"),
-        func.sum(c.missed).label("callbacks_overdue"),
-        func.sum(c.cancelled).label("callbacks_cancelled"),
-    ]
-
-
-def finish_row(sums: dict[str, Any]) -> dict[str, Any]:
-    """Raw sums of a group → the report's row: counts as ints, rates, averages."""
-    out = {
-        k: int(sums.get(k) or 0)
-        for k in (*CALL_SUMS, *CALLBACK_SUMS)
-        if k not in ("talk_seconds", "effective_talk_seconds")
-    }
-    talk = float(sums.get("talk_seconds") or 0.0)
-    effective = float(sums.get("effective_talk_seconds") or 0.0)
-    dials, connected = out["dials"], out["connected"]
-    conversions = net_conversions(out["sales"], out["voided_sales"])
+def finish_row(figures: Mapping[str, int]) -> dict[str, Any]:
+    """A group's summed figures (reporting.domain.rollup) → the report's measures: counts,
+    times in seconds, rates and averages."""
+    f = {name: int(figures.get(name) or 0) for name in FIGURES}
+    dials, connected = f["dials"], f["connected"]
+    conversions = net_conversions(f["sales"], f["voided_sales"])
     return {
         "dials": dials,
-        "blocked_dials": out["blocked_dials"],
+        "blocked_dials": f["blocked_dials"],
         "connected": connected,
         "connect_rate": rate(connected, dials),
-        "contacts": out["contacts"],
-        "talk_seconds": round(talk, 1),
-        "avg_talk_seconds": round(talk / connected, 1) if connected else None,
-        "effective_calls": out["effective_calls"],
-        "effective_talk_seconds": round(effective, 1),
-        "intent": out["intent"],
-        "intent_rate": rate(out["intent"], connected),
-        "sales": out["sales"],
-        "voided_sales": out["voided_sales"],
+        "contacts": f["contacts"],
+        "talk_seconds": _seconds(f["talk_ms"]),
+        "avg_talk_seconds": round(f["talk_ms"] / 1000 / connected, 1) if connected else None,
+        "effective_calls": f["effective_calls"],
+        "effective_talk_seconds": _seconds(f["effective_talk_ms"]),
+        "intent": f["intent"],
+        "intent_rate": rate(f["intent"], connected),
+        "sales": f["sales"],
+        "voided_sales": f["voided_sales"],
         "conversions": conversions,
         "conversion_rate": rate(conversions, connected),
-        "appointments": out["appointments"],
-        "callbacks_agreed": out["callbacks_agreed"],
-        **{k: out[k] for k in CALLBACK_SUMS},
-        "violations_found": out["violations_found"],
-        "violations_confirmed": out["violations_confirmed"],
-        "violations_dismissed": out["violations_dismissed"],
-        "fines_agent": out["fines_agent"],
-        "fines_supervisor": out["fines_supervisor"],
-        "complaint_deductions": out["complaint_deductions"],
-        "complaints": out["complaints"],
+        "appointments": f["appointments"],
+        "callbacks_agreed": f["callbacks_agreed"],
+        **{name: f[name] for name in CALLBACK_FIGURES},
+        "violations_found": f["violations_found"],
+        "violations_confirmed": f["violations_confirmed"],
+        "violations_dismissed": f["violations_dismissed"],
+        "fines_agent": f["fines_agent"],
+        "fines_supervisor": f["fines_supervisor"],
+        "complaint_deductions": f["complaint_deductions"],
+        "complaints": f["complaints"],
+        "dialling_seconds": _seconds(f["dialling_ms"]),
     }
+
+
+def against_norm(measures: Mapping[str, Any], norm_seconds: float) -> dict[str, Any]:
+    """An agent's day of dialling held against the norm (每天拨电话时间总和以2小时为限)."""
+    dialled = float(measures["dialling_seconds"])
+    return {
+        "dialling_norm_seconds": norm_seconds,
+        "dialling_norm_share": rate(dialled, norm_seconds),
+        "over_dialling_norm": dialled > norm_seconds,
+    }
+
+
+GroupKey: TypeAlias = tuple[Any, ...]
+
+
+async def rollup_threshold(session: AsyncSession) -> float | None:
+    """The effective-talk threshold the rollup holds figures for (None before its first batch)."""
+    query = select(figures_setting.c.value).where(figures_setting.c.name == EFFECTIVE_THRESHOLD)
+    value = (await session.execute(query)).scalar_one_or_none()
+    return None if value is None else float(value)
+
+
+async def rollup_groups(
+    session: AsyncSession, first: date, last: date, keys: Sequence[str], *, team: str | None = None
+) -> dict[GroupKey, Figures]:
+    """The figures of the days ``first``..``last`` summed by ``keys``, from the rollup: as many
+    rows as days × agents × campaigns, whatever the number of calls."""
+    t = daily_figures.c
+    key_cols = [t[k] for k in keys]
+    query = (
+        select(*key_cols, *[func.sum(t[f]).label(f) for f in FIGURES])
+        .where(t.day >= first, t.day <= last)
+        .group_by(*key_cols)
+    )
+    if team is not None:
+        query = query.where(t.team_id == team)
+    groups: dict[GroupKey, Figures] = {}
+    for row in (await session.execute(query)).all():
+        key = tuple(None if v == UNKNOWN else v for v in row[: len(keys)])
+        groups[key] = {f: int(v or 0) for f, v in zip(FIGURES, row[len(keys) :], strict=True)}
+    return groups
+
+
+async def facts_groups(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    keys: Sequence[str],
+    *,
+    team: str | None = None,
+    effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
+) -> dict[GroupKey, Figures]:
+    """The same sums from the facts, one row per call and callback: the reference the rollup is
+    kept equal to, and the answer for another threshold than the rollup's (costs what the
+    range's volume costs)."""
+    groups: dict[GroupKey, Figures] = {}
+    for table, figures_of in (
+        (call_facts, lambda r: call_figures(r, effective_talk_min_seconds)),
+        (callback_facts, callback_figures),
+    ):
+        query = select(table).where(table.c.day >= first, table.c.day <= last)
+        if team is not None:
+            query = query.where(table.c.team_id == team)
+        for mapping in (await session.execute(query)).mappings():
+            row = dict(mapping)
+            key = rollup_key(row)
+            if key is None:
+                continue
+            by_column = dict(zip(KEY_COLUMNS, key, strict=True))
+            group = tuple(None if by_column[k] == UNKNOWN else by_column[k] for k in keys)
+            sums = groups.setdefault(group, dict.fromkeys(FIGURES, 0))
+            for name, value in figures_of(row).items():
+                sums[name] += value
+    return {k: v for k, v in groups.items() if any(v.values())}
+
+
+async def figures_by(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    keys: Sequence[str],
+    *,
+    team: str | None = None,
+    effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
+) -> dict[GroupKey, Figures]:
+    """From the rollup when it holds figures for this threshold, else from the facts."""
+    threshold = await rollup_threshold(session)
+    if threshold is not None and threshold != effective_talk_min_seconds:
+        return await facts_groups(
+            session, first, last, keys, team=team, effective_talk_min_seconds=effective_talk_min_seconds
+        )
+    return await rollup_groups(session, first, last, keys, team=team)
+
+
+def _sort_key(item: tuple[GroupKey, Any]) -> tuple[str, ...]:
+    return tuple(str(x or "") for x in item[0])
 
 
 async def report_table(
@@ -133,28 +254,18 @@ async def report_table(
     group_by: GroupBy = "agent",
     *,
     effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
+    team: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The table for the days ``first``..``last`` (inclusive): one row per group, and the totals."""
     keys = GROUP_KEYS[group_by]
-    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for table, measures in (
-        (call_facts, _call_measures(effective_talk_min_seconds)),
-        (callback_facts, _callback_measures()),
-    ):
-        key_cols = [table.c[k] for k in keys]
-        query = select(*key_cols, *measures).where(table.c.day >= first, table.c.day <= last).group_by(*key_cols)
-        for row in (await session.execute(query)).mappings():
-            key = tuple(row[k] for k in keys)
-            groups.setdefault(key, {}).update({k: v for k, v in row.items() if k not in keys})
-    totals: dict[str, float] = {}
-    for sums in groups.values():
-        for k, v in sums.items():
-            totals[k] = totals.get(k, 0) + (v or 0)
+    groups = await figures_by(
+        session, first, last, keys, team=team, effective_talk_min_seconds=effective_talk_min_seconds
+    )
     rows = [
-        {**dict(zip(keys, key, strict=True)), **finish_row(sums)}
-        for key, sums in sorted(groups.items(), key=lambda kv: tuple(x or "" for x in kv[0]))
+        {**dict(zip(keys, key, strict=True)), **finish_row(figures)}
+        for key, figures in sorted(groups.items(), key=_sort_key)
     ]
-    return rows, finish_row(totals)
+    return rows, finish_row(total(groups.values()))
 
 
 async def daily_table(
@@ -171,4 +282,90 @@ async def daily_table(
 
 
 def columns_for(group_by: GroupBy) -> Sequence[str]:
-    return (*GROUP_KEYS[group_by], *finish_row({}).keys())
+    return (*GROUP_KEYS[group_by], *MEASURES)
+
+
+def measure_of(measures: Mapping[str, Any], metric: str) -> tuple[float | None, float | None, float | None]:
+    """A metric's value in a finished row, with its numerator and denominator (for a rate or an
+    average; the value itself and None for a count or a time)."""
+    if metric in RATES:
+        numerator, denominator = RATES[metric]
+        return measures[metric], measures[numerator], measures[denominator]
+    return measures[metric], measures[metric], None
+
+
+Period: TypeAlias = Literal["day", "week"]
+
+
+async def trend(
+    session: AsyncSession,
+    metric: str,
+    first: date,
+    last: date,
+    by: Period,
+    *,
+    team: str | None = None,
+    effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
+) -> list[dict[str, Any]]:
+    """One point per day (or ISO week) from ``first`` to ``last``, every period present (an empty
+    one counts zero; its rates are null)."""
+    days = await figures_by(
+        session, first, last, ("day",), team=team, effective_talk_min_seconds=effective_talk_min_seconds
+    )
+    periods: dict[str, tuple[date, date, list[Figures]]] = {}
+    day = first
+    while day <= last:
+        if by == "day":
+            label, start, end = day.isoformat(), day, day
+        else:
+            start = day - timedelta(days=day.weekday())
+            label, end = iso_week_of(day), start + timedelta(days=6)
+        periods.setdefault(label, (max(start, first), min(end, last), []))[2].append(days.get((day,), {}))
+        day += timedelta(days=1)
+    points = []
+    for label, (start, end, figures) in periods.items():
+        value, numerator, denominator = measure_of(finish_row(total(figures)), metric)
+        points.append(
+            {
+                "period": label,
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "value": value,
+                "numerator": numerator,
+                "denominator": denominator,
+            }
+        )
+    return points
+
+
+async def ranking(
+    session: AsyncSession,
+    metric: str,
+    day: date,
+    *,
+    team: str | None = None,
+    effective_talk_min_seconds: float = DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
+) -> tuple[list[dict[str, Any]], int]:
+    """The day's agents ranked by ``metric``, best first (ties by agent id), and how many agents
+    could not be ranked (a rate whose denominator is zero)."""
+    rows, _totals = await report_table(
+        session, day, day, "agent", team=team, effective_talk_min_seconds=effective_talk_min_seconds
+    )
+    ranked = []
+    for row in rows:
+        value, numerator, denominator = measure_of(row, metric)
+        if value is None:
+            continue
+        ranked.append(
+            {
+                "agent_id": row["agent_id"],
+                "team_id": row["team_id"],
+                "value": value,
+                "numerator": numerator,
+                "denominator": denominator,
+            }
+        )
+    ranked.sort(key=lambda r: (-r["value"], r["agent_id"] or ""))
+    for position, entry in enumerate(ranked, start=1):
+        entry["rank"] = position
+    return ranked, len(rows) - len(ranked)

@@ -1,7 +1,7 @@
 from common.settings import ServiceSettings
 from pydantic import Field
 
-from reporting.domain.measures import DEFAULT_EFFECTIVE_TALK_MIN_SECONDS
+from reporting.domain.measures import DEFAULT_DIALLING_NORM_SECONDS, DEFAULT_EFFECTIVE_TALK_MIN_SECONDS
 
 
 class ReportingSettings(ServiceSettings):
@@ -14,4 +14,9 @@ class ReportingSettings(ServiceSettings):
     effective_talk_min_seconds: float = Field(
         default=DEFAULT_EFFECTIVE_TALK_MIN_SECONDS,
         description="an effective call (有效通话) reached the customer and lasted at least this long",
+    )
+    dialling_norm_seconds: float = Field(
+        default=DEFAULT_DIALLING_NORM_SECONDS,
+        gt=0,
+        description="an agent's dialling time a day is held against this norm (seed: two hours a day)",
     )

@@ -9,4 +9,10 @@ from reporting.projection import DailyFigures
 
 
 def projections(runtime: ReportingRuntime) -> Sequence[Projection]:
-    return [DailyFigures(centre_timezone=runtime.settings.centre_timezone)]
+    settings = runtime.settings
+    return [
+        DailyFigures(
+            centre_timezone=settings.centre_timezone,
+            effective_talk_min_seconds=settings.effective_talk_min_seconds,
+        )
+    ]

@@ -10,9 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from common.timeutil import as_utc
+
 # Default threshold of an effective call (有效通话): a connected call that reached the customer
 # and lasted at least this long. Configurable (EFFECTIVE_TALK_MIN_SECONDS).
 DEFAULT_EFFECTIVE_TALK_MIN_SECONDS = 30.0
+
+# 每天拨电话时间总和以2小时为限 (seed 003, an agent's work plan): an agent's dialling time on a day,
+# from each call's placed_at to its ended_at, is held against two hours. Configurable
+# (DIALLING_NORM_SECONDS).
+DEFAULT_DIALLING_NORM_SECONDS = 7200.0
 
 # The standard dispositions (calls/domain/dispositions.yaml), used only when an event carries no
 # disposition flags (a producer older than the flags).
@@ -88,6 +95,14 @@ def effective_talk_seconds(talk_seconds: float, contact: bool, min_seconds: floa
     lasted at least ``min_seconds``, else nothing. (A 20 s call to a wrong person is talk time,
     not effective talk time.)"""
     return talk_seconds if contact and talk_seconds >= min_seconds else 0.0
+
+
+def dialling_seconds(placed_at: datetime, ended_at: datetime | None) -> float:
+    """How long a call kept the agent on the phone, from placed to ended (ringing included);
+    0 for a call not ended yet, or one whose clock ran backwards."""
+    if ended_at is None:
+        return 0.0
+    return max((as_utc(ended_at) - as_utc(placed_at)).total_seconds(), 0.0)
 
 
 def rate(part: int | float, whole: int | float) -> float | None:
