@@ -198,7 +198,8 @@ class EventConsumer:
     async def start(self) -> None:
         if not self._routes:
             raise ValueError("no handler registered")
-        broker = NatsBroker(self.servers, graceful_timeout=10)
+        # FastStream logs through the team's logging (the "tm_events" logger), not to stdout.
+        broker = NatsBroker(self.servers, graceful_timeout=10, logger=log)
         connection = await broker.connect()
         self._js = connection.jetstream()
         await self._prepare(self._js)
