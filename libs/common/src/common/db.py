@@ -98,6 +98,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed, not left in free pages where a copy of
+            # the file would still show it: erasing a lead's personal data must erase the bytes.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -109,6 +112,24 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+async def checkpoint_wal(session: AsyncSession) -> None:
+    """On SQLite, copy the write-ahead log into the database file and truncate it to zero bytes,
+    so content overwritten by a committed erasure (zeroed in the file by ``secure_delete``) is
+    no longer in the ``-wal`` file either. Runs on a connection of its own, outside any
+    transaction (SQLite refuses a checkpoint inside one). On PostgreSQL nothing is done here: a
+    deleted row's bytes stay in its page until VACUUM reuses the space (docs/architecture.md,
+    "Personal data and erasure")."""
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection  # aiosqlite's connection, in autocommit mode
+        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await cursor.fetchall()
+        await cursor.close()
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -55,6 +55,7 @@ from common.db import is_postgresql
 from common.envelope import Envelope, EnvelopeError
 from common.events.base import UnknownEventType, UnsupportedSchemaVersion, decode
 from common.eventstore import EventNames
+from common.personal_data import LeadKeys
 from common.projection import (
     EventContext,
     Projection,
@@ -159,6 +160,8 @@ class Replayer:
     js: JetStreamContext
     names: EventNames
     projections: Mapping[str, Projection]
+    # The service's per-lead key store when it holds the key grant (common.personal_data).
+    personal: LeadKeys | None = None
 
     async def replay(self, dead_letter_id: int, *, force: bool = False) -> ReplayResult:
         async with self.sessions() as session, session.begin():
@@ -205,6 +208,8 @@ class Replayer:
             # The runner stored a body that was not UTF-8 as hex; it was not JSON then and fails
             # here again with the same reason.
             envelope = Envelope.from_message(row["headers"] or {}, (row["body"] or "").encode())
+            if self.personal is not None:
+                envelope = await self.personal.unseal_envelope(envelope)
             event = decode(envelope)
         except (EnvelopeError, UnknownEventType, UnsupportedSchemaVersion, ValidationError) as exc:
             return await self._keep(session, row, f"invalid event: {_reason(exc)}", result)
@@ -305,6 +310,7 @@ def replayer_for(runtime: Runtime[Any, Any]) -> Replayer:
         js=runtime.jetstream,
         names=runtime.names,
         projections={p.name: p for p in projections},
+        personal=runtime.personal,
     )
 
 

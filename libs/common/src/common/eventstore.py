@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -32,6 +33,9 @@ from nats.js.errors import APIError, NotFoundError
 from common.envelope import Envelope, new_event_id
 from common.events.base import DomainEvent, decode, subject_token
 from common.telemetry import inject_trace_headers
+
+if TYPE_CHECKING:
+    from common.personal_data import LeadKeys
 
 log = logging.getLogger(__name__)
 
@@ -123,10 +127,21 @@ async def ensure_stream(
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext, names: EventNames, source: str, *, publish_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        names: EventNames,
+        source: str,
+        *,
+        publish_timeout: float = 5.0,
+        personal: LeadKeys | None = None,
+    ) -> None:
         self.js = js
         self.names = names
         self.source = source
+        # The per-lead key store of a service with the key grant: personal values are sealed on
+        # append and opened on load (common.personal_data). None: events go and come as they are.
+        self.personal = personal
         # A JetStream publish waits for the stream's PubAck; past this a command answers 503
         # (common.problems) rather than holding its caller.
         self.publish_timeout = publish_timeout
@@ -191,6 +206,8 @@ class EventStore:
                 correlation_id=correlation_id,
                 causation_id=causation_id,
             )
+            if self.personal is not None:
+                envelope = replace(envelope, data=await self.personal.seal(envelope.type, envelope.data))
             headers = envelope.headers()
             if version is not None:
                 headers[EXPECTED_LAST_SUBJECT_SEQ] = str(version)
@@ -241,6 +258,8 @@ class EventStore:
                 msgs = await psub.fetch(min(pending, 256), timeout=timeout)
                 for msg in msgs:
                     envelope = Envelope.from_message(msg.headers, msg.data)
+                    if self.personal is not None:
+                        envelope = await self.personal.unseal_envelope(envelope)
                     seq = msg.metadata.sequence.stream
                     events.append(StoredEvent(envelope, decode(envelope), seq))
                     version = seq

@@ -67,6 +67,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    cast,
     delete,
     select,
     update,
@@ -78,6 +79,8 @@ from common.db import insert
 from common.envelope import H_ID, Envelope
 from common.events.base import DomainEvent, event_class, upcast
 from common.eventstore import EventStore
+from common.personal_data import ERASED as PERSONAL_ERASED
+from common.personal_data import erased_copy, lead_of
 from common.projection import ProjectionLease
 from common.telemetry import extract_trace_context, inject_trace_headers, trace_headers_of
 
@@ -442,3 +445,43 @@ class OutboxDrainer:
         finally:
             _wakeups.discard(self.wake)
             await self.lease.release()
+
+
+# --- erasure of a lead's personal data (common.personal_data) -------------------------------------------------------
+
+# Personal values in an outbox command's data (commands have no event class to say so).
+_PERSONAL_COMMAND_KEYS = frozenset({"masked", "phone_masked", "number_digest", "name_digest"})
+
+
+def _scrub_keys(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (PERSONAL_ERASED if k in _PERSONAL_COMMAND_KEYS and v is not None else _scrub_keys(v))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_scrub_keys(v) for v in node]
+    return node
+
+
+async def scrub_lead(session: AsyncSession, lead_id: str) -> int:
+    """Replace the erased lead's personal values in this database's outbox rows (published rows
+    are kept 7 days; a pending one is then published with ``[erased]``, as it should be now).
+    Every service whose projections enqueue events or commands about a lead calls this when it
+    applies ``LeadPersonalDataErased``. Returns the rows changed."""
+    rows = (
+        await session.execute(
+            select(outbox_message.c.id, outbox_message.c.kind, outbox_message.c.type, outbox_message.c.data).where(
+                cast(outbox_message.c.data, String).contains(lead_id)
+            )
+        )
+    ).all()
+    changed = 0
+    for row_id, kind, type_, data in rows:
+        if not isinstance(data, dict) or lead_of(data) != lead_id:
+            continue
+        scrubbed = erased_copy(type_, data) if kind == "event" else _scrub_keys(data)
+        if scrubbed != data:
+            await session.execute(update(outbox_message).where(outbox_message.c.id == row_id).values(data=scrubbed))
+            changed += 1
+    return changed

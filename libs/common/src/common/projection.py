@@ -45,10 +45,12 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.db import checkpoint_wal
 from common.envelope import Envelope, EnvelopeError
 from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, decode
 from common.events.types import parse_type
 from common.eventstore import EventNames
+from common.personal_data import ERASED_EVENT, LeadKeys, short_type
 from common.telemetry import extract_trace_context
 
 log = logging.getLogger(__name__)
@@ -253,11 +255,6 @@ async def write_checkpoint(session: AsyncSession, key: str, seq: int) -> None:
         await session.execute(checkpoint_table.insert().values(projection=key, last_seq=seq, updated_at=now))
 
 
-def _decode(msg: Msg) -> tuple[Envelope, DomainEvent]:
-    envelope = Envelope.from_message(msg.headers, msg.data)
-    return envelope, decode(envelope)
-
-
 class ProjectionRunner:
     """Feeds one projection from one stream, strictly in stream order from its checkpoint.
 
@@ -297,8 +294,12 @@ class ProjectionRunner:
         fetch_timeout: float = 1.0,
         max_deliver: int = 5,
         lease_ttl: float = 15.0,
+        personal: LeadKeys | None = None,
     ) -> None:
         self.js = js
+        # A service with the key grant opens each event's personal values before its projection
+        # sees it (common.personal_data); without it they read "[erased]".
+        self.personal = personal
         self.names = names
         self.sessions = sessions
         self.projection = projection
@@ -316,6 +317,12 @@ class ProjectionRunner:
         self.use_lease = True
         self._next_delivery = 1  # the consumer sequence the next message must carry
         self._replaying = False
+
+    async def _decode(self, msg: Msg) -> tuple[Envelope, DomainEvent]:
+        envelope = Envelope.from_message(msg.headers, msg.data)
+        if self.personal is not None:
+            envelope = await self.personal.unseal_envelope(envelope)
+        return envelope, decode(envelope)
 
     @property
     def filter_subjects(self) -> list[str]:
@@ -527,7 +534,7 @@ class ProjectionRunner:
                     outcome.skipped += 1
                     continue
                 try:
-                    envelope, event = _decode(msg)
+                    envelope, event = await self._decode(msg)
                 except (EnvelopeError, UnknownEventType, UnsupportedSchemaVersion, ValidationError) as exc:
                     await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}", deliveries=1)
                     outcome.dead_lettered += 1
@@ -609,6 +616,12 @@ class ProjectionRunner:
                     outcome.applied += 1
             if last != start:
                 await write_checkpoint(session, self.key, last)
+        if any(short_type(ctx.envelope.type) == ERASED_EVENT for _m, _e, ctx in valid) and outcome.applied:
+            # The projection has scrubbed a lead's personal data: fold the write-ahead log into
+            # the file (where secure_delete zeroed the old bytes) and empty it, so no copy of the
+            # erased values stays in the -wal file either.
+            async with self.sessions() as session:
+                await checkpoint_wal(session)
         return outcome, to_retry
 
     async def _dead_letter(self, session: AsyncSession, msg: Msg, reason: str, *, deliveries: int) -> None:

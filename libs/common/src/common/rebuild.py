@@ -20,7 +20,11 @@ def rebuild_all(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> 
         try:
             seen: set[str] = set()
             for runner in runners_for(
-                runtime.jetstream, runtime.names, runtime.session_factory, spec.projections(runtime)
+                runtime.jetstream,
+                runtime.names,
+                runtime.session_factory,
+                spec.projections(runtime),
+                personal=runtime.personal,
             ):
                 first = runner.projection.name not in seen
                 seen.add(runner.projection.name)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from common.db import create_engine, migrate, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
+from common.personal_data import LeadKeys
 from common.identity import IdentityGate
 from common.problems import install_problem_handlers
 from common.projection import Projection, ProjectionRunner, runners_for
@@ -65,6 +66,9 @@ class ServiceSpec(Generic[SettingsT, ContextT]):
     background: Callable[[Runtime[SettingsT, ContextT]], Sequence[Job]] = lambda _rt: ()
     database: bool = True
     description: str = ""
+    # The key grant: the service opens the per-lead key store and reads (and writes) the
+    # personal values of events in clear; without it they read "[erased]" (common.personal_data).
+    personal_data: bool = False
 
 
 def no_context(runtime: Runtime[SettingsT, None]) -> None:
@@ -85,6 +89,7 @@ class Runtime(Generic[SettingsT, ContextT]):
     engine: AsyncEngine | None = None
     sessions: async_sessionmaker[AsyncSession] | None = None
     store: EventStore | None = None
+    personal: LeadKeys | None = None
     runners: list[ProjectionRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     # Set when the process is asked to stop (SIGTERM/SIGINT, ``request_stop``) and when ``stop``
@@ -145,11 +150,16 @@ class Runtime(Generic[SettingsT, ContextT]):
         self.js = self.nc.jetstream(timeout=10)
         for owner in sorted({*self.spec.owns_streams, *self.spec.reads_streams}):
             await self._declare_stream(owner)
+        if self.spec.personal_data:
+            self.personal = await LeadKeys.open(
+                self.js, self.names, self.settings.pii_master_key, replicas=self.settings.stream_replicas
+            )
         self.store = EventStore(
             self.js,
             self.names,
             source=f"/{self.settings.event_namespace}/{self.spec.name}",
             publish_timeout=self.settings.publish_timeout_s,
+            personal=self.personal,
         )
         if self.spec.database:
             self.engine = create_engine(self.settings.resolved_database_url())
@@ -165,6 +175,7 @@ class Runtime(Generic[SettingsT, ContextT]):
                 batch_size=self.settings.projection_batch_size,
                 max_deliver=self.settings.projection_max_deliver,
                 lease_ttl=self.settings.projection_lease_seconds,
+                personal=self.personal,
             )
             for runner in self.runners:
                 self.tasks.append(asyncio.create_task(runner.run(), name=f"runner:{runner.durable}"))

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     # takes them over: shorter means less lag after a crash, longer tolerates longer pauses.
     projection_lease_seconds: float = 15.0
     pii_key: str = Field(default="dev-only-pii-key", description="HMAC key for personal-data digests")
+    # Wraps every lead's data key (common.personal_data); the same secret in every service that
+    # holds the key grant. Losing it makes every sealed value unreadable, as an erasure would.
+    pii_master_key: str = Field(default="dev-only-pii-master-key", repr=False)
     # Shared by the gateway and the services: the gateway signs the caller's verified identity
     # with it (common.identity) and a service refuses a /v1 request whose identity it did not sign.
     gateway_secret: str = Field(default="dev-only-gateway-secret", repr=False)

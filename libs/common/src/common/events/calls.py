@@ -155,6 +155,8 @@ class CallTranscribed(DomainEvent):
     call_id: str
     turns: list[TranscriptTurn]
     recording_uri: str | None = None
+    # Added later (optional): the call's lead, whose key seals the transcript's text.
+    lead_id: str | None = None
 
     def aggregate_id(self) -> str:
         return self.call_id

@@ -161,6 +161,17 @@ class LeadDeleted(_LeadEvent):
     deleted_at: datetime
 
 
+@register
+class LeadPersonalDataErased(_LeadEvent):
+    """The lead's personal data was erased (PIPL/GDPR right to erasure) by destroying its data
+    key (``common.personal_data``): every sealed value of its events is unreadable from now on.
+    Ids only. Every projection holding the lead's personal data scrubs it; the lead, its calls
+    and every figure stay."""
+
+    erased_at: datetime
+    erased_by: str | None = None
+
+
 class _DncEvent(DomainEvent):
     owner = "leads"
     entry_id: str
