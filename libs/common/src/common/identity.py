@@ -177,3 +177,55 @@ class IdentityGate:
             return
         scope.setdefault("state", {})["identity"] = identity
         await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class RowScope:
+    """Which rows of a list the caller may see, for the service to put in its query's WHERE:
+    ``None`` means no narrowing on that column. A supervisor without a team, or a partner without
+    campaigns, sees nothing (``NOTHING``) rather than everything."""
+
+    agent: str | None = None
+    team: str | None = None
+    campaigns: frozenset[str] | None = None
+
+    def allows(self, *, agent: str | None = None, team: str | None = None, campaign: str | None = None) -> bool:
+        """Whether one row (by its agent, team and campaign) is within the scope."""
+        if self.agent is not None and agent != self.agent:
+            return False
+        if self.team is not None and team != self.team:
+            return False
+        return self.campaigns is None or campaign in self.campaigns
+
+    def narrow(self, requested: str | None, allowed: str | None) -> str | Nothing | None:
+        """A list's filter value within the scope: the allowed value, or ``NOTHING`` when the
+        caller asked for rows outside it."""
+        if allowed is None:
+            return requested
+        if requested is not None and requested != allowed:
+            return NOTHING
+        return allowed
+
+
+class Nothing:
+    """A filter no row matches (an empty page, not an error: lists never say what exists)."""
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+NOTHING = Nothing()
+# A value no real team or agent id has: a supervisor without a team matches no row.
+NO_ID = "\x00none"
+
+
+def row_scope(identity: Identity) -> RowScope:
+    if identity.sees_everything:
+        return RowScope()
+    if identity.has(SUPERVISOR):
+        return RowScope(team=identity.team or NO_ID)
+    if identity.has(AGENT):
+        return RowScope(agent=identity.subject)
+    if identity.has(PARTNER):
+        return RowScope(campaigns=identity.campaigns)
+    return RowScope(agent=NO_ID)

@@ -18,6 +18,17 @@ def mask_phone(number: str | None) -> str | None:
     return f"{digits[:3]}****{digits[-4:]}"
 
 
+def mask_name(name: str | None) -> str | None:
+    """``张伟`` -> ``张*``, ``John Smith`` -> ``J*** S****``: the surname or initials a person
+    recognises, not the name itself."""
+    if not name:
+        return None
+    name = name.strip()
+    if any("\u4e00" <= ch <= "\u9fff" for ch in name):
+        return name[0] + "*" * max(1, len(name) - 1)
+    return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())
+
+
 def name_digest(key: str, name: str | None) -> str | None:
     """Keyed digest of a name. Services holding the key can test whether a given string is the
     customer's name (QA's bare-name rule) without the name itself travelling in events."""

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from common.identity import ADMIN, PARTNER, Caller, Identity, Nothing, row_scope
 from common.pagination import Cursor, Limit
-from common.problems import invalid_fields
+from common.problems import invalid_fields, problem_response
 from common.service import runtime_of
 
 from calls.context import CallsRuntime
@@ -57,6 +58,11 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
     return invalid_fields([{"loc": [prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()])
 
 
+def _may_report_for(caller: Identity, campaign_id: str) -> bool:
+    """A partner reports calls for its own campaigns only (its token lists them)."""
+    return not caller.has(PARTNER) or caller.has(ADMIN) or campaign_id in caller.campaigns
+
+
 @router.post(
     "",
     status_code=202,
@@ -71,6 +77,7 @@ def _pydantic_422(exc: ValidationError, prefix: str = "body") -> JSONResponse:
 async def post_finished_call(
     record: FinishedCallRecord,
     response: Response,
+    caller: Caller,
     runtime: CallsRuntime = Depends(runtime_of),
     idempotency_key: str | None = Header(
         default=None,
@@ -86,6 +93,10 @@ async def post_finished_call(
 
     An ``Idempotency-Key`` header is not a second key: a client that sends one (as payment APIs
     ask) must send the ``call_id``, so a key reused for another call is refused, not ignored."""
+    if not _may_report_for(caller, record.campaign.id):
+        return problem_response(
+            403, f"this partner may not report calls for campaign {record.campaign.id}", title="Forbidden"
+        )
     if idempotency_key is not None and idempotency_key != record.call_id:
         return invalid_fields(
             [
@@ -240,6 +251,7 @@ async def post_transcript(
 
 @router.get("", response_model=CallPage)
 async def get_calls(
+    caller: Caller,
     lead_id: str | None = None,
     agent_id: str | None = None,
     team_id: str | None = None,
@@ -253,11 +265,20 @@ async def get_calls(
     runtime: CallsRuntime = Depends(runtime_of),
 ) -> dict[str, Any]:
     """Calls by lead, agent, team, campaign, day, disposition; newest first. Pass the answer's
-    ``next_cursor`` as ``cursor`` for the next page."""
+    ``next_cursor`` as ``cursor`` for the next page. An agent sees its own calls, a supervisor its
+    team's, a partner its campaigns' (narrowed in the query)."""
+    scope = row_scope(caller)
+    agent_in, team_in = scope.narrow(agent_id, scope.agent), scope.narrow(team_id, scope.team)
+    if (
+        isinstance(agent_in, Nothing)
+        or isinstance(team_in, Nothing)
+        or (scope.campaigns is not None and campaign_id is not None and campaign_id not in scope.campaigns)
+    ):
+        return {"items": [], "next_cursor": None}
     filters = {
         "lead_id": lead_id,
-        "agent_id": agent_id,
-        "team_id": team_id,
+        "agent_id": agent_in,
+        "team_id": team_in,
         "campaign_id": campaign_id,
         "day": day,
         "disposition": disposition,
@@ -265,7 +286,9 @@ async def get_calls(
         "direction": direction,
     }
     async with runtime.session_factory() as session:
-        rows, next_cursor = await list_calls(session, filters=filters, limit=limit, cursor=cursor)
+        rows, next_cursor = await list_calls(
+            session, filters=filters, limit=limit, cursor=cursor, campaigns=scope.campaigns
+        )
     return {"items": rows, "next_cursor": next_cursor}
 
 
@@ -273,11 +296,15 @@ async def get_calls(
     "/{call_id}", response_model=CallDetail, responses={404: {"model": CallProblem, "description": "no such call"}}
 )
 async def get_one_call(
-    call_id: str = CallId, runtime: CallsRuntime = Depends(runtime_of)
+    caller: Caller, call_id: str = CallId, runtime: CallsRuntime = Depends(runtime_of)
 ) -> dict[str, Any] | JSONResponse:
-    """One call with its transcript."""
+    """One call with its transcript (another agent's, team's or partner's call is not found)."""
     async with runtime.session_factory() as session:
         row = await get_call(session, call_id)
+    if row is not None and not row_scope(caller).allows(
+        agent=row.get("agent_id"), team=row.get("team_id"), campaign=row.get("campaign_id")
+    ):
+        row = None
     if row is None:
         return JSONResponse({"call_id": call_id, "detail": "no such call"}, status_code=404)
     return row

@@ -247,11 +247,19 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def list_calls(
-    session: AsyncSession, *, filters: dict[str, Any], limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    filters: dict[str, Any],
+    limit: int,
+    cursor: str | None,
+    campaigns: frozenset[str] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, keyset-paged: ``cursor`` is the ``next_cursor`` of the previous page (a
-    cursor this list did not give out raises ``InvalidCursor``, a 422)."""
+    cursor this list did not give out raises ``InvalidCursor``, a 422). ``campaigns``: only
+    these campaigns' calls (a partner's)."""
     query = select(*LIST_COLUMNS)
+    if campaigns is not None:
+        query = query.where(calls_table.c.campaign_id.in_(sorted(campaigns)))
     for name, value in filters.items():
         if value is not None:
             query = query.where(calls_table.c[name] == value)

@@ -63,6 +63,9 @@ class Upstreams:
         url = self.urls[service] + (path or raw_path)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
         headers.update(self.identity_headers(request))
+        if request.client:  # where the caller is, for the services' audit log
+            prior = request.headers.get("x-forwarded-for")
+            headers["X-Forwarded-For"] = f"{prior}, {request.client.host}" if prior else request.client.host
         propagate.inject(headers)
         try:
             # The body streams through (an upload may be hundreds of MB), counted on its way by
@@ -123,8 +126,8 @@ class Upstreams:
             if not doc:
                 continue
             for path, item in doc.get("paths", {}).items():
-                # A service's admin paths are reached through the gateway's own (per service).
-                if path.startswith("/v1/") and not path.startswith("/v1/admin/"):
+                # A service's dead letters are reached through the gateway's own (per service).
+                if path.startswith("/v1/") and not path.startswith("/v1/admin/dead-letters"):
                     paths[path] = item
             schemas.update(doc.get("components", {}).get("schemas", {}))
         return paths, schemas
