@@ -7,6 +7,7 @@ Only the agent's words count against the agent; customer turns are read for cont
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import time
 from functools import lru_cache
@@ -57,14 +58,18 @@ def _rx_search(ctx: CallContext, t: TurnView, rule_id: str, name: str) -> re.Mat
     cache = ctx.cp.cache
     plan = cache.get(f"rx:{rule_id}:{name}")
     if not isinstance(plan, tuple):
-        trigger = f"{name}_trigger" if ctx.cp.phrases(rule_id, f"{name}_trigger") else None
-        plan = (trigger, ctx.cp.regex_any(rule_id, name))
+        trigger = f"{rule_id}:{name}_trigger" if ctx.cp.phrases(rule_id, f"{name}_trigger") else None
+        plan = (trigger, trigger is not None and trigger in ctx.cp.lazy_keys, ctx.cp.regex_any(rule_id, name))
         cache[f"rx:{rule_id}:{name}"] = plan
-    # The cache holds (trigger list name, regex) under this key (set just above).
+    # The cache holds (trigger set key, whether it is lazy, regex) under this key (set just above).
     rx: re.Pattern[str] | None
-    trigger, rx = plan
-    if rx is None or (trigger is not None and not ctx.has(t, rule_id, trigger)):
+    trigger, lazy, rx = plan
+    if rx is None:
         return None
+    if trigger is not None:
+        # a call-wide set's hits are in the turn's dict already: one lookup
+        if not (ctx.has(t, rule_id, trigger[len(rule_id) + 1 :]) if lazy else trigger in t.hits):
+            return None
     return rx.search(t.norm)
 
 
@@ -286,6 +291,13 @@ def _contradiction(ctx: CallContext, t: TurnView, floor: int) -> tuple[int, int]
     return None
 
 
+def _reacting_turns(ctx: CallContext) -> list[TurnView]:
+    """Customer turns holding a reaction phrase (call-wide sets: their hits are in each turn's
+    dict, so this is three lookups a turn)."""
+    a, b, c = "QA-05:complaint", "QA-05:withdrawal", "QA-05:objection_trigger"
+    return [t for t in ctx.customer_turns if a in t.hits or b in t.hits or c in t.hits]
+
+
 def _reaction(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
     """The customer objects (你刚才不是说…, 说好的…), accuses (骗人, 忽悠), complains or withdraws
     (不装了, 取消, 退掉): the first such clause of a customer turn."""
@@ -309,31 +321,39 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     promise, then contradiction, then reaction; each turn is examined once."""
     rid = "QA-05"
     complaint_dispo = call.disposition in set(ctx.cp.param(rid, "complaint_dispositions", ["complaint"]))
+    # the customer turns that may react; without one, and without a complaint disposition, there
+    # is nothing to find, and nothing the agent says after the last one matters
+    reacting = _reacting_turns(ctx)
+    if not reacting and not complaint_dispo:
+        return []
+    end = len(ctx.call.turns) if complaint_dispo else reacting[-1].index
     promise: tuple[TurnView, int, int] | None = None
     contra: tuple[TurnView, int, int] | None = None
-    for t in ctx.speech:
+    for t in ctx.agent_turns:
+        if t.index >= end:
+            break
         if promise is None:
-            if t.is_agent:
-                promised = _promises(ctx, t)
-                if promised:
-                    p = promised[0]
-                    promise = (t, *p)
-                    c = _contradiction(ctx, t, p[1])  # taken back later in the same turn
-                    if c is not None:
-                        contra = (t, *c)
-            continue
-        if contra is None:
-            if t.is_agent:
-                c = _contradiction(ctx, t, 0)
+            promised = _promises(ctx, t)
+            if promised:
+                promise = (t, *promised[0])
+                c = _contradiction(ctx, t, promised[0][1])  # taken back later in the same turn
                 if c is not None:
                     contra = (t, *c)
+                    break
             continue
-        if not t.is_customer:
-            continue
-        r = _reaction(ctx, t)
-        if r is not None:
-            return [_qa05_finding(ctx, promise, contra, (t, *r))]
-    if promise is not None and contra is not None and complaint_dispo:
+        c = _contradiction(ctx, t, 0)
+        if c is not None:
+            contra = (t, *c)
+            break
+    if promise is None or contra is None:
+        return []
+    after = contra[0].index
+    for t in reacting:
+        if t.index > after:
+            r = _reaction(ctx, t)
+            if r is not None:
+                return [_qa05_finding(ctx, promise, contra, (t, *r))]
+    if complaint_dispo:
         return [_qa05_finding(ctx, promise, contra, None)]
     return []
 
@@ -487,7 +507,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     rid = "QA-07"
     out: list[Finding] = []
     for t in ctx.agent_turns:
-        hits = ctx.hits(t, rid, "rude")
+        hits = t.hits.get("QA-07:rude")  # a call-wide set: its hits are in the turn's dict
         if hits:
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply"))
@@ -701,7 +721,7 @@ def _parse_year(raw: str, this_year: int, max_age: int) -> int | None:
 def _asked_age_of(ctx: CallContext, t: TurnView | None) -> str | None:
     """Whose age the agent's turn just asked about: "self" (您今年多大年纪?), "other" (孩子几岁了?)
     or None; the customer's next answer is about that person."""
-    if t is None or not ctx.has(t, "QA-12", "age_question_trigger"):
+    if t is None or "QA-12:age_question_trigger" not in t.hits:  # a call-wide agent set
         return None
     rx = _age_regexes(ctx)
     if rx.asked_other is not None and rx.asked_other.search(t.norm):
@@ -720,20 +740,24 @@ def _adult_school(rx: _AgeRegexes, clause: str, start: int, end: int) -> bool:
 
 
 def _age_statements(
-    ctx: CallContext, t: TurnView, max_age: int, asked: str | None = None
+    ctx: CallContext, t: TurnView, max_age: int, asked_in: TurnView | None = None
 ) -> tuple[list[tuple[int, int, float]], bool]:
     """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn.
 
-    ``asked`` is whose age the agent's previous turn asked about: an answer to a question about
+    ``asked_in`` is the agent's turn just before; whose age it asked about matters: an answer to a question about
     the child's or a parent's age is theirs, not the speaker's, until the speaker says 我; a bare
     number answering 您今年多大年纪? is the speaker's age."""
-    rx = _age_regexes(ctx)
-    want_other = ctx.has(t, "QA-12", "other_user_trigger")
+    # call-wide customer sets: their hits are in the turn's dict (one lookup each)
+    hits = t.hits
+    want_other = "QA-12:other_user_trigger" in hits
     want_age = (
-        ctx.has(t, "QA-12", "age_trigger")
-        or ctx.has(t, "QA-12", "elderly_words_trigger")
-        or _NUMERAL.search(t.norm) is not None
-    ) and (asked == "self" or rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
+        "QA-12:age_trigger" in hits or "QA-12:elderly_words_trigger" in hits or _NUMERAL.search(t.norm) is not None
+    )
+    if not want_other and not want_age:
+        return [], False
+    rx = _age_regexes(ctx)
+    asked = _asked_age_of(ctx, asked_in) if want_age else None
+    want_age = want_age and (asked == "self" or rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
     if not want_other and not want_age:
         return [], False
     parts = clauses(t.norm)
@@ -806,7 +830,7 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if not t.is_customer:
             last_agent = t
             continue
-        ages, other = _age_statements(ctx, t, max_age, _asked_age_of(ctx, last_agent))
+        ages, other = _age_statements(ctx, t, max_age, last_agent)
         other_user = other_user or other
         if ages and stated is None:
             s, e, age = ages[0]
@@ -921,24 +945,28 @@ def _hold_reason_given(ctx: CallContext, t: TurnView | None) -> bool:
     return ctx.has(t, rid, "reason") or _rx_search(ctx, t, rid, "reason_action") is not None
 
 
+def _turn_index(t: TurnView) -> int:
+    return t.index
+
+
 def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     """A hold over ``max_hold_s``, or one the agent did not announce with a reason. A hold the
     customer asked for (their last words before it: 您等一下,我去拿身份证) is not the agent's."""
     rid = "QA-15"
     max_hold = float(ctx.cp.param(rid, "max_hold_s", 60))
     out: list[Finding] = []
+    agents = ctx.agent_turns
     speech = ctx.speech
     j = 0
     last_agent: TurnView | None = None
-    last_speech: TurnView | None = None
     for hold in ctx.holds:  # both lists are in turn order: one merge pass
-        while j < len(speech) and speech[j].index < hold.index:
-            last_speech = speech[j]
-            if last_speech.is_agent:
-                last_agent = last_speech
+        while j < len(agents) and agents[j].index < hold.index:
+            last_agent = agents[j]
             j += 1
-        if last_speech is not None and last_speech.is_customer and ctx.has(last_speech, rid, "customer_asks_wait"):
-            continue  # the customer put the call aside, the agent kept no one waiting
+        k = bisect_left(speech, hold.index, key=_turn_index)
+        before = speech[k - 1] if k else None
+        if before is not None and before.is_customer and "QA-15:customer_asks_wait" in before.hits:
+            continue  # the customer put the call aside (a call-wide set): the agent kept no one waiting
         if hold.duration_s > max_hold:
             reason = f"hold of {hold.duration_s:.0f} s, over {max_hold:.0f} s"
         elif not _hold_reason_given(ctx, last_agent):

@@ -199,11 +199,10 @@ LAZY_SETS: frozenset[str] = frozenset({
     "QA-04:pitch",
     "QA-07:offer_value", "QA-07:customer_blame",
     "QA-05:fee", "QA-05:reversal", "QA-05:free_qualifier", "QA-05:promise_veto", "QA-05:contradiction_negated",
-    "QA-05:complaint", "QA-05:withdrawal", "QA-05:objection_trigger",
     "QA-11:ambiguous", "QA-11:clear_yes", "QA-11:sale_verb",
-    "QA-12:pitch", "QA-12:age_question_trigger",
+    "QA-12:pitch",
     "QA-14:identity_question", "QA-14:customer_request", "QA-14:purpose", "QA-14:identity_check",
-    "QA-15:reason", "QA-15:reason_action_trigger", "QA-15:customer_asks_wait",
+    "QA-15:reason", "QA-15:reason_action_trigger",
 })  # fmt: skip
 SPEAKERS = ("agent", "customer")
 # Joins the turns of one speaker into one text for one automaton pass; no phrase contains it.
