@@ -5,7 +5,8 @@ rule's phrases in play): 20 turns and 200 turns, each with a hold. ``check_call`
 for a fixed wall-clock budget in this single process (one core); the figures are checks per
 second, the time per check, and the ratio of the 200-turn time to the 20-turn time (10 means
 exactly linear in length). The precision and recall of the checker on qa-dev and on the extra
-labelled records are reported alongside (same code as ``qa-eval``).
+labelled records (qa-dev, qa-extra, and the held-out and structural sets when present) are
+reported alongside (same code as ``qa-eval``).
 
 The 20-turn figure is also given on the service's path, where the record has only the keyed
 digest of the customer's name (``checks_per_s_20_turns_name_digest``).
@@ -22,6 +23,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = [ROOT.parent / "shared" / "datasets" / "qa-dev", ROOT / "services" / "qa" / "tests" / "data" / "qa-extra"]
+# Labelled sets scored alongside (not used to build the transcripts, so the speed figures stay
+# comparable across policy versions): the held-out and structural sets of issue 17.
+QUALITY_SETS = [
+    *DATASETS,
+    *(ROOT / "services" / "qa" / "tests" / "data" / name for name in ("qa-holdout", "qa-structural", "qa-unseen-1")),
+]
 BUDGET_S = 2.0
 
 
@@ -76,7 +83,7 @@ def _quality(policy: Any) -> dict[str, Any]:
     from qa.rules.io import expand_paths
 
     out: dict[str, Any] = {}
-    for d in DATASETS:
+    for d in QUALITY_SETS:
         if not d.is_dir():
             continue
         ev = evaluate(expand_paths([str(d)]), policy)

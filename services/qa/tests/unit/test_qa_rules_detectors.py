@@ -161,6 +161,61 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-05",
         False,
     ),
+    (
+        "05-own-words-deposit-withdrawal",
+        std(
+            ("a", "设备我们直接给您装上,一分钱都不用您出。"),
+            ("c", "那装吧。"),
+            ("a", "好的。师傅上门时需要先交三百元押金。"),
+            ("c", "那我不装了。"),
+        ),
+        {"disposition": "refused"},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-covers-everything-exclusion",
+        std(
+            ("a", "这款保险不管大病小病,统统都能报销。"),
+            ("c", "我有糖尿病也能报吗?"),
+            ("a", "投保前已有的疾病是不在保障范围内的。"),
+            ("c", "那不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-promise-kept-fee-words-negated",
+        std(
+            ("a", "安装一分钱都不用您出。"),
+            ("c", "真的不用交押金吗?你刚才说的我没听清。"),
+            ("a", "是的,没有押金,也没有安装费和服务费。"),
+            ("c", "那好。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-denied-promise",
+        std(("a", "这款产品不承诺保本,收益是浮动的。"), ("c", "那我不买了,说好的稳健呢?")),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-contradiction-before-promise",
+        std(
+            ("a", "安装需要先交两百元押金。"),
+            ("c", "好。"),
+            ("a", "之后的维修都是我们承担,一分钱都不用您出。"),
+            ("c", "我再想想,不办了。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
     # QA-06
     (
         "06-other-brand",
@@ -192,6 +247,30 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         True,
     ),
     # QA-07
+    (
+        "07-thrown-back",
+        std(("c", "价格是多少来着?"), ("a", "我刚才不是已经讲过一遍了吗?您怎么又问?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    ("07-blame-shift", std(("c", "我没收到通知。"), ("a", "短信发了三次,您自己不看,这能赖我们吗?")), {}, "QA-07", True),
+    ("07-impatient", std(("c", "我再商量一下。"), ("a", "都一个礼拜了,还要商量到什么时候啊?")), {}, "QA-07", True),
+    (
+        "07-rhetorical-about-offer",
+        std(("c", "我再想想。"), ("a", "每月省三十元,这么划算的套餐,难道不值得考虑一下吗?")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-reproach-needs-customer",
+        std(("c", "网速慢。"), ("a", "这系统怎么老是这么慢呢,真不好意思,我马上帮您报修。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    ("07-self-no-worry", std(("c", "要我去营业厅吗?"), ("a", "您自己不用跑,我们上门办理。")), {}, "QA-07", False),
     ("07-rude", std(("c", "我再问一下。"), ("a", "您到底想不想办?问那么多干什么?")), {}, "QA-07", True),
     ("07-rhetorical", std(("c", "有点远。"), ("a", "远什么呀,开车十分钟。")), {}, "QA-07", True),
     ("07-customer-rude", std(("c", "你有病吧,烦死了。"), ("a", "抱歉打扰您了。")), {}, "QA-07", False),
@@ -317,6 +396,48 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-12",
         False,
     ),
+    (
+        "12-adult-education",
+        std(("c", "我就是初中文化,合同看不太懂。"), ("a", "没关系,我给您讲,这个套餐每月只要十元。")),
+        {"lead": {"birth_year": 1978}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-school-workplace",
+        std(("c", "我在小学当老师。"), ("a", "那给您推荐教师专享套餐。")),
+        {"lead": {"birth_year": None}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-pupil",
+        std(("c", "我在读初三,我妈不在家。"), ("a", "那给您介绍一下学生套餐,每月十元。")),
+        {"lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-stated-birth-year",
+        std(("c", "我是五一年的,年纪大了。"), ("a", "没关系,给您介绍一下老年套餐。")),
+        {"lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-answer-about-child",
+        std(("a", "请问孩子今年多大了?"), ("c", "十岁,上四年级。"), ("a", "正适合我们的体验课。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-bare-age-answer",
+        std(("a", "请问您今年多大年纪?"), ("c", "七十六。"), ("a", "那给您推荐老年套餐,每月十元。")),
+        {"lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
     # QA-13
     ("13-lunch", std(), {"placed_at": "2026-11-20T12:20:00+08:00"}, "QA-13", True),
     ("13-evening-utc", std(), {"placed_at": "2026-11-20T10:30:00Z"}, "QA-13", True),
@@ -356,6 +477,34 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-15",
         False,
     ),
+    (
+        "15-announced-own-words",
+        std(("a", "您稍等片刻,我去把您的记录调出来看一眼。"), ("hold", 35), ("a", "谢谢您耐心等我。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "15-customer-asked",
+        std(("a", "需要核对一下您的证件号码。"), ("c", "您等一下,我去拿身份证。"), ("hold", 45), ("c", "好了。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "06-legitimacy-claim",
+        std(("c", "你们是正规的吗?"), ("a", "您放心,我们是国家正规的通信运营商。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-shares-only-generic-word",
+        [("a", "您好,我是华泰人寿保险的顾问小蒋,想给您介绍一款重疾险。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "恒安保险代理", "authorized_brands": ["恒安保险代理"]}},
+        "QA-06",
+        True,
+    ),
 ]
 
 
@@ -389,6 +538,29 @@ def test_finding_fields(mk: Callable[..., CallRecord], policy: Policy) -> None:
     assert qa01.fine_agent == 10 and qa01.policy_version == policy.version
     qa09 = findings["QA-09"]
     assert qa09.evidence == "十元" and qa09.fine_agent == 0 and qa09.penalty
+
+
+def test_qa05_evidence_points_at_promise_contradiction_and_reaction(
+    mk: Callable[..., CallRecord], policy: Policy
+) -> None:
+    call = mk(
+        std(
+            ("a", "提速这块什么费用都没有。"),
+            ("c", "那帮我提吧。"),
+            ("a", "好的。提速以后光猫要交两百元押金。"),
+            ("c", "合着还是要交钱,我要投诉。"),
+        )
+    )
+    (f,) = [f for f in check_call(call, policy) if f.rule == "QA-05"]
+    texts = {i: t.text for i, t in enumerate(call.turns) if isinstance(t, SpeechTurn)}
+    assert f.turn == 3 and f.span is not None and texts[3][f.span[0] : f.span[1]] == f.evidence
+    assert "什么费用都没有" in f.evidence
+    roles = {e.role: e for e in f.related}
+    assert set(roles) == {"contradiction", "reaction"}
+    assert roles["contradiction"].turn == 5 and "押金" in roles["contradiction"].text
+    assert roles["reaction"].turn == 6 and "投诉" in roles["reaction"].text
+    for e in f.related:
+        assert texts[e.turn][e.span[0] : e.span[1]] == e.text
 
 
 def test_empty_transcript_only_call_level_rules(mk: Callable[..., CallRecord], policy: Policy) -> None:
