@@ -329,9 +329,17 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     end = len(ctx.call.turns) if complaint_dispo else reacting[-1].index
     promise: tuple[TurnView, int, int] | None = None
     contra: tuple[TurnView, int, int] | None = None
-    for t in ctx.agent_turns:
+    for t in ctx.speech:
         if t.index >= end:
             break
+        if t.is_customer:
+            # after a promise, the terms or the bill the customer reads may contradict it
+            if promise is not None:
+                terms = t.hits.get("QA-05:terms_charged")
+                if terms:
+                    contra = (t, *_clause_bounds(t.norm, terms[0].start, terms[0].end))
+                    break
+            continue
         if promise is None:
             promised = _promises(ctx, t)
             if promised:
@@ -347,7 +355,8 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             break
     if promise is None or contra is None:
         return []
-    after = contra[0].index
+    # the reaction follows the contradiction; the customer who reads the terms may react in the same turn
+    after = contra[0].index - (1 if contra[0].is_customer else 0)
     for t in reacting:
         if t.index > after:
             r = _reaction(ctx, t)

@@ -157,6 +157,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-05:complaint": "customer",
     "QA-05:withdrawal": "customer",
     "QA-05:objection_trigger": "customer",
+    "QA-05:terms_charged": "customer",
     "QA-05:promise_trigger": "agent",
     "QA-05:promise_veto": "agent",
     "QA-05:contradiction_negated": "agent",
