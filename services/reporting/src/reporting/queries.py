@@ -118,7 +118,7 @@ def _seconds(milliseconds: int) -> float:
 def finish_row(figures: Mapping[str, int]) -> dict[str, Any]:
     """A group's summed figures (reporting.domain.rollup) → the report's measures: counts,
     times in seconds, rates and averages."""
-    f = {name: int(figures.get(name) or 0) for name in FIGURES}
+    f = figures if len(figures) == len(FIGURES) else {name: figures.get(name, 0) for name in FIGURES}
     dials, connected = f["dials"], f["connected"]
     conversions = net_conversions(f["sales"], f["voided_sales"])
     return {

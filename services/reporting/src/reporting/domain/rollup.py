@@ -167,8 +167,5 @@ class Changes:
 
 def total(rows: Iterable[Mapping[str, Any]]) -> Figures:
     """The figures of several rollup rows added up."""
-    out = dict.fromkeys(FIGURES, 0)
-    for row in rows:
-        for name in FIGURES:
-            out[name] += int(row.get(name) or 0)
-    return out
+    listed = list(rows)
+    return {name: sum(row.get(name) or 0 for row in listed) for name in FIGURES}
