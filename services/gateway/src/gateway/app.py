@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from gateway import deadletters, proxy
+from gateway import deadletters, events_stream, proxy
 from gateway.auth import Gatekeeper, SecurityHeaders
 from gateway.settings import GatewaySettings
 
@@ -57,6 +57,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Telemarketing platform API")
 
     app.include_router(deadletters.router)  # before the catch-all forward of /v1/...
+    # Live events (SSE) and the event contract (/asyncapi.json, /asyncapi): gateway.events_stream.
+    events_stream.install(app, settings)
     # Inside the problem handlers' middlewares (an unexpected error in it is still a problem);
     # CORS and the security headers outside them, so every answer, refusals included, has them.
     app.add_middleware(Gatekeeper, settings=settings)
