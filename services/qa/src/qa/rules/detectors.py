@@ -268,27 +268,66 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
     return out
 
 
-def _contradiction(ctx: CallContext, t: TurnView, floor: int) -> tuple[int, int] | None:
+def _contradiction(ctx: CallContext, t: TurnView, floor: int) -> tuple[int, int, bool] | None:
     """The first statement of a fee, deposit, exclusion, condition or loss in an agent turn at or
     after ``floor`` that no negation in its clause takes back (没有押金, 不收服务费) and that is not
-    itself a promise, as its clause; a money figure counts too."""
+    itself a promise, as its clause and whether it is a stated cue (True) or only a money figure
+    (False: a price may merely be the offer's, so a stated cue later is the better evidence)."""
     rid = "QA-05"
     norm = t.norm
-    cands = [(h.start, h.end) for h in ctx.hits(t, rid, "fee") if h.start >= floor]
-    cands += [(h.start, h.end) for h in ctx.hits(t, rid, "reversal") if h.start >= floor]
-    cands += [(s, e) for s, e in _money_spans(ctx, t) if s >= floor]
+    cands = [(h.start, h.end, True) for h in ctx.hits(t, rid, "fee") if h.start >= floor]
+    cands += [(h.start, h.end, True) for h in ctx.hits(t, rid, "reversal") if h.start >= floor]
+    m = _contradiction_pattern(ctx, t, floor)
+    if m is not None:
+        cands.append((*m, True))
+    cands += [(s, e, False) for s, e in _money_spans(ctx, t) if s >= floor]
     if not cands:
         return None
     negs = ctx.hits(t, rid, "contradiction_negated")
     promised = _promises(ctx, t)
-    for s, e in sorted(cands):
+    weak: tuple[int, int, bool] | None = None
+    for s, e, stated in sorted(cands, key=lambda c: (not c[2], c[0])):
         cs, ce = _clause_bounds(norm, s, e)
         if any(cs <= n.start and n.end <= s for n in negs):
             continue
         if any(ps <= s < pe for ps, pe in promised):
             continue
-        return max(cs, floor), ce
+        if stated:
+            return max(cs, floor), ce, True
+        weak = weak or (max(cs, floor), ce, False)
+    return weak
+
+
+def _contradiction_pattern(ctx: CallContext, t: TurnView, floor: int = 0) -> tuple[int, int] | None:
+    """A cost, exclusion or duty put on the customer in any wording (``contradiction`` patterns:
+    由承租方承担, 不在保修范围, 要您自己负责), at or after ``floor``."""
+    rid = "QA-05"
+    if not ctx.has(t, rid, "contradiction_trigger"):
+        return None
+    rx = ctx.cp.regex_any(rid, "contradiction")
+    m = rx.search(t.norm, floor) if rx is not None else None
+    return None if m is None else m.span()
+
+
+def _terms_read(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
+    """A customer turn reading the terms or the bill against the promise: a charge seen
+    (短信说扣了…), or the contract / itinerary read out with a cost or exclusion in it."""
+    charged = t.hits.get("QA-05:terms_charged")  # call-wide customer sets
+    if charged:
+        return _clause_bounds(t.norm, charged[0].start, charged[0].end)
+    if "QA-05:terms_source" in t.hits:
+        m = _contradiction_pattern(ctx, t)
+        if m is not None:
+            return _clause_bounds(t.norm, *m)
     return None
+
+
+def _points_back_and_accuses(ctx: CallContext, t: TurnView) -> bool:
+    """The customer points back at the promise (你刚才不是说…) and accuses, complains or
+    withdraws in the same turn: they say a contradiction happened, whatever its wording."""
+    return _rx_search(ctx, t, "QA-05", "objection") is not None and (
+        "QA-05:complaint" in t.hits or "QA-05:withdrawal" in t.hits
+    )
 
 
 def _reacting_turns(ctx: CallContext) -> list[TurnView]:
@@ -329,15 +368,21 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     end = len(ctx.call.turns) if complaint_dispo else reacting[-1].index
     promise: tuple[TurnView, int, int] | None = None
     contra: tuple[TurnView, int, int] | None = None
+    said_since: TurnView | None = None  # the agent's last turn after the promise
+    weak: tuple[TurnView, int, int] | None = None  # a money figure only, until a stated cue comes
     for t in ctx.speech:
         if t.index >= end:
             break
         if t.is_customer:
-            # after a promise, the terms or the bill the customer reads may contradict it
             if promise is not None:
-                terms = t.hits.get("QA-05:terms_charged")
-                if terms:
-                    contra = (t, *_clause_bounds(t.norm, terms[0].start, terms[0].end))
+                # the terms or the bill the customer reads may contradict the promise
+                terms = _terms_read(ctx, t)
+                if terms is not None:
+                    contra = (t, *terms)
+                    break
+                # the customer says it was contradicted: what the agent said last is the contradiction
+                if weak is None and said_since is not None and _points_back_and_accuses(ctx, t):
+                    contra = (said_since, 0, len(said_since.text))
                     break
             continue
         if promise is None:
@@ -346,13 +391,19 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 promise = (t, *promised[0])
                 c = _contradiction(ctx, t, promised[0][1])  # taken back later in the same turn
                 if c is not None:
-                    contra = (t, *c)
-                    break
+                    if c[2]:
+                        contra = (t, c[0], c[1])
+                        break
+                    weak = (t, c[0], c[1])
             continue
+        said_since = t
         c = _contradiction(ctx, t, 0)
         if c is not None:
-            contra = (t, *c)
-            break
+            if c[2]:
+                contra = (t, c[0], c[1])
+                break
+            weak = weak or (t, c[0], c[1])
+    contra = contra or weak
     if promise is None or contra is None:
         return []
     # the reaction follows the contradiction; the customer who reads the terms may react in the same turn
