@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 from common.identity import ADMIN
+from common.service import ServiceSpec
 from common.testing import free_port
 from gateway.devtokens import DEV_ISSUER, DevKeys
 
@@ -141,3 +142,14 @@ def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], 
             print(f"--- {service} log ---\n{platform.log(service)[-3000:]}")
         raise
     return platform
+
+
+def SERVICE_SPECS() -> list[ServiceSpec[Any, Any]]:
+    """Every service's spec (imported late: each pulls in its whole service)."""
+    from calls.service import SPEC as calls
+    from leads.service import SPEC as leads
+    from qa.service import SPEC as qa
+    from reporting.service import SPEC as reporting
+    from scheduling.service import SPEC as scheduling
+
+    return [leads, calls, scheduling, qa, reporting]

@@ -15,6 +15,8 @@ import pytest
 from common.testing import free_port
 from gateway.devtokens import DevKeys
 
+from tests.test_end_to_end import sample_call
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +60,21 @@ def test_a_killed_service_is_restarted_and_the_platform_stays_up(tmp_path: Path)
         os.kill(nats_pid, 0)  # the broker was never touched
         text = (tmp_path / "run.out").read_text()
         assert "calls exited with -9; restarting" in text and "restarting calls (restart 1)" in text
+        # Every service on the broker as its own user (common.broker_access): a call still
+        # flows from calls to the daily report, and QA and leads read it too.
+        call = sample_call("c-run-1", "a-run")
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.post(gateway + "/v1/calls", json=call, headers=headers, timeout=30).status_code == 202
+
+        def reported() -> bool:
+            answer = httpx.get(
+                gateway + "/v1/reports/daily", params={"date": "2026-11-20"}, headers=headers, timeout=10
+            )
+            return answer.status_code == 200 and any(r["agent_id"] == "a-run" for r in answer.json()["rows"])
+
+        _wait(reported, 60, "the call in the daily report")
+        log = (tmp_path / "log" / "nats-server.log").read_text()
+        assert "Permissions Violation" not in log, log[-2000:]
     finally:
         run.send_signal(signal.SIGINT)
         try:

@@ -9,6 +9,7 @@ rest of the platform carries on. Ctrl-C stops all of it; the next run finds the 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -20,7 +21,11 @@ import sysconfig
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+from common.broker_access import platform_users, server_config
+from common.eventstore import EventNames
+from common.service import ServiceSpec
 from gateway.devtokens import DevKeys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +35,27 @@ RUN_DIR = VAR / "run"  # <process>.pid of every running child
 # The development key pair that signs the printed tokens, and the secret the gateway signs
 # identities with for the services (made once, so tokens survive a restart).
 AUTH_DIR = VAR / "auth"
+
+
+def broker_passwords() -> dict[str, str]:
+    """A password per service (and the gateway's reader) for the local nats-server, made once."""
+    path = AUTH_DIR / "nats-passwords.json"
+    if not path.exists():
+        AUTH_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({name: secrets.token_urlsafe(24) for name in [*SERVICES, "gateway"]}))
+        path.chmod(0o600)
+    passwords: dict[str, str] = json.loads(path.read_text())
+    return passwords
+
+
+def service_specs() -> list[ServiceSpec[Any, Any]]:
+    from calls.service import SPEC as calls
+    from leads.service import SPEC as leads
+    from qa.service import SPEC as qa
+    from reporting.service import SPEC as reporting
+    from scheduling.service import SPEC as scheduling
+
+    return [leads, calls, scheduling, qa, reporting]
 
 
 def gateway_secret() -> str:
@@ -159,11 +185,17 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        if not env.get("NATS_URL"):
+        own_broker = not env.get("NATS_URL")
+        if own_broker:
             port = free_port()
             store = VAR / "nats"
             store.mkdir(exist_ok=True)
-            argv = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)]
+            # Each service its own broker user, allowed only its own subjects (common.broker_access).
+            conf = VAR / "nats.conf"
+            users = platform_users(service_specs(), broker_passwords(), EventNames(env.get("EVENT_NAMESPACE", "tm")))
+            conf.write_text(server_config(users, host="127.0.0.1", port=port, store_dir=str(store)))
+            conf.chmod(0o600)
+            argv = [nats_server_binary(), "-c", str(conf)]
             nats = Supervised("nats-server", [*argv, "-l", str(VAR / "log" / "nats-server.log")], env, None)
             nats.start()
             children.append(nats)
@@ -177,6 +209,8 @@ def main() -> int:
         for service in SERVICES:
             port = free_port()
             service_env = dict(env, HTTP_PORT=str(port), SERVICE_NAME=service)
+            if own_broker:
+                service_env.update(NATS_USER=service, NATS_PASSWORD=broker_passwords()[service])
             # Each service its own database: LEADS_DATABASE_URL=postgresql://… and so on, or a
             # SQLite file under ./var.
             service_env["DATABASE_URL"] = env.get(
@@ -199,6 +233,8 @@ def main() -> int:
             **{f"{s.upper()}_URL": u for s, u in urls.items()},
             **{"AUTH_PUBLIC_KEY_FILE": str(AUTH_DIR / "dev-public-key.pem"), "AUTH_ISSUER": "tm-dev"},
         )
+        if own_broker:  # the gateway reads events for its live stream, publishes none
+            gateway_env.update(NATS_USER="gateway", NATS_PASSWORD=broker_passwords()["gateway"])
         gateway = Supervised("gateway", [sys.executable, "-m", "gateway"], gateway_env, None)
         gateway.start()
         children.append(gateway)

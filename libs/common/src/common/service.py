@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from common.db import create_engine, migrate, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
-from common.personal_data import LeadKeys
 from common.identity import IdentityGate
+from common.personal_data import LeadKeys
 from common.problems import install_problem_handlers
 from common.projection import Projection, ProjectionRunner, runners_for
 from common.settings import ServiceSettings
@@ -249,6 +249,9 @@ async def connect_nats(settings: ServiceSettings) -> NATS:
     }
     if settings.nats_user_credentials:
         options["user_credentials"] = settings.nats_user_credentials
+    elif settings.nats_user:  # the service's own user (common.broker_access)
+        options["user"] = settings.nats_user
+        options["password"] = settings.nats_password or ""
     # The first connection is retried too: in Kubernetes the broker may start after us.
     for attempt in range(60):
         try:

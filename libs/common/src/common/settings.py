@@ -19,6 +19,10 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="one URL or several, comma-separated")
     nats_user_credentials: str | None = None
+    # Or a user and password: each service its own, allowed only its own subjects
+    # (common.broker_access; ``make run`` makes them).
+    nats_user: str | None = None
+    nats_password: str | None = Field(default=None, repr=False)
     event_namespace: str = Field(default="tm", description="prefix of every stream and subject")
     stream_replicas: int = 1
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under ./var by default")

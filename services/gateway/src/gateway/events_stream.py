@@ -325,6 +325,9 @@ def install(
     @router.get(
         "/v1/events/stream",
         tags=["events"],
+        # Said here: FastAPI reads a route's status from its response class's __init__ default,
+        # which this class (content and send_timeout only) does not have; the document broke.
+        status_code=200,
         response_class=EventStreamResponse,
         responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )
