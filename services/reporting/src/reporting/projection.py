@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -57,8 +58,10 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.domain.measures import (
@@ -229,28 +232,54 @@ async def _load(session: AsyncSession, table: Table, key: str, ids: Sequence[str
     return rows
 
 
+async def _upsert_many(
+    session: AsyncSession, table: Table, keys: Sequence[str], rows: list[dict[str, Any]], *, add: bool = False
+) -> None:
+    """Insert ``rows``, or on a conflict over ``keys`` replace the other columns (``add=False``)
+    or add to them (``add=True``: ``figure = figure + change``); one statement for the batch.
+
+    On PostgreSQL the rows travel as one array per column and are unnested server-side: a single
+    round trip and no per-row parameter processing (SQLAlchemy's executemany through asyncpg
+    spent more time building and sending rows than PostgreSQL spent writing them). On SQLite,
+    where the database is in process, executemany of the dialect's upsert."""
+    if not rows:
+        return
+    if is_postgresql(session):
+        sql = _unnest_upsert(table, tuple(keys), add, session.get_bind().dialect)
+        await session.execute(text(sql), _as_arrays(table, rows))
+        return
+    stmt = insert(session, table)
+    others = [c.name for c in table.columns if c.name not in keys]
+    updates = {c: table.c[c] + stmt.excluded[c] if add else stmt.excluded[c] for c in others}
+    await session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+
+
+@cache
+def _unnest_upsert(table: Table, keys: tuple[str, ...], add: bool, dialect: Dialect) -> str:
+    columns = [c.name for c in table.columns]
+    arrays = ", ".join(f"CAST(:{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in table.columns)
+    others = [c for c in columns if c not in keys]
+    updates = ", ".join(f"{c} = {table.name}.{c} + EXCLUDED.{c}" if add else f"{c} = EXCLUDED.{c}" for c in others)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+def _as_arrays(table: Table, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {c.name: [row[c.name] for row in rows] for c in table.columns}
+
+
 async def _store(session: AsyncSession, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
     """Write whole rows: insert, or replace every column of the existing one (sorted by key, so
     concurrent writers lock rows in the same order)."""
-    if not rows:
-        return
-    stmt = insert(session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[key], set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-    )
-    await session.execute(stmt, sorted(rows, key=lambda r: r[key]))
+    await _upsert_many(session, table, [key], sorted(rows, key=lambda r: r[key]))
 
 
 async def _add_to_rollup(session: AsyncSession, changes: Changes) -> None:
     """Add the batch's changes to the rollup in one statement, then remove the rows a change
     left at zero."""
-    rows = changes.rows()
-    if rows:
-        stmt = insert(session, daily_figures)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS), set_={f: daily_figures.c[f] + stmt.excluded[f] for f in FIGURES}
-        )
-        await session.execute(stmt, rows)
+    await _upsert_many(session, daily_figures, KEY_COLUMNS, changes.rows(), add=True)
     emptied = changes.emptied()
     if emptied:
         t = daily_figures.c
