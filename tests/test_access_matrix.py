@@ -69,6 +69,33 @@ def test_the_security_document_shows_the_table_in_the_code() -> None:
     assert access_table_markdown() in (ROOT / "docs" / "security.md").read_text()
 
 
+def test_live_events_show_each_role_the_rows_its_lists_would() -> None:
+    from gateway.access import live_event_filter
+    from gateway.events_stream import LiveEvent
+
+    def ended(agent: str, team: str, campaign: str) -> LiveEvent:
+        data = {"agent": {"id": agent, "team": team}, "campaign": {"id": campaign}, "phone_masked": "138****8000"}
+        return LiveEvent("e", "CallEnded", "x", "calls", "c", "t", None, 1, data)
+
+    mine, others = ended("A001", "T01", "C01"), ended("A999", "T02", "C99")
+    no_row = LiveEvent("e", "LeadNumberAdded", "x", "leads", "l", "t", None, 2, {"lead_id": "l"})
+    seen = {
+        role: [bool(live_event_filter(Identity(*who))(e)) for e in (mine, others, no_row)]
+        for role, who in {
+            AGENT: ("A001", frozenset({AGENT}), "T01"),
+            SUPERVISOR: ("S001", frozenset({SUPERVISOR}), "T01"),
+            PARTNER: ("p", frozenset({PARTNER}), None, frozenset({"C01"})),
+            ADMIN: ("admin", frozenset({ADMIN})),
+        }.items()
+    }
+    assert seen == {
+        AGENT: [True, False, False],
+        SUPERVISOR: [True, False, False],
+        PARTNER: [True, False, False],
+        ADMIN: [True, True, True],
+    }
+
+
 # --- through the real platform -----------------------------------------------------------------
 
 

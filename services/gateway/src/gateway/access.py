@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from common.identity import ADMIN, AGENT, MANAGER, PARTNER, QA, ROLES, SUPERVISOR, Identity
+from common.identity import ADMIN, AGENT, MANAGER, PARTNER, QA, ROLES, SUPERVISOR, Identity, row_scope
+from fastapi import Request
+
+from gateway.events_stream import LiveEvent, RoleFilter, mask_personal_data
 
 READ = frozenset({"GET", "HEAD"})
 EVERYONE = frozenset(ROLES)
@@ -158,3 +162,40 @@ def access_table_markdown() -> str:
         path = path.replace("|", "\\|")
         lines.append(f"| {' '.join(sorted(r.methods))} | `{path}` | " + " | ".join(marks) + f" | {r.describe} |")
     return "\n".join(lines)
+
+
+def _row_of(data: dict[str, Any]) -> dict[str, str | None]:
+    """An event's agent, team and campaign, wherever its type keeps them."""
+
+    def ref(key: str, field: str) -> str | None:
+        value = data.get(key)
+        return value.get(field) if isinstance(value, dict) else None
+
+    return {
+        "agent": ref("agent", "id") or data.get("agent_id") or data.get("owner_agent_id"),
+        "team": ref("agent", "team") or data.get("team_id") or data.get("owner_team_id"),
+        "campaign": ref("campaign", "id") or data.get("campaign_id"),
+    }
+
+
+def live_event_filter(identity: Identity) -> RoleFilter:
+    """The live events a caller sees are the rows its lists would show (an agent its own, a
+    supervisor its team's, a partner its campaigns'), personal data masked as the API masks
+    it; an event that names no such row is shown only to the roles that see everything."""
+    scope = row_scope(identity)
+
+    def visible(event: LiveEvent) -> LiveEvent | bool:
+        if not identity.sees_everything:
+            row = _row_of(event.data)
+            if all(v is None for v in row.values()) or not scope.allows(**row):
+                return False
+        return mask_personal_data(event)
+
+    return visible
+
+
+def live_event_filter_for(request: Request) -> RoleFilter:
+    identity = getattr(request.state, "identity", None)
+    if not isinstance(identity, Identity):  # the Gatekeeper sets it on every /v1 request
+        return lambda _event: False
+    return live_event_filter(identity)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from gateway import deadletters, events_stream, proxy
+from gateway.access import live_event_filter_for
 from gateway.auth import Gatekeeper, SecurityHeaders
 from gateway.settings import GatewaySettings
 
@@ -58,7 +59,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     app.include_router(deadletters.router)  # before the catch-all forward of /v1/...
     # Live events (SSE) and the event contract (/asyncapi.json, /asyncapi): gateway.events_stream.
-    events_stream.install(app, settings)
+    events_stream.install(app, settings, role_filter_for=live_event_filter_for)
     # Inside the problem handlers' middlewares (an unexpected error in it is still a problem);
     # CORS and the security headers outside them, so every answer, refusals included, has them.
     app.add_middleware(Gatekeeper, settings=settings)

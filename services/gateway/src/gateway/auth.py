@@ -200,7 +200,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         page = str(scope.get("path", ""))
-        csp = DOCS_CSP if page == "/docs" or page.startswith("/console") else API_CSP
+        pages = ("/docs", "/asyncapi", "/console")
+        csp = DOCS_CSP if page in pages or page.startswith("/console/") else API_CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

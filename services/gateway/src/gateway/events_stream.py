@@ -133,8 +133,11 @@ class EventHub:
         async with self._lock:
             if self._nc is None or self._nc.is_closed:
                 options: dict[str, Any] = {"servers": self.settings.nats_url.split(","), "connect_timeout": 2}
-                if getattr(self.settings, "nats_user_credentials", None):
+                if self.settings.nats_user_credentials:
                     options["user_credentials"] = self.settings.nats_user_credentials
+                elif self.settings.nats_user:  # the gateway's read-only user (common.broker_access)
+                    options["user"] = self.settings.nats_user
+                    options["password"] = self.settings.nats_password or ""
                 self._nc = await nats.connect(**options)
             return self._nc
 
