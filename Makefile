@@ -35,6 +35,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint deploy/containers/Containerfile
 
 # Strict, over every package, its tests and the tools (the list is `files` in pyproject.toml).
 typecheck: install
@@ -61,3 +62,16 @@ contract-deps:
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var
+
+# --- Containers and Kubernetes (deploy/, docs/operations.md) ---------------------------------
+.PHONY: engine images
+
+# A container engine where none answers: Podman from Debian's packages (root, apt), set up for
+# sandboxed runners. A no-op where docker or podman already answers.
+engine:
+	deploy/containers/engine.sh
+
+# localhost/telemarketing:$(TAG) (every service) and localhost/telemarketing-nats:$(TAG), with
+# podman or docker; BASE=... for another Python 3.11 bookworm base.
+images:
+	deploy/containers/build.sh
