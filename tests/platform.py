@@ -18,6 +18,7 @@ from common.identity import ADMIN
 from common.service import ServiceSpec
 from common.testing import free_port
 from gateway.devtokens import DEV_ISSUER, DevKeys
+from gateway.settings import GatewaySettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("leads", "calls", "scheduling", "qa", "reporting")
@@ -85,9 +86,9 @@ def dev_keys() -> DevKeys:
     return DevKeys.in_folder(Path(tempfile.mkdtemp(prefix="tm-auth-")))
 
 
-def gateway_auth_settings() -> dict[str, str]:
+def gateway_settings(**values: Any) -> GatewaySettings:
     """Gateway settings that trust the test run's key."""
-    return {"auth_public_key": dev_keys().public_pem.decode(), "auth_issuer": DEV_ISSUER}
+    return GatewaySettings(auth_public_key=dev_keys().public_pem.decode(), auth_issuer=DEV_ISSUER, **values)
 
 
 def auth_headers(role: str = ADMIN) -> dict[str, str]:

@@ -80,12 +80,12 @@ def test_live_events_show_each_role_the_rows_its_lists_would() -> None:
     mine, others = ended("A001", "T01", "C01"), ended("A999", "T02", "C99")
     no_row = LiveEvent("e", "LeadNumberAdded", "x", "leads", "l", "t", None, 2, {"lead_id": "l"})
     seen = {
-        role: [bool(live_event_filter(Identity(*who))(e)) for e in (mine, others, no_row)]
+        role: [bool(live_event_filter(who)(e)) for e in (mine, others, no_row)]
         for role, who in {
-            AGENT: ("A001", frozenset({AGENT}), "T01"),
-            SUPERVISOR: ("S001", frozenset({SUPERVISOR}), "T01"),
-            PARTNER: ("p", frozenset({PARTNER}), None, frozenset({"C01"})),
-            ADMIN: ("admin", frozenset({ADMIN})),
+            AGENT: Identity("A001", frozenset({AGENT}), "T01"),
+            SUPERVISOR: Identity("S001", frozenset({SUPERVISOR}), "T01"),
+            PARTNER: Identity("p", frozenset({PARTNER}), None, frozenset({"C01"})),
+            ADMIN: Identity("admin", frozenset({ADMIN})),
         }.items()
     }
     assert seen == {
@@ -108,7 +108,7 @@ def platform(nats_url: str, event_namespace: str, test_database: ProvisionedData
 
 def _status(client: httpx.Client, method: str, path: str, headers: dict[str, str]) -> int:
     # An empty body: an allowed write is refused by validation (422) and changes nothing.
-    body = {} if method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
     return client.request(method, path, json=body, headers=headers).status_code
 
 
@@ -188,6 +188,9 @@ def test_every_role_on_every_route_and_only_its_own_rows(platform: RunningPlatfo
         assert ids(PARTNER, "/v1/calls") == {"acl-mine"}
         assert client.get("/v1/calls/acl-other", headers=headers[AGENT]).status_code == 404
         assert client.get("/v1/calls/acl-mine", headers=headers[AGENT]).status_code == 200
+        for path, id_field in (("/v1/violations", "violation_id"), ("/v1/callbacks", "callback_id")):
+            elsewhere = client.get(path, params={"team_id": "T02"}, headers=headers[SUPERVISOR])
+            assert elsewhere.status_code == 200 and elsewhere.json()["items"] == [], (path, id_field)
         # A manager reads reports, not calls.
         assert client.get("/v1/calls", headers=headers[MANAGER]).status_code == 403
 

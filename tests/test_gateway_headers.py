@@ -14,9 +14,8 @@ import uvicorn
 from common.testing import free_port
 from fastapi import FastAPI, Response
 from gateway.app import create_app
-from gateway.settings import GatewaySettings
 
-from tests.platform import auth_headers, gateway_auth_settings
+from tests.platform import auth_headers, gateway_settings
 
 
 def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
@@ -42,7 +41,7 @@ def gateway_url() -> Iterator[str]:
         return {"items": []}
 
     leads_url, leads_server, leads_thread = _serve(upstream)
-    url, server, thread = _serve(create_app(GatewaySettings(leads_url=leads_url, **gateway_auth_settings())))
+    url, server, thread = _serve(create_app(gateway_settings(leads_url=leads_url)))
     yield url
     for running, runner in ((server, thread), (leads_server, leads_thread)):
         running.should_exit = True

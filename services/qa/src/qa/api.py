@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from common.identity import Caller, Nothing, row_scope
 from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
 from common.service import runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -56,6 +57,7 @@ Status = Literal["open", "confirmed", "dismissed"]
 @violations.get("", response_model=ViolationPage)
 async def get_violations(
     runtime: Rt,
+    caller: Caller,
     agent_id: str | None = None,
     team_id: str | None = None,
     rule: str | None = None,
@@ -67,11 +69,16 @@ async def get_violations(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Findings by agent, team, rule, status and day, newest first, with counts per status."""
+    """Findings by agent, team, rule, status and day, newest first, with counts per status. A
+    supervisor sees its team's (narrowed in the query)."""
+    scope = row_scope(caller)
+    agent_in, team_in = scope.narrow(agent_id, scope.agent), scope.narrow(team_id, scope.team)
+    if isinstance(agent_in, Nothing) or isinstance(team_in, Nothing):
+        return {"items": [], "next_cursor": None, "total": 0, "by_status": {}}
     offset = offset_of("violations", cursor)
     flt = queries.ViolationFilter(
-        agent_id=agent_id,
-        team_id=team_id,
+        agent_id=agent_in,
+        team_id=team_in,
         rule=rule,
         status=status,
         call_id=call_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from common.identity import Caller, Nothing, row_scope
 from common.pagination import Cursor, InvalidCursor, Limit, decode_cursor, encode_cursor
 from common.service import runtime_of
 from common.timeutil import as_utc, zone
@@ -85,6 +86,7 @@ async def agent_agenda(
 
 @router.get("/v1/callbacks", response_model=CallbackPage)
 async def list_callbacks(
+    caller: Caller,
     status: StatusFilter | None = Query(default=None, description="overdue: open and past due"),
     agent_id: str | None = None,
     team_id: str | None = None,
@@ -94,9 +96,14 @@ async def list_callbacks(
     cursor: Cursor = None,
     runtime: SchedulingRuntime = Depends(runtime_of),
 ) -> CallbackPage:
-    """Callbacks for supervisors, in due order: ``status=overdue`` lists those past due and not
-    yet called."""
+    """Callbacks in due order: ``status=overdue`` lists those past due and not yet called. An
+    agent sees its own, a supervisor its team's (narrowed in the query)."""
     now = runtime.context.clock.now()
+    scope = row_scope(caller)
+    agent_in, team_in = scope.narrow(agent_id, scope.agent), scope.narrow(team_id, scope.team)
+    if isinstance(agent_in, Nothing) or isinstance(team_in, Nothing):
+        return CallbackPage(items=[], next_cursor=None, now=now, status=status)
+    agent_id, team_id = agent_in, team_in
     query = select(callback)
     if status == "overdue":
         query = query.where(callback.c.status.in_(OPEN_STATUSES), callback.c.due_at < as_utc(now))
