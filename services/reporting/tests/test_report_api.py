@@ -191,6 +191,19 @@ async def test_a_measure_day_by_day_and_week_by_week(reports: httpx.AsyncClient)
     assert [p["value"] for p in team["points"]] == [0, 0, 1, 0, 1, 0]
     assert team["points"][2]["denominator"] is None
 
+    # The calendar's last days: every week cut at the range's ends, no day past it asked for.
+    edge = await reports.get("/v1/reports/trend", params={"metric": "dials", "from": "9999-12-20", "to": "9999-12-31"})
+    assert edge.status_code == 200 and edge.json()["points"][-1]["period"] == "9999-12-31"
+    last_weeks = (
+        await reports.get(
+            "/v1/reports/trend", params={"metric": "dials", "from": "9999-12-20", "to": "9999-12-31", "by": "week"}
+        )
+    ).json()["points"]
+    assert [(w["period"], w["from"], w["to"]) for w in last_weeks] == [
+        ("9999-W51", "9999-12-20", "9999-12-26"),
+        ("9999-W52", "9999-12-27", "9999-12-31"),  # a Friday: the range ends before the week
+    ]
+
     problem(await reports.get("/v1/reports/trend", params={**params, "to": "2026-11-17"}), "to")
     problem(await reports.get("/v1/reports/trend", params={**params, "from": "2025-01-01"}), "to")
     problem(await reports.get("/v1/reports/trend", params={**params, "metric": "happiness"}), "metric")

@@ -313,15 +313,16 @@ async def trend(
         session, first, last, ("day",), team=team, effective_talk_min_seconds=effective_talk_min_seconds
     )
     periods: dict[str, tuple[date, date, list[Figures]]] = {}
-    day = first
-    while day <= last:
+    for offset in range((last - first).days + 1):  # (no date past the range: 9999-12-31 has no next day)
+        day = first + timedelta(days=offset)
         if by == "day":
             label, start, end = day.isoformat(), day, day
         else:
-            start = day - timedelta(days=day.weekday())
-            label, end = iso_week_of(day), start + timedelta(days=6)
-        periods.setdefault(label, (max(start, first), min(end, last), []))[2].append(days.get((day,), {}))
-        day += timedelta(days=1)
+            # The week as the range holds it: from its Monday or ``first``, to its Sunday or ``last``.
+            label = iso_week_of(day)
+            start = max(first, day - timedelta(days=min(day.weekday(), (day - first).days)))
+            end = min(last, day + timedelta(days=min(6 - day.weekday(), (last - day).days)))
+        periods.setdefault(label, (start, end, []))[2].append(days.get((day,), {}))
     points = []
     for label, (start, end, figures) in periods.items():
         value, numerator, denominator = measure_of(finish_row(total(figures)), metric)
