@@ -159,3 +159,18 @@ async def migrate(engine: AsyncEngine, version_locations: Sequence[Path]) -> Non
 
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def schema_is_current(engine: AsyncEngine, version_locations: Sequence[Path]) -> bool:
+    """Whether the database is at every head this code knows: what a replica that leaves the
+    migrations to a deployment's migration job (``MIGRATE_ON_START=false``) waits for."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(version_locations)).get_heads())
+
+    def _current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current) == heads

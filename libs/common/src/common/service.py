@@ -30,7 +30,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from common.db import create_engine, migrate, sessionmaker
+from common.db import create_engine, migrate, schema_is_current, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
 from common.identity import IdentityGate
@@ -163,7 +163,10 @@ class Runtime(Generic[SettingsT, ContextT]):
         )
         if self.spec.database:
             self.engine = create_engine(self.settings.resolved_database_url())
-            await migrate(self.engine, self.spec.migrations)
+            if self.settings.migrate_on_start:
+                await migrate(self.engine, self.spec.migrations)
+            else:
+                await self._wait_for_schema()
             self.sessions = sessionmaker(self.engine)
         self._context = (self.spec.build_context(self),)
         if run_projections and self.sessions is not None:
@@ -181,6 +184,13 @@ class Runtime(Generic[SettingsT, ContextT]):
                 self.tasks.append(asyncio.create_task(runner.run(), name=f"runner:{runner.durable}"))
         for job in self.spec.background(self) if run_background else ():
             self.tasks.append(asyncio.create_task(job(), name=f"job:{getattr(job, '__name__', 'job')}"))
+
+    async def _wait_for_schema(self) -> None:
+        """The migration job's work, awaited: a new version's replica starts only on its schema."""
+        assert self.engine is not None
+        while not await schema_is_current(self.engine, self.spec.migrations):
+            log.warning("database not at this version's migrations yet; waiting for the migration job")
+            await asyncio.sleep(2)
 
     async def stop(self) -> None:
         self.stopping.set()
@@ -359,8 +369,24 @@ USAGE = """usage: python -m {name} [COMMAND]
 commands:
   (none), serve          run the service until SIGTERM/SIGINT
   rebuild                replay every projection from the first event into emptied tables
+  migrate                upgrade the service's database to this version, then exit
   replay-dead-letters    apply dead-lettered events again (--help for its options)
 """
+
+
+def run_migrations(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> None:
+    """``python -m <service> migrate``: what a Kubernetes migration job runs before a rollout."""
+    setup_logging(spec.name, settings.log_level)
+
+    async def _migrate() -> None:
+        engine = create_engine(settings.resolved_database_url())
+        try:
+            await migrate(engine, spec.migrations)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_migrate())
+    log.info("database migrated", extra={"service": spec.name})
 
 
 def main(
@@ -368,12 +394,14 @@ def main(
     settings_factory: Callable[[], SettingsT],
     argv: Sequence[str] | None = None,
 ) -> None:
-    """``python -m <service> [serve | rebuild | replay-dead-letters ...]``: every service's
+    """``python -m <service> [serve | migrate | rebuild | replay-dead-letters ...]``: every service's
     ``__main__``. Settings are read from the environment only once the command is known."""
     args = list(sys.argv[1:] if argv is None else argv)
     command, rest = (args[0], args[1:]) if args else ("serve", [])
     if command == "serve" and not rest:
         serve(spec, settings_factory())
+    elif command == "migrate" and not rest:
+        run_migrations(spec, settings_factory())
     elif command == "rebuild" and not rest:
         from common.rebuild import rebuild_all  # imports this module
 

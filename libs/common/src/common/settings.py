@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     # How long a replica that died keeps its projections before another (or its own restart)
     # takes them over: shorter means less lag after a crash, longer tolerates longer pauses.
     projection_lease_seconds: float = 15.0
+    # Each replica upgrades its database at start (replicas take turns on a lock). A deployment
+    # that runs the migrations as a job before rolling out sets it false: a replica then waits
+    # until the database is at the heads its code knows.
+    migrate_on_start: bool = True
     pii_key: str = Field(default="dev-only-pii-key", description="HMAC key for personal-data digests")
     # Wraps every lead's data key (common.personal_data); the same secret in every service that
     # holds the key grant. Losing it makes every sealed value unreadable, as an erasure would.
