@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,20 +39,25 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return {"status": "ok", "service": "gateway"}
 
     @app.get("/readyz", tags=["ops"])
-    async def readyz() -> JSONResponse:
-        """Ready when every upstream service is ready."""
-        upstreams = app.state.upstreams
-        results = {}
-        for name, base in upstreams.urls.items():
-            try:
-                resp = await upstreams.client.get(base + "/readyz", timeout=2)
-                results[name] = resp.status_code == 200
-            except Exception:
-                results[name] = False
-        ok = all(results.values())
-        return JSONResponse(
-            {"status": "ready" if ok else "not ready", "upstreams": results}, status_code=200 if ok else 503
-        )
+    async def readyz(upstreams: bool = False) -> JSONResponse:
+        """Readiness of the gateway itself: it answers once started. A down upstream is not the
+        gateway's unreadiness (its routes answer 503 on their own; taking every replica out of
+        the Service for it would take the whole API down); ``?upstreams=true`` shows theirs."""
+        body: dict[str, object] = {"status": "ready"}
+        if upstreams:
+            pool = app.state.upstreams
+
+            async def ready(base: str) -> bool:
+                try:
+                    answer = await pool.client.get(base + "/readyz", timeout=2)
+                except Exception:
+                    return False
+                return bool(answer.status_code == 200)
+
+            names = list(pool.urls)
+            answers = await asyncio.gather(*(ready(pool.urls[name]) for name in names))
+            body["upstreams"] = dict(zip(names, answers, strict=True))
+        return JSONResponse(body)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
