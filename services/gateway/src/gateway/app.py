@@ -13,7 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from gateway import deadletters, events_stream, proxy
+from gateway import console, deadletters, events_stream, proxy
 from gateway.access import live_event_filter_for
 from gateway.auth import Gatekeeper, SecurityHeaders
 from gateway.settings import GatewaySettings
@@ -64,6 +64,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="Telemarketing platform API")
 
     app.include_router(deadletters.router)  # before the catch-all forward of /v1/...
+    console.install(app)  # the browser console at /console (gateway.console; it calls /v1 with the user's token)
     # Live events (SSE) and the event contract (/asyncapi.json, /asyncapi): gateway.events_stream.
     events_stream.install(app, settings, role_filter_for=live_event_filter_for)
     # Inside the problem handlers' middlewares (an unexpected error in it is still a problem);
