@@ -64,7 +64,7 @@ clean:
 	rm -rf $(VENV) $(TOOLS) var
 
 # --- Containers and Kubernetes (deploy/, docs/operations.md) ---------------------------------
-.PHONY: engine images
+.PHONY: engine images k8s-validate
 
 # A container engine where none answers: Podman from Debian's packages (root, apt), set up for
 # sandboxed runners. A no-op where docker or podman already answers.
@@ -75,3 +75,7 @@ engine:
 # podman or docker; BASE=... for another Python 3.11 bookworm base.
 images:
 	deploy/containers/build.sh
+
+# Both overlays rendered and every object validated (Kubernetes schemas, KEDA's CRD), offline.
+k8s-validate: install
+	$(PY) -m pytest tests/deploy/test_manifests.py -q
