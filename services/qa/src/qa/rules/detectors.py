@@ -152,9 +152,15 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     closing = ctx.agent_turns[-n:]
     if any(ctx.has(t, rid, "blessing") for t in closing):
         return []
+    blessing_any = ctx.cp.regex(rid, "blessing_any")
+    if any(_first_match(blessing_any, t.norm) for t in closing):
+        return []  # a wish to whoever is on the line (祝小同学学习进步)
     last = ctx.speech[-1]
     exempt_by = set(ctx.cp.param(rid, "exempt_hangup_by", ["customer", "network"]))
-    if call.hangup_by in exempt_by:
+    # an agent whose last words close the call (行吧,那就这样 / 那先这样,拜拜) had the floor to bless,
+    # whatever the customer mutters after it
+    closed = ctx.has(ctx.agent_turns[-1], rid, "closing_line") and not _is_cut_off(ctx, rid, ctx.agent_turns[-1])
+    if call.hangup_by in exempt_by and not closed:
         if _is_cut_off(ctx, rid, last):
             return []  # the line dropped / the customer hung up while someone was still talking
         if last.is_customer and not _is_ack(ctx, rid, last):
@@ -498,8 +504,9 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     for name in authorized:
         if name in org or org in name:
             return True
+        # a Chinese organisation name leads with what distinguishes it (悠途旅行社 / 携程旅行)
         own = _org_core(ctx, name) or name
-        if _shares_bigram(own, core):
+        if own[:2] in core or core[:2] in own:
             return True
     return False
 
@@ -673,7 +680,9 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         (
             k
             for k, t in enumerate(speech)
-            if t.is_agent and ctx.has(t, rid, "completion") and not ctx.has(t, rid, "consent_question")
+            if t.is_agent
+            and (ctx.has(t, rid, "completion") or _first_match(ctx.cp.regex(rid, "completion"), t.norm) is not None)
+            and not ctx.has(t, rid, "consent_question")
         ),
         len(speech),
     )
@@ -742,6 +751,7 @@ class _AgeRegexes:
         self.elderly = cp.regex(rid, "elderly_words")
         self.elderly_rel = cp.regex(rid, "elderly_relational")
         self.birth_year = cp.regex(rid, "birth_year")
+        self.attributive = cp.regex_any(rid, "attributive_age")
         bare = cp.regex(rid, "bare_age")
         self.bare_age = bare[0] if bare else None  # keeps its (?P<n>…) group
         self.school_after = cp.regex_any(rid, "adult_school_after")
@@ -789,6 +799,11 @@ def _asked_age_of(ctx: CallContext, t: TurnView | None) -> str | None:
     if rx.asked_self is not None and rx.asked_self.search(t.norm):
         return "self"
     return None
+
+
+def rx_self_start(rx: _AgeRegexes, clause: str) -> bool:
+    """The clause starts with the speaker (我今年七十三岁的人了)."""
+    return rx.self_anchored is not None and rx.self_anchored.search(clause) is not None
 
 
 def _adult_school(rx: _AgeRegexes, clause: str, start: int, end: int) -> bool:
@@ -851,6 +866,9 @@ def _age_statements(
                     continue
         for p in rx.age:
             for m in p.finditer(clause):
+                if rx.attributive is not None and rx.attributive.match(clause, m.end()):
+                    if not rx_self_start(rx, clause):
+                        continue  # describes someone else (一个八岁的孩子)
                 value = parse_number(m.group("n"))
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
@@ -953,6 +971,17 @@ def detect_qa13(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-14
+_GREETING = re.compile(r"[喂哎嗯啊您你好的呀,.!?;:、。 ]")
+
+
+def _only_checks_who(ctx: CallContext, t: TurnView) -> bool:
+    """The turn does nothing but greet and check who is on the line (您好,请问是邓女士吗?)."""
+    h = min(ctx.hits(t, "QA-14", "identity_check"))
+    s, e = _clause_bounds(t.norm, h.start, h.end)
+    rest = t.norm[:s] + t.norm[e:]
+    return len(_GREETING.sub("", rest)) <= 2
+
+
 def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-14"
     cp = ctx.cp
@@ -963,6 +992,7 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     purpose_turns: list[TurnView] = []
     request_raised = False
     asked = False
+    opened = False  # an agent turn that is more than a check of who is on the line
     for t in ctx.speech:
         if len(purpose_turns) >= n:
             break
@@ -970,10 +1000,14 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if not asked:
                 opening.append(t)
             if ctx.has(t, rid, "identity_check") and not ctx.has(t, rid, "purpose"):
-                continue  # only checks who is on the line; the opening proper starts after it
+                # only checks who is on the line; the opening proper starts after it (and a 哪位?
+                # answering a bare 请问是邓女士吗? does not end it)
+                opened = opened or not _only_checks_who(ctx, t)
+                continue
+            opened = True
             purpose_turns.append(t)
         else:
-            asked = asked or ctx.has(t, rid, "identity_question")
+            asked = asked or (opened and ctx.has(t, rid, "identity_question"))
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
     text = "\n".join(t.norm for t in opening)
     has_name = _first_match(cp.regex(rid, "self_name"), text) is not None
