@@ -7,19 +7,14 @@ key (``qa.rules.names``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from common.events.calls import CallEnded, TranscriptTurn
+from common.timeutil import as_utc
 
 from qa.rules.context import get_tz
 from qa.rules.model import CallRecord
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def turns_data(turns: Sequence[TranscriptTurn]) -> list[dict[str, Any]]:
@@ -46,14 +41,14 @@ def record_from_call_ended(event: CallEnded, turns: Sequence[TranscriptTurn] | N
             "birth_year": event.customer.birth_year,
         },
         "caller_number": event.caller_number,
-        "placed_at": _aware(event.placed_at),
-        "answered_at": _aware(event.answered_at),
-        "ended_at": _aware(event.ended_at),
+        "placed_at": as_utc(event.placed_at),
+        "answered_at": as_utc(event.answered_at),
+        "ended_at": as_utc(event.ended_at),
         "ring_count": event.ring_count,
         "hangup_by": event.hangup_by,
         "eligibility": event.eligibility,
         "disposition": event.disposition,
-        "callback_at": _aware(event.callback_at),
+        "callback_at": as_utc(event.callback_at),
         "turns": turns_data(event.turns if turns is None else turns),
     }
     return CallRecord.model_validate(data)
@@ -61,11 +56,11 @@ def record_from_call_ended(event: CallEnded, turns: Sequence[TranscriptTurn] | N
 
 def call_day(placed_at: datetime, timezone: str) -> date:
     """The call's day in the policy's timezone (what 'findings by day' means)."""
-    return (_aware(placed_at) or placed_at).astimezone(get_tz(timezone)).date()
+    return (as_utc(placed_at) or placed_at).astimezone(get_tz(timezone)).date()
 
 
 def local_time(placed_at: datetime, timezone: str) -> datetime:
-    return (_aware(placed_at) or placed_at).astimezone(get_tz(timezone))
+    return (as_utc(placed_at) or placed_at).astimezone(get_tz(timezone))
 
 
 def sale_recorded(event: CallEnded) -> bool:
