@@ -363,8 +363,12 @@ async def test_the_read_models_rebuild_from_the_streams(harness: Any) -> None:
     for runner in runtime.runners:
         runner.stop()
     await asyncio.gather(*runtime.tasks)
+    seen: set[str] = set()
     for runner in runtime.runners:
-        await runner.rebuild(progress=False)
+        # As ``python -m calls rebuild`` does: a projection fed by two streams (the read model
+        # also takes the leads stream's erasures) is emptied once, then each stream replayed.
+        await runner.rebuild(progress=False, reset=runner.projection.name not in seen)
+        seen.add(runner.projection.name)
 
     def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in r.items() if k not in ("updated_at", "transcribed_at")} for r in rows]

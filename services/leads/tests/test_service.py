@@ -18,7 +18,10 @@ OFFICE = "010-62345678"
 
 
 async def events_of(h: Any, event_type: str) -> list[Any]:
-    return [decode(e) for e in await h.stream_messages() if e.type == event_type]
+    """The events as a service holding the key grant reads them (the masked numbers and digests
+    are sealed per lead on the bus: common.personal_data)."""
+    keys = h.runtime.personal
+    return [decode(await keys.unseal_envelope(e)) for e in await h.stream_messages() if e.type == event_type]
 
 
 async def wait_import(h: Any, import_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 from common.commands import Aggregate, Loader, execute
+from common.db import read_only
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import (
@@ -103,6 +104,7 @@ async def wait_for_read_model(runtime: CallsRuntime, version: int) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         async with runtime.session_factory() as session:
+            await read_only(session)
             if await read_checkpoint(session, key) >= version:
                 return True
         if time.monotonic() >= deadline:
@@ -175,6 +177,7 @@ async def report_finished_call(
     """``POST /v1/calls``: validate against the campaign's catalogue, classify first or repeat
     from the lead's history, then record."""
     async with runtime.session_factory() as session:
+        await read_only(session)  # lookups only: beside the read model's writer, not behind it
         stored = await campaign_settings(session, record.campaign.id)
         catalogue = catalogue_of(stored, record.campaign.id)
         problems = record_problems(record, catalogue)
@@ -428,7 +431,9 @@ async def record_transcript(
     def decide(state: Call) -> list[DomainEvent]:
         if state.placed_event is None or digest in state.transcript_digests:
             return []
-        return [CallTranscribed(call_id=call_id, turns=turns, recording_uri=recording_uri)]
+        # The lead's id lets the event store seal the text with that lead's key.
+        lead_id = state.placed_event.customer.lead_id
+        return [CallTranscribed(call_id=call_id, turns=turns, recording_uri=recording_uri, lead_id=lead_id)]
 
     done = await execute(
         store,

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     delete,
     select,
     update,
@@ -56,9 +57,11 @@ from common.events.leads import (
     LeadNumber,
     LeadOptedOut,
     LeadOptOutLifted,
+    LeadPersonalDataErased,
     LeadProfile,
     LeadUpdated,
 )
+from common.personal_data import ERASED
 from common.projection import EventByEvent, EventContext
 from common.timeutil import as_utc
 
@@ -187,6 +190,8 @@ class CallsReadModel(EventByEvent):
             "RedialRequested",
             "CampaignSettingsChanged",
         ],
+        # A lead's personal data erased: its calls keep every figure, lose the sealed values.
+        "leads": ["LeadPersonalDataErased"],
     }
 
     def __init__(self, centre_timezone: str = "Asia/Shanghai") -> None:
@@ -293,6 +298,8 @@ class CallsReadModel(EventByEvent):
                 "updated_at": datetime.now(UTC),
             }
             await upsert(session, calls_table, row, ["call_id"], update_columns=[])
+        elif isinstance(event, LeadPersonalDataErased):
+            await self._erase(session, event.lead_id)
         elif isinstance(event, CampaignSettingsChanged):
             await upsert(
                 session,
@@ -307,9 +314,40 @@ class CallsReadModel(EventByEvent):
                 ["campaign_id"],
             )
 
+    async def _erase(self, session: AsyncSession, lead_id: str) -> None:
+        """The values the calls events seal (common.personal_data), as a rebuild now reads them:
+        "[erased]". Durations, dispositions and every id stay."""
+        rows = (
+            await session.execute(
+                select(calls_table.c.call_id, calls_table.c.transcript).where(calls_table.c.lead_id == lead_id)
+            )
+        ).all()
+        for call_id, transcript in rows:
+            turns = [
+                {**turn, "text": ERASED} if isinstance(turn, dict) and turn.get("text") is not None else turn
+                for turn in transcript or []
+            ]
+            await session.execute(
+                update(calls_table)
+                .where(calls_table.c.call_id == call_id)
+                .values(
+                    transcript=turns if transcript is not None else None,
+                    phone_masked=_erased(calls_table.c.phone_masked),
+                    number_digest=_erased(calls_table.c.number_digest),
+                    notes=_erased(calls_table.c.notes),
+                    need=_erased(calls_table.c.need),
+                    updated_at=datetime.now(UTC),
+                )
+            )
+
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(delete(calls_table))
         await session.execute(delete(campaign_settings_table))
+
+
+def _erased(column: Any) -> Any:
+    """``[erased]`` where the column held a value, NULL stays NULL."""
+    return case((column.is_(None), None), else_=ERASED)
 
 
 # --- the guard's projection of the leads events ------------------------------------------
@@ -337,6 +375,7 @@ class GuardLeads(EventByEvent):
             "LeadFlagResolved",
             "DncEntryAdded",
             "DncEntryRemoved",
+            "LeadPersonalDataErased",
         ],
     }
 
@@ -483,6 +522,13 @@ class GuardLeads(EventByEvent):
                 .where(guard_numbers.c.lead_id == e.lead_id, guard_numbers.c.number_id == e.number_id)
                 .values(flagged_invalid=False)
             )
+
+    async def _on_LeadPersonalDataErased(self, session: AsyncSession, e: LeadPersonalDataErased) -> None:
+        """The lead's numbers are gone (their digests and masked forms were its personal data):
+        nothing of it can be dialled by number any more. Its own opt-outs stay, without the
+        number's digest; a number to keep refusing for everyone belongs on the DNC list."""
+        await session.execute(delete(guard_numbers).where(guard_numbers.c.lead_id == e.lead_id))
+        await session.execute(update(guard_dnc).where(guard_dnc.c.lead_id == e.lead_id).values(number_digest=None))
 
     async def _on_DncEntryAdded(self, session: AsyncSession, e: DncEntryAdded) -> None:
         await upsert(

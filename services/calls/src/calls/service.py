@@ -16,5 +16,8 @@ SPEC = ServiceSpec(
     migrations=[Path(__file__).parent / "migrations" / "versions"],
     projections=projections,
     routers=[router, campaigns],
+    # The key grant: seals the customer's number, name digest and transcript in its events,
+    # reads the numbers of lead events for the guard.
+    personal_data=True,
     description="Records every call and refuses the dials that must not happen.",
 )

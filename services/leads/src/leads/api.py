@@ -31,6 +31,7 @@ from leads.handlers import (
     assign_lead,
     create_or_merge,
     delete_lead,
+    erase_personal_data,
     lift_opt_out,
     merge_leads,
     opt_out_lead,
@@ -68,6 +69,7 @@ from leads.schemas import (
     LeadState,
     MergeIn,
     OptOutIn,
+    PersonalDataErased,
     PhoneIn,
     StaleLeadPage,
 )
@@ -395,6 +397,30 @@ async def remove_lead(
     except LeadError as exc:
         raise lead_error(exc) from None
     return LeadDeleted(lead_id=lead_id, status=outcome.status)
+
+
+@router.delete(
+    "/v1/leads/{lead_id}/personal-data",
+    status_code=202,
+    response_model=PersonalDataErased,
+    responses={
+        200: {"description": "erased before: nothing left to do", "model": PersonalDataErased},
+        404: {"description": "unknown lead"},
+    },
+)
+async def erase_lead_personal_data(lead_id: str, ctx: Ctx, response: Response) -> PersonalDataErased:
+    """Erase the lead's personal data (PIPL/GDPR right to erasure) by destroying its data key:
+    its name, numbers and what was said on its calls become unreadable in every event of the log
+    and every replay; ``LeadPersonalDataErased`` (ids only) has every service scrub its copies.
+    The lead, its calls and every figure stay. 202: accepted (the other services follow within
+    seconds); 200: erased already."""
+    try:
+        outcome = await erase_personal_data(ctx, lead_id)
+    except LeadError as exc:
+        raise lead_error(exc) from None
+    if outcome.status != "erased":
+        response.status_code = 200
+    return PersonalDataErased(lead_id=lead_id, status=outcome.status)
 
 
 @router.post(

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import reduce
 
 from common.commands import Aggregate, EventIds, Executed, execute
+from common.db import checkpoint_wal
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.leads import DncEntryAdded, DncEntryRemoved, LeadNumber, LeadProfile
@@ -35,11 +36,13 @@ from leads.domain.lead import (
     InvalidCommand,
     Lead,
     LeadError,
+    LeadNotFound,
     OwnershipConflict,
     decide_assign,
     decide_call_outcome,
     decide_create,
     decide_delete,
+    decide_erase_personal_data,
     decide_flag,
     decide_lift_opt_out,
     decide_merge,
@@ -52,7 +55,7 @@ from leads.domain.lead import (
 from leads.domain.outcomes import OptOutDecision
 from leads.domain.phones import NormalisedNumber, masked, normalise
 from leads.settings import LeadsSettings
-from leads.tables import call_attempt, dnc_entry, lead_number_pii, lead_pii
+from leads.tables import call_attempt, dnc_entry, import_fingerprint, lead_number_pii, lead_pii
 from leads.tables import lead_number as lead_number_view
 
 OWNER = "leads"
@@ -642,6 +645,44 @@ async def delete_lead(ctx: LeadsContext, lead_id: str, *, reason: str, correlati
         await session.execute(delete(lead_number_pii).where(lead_number_pii.c.lead_id == lead_id))
         await session.execute(delete(lead_pii).where(lead_pii.c.lead_id == lead_id))
     return Outcome("deleted" if done.events else "unchanged", lead_id, after(done), done.events)
+
+
+class PersonalDataKeysUnavailable(RuntimeError):
+    """The service runs without the key grant (no key store): it cannot destroy a lead's key."""
+
+
+async def erase_personal_data(
+    ctx: LeadsContext, lead_id: str, *, erased_by: str | None = None, correlation_id: str | None = None
+) -> Outcome:
+    """Crypto-shred a lead (PIPL/GDPR erasure): destroy its data key, and the keys of the leads
+    merged into it (the same person), then tell every service (``LeadPersonalDataErased``, ids
+    only) so each scrubs what its projections hold; remove the name and numbers from this
+    database and fold the SQLite write-ahead log so their bytes are gone from the files too.
+
+    The key goes first: if the process dies after it, a retry finds the lead not yet marked
+    erased and completes the rest; the other way round a crash would leave every sealed value
+    readable behind an "erased" lead. Raises ``LeadNotFound`` for a lead that never existed."""
+    keys = ctx.store.personal
+    if keys is None:
+        raise PersonalDataKeysUnavailable("the leads service holds no key store")
+    state, _version = await load(ctx.store, lead_id)
+    if not state.created:
+        raise LeadNotFound(lead_id)
+    for owner_of_data in sorted({lead_id, *state.merged_from}):
+        await keys.erase(owner_of_data)
+
+    def decide(current: Lead) -> list[DomainEvent]:
+        return decide_erase_personal_data(current, now=now_utc(), erased_by=erased_by)
+
+    done = await execute(ctx.store, LEAD, lead_id, decide, correlation_id=correlation_id)
+    async with ctx.sessions() as session:
+        async with session.begin():
+            await session.execute(delete(lead_number_pii).where(lead_number_pii.c.lead_id == lead_id))
+            await session.execute(delete(lead_pii).where(lead_pii.c.lead_id == lead_id))
+            # A digest of the imported row (name and numbers) that led to this lead.
+            await session.execute(delete(import_fingerprint).where(import_fingerprint.c.lead_id == lead_id))
+        await checkpoint_wal(session)
+    return Outcome("erased" if done.events else "unchanged", lead_id, after(done), done.events)
 
 
 # --- the do-not-call list -------------------------------------------------------------------

@@ -37,12 +37,14 @@ from common.events.leads import (
     LeadNumber,
     LeadOptedOut,
     LeadOptOutLifted,
+    LeadPersonalDataErased,
     LeadProfile,
     LeadTierChanged,
     LeadUpdated,
 )
 from common.events.qa import ViolationFound
-from common.outbox import caused_by, enqueue_command
+from common.outbox import caused_by, enqueue_command, scrub_lead
+from common.personal_data import ERASED
 from common.projection import EventByEvent, EventContext
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,6 +78,7 @@ LEAD_EVENTS = [
     "LeadFlagged",
     "LeadFlagResolved",
     "LeadDeleted",
+    "LeadPersonalDataErased",
     "DncEntryAdded",
     "DncEntryRemoved",
 ]
@@ -274,6 +277,20 @@ class LeadsView(EventByEvent):
         elif isinstance(event, LeadDeleted):
             await self._touch(session, event.lead_id, status="deleted", updated_at=_utc(event.deleted_at), version=seq)
             await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == event.lead_id))
+        elif isinstance(event, LeadPersonalDataErased):
+            # The name and raw numbers were removed by the erasing command (lead_pii); here the
+            # masked numbers and digests this read model holds. A rebuild reads them "[erased]"
+            # from the sealed events anyway (the key is gone).
+            await session.execute(
+                update(lead_number)
+                .where(lead_number.c.lead_id == event.lead_id)
+                .values(masked=ERASED, number_digest=ERASED)
+            )
+            await session.execute(
+                update(dnc_entry).where(dnc_entry.c.lead_id == event.lead_id).values(masked=None, number_digest=None)
+            )
+            await scrub_lead(session, event.lead_id)
+            await self._touch(session, event.lead_id, updated_at=_utc(event.erased_at), version=seq)
         elif isinstance(event, DncEntryAdded):
             row = {
                 "kind": "number",

@@ -194,6 +194,11 @@ class LeadDeleted(BaseModel):
     status: str
 
 
+class PersonalDataErased(BaseModel):
+    lead_id: str
+    status: Literal["erased", "unchanged"]
+
+
 # --- the read model ----------------------------------------------------------------------------
 
 

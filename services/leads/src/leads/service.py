@@ -23,5 +23,6 @@ SPEC = ServiceSpec(
     projections=projections,
     routers=[router],
     background=background,
+    personal_data=True,  # holds the key grant: seals numbers in its events, destroys keys on erasure
     description="The customer database agents call from: leads, numbers, ownership, intent, do-not-call.",
 )

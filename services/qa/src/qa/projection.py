@@ -16,9 +16,11 @@ from typing import Any, ClassVar
 
 from common.db import insert
 from common.events.base import DomainEvent
-from common.events.calls import CallEnded, CallTranscribed, TranscriptTurn
+from common.events.calls import CallEnded, CallTranscribed, SpeechTurn, TranscriptTurn
+from common.events.leads import LeadPersonalDataErased
 from common.events.qa import ReviewSampled, ViolationFound
-from common.outbox import caused_by, enqueue
+from common.outbox import caused_by, enqueue, scrub_lead
+from common.personal_data import ERASED, erased_copy
 from common.projection import EventByEvent, EventContext
 from pydantic import TypeAdapter
 from sqlalchemy import select, update
@@ -30,7 +32,7 @@ from qa.domain.sampling import decide_sample, elapsed_fraction, period_of, phase
 from qa.rules.checker import check_call
 from qa.rules.model import Finding
 from qa.rules.policy import Policy
-from qa.tables import qa_agent, qa_call, review_item, sample_counter, violation
+from qa.tables import complaint, qa_agent, qa_call, review_item, sample_counter, violation
 
 _TURNS = TypeAdapter(list[TranscriptTurn])
 
@@ -106,9 +108,18 @@ async def ensure_review(
     return True
 
 
+def _erased(event: CallEnded, turns: Sequence[TranscriptTurn]) -> bool:
+    said = any(isinstance(t, SpeechTurn) and t.text == ERASED for t in turns)
+    return said or ERASED in (event.customer.name_digest, event.customer.phone_masked)
+
+
 class QaChecks(EventByEvent):
     name = "qa-checks"
-    subscriptions: ClassVar[dict[str, Sequence[str]]] = {"calls": ["CallEnded", "CallTranscribed"]}
+    subscriptions: ClassVar[dict[str, Sequence[str]]] = {
+        "calls": ["CallEnded", "CallTranscribed"],
+        # Erasure of a lead's personal data: its transcripts and the findings' quotes go.
+        "leads": ["LeadPersonalDataErased"],
+    }
 
     def __init__(
         self,
@@ -126,6 +137,49 @@ class QaChecks(EventByEvent):
             await self._ended(session, event, ctx)
         elif isinstance(event, CallTranscribed):
             await self._transcribed(session, event, ctx)
+        elif isinstance(event, LeadPersonalDataErased):
+            await self._erase(session, event.lead_id)
+
+    async def _erase(self, session: AsyncSession, lead_id: str) -> None:
+        """The transcripts QA keeps, the call data beside them, the quotes and reasons of the
+        findings (they may repeat what was said) and the complaints' descriptions of the lead's
+        calls become "[erased]", as a rebuild now reads them. Findings, rules, fines, reviews and
+        every id stay as they are."""
+        calls = (
+            await session.execute(
+                select(qa_call.c.call_id, qa_call.c.ended, qa_call.c.turns).where(qa_call.c.lead_id == lead_id)
+            )
+        ).all()
+        for call_id, ended, turns in calls:
+            await session.execute(
+                update(qa_call)
+                .where(qa_call.c.call_id == call_id)
+                .values(
+                    ended=erased_copy("CallEnded", ended) if isinstance(ended, dict) else ended,
+                    turns=[
+                        {**t, "text": ERASED} if isinstance(t, dict) and t.get("text") is not None else t
+                        for t in turns or []
+                    ]
+                    if turns is not None
+                    else None,
+                )
+            )
+            await session.execute(
+                update(complaint)
+                .where(complaint.c.call_id == call_id, complaint.c.description.is_not(None))
+                .values(description=ERASED)
+            )
+        await session.execute(
+            update(violation)
+            .where(violation.c.lead_id == lead_id, violation.c.evidence.is_not(None))
+            .values(evidence=ERASED)
+        )
+        await session.execute(
+            update(violation)
+            .where(violation.c.lead_id == lead_id, violation.c.reason.is_not(None))
+            .values(reason=ERASED)
+        )
+        await scrub_lead(session, lead_id)
 
     async def reset(self, session: AsyncSession) -> None:
         """Nothing is emptied: the QA tables hold the reviewers' decisions, which no calls event
@@ -212,6 +266,11 @@ class QaChecks(EventByEvent):
         self, session: AsyncSession, event: CallEnded, turns: list[TranscriptTurn], day: date, ctx: EventContext
     ) -> int:
         """Run the rules; store and announce the findings not known yet. Returns how many."""
+        if _erased(event, turns):
+            # The lead's personal data was erased: what is left ("[erased]") is no transcript to
+            # judge, and judging it would find what was never said (no greeting, no blessing).
+            # The findings made while it could be read stand, with their fines.
+            return 0
         record = record_from_call_ended(event, turns)
         findings = check_call(record, self.policy, pii_key=self.pii_key)
         now = datetime.now(UTC)

@@ -18,10 +18,13 @@ SPEC = ServiceSpec(
     name="qa",
     build_context=build_context,
     owns_streams=["qa"],
-    reads_streams=["calls"],
+    reads_streams=["calls", "leads"],
     migrations=[Path(__file__).parent / "migrations" / "versions"],
     projections=projections,
     routers=routers,
     background=background,
+    # The key grant: reads the transcripts and name digests the calls events seal, seals the
+    # quotes in its findings with the lead's key.
+    personal_data=True,
     description="Every call checked against the rulebook; findings reviewed, fines assessed.",
 )

@@ -10,8 +10,10 @@ from common.envelope import Envelope
 from common.events.calls import AgentRef, CallEnded, CampaignRef, CustomerRef, HoldPeriod, SpeechTurn
 from common.eventstore import EventNames
 from common.outbox import pending_count
+from common.personal_data import LeadKeys
 from common.privacy import name_digest
 from common.projection import checkpoint_table
+from common.settings import ServiceSettings
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import func, select
@@ -102,7 +104,10 @@ def call_ended(
 
 
 async def qa_events(js: JetStreamContext, names: EventNames, *types: str) -> list[tuple[str, dict[str, Any]]]:
-    """Every event on the QA stream (type, data), in order; only ``types`` when given."""
+    """Every event on the QA stream (type, data), in order; only ``types`` when given. The
+    personal values (evidence quotes, reasons) are opened as a service with the key grant reads
+    them, with the settings' master key (common.personal_data)."""
+    keys = await LeadKeys.open(js, names, ServiceSettings().pii_master_key)
     stream = names.stream("qa")
     info = await js.stream_info(stream)
     if not info.state.messages:
@@ -120,7 +125,7 @@ async def qa_events(js: JetStreamContext, names: EventNames, *types: str) -> lis
         while pending > 0:
             msgs = await psub.fetch(min(pending, 256), timeout=5)
             for msg in msgs:
-                env = Envelope.from_message(msg.headers, msg.data)
+                env = await keys.unseal_envelope(Envelope.from_message(msg.headers, msg.data))
                 out.append((env.type, env.data))
                 pending = msg.metadata.num_pending
     finally:

@@ -20,11 +20,12 @@ from common.events.leads import (
     LeadNumber,
     LeadOptedOut,
     LeadOptOutLifted,
+    LeadPersonalDataErased,
     LeadTierChanged,
     LeadUpdated,
 )
 from common.events.qa import ReworkCallbackRequested
-from common.outbox import caused_by
+from common.outbox import caused_by, scrub_lead
 from common.projection import EventByEvent, EventContext
 from common.timeutil import as_utc
 from sqlalchemy import delete
@@ -77,6 +78,7 @@ class SchedulingProjection(EventByEvent):
             "LeadTierChanged",
             "DncEntryAdded",
             "DncEntryRemoved",
+            "LeadPersonalDataErased",
         ],
     }
 
@@ -151,6 +153,11 @@ class SchedulingProjection(EventByEvent):
         elif isinstance(event, ReworkCallbackRequested):
             if book:
                 await self._rework(session, event)
+        elif isinstance(event, LeadPersonalDataErased):
+            # The numbers' digests were the lead's personal data; its callbacks stay (the calls
+            # guard refuses a dial to a number the lead no longer has).
+            await session.execute(delete(lead_number).where(lead_number.c.lead_id == event.lead_id))
+            await scrub_lead(session, event.lead_id)
         elif isinstance(event, LeadTierChanged):
             await h.upsert_lead(session, event.lead_id, tier=event.tier, updated_at=event.changed_at)
             if book and event.tier == "success":

@@ -29,6 +29,9 @@ def build_spec(clock: Clock | None = None) -> ServiceSpec[SchedulingSettings, Sc
         projections=projections,
         routers=[router],
         background=background,
+        # The key grant: matches the lead's numbers (keyed digests, sealed in the leads events)
+        # against the do-not-call list before a callback fires.
+        personal_data=True,
         description="Every callback, retry and follow-up at the right time.",
     )
 

@@ -25,6 +25,7 @@ from common.events.leads import (
     LeadNumber,
     LeadOptedOut,
     LeadOptOutLifted,
+    LeadPersonalDataErased,
     LeadProfile,
     LeadTierChanged,
     LeadUpdated,
@@ -94,6 +95,8 @@ class Lead:
     calls: frozenset[str] = frozenset()  # calls whose outcome has been applied
     merged_from: frozenset[str] = frozenset()  # leads merged into this one
     deleted: bool = False
+    # Its personal data was erased (its key destroyed): the numbers are gone for good.
+    erased: bool = False
 
     def number(self, number_id: str) -> LeadNumber | None:
         return next((n for n in self.numbers if n.number_id == number_id), None)
@@ -165,6 +168,8 @@ def evolve(state: Lead, event: DomainEvent) -> Lead:
         return replace(state, deleted=True)
     if isinstance(event, LeadFlagResolved):
         return replace(state, open_flags=state.open_flags - {(event.flag, event.number_id)})
+    if isinstance(event, LeadPersonalDataErased):
+        return replace(state, erased=True, numbers=())
     return state
 
 
@@ -426,6 +431,16 @@ def decide_delete(state: Lead, *, now: datetime, reason: str) -> list[DomainEven
         return []
     state.require_live()
     return [LeadDeleted(lead_id=state.lead_id, reason=reason, deleted_at=now)]
+
+
+def decide_erase_personal_data(state: Lead, *, now: datetime, erased_by: str | None) -> list[DomainEvent]:
+    """Erasure applies to any lead that ever existed (deleted or merged away too: their events
+    still hold sealed personal data); erasing twice decides nothing the second time."""
+    if not state.created:
+        raise LeadNotFound(state.lead_id)
+    if state.erased:
+        return []
+    return [LeadPersonalDataErased(lead_id=state.lead_id, erased_at=now, erased_by=erased_by)]
 
 
 @dataclass(frozen=True, slots=True)
