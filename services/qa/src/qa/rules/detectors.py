@@ -494,10 +494,18 @@ def _org_core(ctx: CallContext, name: str) -> str:
     return _FIGURES.sub("", cached.sub("", name))
 
 
+_AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟)")
+
+
 def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
     """The organisation the agent presents as is the team's own: an authorised name, one sharing
     its distinctive part (恒安 in 恒安保险代理), or no name at all but a general claim of legitimacy
     (我们是国家正规的通信运营商, 正规持牌中介机构)."""
+    partner = _AFFILIATION.match(org)
+    if partner:
+        org = partner.group(1)  # 美年大健康的合作体检: the organisation claimed is 美年大健康
+    else:
+        org = org.rsplit("的", 1)[-1]  # a description (在证监会备案的正规持牌机构) names what follows its last 的
     core = _org_core(ctx, org)
     if len(core) < 2:
         return True
@@ -794,10 +802,10 @@ def _asked_age_of(ctx: CallContext, t: TurnView | None) -> str | None:
     if t is None or "QA-12:age_question_trigger" not in t.hits:  # a call-wide agent set
         return None
     rx = _age_regexes(ctx)
-    if rx.asked_other is not None and rx.asked_other.search(t.norm):
-        return "other"
     if rx.asked_self is not None and rx.asked_self.search(t.norm):
         return "self"
+    if rx.asked_other is not None and rx.asked_other.search(t.norm):
+        return "other"
     return None
 
 
