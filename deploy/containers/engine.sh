@@ -2,6 +2,8 @@
 # A container engine for `make images` and the container tests, installed the way it works on a
 # machine without Docker (see docs/operations.md): Podman and runc from Debian's packages, with
 # the engine settings a sandboxed CI runner needs. Does nothing when docker or podman answers.
+# `make test` runs it first: where it cannot install (not root, no apt) it says so and the
+# container tests skip, saying why; `make k8s-smoke` then fails for want of an engine.
 set -euo pipefail
 
 if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
@@ -11,8 +13,8 @@ if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
     echo "engine: docker answers"; exit 0
 fi
 if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
-    echo "engine: no engine answers; install podman or docker (this script installs podman on Debian as root)" >&2
-    exit 1
+    echo "engine: no engine answers and none can be installed here (this script installs podman on Debian as root)" >&2
+    exit 0
 fi
 
 apt-get update -qq

@@ -29,8 +29,6 @@ from tests.deploy.manifests import (
     settings_classes,
 )
 
-pytestmark = pytest.mark.skipif(kubectl() is None, reason="kubectl (with kustomize) is not installed: nothing renders")
-
 # The Kubernetes version the objects are validated against (kubernetes-validate's schemas).
 KUBERNETES_VERSION = "1.34.0"
 SERVICES = ("leads", "calls", "scheduling", "qa", "reporting")
@@ -39,6 +37,8 @@ CRD_SCHEMAS = {("keda.sh/v1alpha1", "ScaledObject"): K8S / "schemas" / "keda.sh_
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, list[Manifest]]:
+    if kubectl() is None:
+        pytest.skip("kubectl (with kustomize) is not installed: nothing renders")
     return {overlay: render(K8S / "overlays" / overlay) for overlay in OVERLAYS}
 
 
