@@ -105,13 +105,27 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # IMMEDIATE takes the write lock at once, so a transaction that reads then writes
+            # never fails to upgrade; one marked read-only (``read_only``) begins DEFERRED and
+            # reads beside the writer (WAL) instead of queueing for its lock.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+READ_ONLY = "tm_read_only"
+
+
+async def read_only(session: AsyncSession) -> None:
+    """Mark the session's next transaction as reading only (call before its first query). On
+    SQLite it then begins DEFERRED: it does not take the database's one write lock, so a
+    request's lookups no longer wait behind the projections' batches (nor hold them up). A
+    write in such a transaction may fail with "database is locked"; PostgreSQL is unaffected."""
+    await session.connection(execution_options={READ_ONLY: True})
 
 
 async def checkpoint_wal(session: AsyncSession) -> None:

@@ -62,6 +62,9 @@ def setup_logging(service_name: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's access log duplicates what the trace already tells; keep warnings only.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: a JSON line per forwarded call in the gateway, which cost
+    # it more than the forwarding itself (benchmarks/ingest.py); failures still log as warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def tracer(name: str) -> trace.Tracer:
