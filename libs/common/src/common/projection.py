@@ -197,6 +197,17 @@ class ProjectionLease:
         self._renew_after = time.monotonic() + self.ttl_seconds / 3
         return True
 
+    def holds(self, holder: str | None, lease_until: datetime | None, now: datetime) -> bool:
+        """Whether this replica may apply, given the checkpoint row's lease columns."""
+        if lease_until is not None and lease_until.tzinfo is None:
+            lease_until = lease_until.replace(tzinfo=UTC)
+        return not (holder not in (None, self.holder) and lease_until is not None and lease_until > now)
+
+    def renewed(self, now: datetime) -> dict[str, Any]:
+        """The lease columns of a renewal at ``now`` (written with the batch's checkpoint)."""
+        self._renew_after = time.monotonic() + self.ttl_seconds / 3
+        return {"holder": self.holder, "lease_until": now + timedelta(seconds=self.ttl_seconds)}
+
     async def release(self) -> None:
         self._renew_after = 0.0
         try:
@@ -318,11 +329,24 @@ class ProjectionRunner:
         self._next_delivery = 1  # the consumer sequence the next message must carry
         self._replaying = False
 
-    async def _decode(self, msg: Msg) -> tuple[Envelope, DomainEvent]:
-        envelope = Envelope.from_message(msg.headers, msg.data)
+    async def _decode(self, msg: Msg, parsed: Envelope | None = None) -> tuple[Envelope, DomainEvent]:
+        envelope = parsed or Envelope.from_message(msg.headers, msg.data)
         if self.personal is not None:
             envelope = await self.personal.unseal_envelope(envelope)
         return envelope, decode(envelope)
+
+    async def _parse(self, msgs: Sequence[Msg]) -> list[Envelope | None]:
+        """Each message's envelope (None: not a CloudEvent, dead-lettered when decoded), with the
+        leads' keys its sealed values need fetched at once for the whole batch."""
+        parsed: list[Envelope | None] = []
+        for msg in msgs:
+            try:
+                parsed.append(Envelope.from_message(msg.headers, msg.data))
+            except EnvelopeError:
+                parsed.append(None)
+        if self.personal is not None:
+            await self.personal.prefetch(e for e in parsed if e is not None)
+        return parsed
 
     @property
     def filter_subjects(self) -> list[str]:
@@ -520,13 +544,32 @@ class ProjectionRunner:
         message is at fault without losing the others."""
         outcome = BatchOutcome()
         to_retry: list[Msg] = []
+        # Parsed, and the leads' keys fetched, before the transaction: no broker round trip while
+        # it holds the checkpoint's lock (SQLite's write lock).
+        envelopes = await self._parse(msgs)
         async with self.sessions() as session, session.begin():
-            last = await read_checkpoint(session, self.key, lock=True)
-            if self.use_lease and not await self._lease.renew(session):
-                raise LeaseLost(self.key)
+            # The checkpoint and its lease in one read (locked on PostgreSQL), written back in
+            # one statement at the end: a batch costs two statements besides its own writes.
+            now = datetime.now(UTC)
+            query = select(checkpoint_table.c.last_seq, checkpoint_table.c.holder, checkpoint_table.c.lease_until)
+            query = query.where(checkpoint_table.c.projection == self.key)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = (await session.execute(query)).first()
+            if row is None:  # no checkpoint row yet: the lease (or an empty checkpoint) creates it
+                if not self.use_lease:
+                    await write_checkpoint(session, self.key, 0)
+                elif not await self._lease.renew(session):
+                    raise LeaseLost(self.key)
+                last = 0
+            else:
+                last = int(row.last_seq or 0)
+                if self.use_lease and not self._lease.holds(row.holder, row.lease_until, now):
+                    self._lease._renew_after = 0.0
+                    raise LeaseLost(self.key)
             start = last
             valid: list[tuple[Msg, DomainEvent, EventContext]] = []
-            for msg in msgs:
+            for msg, parsed in zip(msgs, envelopes, strict=True):
                 seq = msg.metadata.sequence.stream
                 if seq <= last:
                     # Applied already: only a message handed to ``process`` twice gets here
@@ -534,7 +577,7 @@ class ProjectionRunner:
                     outcome.skipped += 1
                     continue
                 try:
-                    envelope, event = await self._decode(msg)
+                    envelope, event = await self._decode(msg, parsed)
                 except (EnvelopeError, UnknownEventType, UnsupportedSchemaVersion, ValidationError) as exc:
                     await self._dead_letter(session, msg, f"invalid event: {_reason(exc)}", deliveries=1)
                     outcome.dead_lettered += 1
@@ -614,8 +657,13 @@ class ProjectionRunner:
                             last = ctx.stream_seq - 1
                             break
                     outcome.applied += 1
-            if last != start:
-                await write_checkpoint(session, self.key, last)
+            values: dict[str, Any] = {"last_seq": last, "updated_at": now} if last != start else {}
+            if self.use_lease:
+                values.update(self._lease.renewed(now))
+            if values:
+                await session.execute(
+                    checkpoint_table.update().where(checkpoint_table.c.projection == self.key).values(**values)
+                )
         if any(short_type(ctx.envelope.type) == ERASED_EVENT for _m, _e, ctx in valid) and outcome.applied:
             # The projection has scrubbed a lead's personal data: fold the write-ahead log into
             # the file (where secure_delete zeroed the old bytes) and empty it, so no copy of the
