@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -236,12 +237,19 @@ class EventStore:
         return AppendResult(last_seq, written, duplicates)
 
     async def load(self, owner: str, aggregate_id: str, *, timeout: float = 5.0) -> AggregateHistory:
-        """Replay an aggregate's subject from its first event."""
+        """Replay an aggregate's subject from its first event.
+
+        Three broker round trips: a named ephemeral consumer is created (its answer says how many
+        events wait, so an empty aggregate needs no fetch), fetched from, and deleted; the
+        delete is not waited for (the consumer expires by itself if it is lost)."""
         self._require_broker()
-        psub = await self.js.pull_subscribe(
-            self.names.aggregate_filter(owner, aggregate_id),
-            stream=self.names.stream(owner),
-            config=ConsumerConfig(
+        stream = self.names.stream(owner)
+        name = f"load_{uuid.uuid4().hex}"
+        info = await self.js.add_consumer(
+            stream,
+            ConsumerConfig(
+                name=name,
+                filter_subject=self.names.aggregate_filter(owner, aggregate_id),
                 ack_policy=AckPolicy.NONE,
                 deliver_policy=DeliverPolicy.ALL,
                 inactive_threshold=30.0,
@@ -250,27 +258,29 @@ class EventStore:
             ),
         )
         try:
-            info = await psub.consumer_info()
             pending = info.num_pending or 0
             events: list[StoredEvent] = []
             version = 0
-            while pending > 0:
-                msgs = await psub.fetch(min(pending, 256), timeout=timeout)
-                for msg in msgs:
-                    envelope = Envelope.from_message(msg.headers, msg.data)
-                    if self.personal is not None:
-                        envelope = await self.personal.unseal_envelope(envelope)
-                    seq = msg.metadata.sequence.stream
-                    events.append(StoredEvent(envelope, decode(envelope), seq))
-                    version = seq
-                    pending = msg.metadata.num_pending
+            if pending:
+                psub = await self.js.pull_subscribe_bind(name, stream=stream)
+                try:
+                    while pending > 0:
+                        msgs = await psub.fetch(min(pending, 256), timeout=timeout)
+                        for msg in msgs:
+                            envelope = Envelope.from_message(msg.headers, msg.data)
+                            if self.personal is not None:
+                                envelope = await self.personal.unseal_envelope(envelope)
+                            seq = msg.metadata.sequence.stream
+                            events.append(StoredEvent(envelope, decode(envelope), seq))
+                            version = seq
+                            pending = msg.metadata.num_pending
+                finally:
+                    await _quietly(psub.unsubscribe())
             return AggregateHistory(events, version)
         finally:
-            try:
-                await psub.unsubscribe()
-                await self.js.delete_consumer(self.names.stream(owner), (await psub.consumer_info()).name)
-            except Exception:  # the ephemeral consumer expires by itself anyway
-                pass
+            task = asyncio.create_task(_quietly(self.js.delete_consumer(stream, name)))
+            _deleting.add(task)
+            task.add_done_callback(_deleting.discard)
 
     async def publish(self, event: DomainEvent, *, event_id: str | None = None, **ids: str | None) -> AppendResult:
         """Append one event without a concurrency check (a fact whose id makes it idempotent)."""
@@ -281,6 +291,16 @@ class EventStore:
             correlation_id=ids.get("correlation_id"),
             causation_id=ids.get("causation_id"),
         )
+
+
+_deleting: set[asyncio.Task[None]] = set()  # loads' consumer deletions under way (kept referenced)
+
+
+async def _quietly(awaitable: Awaitable[object]) -> None:
+    try:
+        await awaitable
+    except Exception:  # an ephemeral consumer expires by itself anyway
+        pass
 
 
 async def wait_for_jetstream(js: JetStreamContext, attempts: int = 50, delay: float = 0.1) -> None:
