@@ -64,7 +64,7 @@ clean:
 	rm -rf $(VENV) $(TOOLS) var
 
 # --- Containers and Kubernetes (deploy/, docs/operations.md) ---------------------------------
-.PHONY: engine images k8s-validate k8s-smoke
+.PHONY: engine images k8s-validate k8s-smoke cluster
 
 # A container engine where none answers: Podman from Debian's packages (root, apt), set up for
 # sandboxed runners. A no-op where docker or podman already answers; where it cannot install,
@@ -85,3 +85,9 @@ k8s-validate: install
 # call posted through the gateway is read back from the daily report. Installs podman if needed.
 k8s-smoke: install engine
 	K8S_SMOKE=required $(PY) -m pytest tests/deploy/test_smoke.py -q -s
+
+# A 3-node JetStream cluster (three nats-server processes with routes), the platform on it with
+# streams at 3 replicas, one node killed mid-load and started again: counts in and out, non-zero
+# exit on a loss (the chaos suite's cluster scenario, on its own).
+cluster: install
+	$(PY) -m tests.chaos --only cluster
