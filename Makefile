@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-fast lint typecheck bench chaos qa-eval clean events-contract contract-deps
+.PHONY: install run test test-fast lint typecheck bench chaos qa-eval clean events-contract contract-deps browser
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) deploy/local/run.py
 
-test: install engine
+test: install browser engine
 	$(PY) -m pytest
 
 test-fast: install
@@ -55,6 +55,18 @@ qa-eval: install
 # from the event models; tests/contract fails when it is out of date or a change is breaking.
 events-contract: install
 	$(PY) -m tm_events.contract write
+
+# Debian's chromium (and a CJK font for its screenshots) for the console's browser tests
+# (tests/console): Playwright's Python package, a dev dependency, drives /usr/bin/chromium, since
+# its own browser download cannot be reached here. Needs root (or sudo) and apt; where neither
+# is, the browser tests skip and say why. A no-op once installed.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  { DEBIAN_FRONTEND=noninteractive $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; } \
+	  || echo "make browser: chromium not installed; the browser tests (tests/console) will be skipped"; \
+	fi
 
 # The AsyncAPI parser (npm) that tests/contract/test_asyncapi_parser.py validates the document with.
 contract-deps:

@@ -14,6 +14,7 @@ import * as exports_ from "./views/exports.js";
 const VIEWS = { today, agent, review, callbacks, exports: exports_ };
 const view = document.getElementById("view");
 let cleanups = [];
+let generation = 0; // the view on screen; a view still loading when the user left it stops at once
 let loginReason = null;
 
 function route() {
@@ -119,10 +120,11 @@ async function show() {
     return;
   }
   clear(view).append(h("p", { class: "muted" }, t("loading")));
+  const mine = ++generation;
   const ctx = {
     params,
     claims: claims(),
-    onCleanup: (fn) => cleanups.push(fn),
+    onCleanup: (fn) => (mine === generation ? cleanups.push(fn) : fn()),
     toast,
     errorPanel,
     navigate: (hash) => (location.hash = hash),
@@ -130,12 +132,13 @@ async function show() {
   try {
     await module.render(view, ctx);
   } catch (error) {
-    clear(view).append(errorPanel(error));
+    if (mine === generation) clear(view).append(errorPanel(error));
   }
 }
 
 onUnauthorized((reason) => {
-  if (!token()) return;
+  // On the sign-in page the form itself says why the token was refused.
+  if (!token() || document.getElementById("login")) return;
   signOut();
   loginReason = reason;
   show();

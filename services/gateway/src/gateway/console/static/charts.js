@@ -51,6 +51,8 @@ export function hourlyBars(container, labels, height = 220) {
   return {
     update(values) {
       chart.setData([hours, ...values]);
+      // The figures drawn, readable beside the canvas (by tests and assistive tools).
+      container.dataset.values = JSON.stringify(values);
     },
     destroy,
   };

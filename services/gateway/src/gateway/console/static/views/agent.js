@@ -53,7 +53,7 @@ export async function render(root, ctx) {
   const trendPanel = h("section", { class: "panel wide" }, h("div", { class: "row" }, h("h2", {}, t("agent.trend")), metric), trendBox);
   const callbacksPanel = h("section", { class: "panel" });
   const findingsPanel = h("section", { class: "panel wide" }, h("h2", {}, t("agent.findings")));
-  root.append(failures, h("div", { class: "columns" }, tables, trendPanel), h("div", { class: "columns" }, findingsPanel, callbacksPanel));
+  root.append(failures, h("div", { class: "columns" }, trendPanel, tables), h("div", { class: "columns" }, findingsPanel, callbacksPanel));
 
   const guard = (promise) => promise.catch((error) => failures.append(ctx.errorPanel(error)));
 

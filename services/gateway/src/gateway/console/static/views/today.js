@@ -90,7 +90,9 @@ export async function render(root, ctx) {
 
   async function loadFigures() {
     const report = await api("/v1/reports/daily", { params: { date: day, group_by: "team" } });
-    const row = team ? report.rows.find((r) => r.team_id === team) || {} : report.totals;
+    // A team with no call yet has no row: its counts are 0, its rates undefined.
+    const none = { dials: 0, connected: 0, talk_seconds: 0, intent: 0, conversions: 0, violations_found: 0, violations_confirmed: 0 };
+    const row = team ? report.rows.find((r) => r.team_id === team) || none : report.totals;
     const shown = TILES.map(([key, main, sub]) =>
       h(
         "div",
@@ -157,14 +159,13 @@ export async function render(root, ctx) {
   updated.textContent = `${t("updated")} ${new Date().toLocaleTimeString("en-GB")}`;
 
   // Live: an event redraws the chart at once (it carries the call) and asks for the figures
-  // again; reporting applies the event a moment after it is published, so they are asked for
-  // twice (soon, and once more a little later), coalescing bursts.
-  let soon = null, later = null;
+  // again; reporting applies the event a moment after it is published (longer on a busy
+  // machine), so they are asked for a few times over the next seconds, a burst of events
+  // coalescing into one schedule.
+  let timers = [];
   function refreshSoon() {
-    clearTimeout(soon);
-    clearTimeout(later);
-    soon = setTimeout(refresh, 600);
-    later = setTimeout(refresh, 2500);
+    timers.forEach(clearTimeout);
+    timers = [600, 2500, 6000, 12000].map((ms) => setTimeout(refresh, ms));
   }
   const stop = liveEvents(
     LIVE_TYPES,
@@ -184,7 +185,6 @@ export async function render(root, ctx) {
   );
   ctx.onCleanup(() => {
     stop();
-    clearTimeout(soon);
-    clearTimeout(later);
+    timers.forEach(clearTimeout);
   });
 }
