@@ -9,11 +9,14 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
+from common.identity import Caller, Identity, Nothing, row_scope
+from common.pagination import Cursor, Limit, decode_cursor, encode_cursor, next_offset_cursor, offset_of
+from common.privacy import mask_name
 from common.service import runtime_of
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime
 
+from leads.audit import PersonalDataRead, audit_page, record_reads
 from leads.context import LeadsRuntime
 from leads.domain.importing import DraftNumber, RowRejected, normalise_name
 from leads.domain.lead import (
@@ -51,6 +54,7 @@ from leads.queries import (
 )
 from leads.schemas import (
     AssignIn,
+    AuditPage,
     DncAdded,
     DncImported,
     DncIn,
@@ -204,6 +208,8 @@ async def create_lead(body: LeadIn, ctx: Ctx, response: Response) -> LeadCreated
 @router.get("/v1/leads", response_model=LeadPage)
 async def get_leads(
     ctx: Ctx,
+    caller: Caller,
+    request: Request,
     owner: str | None = Query(default=None, description="owner agent id"),
     team: str | None = None,
     unowned: bool | None = Query(default=None, description="true: only leads in the team pool"),
@@ -222,10 +228,15 @@ async def get_leads(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """Leads, filtered and paged, newest first."""
+    """Leads, filtered and paged, newest first: an agent's own, a supervisor's team's. Names are
+    masked unless the caller holds the ``pii:read`` grant."""
+    scope = row_scope(caller)
+    owner_in, team_in = scope.narrow(owner, scope.agent), scope.narrow(team, scope.team)
+    if isinstance(owner_in, Nothing) or isinstance(team_in, Nothing):
+        return _page("leads", [], 0, 0)
     f = LeadFilter(
-        owner_agent_id=owner,
-        owner_team_id=team,
+        owner_agent_id=owner_in,
+        owner_team_id=team_in,
         unowned=unowned,
         tier=tier,
         region=region,
@@ -243,7 +254,44 @@ async def get_leads(
     offset = offset_of("leads", cursor)
     async with ctx.sessions() as session:
         items, total = await list_leads(session, f, now=now(), limit=limit, offset=offset)
+    await _shown(ctx, caller, request, items)
     return _page("leads", items, total, offset)
+
+
+def _client_of(request: Request) -> str | None:
+    """Where the read came from: the gateway's X-Forwarded-For (the partner's address)."""
+    forwarded = request.headers.get("x-forwarded-for")
+    return forwarded or (request.client.host if request.client else None)
+
+
+async def _shown(ctx: LeadsContext, caller: Identity, request: Request, leads: list[dict[str, Any]]) -> None:
+    """Personal data as the caller may see it: masked (the number's ``masked`` form stays, the
+    raw ``e164`` goes), or in clear with every such read written to the audit log."""
+    if not caller.may_read_pii:
+        for item in leads:
+            item["name"] = mask_name(item.get("name"))
+            for number in item.get("numbers") or []:
+                if "e164" in number:
+                    number["e164"] = None
+        return
+    read = [item for item in leads if item.get("name") or any(n.get("e164") for n in item.get("numbers") or [])]
+    if read:
+        async with ctx.sessions() as session, session.begin():
+            await record_reads(
+                session,
+                [
+                    PersonalDataRead(
+                        subject=caller.subject,
+                        roles=sorted(caller.roles),
+                        lead_id=item["lead_id"],
+                        fields=["name", *(["numbers"] if any(n.get("e164") for n in item["numbers"]) else [])],
+                        path=request.url.path,
+                        client=_client_of(request),
+                    )
+                    for item in read
+                ],
+                at=now(),
+            )
 
 
 def _page(scope: str, items: list[dict[str, Any]], total: int, offset: int) -> dict[str, Any]:
@@ -254,6 +302,8 @@ def _page(scope: str, items: list[dict[str, Any]], total: int, offset: int) -> d
 @router.get("/v1/leads/stale", response_model=StaleLeadPage)
 async def get_stale_leads(
     ctx: Ctx,
+    caller: Caller,
+    request: Request,
     days: int | None = Query(default=None, ge=1, le=3650, description="default: the configured stale_after_days"),
     owner: str | None = None,
     team: str | None = None,
@@ -262,6 +312,10 @@ async def get_stale_leads(
 ) -> dict[str, Any]:
     """Leads nobody has reached for ``days``: to be called, or cleaned up."""
     n = days or settings_of(ctx).stale_after_days
+    scope = row_scope(caller)
+    owner_in, team_in = scope.narrow(owner, scope.agent), scope.narrow(team, scope.team)
+    if isinstance(owner_in, Nothing) or isinstance(team_in, Nothing):
+        return {**_page("stale-leads", [], 0, 0), "days": n}
     offset = offset_of("stale-leads", cursor)
     async with ctx.sessions() as session:
         items, total = await stale_leads(
@@ -270,22 +324,28 @@ async def get_stale_leads(
             days=n,
             limit=limit,
             offset=offset,
-            f=LeadFilter(owner_agent_id=owner, owner_team_id=team),
+            f=LeadFilter(owner_agent_id=owner_in, owner_team_id=team_in),
         )
+    await _shown(ctx, caller, request, items)
     return {**_page("stale-leads", items, total, offset), "days": n}
 
 
 @router.get("/v1/leads/flagged", response_model=FlaggedLeadPage)
 async def get_flagged_leads(
     ctx: Ctx,
+    caller: Caller,
+    request: Request,
     flag: Literal["wrong_person", "invalid_number", "ownership_conflict", "stale"] | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Leads flagged for clean-up (wrong person, invalid number, ownership conflict)."""
+    scope = row_scope(caller)
     offset = offset_of("flagged-leads", cursor)
+    f = LeadFilter(owner_agent_id=scope.agent, owner_team_id=scope.team)
     async with ctx.sessions() as session:
-        items, total = await flagged_leads(session, now=now(), flag=flag, limit=limit, offset=offset)
+        items, total = await flagged_leads(session, now=now(), flag=flag, limit=limit, offset=offset, f=f)
+    await _shown(ctx, caller, request, items)
     return _page("flagged-leads", items, total, offset)
 
 
@@ -357,12 +417,18 @@ async def retry_import(import_id: str, request: Request) -> ImportQueued:
 
 
 @router.get("/v1/leads/{lead_id}", response_model=LeadDetail, responses={404: {"description": "unknown lead"}})
-async def get_lead(lead_id: str, ctx: Ctx) -> dict[str, Any]:
-    """One lead with its numbers (raw, to dial), tier history, assignments, flags and calls."""
+async def get_lead(lead_id: str, ctx: Ctx, caller: Caller, request: Request) -> dict[str, Any]:
+    """One lead with its numbers (raw, to dial, with the ``pii:read`` grant; masked otherwise),
+    tier history, assignments, flags and calls. Another agent's or team's lead is not found."""
     async with ctx.sessions() as session:
         detail = await lead_detail(session, lead_id, now=now())
-    if detail is None or detail["status"] == "deleted":
+    if (
+        detail is None
+        or detail["status"] == "deleted"
+        or not row_scope(caller).allows(agent=detail["owner_agent_id"], team=detail["owner_team_id"])
+    ):
         raise HTTPException(404, f"unknown lead {lead_id}")
+    await _shown(ctx, caller, request, [detail])
     return detail
 
 
@@ -552,3 +618,22 @@ async def delete_dnc(
     if not await remove_dnc_entry(ctx, entry_id, reason=reason):
         raise HTTPException(404, f"no active entry {entry_id}")
     return DncRemoved(entry_id=entry_id, status="removed")
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/audit", tags=["admin"], response_model=AuditPage)
+async def get_audit(
+    ctx: Ctx,
+    lead_id: str | None = Query(default=None, max_length=128),
+    subject: str | None = Query(default=None, max_length=128),
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Every read of personal data in clear, oldest first (administrators; the gateway's table)."""
+    after = int(decode_cursor("audit", cursor)["after"]) if cursor else 0
+    async with ctx.sessions() as session:
+        items = await audit_page(session, after_id=after, limit=limit, lead_id=lead_id, subject=subject)
+    more = len(items) == limit
+    return {"items": items, "next_cursor": encode_cursor("audit", {"after": items[-1]["id"]}) if more else None}

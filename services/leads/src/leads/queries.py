@@ -150,12 +150,12 @@ async def stale_leads(
 
 
 async def flagged_leads(
-    session: AsyncSession, *, now: datetime, flag: str | None, limit: int, offset: int
+    session: AsyncSession, *, now: datetime, flag: str | None, limit: int, offset: int, f: LeadFilter | None = None
 ) -> tuple[list[dict[str, Any]], int]:
     open_flag = and_(lead_flag.c.lead_id == lead.c.lead_id, lead_flag.c.resolved_at.is_(None))
     if flag:
         open_flag = and_(open_flag, lead_flag.c.flag == flag)
-    base = _filtered(LeadFilter(), now).where(exists().where(open_flag))
+    base = _filtered(f or LeadFilter(), now).where(exists().where(open_flag))
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     rows = (
         (await session.execute(base.order_by(lead.c.updated_at.desc(), lead.c.lead_id).limit(limit).offset(offset)))

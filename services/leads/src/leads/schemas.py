@@ -414,3 +414,21 @@ class DncImported(BaseModel):
 class DncRemoved(BaseModel):
     entry_id: str
     status: Literal["removed"]
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+class AuditEntry(BaseModel):
+    id: int
+    read_at: str
+    subject: str = Field(description="who read (the token's subject)")
+    roles: list[str]
+    lead_id: str
+    fields: list[str] = Field(description="which personal fields were shown in clear")
+    path: str
+    client: str | None = Field(description="the caller's address, as the gateway saw it")
+
+
+class AuditPage(Page[AuditEntry]):
+    pass

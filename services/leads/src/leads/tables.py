@@ -254,3 +254,20 @@ qa_refusal = Table(
 # JetStream's duplicate window) would add a second assignment or tier-history row, and a late
 # copy of an older event would set the lead back (see ``common.copies``).
 applied_event = applied_event_table(metadata)
+
+# --- audit (append-only, kept across rebuilds and erasures) -----------------------------------
+# Every read of a lead's personal data in clear: who (subject and roles), which lead, which
+# fields, when, by which path and from where. Rows are only ever inserted; an erasure keeps them
+# (they name no personal data, only the lead's id).
+pii_audit = Table(
+    "pii_audit",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("read_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("subject", String(128), nullable=False, index=True),
+    Column("roles", JSON, nullable=False),
+    Column("lead_id", String(ID), nullable=False, index=True),
+    Column("fields", JSON, nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("client", String(128), nullable=True),
+)
