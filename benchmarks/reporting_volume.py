@@ -22,7 +22,9 @@ calls, and the projection's rebuild rate (issues 13 and 16).
    decode of the same messages alone (envelope + pydantic) is measured too: the ceiling the
    projection's writes cannot raise.
 
-On SQLite and, when TEST_DATABASE_URL points at PostgreSQL, on PostgreSQL. The code measured is
+On SQLite and, when TEST_DATABASE_URL points at PostgreSQL, on PostgreSQL (BENCH_DATABASES=sqlite or
+postgresql for one). BENCH_VOLUME_CALLS=0 BENCH_PEAK_CALLS= measures the rebuild only;
+BENCH_REBUILD_CALLS=0 skips it. The code measured is
 whatever ``reporting`` imports: with PYTHONPATH at an older checkout's services/reporting/src
 the same benchmark measures that version (its load goes through its own projection).
 """
@@ -339,7 +341,7 @@ def main() -> dict[str, Any]:
     }
     with nats_and_databases() as (url, databases):
         chosen = {k: v for k, v in databases.items() if not ONLY_DATABASES or k in ONLY_DATABASES}
-        for kind, db_url in chosen.items():
+        for kind, db_url in chosen.items() if VOLUME_CALLS or PEAK_CALLS else ():
             figures.update(asyncio.run(volume(url, kind, db_url, url)))
             # Progress on stderr (stdout carries the one JSON line).
             print({k: v for k, v in figures.items() if k.startswith(kind)}, file=sys.stderr, flush=True)
