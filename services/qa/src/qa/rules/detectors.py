@@ -274,7 +274,7 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
     return out
 
 
-def _contradiction(ctx: CallContext, t: TurnView, floor: int) -> tuple[int, int, bool] | None:
+def _contradiction(ctx: CallContext, t: TurnView, floor: int, want_weak: bool = True) -> tuple[int, int, bool] | None:
     """The first statement of a fee, deposit, exclusion, condition or loss in an agent turn at or
     after ``floor`` that no negation in its clause takes back (没有押金, 不收服务费) and that is not
     itself a promise, as its clause and whether it is a stated cue (True) or only a money figure
@@ -286,7 +286,8 @@ def _contradiction(ctx: CallContext, t: TurnView, floor: int) -> tuple[int, int,
     m = _contradiction_pattern(ctx, t, floor)
     if m is not None:
         cands.append((*m, True))
-    cands += [(s, e, False) for s, e in _money_spans(ctx, t) if s >= floor]
+    if want_weak:
+        cands += [(s, e, False) for s, e in _money_spans(ctx, t) if s >= floor]
     if not cands:
         return None
     negs = ctx.hits(t, rid, "contradiction_negated")
@@ -329,18 +330,33 @@ def _terms_read(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
 
 
 def _points_back_and_accuses(ctx: CallContext, t: TurnView) -> bool:
-    """The customer points back at the promise (你刚才不是说…) and accuses, complains or
-    withdraws in the same turn: they say a contradiction happened, whatever its wording."""
-    return _rx_search(ctx, t, "QA-05", "objection") is not None and (
-        "QA-05:complaint" in t.hits or "QA-05:withdrawal" in t.hits
-    )
+    """The customer points back at the promise (你刚才不是说…) and, besides, accuses, complains
+    or withdraws in the same turn: they say a contradiction happened, whatever its wording."""
+    m = _rx_search(ctx, t, "QA-05", "objection")
+    if m is None:
+        return False
+    if "QA-05:withdrawal" in t.hits:
+        return True
+    s, e = _clause_bounds(t.norm, *m.span())
+    return any(not (s <= h.start < e) for h in t.hits.get("QA-05:complaint", ()))
+
+
+def _may_react(t: TurnView) -> bool:
+    """A turn holding a reaction phrase (call-wide customer sets: three dict lookups)."""
+    hits = t.hits
+    return "QA-05:complaint" in hits or "QA-05:withdrawal" in hits or "QA-05:objection_trigger" in hits
 
 
 def _reacting_turns(ctx: CallContext) -> list[TurnView]:
-    """Customer turns holding a reaction phrase (call-wide sets: their hits are in each turn's
-    dict, so this is three lookups a turn)."""
-    a, b, c = "QA-05:complaint", "QA-05:withdrawal", "QA-05:objection_trigger"
-    return [t for t in ctx.customer_turns if a in t.hits or b in t.hits or c in t.hits]
+    """The customer turns that react: a complaint or withdrawal phrase, or an objection pattern
+    (its trigger phrases alone, 不是 / 刚才, are too common to count)."""
+    return [
+        t
+        for t in ctx.customer_turns
+        if "QA-05:complaint" in t.hits
+        or "QA-05:withdrawal" in t.hits
+        or ("QA-05:objection_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection") is not None)
+    ]
 
 
 def _reaction(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
@@ -359,69 +375,91 @@ def _reaction(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
 
 
 def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
-    """Deceives or misleads: a categorical promise by the agent, a later statement that
-    contradicts it (the agent or the terms the agent reads: a fee, deposit, exclusion,
-    condition), then the customer's reaction to it (objection, accusation, complaint,
-    withdrawal; or the call's disposition is a complaint). One pass over the turns in order:
-    promise, then contradiction, then reaction; each turn is examined once."""
+    """Deceives or misleads: a categorical promise by the agent, then a statement that
+    contradicts it (the agent's, or the terms the customer reads: a fee, deposit, exclusion,
+    condition), to which the customer reacts at once (objection, accusation, complaint,
+    withdrawal). The reaction is what the customer does next, so the contradiction is looked for
+    in the few turns just before each reacting turn (``contradiction_window_turns`` agent turns):
+    the work is bounded by the reactions, not the call's length. A call whose disposition is a
+    complaint needs no reacting turn: any contradiction after the promise will do."""
     rid = "QA-05"
     complaint_dispo = call.disposition in set(ctx.cp.param(rid, "complaint_dispositions", ["complaint"]))
-    # the customer turns that may react; without one, and without a complaint disposition, there
-    # is nothing to find, and nothing the agent says after the last one matters
     reacting = _reacting_turns(ctx)
     if not reacting and not complaint_dispo:
         return []
-    end = len(ctx.call.turns) if complaint_dispo else reacting[-1].index
+    last = len(ctx.call.turns) if complaint_dispo else reacting[-1].index
     promise: tuple[TurnView, int, int] | None = None
-    contra: tuple[TurnView, int, int] | None = None
-    said_since: TurnView | None = None  # the agent's last turn after the promise
-    weak: tuple[TurnView, int, int] | None = None  # a money figure only, until a stated cue comes
-    for t in ctx.speech:
-        if t.index >= end:
+    for t in ctx.agent_turns:  # the first promise
+        if t.index >= last:
+            return []
+        promised = _promises(ctx, t)
+        if promised:
+            promise = (t, *promised[0])
             break
+    if promise is None:
+        return []
+    window = int(ctx.cp.param(rid, "contradiction_window_turns", 3))
+    speech = ctx.speech
+    for r in reacting:
+        if r.index <= promise[0].index:
+            continue
+        turns = _turns_before(speech, r, promise[0], window)
+        contra = _contradiction_among(ctx, [*turns, r], promise)
+        if contra is None and turns and _points_back_and_accuses(ctx, r):
+            # the customer says it was contradicted: what the agent said last is the contradiction
+            said = next((t for t in reversed(turns) if t.is_agent and t is not promise[0]), None)
+            if said is not None:
+                contra = (said, 0, len(said.text))
+        if contra is not None:
+            reaction = _reaction(ctx, r)
+            if reaction is not None:
+                return [_qa05_finding(ctx, promise, contra, (r, *reaction))]
+    if complaint_dispo:
+        p_turn = promise[0]
+        after = [t for t in ctx.agent_turns if t.index >= p_turn.index]
+        contra = _contradiction_among(ctx, after, promise)
+        if contra is not None:
+            return [_qa05_finding(ctx, promise, contra, None)]
+    return []
+
+
+def _turns_before(speech: list[TurnView], r: TurnView, promise_turn: TurnView, agent_turns: int) -> list[TurnView]:
+    """The turns just before ``r`` (back to ``agent_turns`` agent turns, and not before the
+    promise's turn), in call order."""
+    k = bisect_left(speech, r.index, key=_turn_index)
+    out: list[TurnView] = []
+    while k > 0 and agent_turns > 0:
+        k -= 1
+        t = speech[k]
+        if t.index < promise_turn.index:
+            break
+        out.append(t)
+        if t.is_agent:
+            agent_turns -= 1
+    out.reverse()
+    return out
+
+
+def _contradiction_among(
+    ctx: CallContext, turns: list[TurnView], promise: tuple[TurnView, int, int]
+) -> tuple[TurnView, int, int] | None:
+    """The first stated contradiction of the promise in ``turns`` (an agent's fee, exclusion,
+    condition; the terms a customer reads), else the first money figure the agent gives."""
+    p_turn, _ps, p_end = promise
+    weak: tuple[TurnView, int, int] | None = None
+    for t in turns:
         if t.is_customer:
-            if promise is not None:
-                # the terms or the bill the customer reads may contradict the promise
+            if t is not p_turn:
                 terms = _terms_read(ctx, t)
                 if terms is not None:
-                    contra = (t, *terms)
-                    break
-                # the customer says it was contradicted: what the agent said last is the contradiction
-                if weak is None and said_since is not None and _points_back_and_accuses(ctx, t):
-                    contra = (said_since, 0, len(said_since.text))
-                    break
+                    return (t, *terms)
             continue
-        if promise is None:
-            promised = _promises(ctx, t)
-            if promised:
-                promise = (t, *promised[0])
-                c = _contradiction(ctx, t, promised[0][1])  # taken back later in the same turn
-                if c is not None:
-                    if c[2]:
-                        contra = (t, c[0], c[1])
-                        break
-                    weak = (t, c[0], c[1])
-            continue
-        said_since = t
-        c = _contradiction(ctx, t, 0)
+        c = _contradiction(ctx, t, p_end if t is p_turn else 0, want_weak=weak is None)
         if c is not None:
             if c[2]:
-                contra = (t, c[0], c[1])
-                break
-            weak = weak or (t, c[0], c[1])
-    contra = contra or weak
-    if promise is None or contra is None:
-        return []
-    # the reaction follows the contradiction; the customer who reads the terms may react in the same turn
-    after = contra[0].index - (1 if contra[0].is_customer else 0)
-    for t in reacting:
-        if t.index > after:
-            r = _reaction(ctx, t)
-            if r is not None:
-                return [_qa05_finding(ctx, promise, contra, (t, *r))]
-    if complaint_dispo:
-        return [_qa05_finding(ctx, promise, contra, None)]
-    return []
+                return (t, c[0], c[1])
+            weak = (t, c[0], c[1])
+    return weak
 
 
 def _qa05_finding(
@@ -587,7 +625,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply"))
             continue
-        m = _rx_search(ctx, t, rid, "reproach")
+        m = _rx_search(ctx, t, rid, "reproach") if "QA-07:reproach_trigger" in t.hits else None
         if m:
             s, e = _sentence_bounds(t.norm, *m.span())
             out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
@@ -689,7 +727,10 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             k
             for k, t in enumerate(speech)
             if t.is_agent
-            and (ctx.has(t, rid, "completion") or _first_match(ctx.cp.regex(rid, "completion"), t.norm) is not None)
+            and (
+                "QA-11:completion" in t.hits  # call-wide sets: dict lookups
+                or ("QA-11:completion_trigger" in t.hits and _rx_search(ctx, t, rid, "completion") is not None)
+            )
             and not ctx.has(t, rid, "consent_question")
         ),
         len(speech),
@@ -918,9 +959,10 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             continue
         ages, other = _age_statements(ctx, t, max_age, last_agent)
         other_user = other_user or other
-        if ages and stated is None:
+        if ages:
             s, e, age = ages[0]
             stated = (k, t, s, e, age)
+            break  # only the first stated age counts (and other_user only without one)
     if stated is not None:
         k, t, s, e, age = stated
         if not at_risk(age):

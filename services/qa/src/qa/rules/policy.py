@@ -146,6 +146,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-02:negated": "agent",
     "QA-02:cannot": "agent",
     "QA-03a:blessing": "agent",
+    "QA-03a:closing_line": "agent",
     "QA-04:refusal": "customer",
     "QA-04:pitch": "agent",
     "QA-04:closing": "agent",
@@ -159,7 +160,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-05:objection_trigger": "customer",
     "QA-05:terms_charged": "customer",
     "QA-05:terms_source": "customer",
-    "QA-05:contradiction_trigger": "both",
+    "QA-05:contradiction_trigger": "both",  # read in the customer's reading of the terms too
     "QA-05:promise_trigger": "agent",
     "QA-05:promise_veto": "agent",
     "QA-05:contradiction_negated": "agent",
@@ -179,6 +180,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-11:consent_question": "agent",
     "QA-11:sale_verb": "agent",
     "QA-11:completion": "agent",
+    "QA-11:completion_trigger": "agent",
     "QA-12:age_trigger": "customer",
     "QA-12:minor_words_trigger": "none",
     "QA-12:elderly_words_trigger": "customer",
@@ -198,7 +200,7 @@ SET_SPEAKERS: dict[str, str] = {
 # turn only when a detector asks (``CallContext.hits``), then cached for that turn.
 LAZY_SETS: frozenset[str] = frozenset({
     "QA-02:store", "QA-02:negated", "QA-02:cannot",
-    "QA-03a:blessing",
+    "QA-03a:blessing", "QA-03a:closing_line",
     "QA-04:pitch",
     "QA-07:offer_value", "QA-07:customer_blame",
     "QA-05:fee", "QA-05:reversal", "QA-05:contradiction_trigger", "QA-05:free_qualifier", "QA-05:promise_veto",
