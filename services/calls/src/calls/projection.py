@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.db import upsert
+from common.db import insert, upsert
 from common.events.base import DomainEvent
 from common.events.calls import (
     CallEnded,
@@ -218,51 +218,98 @@ class CallsReadModel(EventByEvent):
             "updated_at": datetime.now(UTC),
         }
 
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        """The batch's CallPlaced and CallEnded rows written as two statements per run of them
+        (a finished call is one of each), every other event applied in its place. Within a run
+        the placed rows go first: a call's CallPlaced precedes its CallEnded in the stream, and
+        a placed row never overwrites an ended one, so the result is the event-by-event one."""
+        placed: list[dict[str, Any]] = []
+        ended: list[dict[str, Any]] = []
+        ended_calls: set[str] = set()
+
+        async def flush() -> None:
+            if placed:
+                stmt = insert(session, calls_table).on_conflict_do_nothing(index_elements=["call_id"])
+                await session.execute(stmt, list(placed))
+                placed.clear()
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in ended:  # executemany needs one column set per statement
+                groups.setdefault(tuple(row), []).append(row)
+            for columns, rows in groups.items():
+                up = insert(session, calls_table)
+                up = up.on_conflict_do_update(
+                    index_elements=["call_id"],
+                    set_={c: up.excluded[c] for c in columns if c not in _KEPT_ON_END},
+                )
+                await session.execute(up, rows)
+            ended.clear()
+            ended_calls.clear()
+
+        for event, ctx in items:
+            if isinstance(event, CallPlaced):
+                placed.append(self._placed_row(event))
+            elif isinstance(event, CallEnded):
+                if event.call_id in ended_calls:  # a stored copy: one statement may not hit a row twice
+                    await flush()
+                ended.append(self._ended_row(event))
+                ended_calls.add(event.call_id)
+            else:
+                await flush()
+                await self.apply(session, event, ctx)
+        await flush()
+
+    def _placed_row(self, event: CallPlaced) -> dict[str, Any]:
+        return {
+            **self._common(event),
+            "status": "placed",
+            "first_contact": event.first_contact,
+            "history": event.history.model_dump(mode="json") if event.history else None,
+            "heard_from": event.heard_from,
+            "redial_requested": False,
+        }
+
+    def _ended_row(self, event: CallEnded) -> dict[str, Any]:
+        flags = event.disposition_flags
+        row = {
+            **self._common(event),
+            "status": "ended",
+            "answered_at": as_utc(event.answered_at),
+            "ended_at": as_utc(event.ended_at),
+            "ring_count": event.ring_count,
+            "hangup_by": event.hangup_by,
+            "eligibility": event.eligibility,
+            "disposition": event.disposition,
+            "disposition_flags": flags,
+            "catalogue_version": event.catalogue_version,
+            "contacted": ("customer_contact" in flags) if flags is not None else event.connected,
+            "callback_at": as_utc(event.callback_at),
+            "talk_seconds": event.talk_seconds,
+            "notes": event.notes,
+            "recording_uri": event.recording_uri,
+            "need": event.need,
+            "slow_answer": event.slow_answer,
+            "dropped": event.dropped,
+            "redial_requested": False,
+        }
+        if event.heard_from is not None:
+            row["heard_from"] = event.heard_from
+        if event.first_contact is not None:
+            row["first_contact"] = event.first_contact
+        if event.turns:
+            row["transcript"] = [t.model_dump(mode="json") for t in event.turns]
+            row["transcribed_at"] = as_utc(event.ended_at)
+        return row
+
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         if isinstance(event, CallPlaced):
-            row = {
-                **self._common(event),
-                "status": "placed",
-                "first_contact": event.first_contact,
-                "history": event.history.model_dump(mode="json") if event.history else None,
-                "heard_from": event.heard_from,
-                "redial_requested": False,
-            }
             # A CallEnded of the same call never comes first (one subject, one stream), so a
             # placed row never overwrites an ended one; insert-or-ignore keeps replays harmless.
-            await upsert(session, calls_table, row, ["call_id"], update_columns=[])
+            await upsert(session, calls_table, self._placed_row(event), ["call_id"], update_columns=[])
         elif isinstance(event, CallEnded):
-            flags = event.disposition_flags
-            row = {
-                **self._common(event),
-                "status": "ended",
-                "answered_at": as_utc(event.answered_at),
-                "ended_at": as_utc(event.ended_at),
-                "ring_count": event.ring_count,
-                "hangup_by": event.hangup_by,
-                "eligibility": event.eligibility,
-                "disposition": event.disposition,
-                "disposition_flags": flags,
-                "catalogue_version": event.catalogue_version,
-                "contacted": ("customer_contact" in flags) if flags is not None else event.connected,
-                "callback_at": as_utc(event.callback_at),
-                "talk_seconds": event.talk_seconds,
-                "notes": event.notes,
-                "recording_uri": event.recording_uri,
-                "need": event.need,
-                "slow_answer": event.slow_answer,
-                "dropped": event.dropped,
-                "redial_requested": False,
-            }
-            if event.heard_from is not None:
-                row["heard_from"] = event.heard_from
-            if event.first_contact is not None:
-                row["first_contact"] = event.first_contact
-            if event.turns:
-                row["transcript"] = [t.model_dump(mode="json") for t in event.turns]
-                row["transcribed_at"] = as_utc(event.ended_at)
-            keep = {"call_id", "redial_requested", "first_contact", "history"}
-            await upsert(session, calls_table, row, ["call_id"], update_columns=[c for c in row if c not in keep])
+            row = self._ended_row(event)
+            await upsert(
+                session, calls_table, row, ["call_id"], update_columns=[c for c in row if c not in _KEPT_ON_END]
+            )
         elif isinstance(event, CallTranscribed):
             values: dict[str, Any] = {
                 "transcript": [t.model_dump(mode="json") for t in event.turns],
@@ -343,6 +390,10 @@ class CallsReadModel(EventByEvent):
     async def reset(self, session: AsyncSession) -> None:
         await session.execute(delete(calls_table))
         await session.execute(delete(campaign_settings_table))
+
+
+# What a CallEnded leaves as the CallPlaced wrote it (and the key).
+_KEPT_ON_END = frozenset({"call_id", "redial_requested", "first_contact", "history"})
 
 
 def _erased(column: Any) -> Any:
