@@ -244,7 +244,8 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "gateway", "dev-tokens", "--dir", str(AUTH_DIR)], check=False)
             print(
                 f"\nPlatform up: http://127.0.0.1:{gateway_port}  (API docs: "
-                f"http://127.0.0.1:{gateway_port}/docs). Ctrl-C stops everything.",
+                f"http://127.0.0.1:{gateway_port}/docs; console: http://127.0.0.1:{gateway_port}/console, "
+                "sign in with a token above). Ctrl-C stops everything.",
                 flush=True,
             )
         # A process that dies is restarted on its own; the rest of the platform carries on.

@@ -239,6 +239,7 @@ export async function render(root, ctx) {
         body: { reviewer, comment: text || null },
       });
       state.findings[state.index] = { ...f, ...decided };
+      loadQueue().catch(() => {}); // its counts of open findings
       const fine = action === "confirm" ? ` · ${t("review.fine")} ¥${decided.fine_agent} / ¥${decided.fine_supervisor}` : "";
       ctx.toast(`${f.rule} ${t(`review.${decided.status}`)}${fine}`);
       comment.value = "";
@@ -249,6 +250,7 @@ export async function render(root, ctx) {
         const winner = await api(`/v1/violations/${encodeURIComponent(f.violation_id)}`);
         state.findings[state.index] = { ...f, ...winner };
         drawFindings();
+        loadQueue().catch(() => {});
         say(
           `${t("review.lost")}: ${f.rule} ${t(`review.${winner.status}`)} ${t("review.by")} ${winner.reviewer} · ${centreTime(winner.reviewed_at)}${winner.comment ? " · “" + winner.comment + "”" : ""}`,
           "conflict",
