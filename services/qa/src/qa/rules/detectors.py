@@ -1064,6 +1064,8 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
     has_company = (
         any(b in text for b in brands)
+        # a short form of an authorised name (its distinctive lead: 悠途 for 悠途旅行社)
+        or any(len(core) >= 2 and core[:2] in text for core in (_org_core(ctx, b) for b in brands))
         or bool(_brand_index(ctx).find(text))
         or _first_match(cp.regex(rid, "company"), text) is not None
     )
