@@ -101,7 +101,8 @@ def gateway_client(url: str, role: str = ADMIN, **kwargs: Any) -> httpx.Client:
     return httpx.Client(base_url=url, headers=auth_headers(role), **({"timeout": 30} | kwargs))
 
 
-def wait_ready(url: str, timeout: float = 60.0) -> None:
+# Generous: five services importing at once on a busy 2-core machine have taken over a minute.
+def wait_ready(url: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
