@@ -138,8 +138,9 @@ def headers_for(identity: Identity, secret: str) -> dict[str, str]:
     return {HEADER: sign(identity, secret)}
 
 
-def identity_of(request: Request) -> Identity:
-    """The verified identity, set by the service's middleware (``common.service``)."""
+async def identity_of(request: Request) -> Identity:
+    """The verified identity, set by the service's middleware (``common.service``). Async (no
+    I/O): a plain ``def`` dependency would cost a thread-pool hop on every request."""
     identity = getattr(request.state, "identity", None)
     if not isinstance(identity, Identity):
         raise HTTPException(401, "no identity on this request")

@@ -329,10 +329,17 @@ def create_app(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, r
     return app
 
 
-def runtime_of(request: Request) -> Runtime[Any, Any]:
+async def runtime_of(request: Request) -> Runtime[Any, Any]:
     """FastAPI dependency: the runtime serving the request. Each service annotates it with its
     own parameters (``Annotated[ReportingRuntime, Depends(runtime_of)]``): its routers are only
-    ever mounted on its own app, whose runtime ``create_app`` built from its spec."""
+    ever mounted on its own app, whose runtime ``create_app`` built from its spec. Async (it
+    does no I/O): FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per
+    request."""
+    return runtime_for(request)
+
+
+def runtime_for(request: Request) -> Runtime[Any, Any]:
+    """``runtime_of`` for plain functions."""
     runtime: Runtime[Any, Any] = request.app.state.runtime
     if runtime.store is None or not runtime._context:
         raise HTTPException(503, "service starting", headers={"Retry-After": "2"})

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from common.identity import Caller, Identity, Nothing, row_scope
 from common.pagination import Cursor, Limit, decode_cursor, encode_cursor, next_offset_cursor, offset_of
 from common.privacy import mask_name
-from common.service import runtime_of
+from common.service import runtime_for
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime
 
@@ -85,8 +85,8 @@ router = APIRouter(tags=["leads"])
 # --- plumbing ----------------------------------------------------------------------------------
 
 
-def context(request: Request) -> LeadsContext:
-    runtime: LeadsRuntime = runtime_of(request)
+async def context(request: Request) -> LeadsContext:
+    runtime: LeadsRuntime = runtime_for(request)
     return runtime.context.handlers
 
 
@@ -94,7 +94,7 @@ Ctx = Annotated[LeadsContext, Depends(context)]
 
 
 def importer_of(request: Request) -> Importer:
-    runtime: LeadsRuntime = runtime_of(request)
+    runtime: LeadsRuntime = runtime_for(request)
     return runtime.context.importer
 
 
