@@ -260,12 +260,12 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
             found.extend(m.span() for m in rx.finditer(norm))
     out: list[tuple[int, int]] = []
     if found:
-        vetoes = ctx.hits(t, rid, "promise_veto")
+        veto = ctx.cp.regex_any(rid, "promise_veto")
         for s, e in sorted(found):
             cs, ce = _clause_bounds(norm, s, e)
             if out and out[-1] == (cs, ce):
                 continue
-            if any(cs <= v.start and v.end <= s for v in vetoes):
+            if veto is not None and veto.search(norm, cs, s):
                 continue  # denied: 不承诺保本 / 不保证收益
             if (ce < len(norm) and norm[ce] == "?") or norm[cs:ce].endswith(("吗", "么")):
                 continue  # asked, not promised
@@ -290,12 +290,12 @@ def _contradiction(ctx: CallContext, t: TurnView, floor: int, want_weak: bool = 
         cands += [(s, e, False) for s, e in _money_spans(ctx, t) if s >= floor]
     if not cands:
         return None
-    negs = ctx.hits(t, rid, "contradiction_negated")
+    negated = ctx.cp.regex_any(rid, "contradiction_negated")
     promised = _promises(ctx, t)
     weak: tuple[int, int, bool] | None = None
     for s, e, stated in sorted(cands, key=lambda c: (not c[2], c[0])):
         cs, ce = _clause_bounds(norm, s, e)
-        if any(cs <= n.start and n.end <= s for n in negs):
+        if negated is not None and negated.search(norm, cs, s):
             continue
         if any(ps <= s < pe for ps, pe in promised):
             continue
@@ -634,8 +634,10 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if m:
             s, e = _trim(t.norm, *m.span())
             ss, se = _sentence_bounds(t.norm, s, e)
-            about_offer = _any_in(ctx.hits(t, rid, "offer_value"), ss, se)
-            if about_offer and not _any_in(ctx.hits(t, rid, "customer_blame"), ss, se):
+            offer = ctx.cp.regex_any(rid, "offer_value")
+            blame = ctx.cp.regex_any(rid, "customer_blame")
+            about_offer = offer is not None and offer.search(t.norm, ss, se) is not None
+            if about_offer and (blame is None or blame.search(t.norm, ss, se) is None):
                 continue  # a persuasive question about the offer, not aimed at the customer
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
     return out

@@ -162,8 +162,6 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-05:terms_source": "customer",
     "QA-05:contradiction_trigger": "both",  # read in the customer's reading of the terms too
     "QA-05:promise_trigger": "agent",
-    "QA-05:promise_veto": "agent",
-    "QA-05:contradiction_negated": "agent",
     "QA-06:context_ok": "agent",
     "QA-06:presentation": "agent",
     "QA-06:brand_except": "agent",
@@ -171,8 +169,6 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-07:rude": "agent",
     "QA-07:rhetorical_trigger": "agent",
     "QA-07:reproach_trigger": "agent",
-    "QA-07:offer_value": "agent",
-    "QA-07:customer_blame": "agent",
     "QA-10:forbidden": "agent",
     "QA-10:paraphrase_trigger": "agent",
     "QA-11:ambiguous": "customer",
@@ -192,7 +188,6 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-14:purpose": "agent",
     "QA-14:identity_check": "agent",
     "QA-15:reason": "agent",
-    "QA-15:reason_action_trigger": "agent",
     "QA-15:customer_asks_wait": "customer",
 }
 # Sets the detectors read in a few turns only (the opening, the closing, the turn before a hold,
@@ -202,13 +197,11 @@ LAZY_SETS: frozenset[str] = frozenset({
     "QA-02:store", "QA-02:negated", "QA-02:cannot",
     "QA-03a:blessing", "QA-03a:closing_line",
     "QA-04:pitch",
-    "QA-07:offer_value", "QA-07:customer_blame",
-    "QA-05:fee", "QA-05:reversal", "QA-05:contradiction_trigger", "QA-05:free_qualifier", "QA-05:promise_veto",
-    "QA-05:contradiction_negated",
+    "QA-05:fee", "QA-05:reversal", "QA-05:contradiction_trigger",
     "QA-11:ambiguous", "QA-11:clear_yes", "QA-11:sale_verb",
     "QA-12:pitch",
     "QA-14:identity_question", "QA-14:customer_request", "QA-14:purpose", "QA-14:identity_check",
-    "QA-15:reason", "QA-15:reason_action_trigger",
+    "QA-15:reason",
 })  # fmt: skip
 SPEAKERS = ("agent", "customer")
 # Joins the turns of one speaker into one text for one automaton pass; no phrase contains it.
