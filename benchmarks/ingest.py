@@ -656,50 +656,61 @@ def profile(
     platform.procs[service].wait(timeout=60)
     if not out.exists():
         return {"service": service, "error": f"no profile written; see {platform.logs}/{service}.profile.log"}
-    session = Session.load(str(out))
-    own: dict[str, float] = {}
-    inclusive: dict[str, float] = {}
-    root = session.root_frame()
-    total = 0.0
-
-    def walk(frame: Any, stack: tuple[str, ...]) -> None:
-        nonlocal total
-        if frame.function in SKIP:  # start-up: imports and migrations, not the work measured
-            return
-        if frame.identifier in SYNTHETIC:  # [self]: own time of the frame above; [await]: idle
-            if frame.identifier == "[self]" and stack and stack[-1].split(" ")[0] not in IDLE:
-                own[stack[-1]] = own.get(stack[-1], 0.0) + frame.time
-                total += frame.time
-                for label in set(stack):
-                    inclusive[label] = inclusive.get(label, 0.0) + frame.time
-            return
-        label = f"{frame.function} ({Path(frame.file_path or '?').name}:{frame.line_no})"
-        if not frame.children and frame.function not in IDLE:
-            own[label] = own.get(label, 0.0) + frame.time
-            total += frame.time
-            for above in {*stack, label}:
-                inclusive[above] = inclusive.get(above, 0.0) + frame.time
-        for child in frame.children:
-            walk(child, (*stack, label))
-
-    if root is not None:
-        walk(root, ())
-    busy = total or 1.0
-    top_own = sorted(own.items(), key=lambda kv: -kv[1])[:15]
-    # Frames under which most of the busy time is spent, the event loop's own frames left out.
-    generic = {"run", "run_until_complete", "run_forever", "_run_once", "_run", "main", "serve", "<module>"}
-    top_inclusive = [
-        kv
-        for kv in sorted(inclusive.items(), key=lambda kv: -kv[1])
-        if kv[0].split(" ")[0] not in generic and not kv[0].startswith(("_run_", "run_module", "asyncio_run"))
-    ]
     return {
         "service": service,
         "calls": count,
         "calls_per_s_while_profiled": round(count / (done - t0), 1),
+        **summarize(Session.load(str(out))),
+    }
+
+
+def summarize(session: Any) -> dict[str, Any]:
+    """A pyinstrument session's busy time (the event loop's wait left out): the frames that
+    spend it themselves (mostly libraries' leaves), and the platform's own functions (libs/,
+    services/) with everything they call."""
+    own: dict[str, float] = {}
+    ours: dict[str, float] = {}
+    total = 0.0
+
+    def idle(label: str) -> bool:
+        return label.split(" ")[0] in IDLE or label.startswith("run (runners.py")
+
+    def walk(frame: Any, stack: tuple[str, ...], mine: frozenset[str]) -> None:
+        nonlocal total
+        if frame.function in SKIP:  # start-up: imports and migrations, not the work measured
+            return
+        if frame.identifier in SYNTHETIC:  # [self]: own time of the frame above; [await]: idle
+            if frame.identifier == "[self]" and stack and not idle(stack[-1]):
+                spend(stack[-1], frame.time, mine)
+            return
+        label = f"{frame.function} ({Path(frame.file_path or '?').name}:{frame.line_no})"
+        path = frame.file_path or ""
+        if "/libs/" in path or "/services/" in path:
+            mine = mine | {label}
+        if not frame.children and not idle(label):
+            spend(label, frame.time, mine)
+        for child in frame.children:
+            walk(child, (*stack, label), mine)
+
+    def spend(label: str, seconds: float, mine: frozenset[str]) -> None:
+        nonlocal total
+        own[label] = own.get(label, 0.0) + seconds
+        total += seconds
+        for function in mine:
+            ours[function] = ours.get(function, 0.0) + seconds
+
+    root = session.root_frame()
+    if root is not None:
+        walk(root, (), frozenset())
+    busy = total or 1.0
+    return {
         "busy_s": round(total, 2),
-        "top_own_time": [{"frame": k, "share": round(v / busy, 3)} for k, v in top_own],
-        "top_inclusive": [{"frame": k, "share": round(v / busy, 3)} for k, v in top_inclusive[:25]],
+        "top_own_time": [
+            {"frame": k, "share": round(v / busy, 3)} for k, v in sorted(own.items(), key=lambda kv: -kv[1])[:15]
+        ],
+        "top_platform_inclusive": [
+            {"frame": k, "share": round(v / busy, 3)} for k, v in sorted(ours.items(), key=lambda kv: -kv[1])[:25]
+        ],
     }
 
 
@@ -765,8 +776,8 @@ def table(results: list[dict[str, Any]]) -> str:
             p = r["profile"]
             lines += ["", f"Profile of {p['service']} ({r['database']}, pyinstrument, own time, idle left out):", ""]
             lines += [f"- {f['share']:.1%} {f['frame']}" for f in p.get("top_own_time", [])[:12]]
-            lines += ["", "Inclusive:", ""]
-            lines += [f"- {f['share']:.1%} {f['frame']}" for f in p.get("top_inclusive", [])[:15]]
+            lines += ["", "The platform's own functions, with what they call:", ""]
+            lines += [f"- {f['share']:.1%} {f['frame']}" for f in p.get("top_platform_inclusive", [])[:20]]
     return "\n".join(lines) + "\n"
 
 
