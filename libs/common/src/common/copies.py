@@ -11,8 +11,10 @@ an event whose id is there.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.db import insert
 
 
 def applied_event_table(metadata: MetaData, name: str = "applied_event") -> Table:
@@ -21,9 +23,9 @@ def applied_event_table(metadata: MetaData, name: str = "applied_event") -> Tabl
 
 
 async def first_application(session: AsyncSession, applied: Table, event_id: str) -> bool:
-    """Record ``event_id`` as applied; False when it was already (this is a copy)."""
-    seen = (await session.execute(select(applied.c.event_id).where(applied.c.event_id == event_id))).first()
-    if seen is not None:
-        return False
-    await session.execute(applied.insert().values(event_id=event_id))
-    return True
+    """Record ``event_id`` as applied; False when it was already (this is a copy). One
+    statement: the insert that finds the id there already inserts nothing."""
+    result = await session.execute(
+        insert(session, applied).values(event_id=event_id).on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult at runtime
