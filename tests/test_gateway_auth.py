@@ -4,6 +4,7 @@ security headers. In process: nothing here needs an upstream to answer."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -118,3 +119,20 @@ async def test_cors_only_for_the_front_end_and_security_headers_everywhere() -> 
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
     assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
     assert refused.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_a_verified_token_is_remembered_only_until_it_expires() -> None:
+    """The verifier keeps a checked token's identity (a partner sends the same token with every
+    call), never past the token's expiry."""
+    from gateway.auth import TokenVerifier, Unauthenticated
+
+    verifier = TokenVerifier(gateway_settings(auth_leeway_s=0.0))
+    admin = DEV_IDENTITIES[ADMIN]
+    token = dev_keys().token(admin, ttl_s=2)
+    first = await verifier.verify(f"Bearer {token}")
+    assert first.subject == admin.subject and ADMIN in first.roles
+    assert await verifier.verify(f"Bearer {token}") == first  # from memory, the same identity
+    assert await verifier.verify(f"Bearer {dev_keys().token(admin, ttl_s=600)}") == first  # another token, checked
+    await asyncio.sleep(2.5)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(f"Bearer {token}")

@@ -34,6 +34,10 @@ from gateway.settings import GatewaySettings
 log = logging.getLogger(__name__)
 
 
+VERIFIED_CACHE_SECONDS = 60.0
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class Unauthenticated(Exception):
     """The request has no valid token: 401."""
 
@@ -53,6 +57,10 @@ class TokenVerifier:
             self._static_key = Path(self.settings.auth_public_key_file).read_text()
         if self._jwks is None and self._static_key is None:
             log.error("no token keys configured (AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE): every request is refused")
+        # Tokens verified lately: a partner's integration sends the same token with every call,
+        # and checking its signature cost more than forwarding the call. Kept until the token
+        # expires, at most a minute (a key withdrawn from the JWKS stops its tokens within it).
+        self._verified: dict[str, tuple[float, Identity]] = {}
 
     async def _key_for(self, token: str) -> Any:
         if self._jwks is not None:
@@ -72,6 +80,10 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         token = token.strip()
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         try:
             claims = jwt.decode(
                 token,
@@ -101,7 +113,11 @@ class TokenVerifier:
         # Roles this platform does not know are dropped; a token left with none is authenticated
         # but may do nothing (403 on every route).
         known = identity.roles.intersection(ROLES)
-        return Identity(identity.subject, frozenset(known), identity.team, identity.campaigns, identity.grants)
+        verified = Identity(identity.subject, frozenset(known), identity.team, identity.campaigns, identity.grants)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (min(float(claims["exp"]), now + VERIFIED_CACHE_SECONDS), verified)
+        return verified
 
 
 class TokenBucket:
