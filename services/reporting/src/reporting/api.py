@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
+from common.identity import Caller, Identity, Nothing, row_scope
 from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
 from common.service import runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -37,15 +38,37 @@ MAX_TREND_DAYS = 366
 
 
 async def _table(
-    runtime: ReportingRuntime, first: date, last: date, group_by: GroupBy, *, daily: bool = False
+    runtime: ReportingRuntime,
+    first: date,
+    last: date,
+    group_by: GroupBy,
+    *,
+    daily: bool = False,
+    team: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``team``: only that team's rows and totals (a supervisor's tables, narrowed in the query)."""
     threshold = runtime.settings.effective_talk_min_seconds
     async with runtime.session_factory() as session:
-        rows, totals = await report_table(session, first, last, group_by, effective_talk_min_seconds=threshold)
+        rows, totals = await report_table(
+            session, first, last, group_by, effective_talk_min_seconds=threshold, team=team
+        )
     if daily and group_by == "agent":
         norm = runtime.settings.dialling_norm_seconds
         rows = [{**row, **against_norm(row, norm)} for row in rows]
     return rows, totals
+
+
+def _team(caller: Identity) -> str | None:
+    """The team a caller's tables are narrowed to: a supervisor's own; none for the roles that
+    see the whole centre (managers, QA, administrators)."""
+    return row_scope(caller).team
+
+
+def _narrowed_team(caller: Identity, requested: str | None) -> str | None:
+    narrowed = row_scope(caller).narrow(requested, _team(caller))
+    if isinstance(narrowed, Nothing):
+        raise HTTPException(403, f"this caller may see its own team's figures only, not {requested}'s")
+    return narrowed
 
 
 def _columns(group_by: GroupBy, daily: bool) -> list[str]:
@@ -64,12 +87,19 @@ def _csv(filename: str, columns: list[str], rows: list[dict[str, Any]], totals: 
 
 
 async def _xlsx(
-    runtime: ReportingRuntime, title: str, filename: str, first: date, last: date, *, daily: bool
+    runtime: ReportingRuntime,
+    title: str,
+    filename: str,
+    first: date,
+    last: date,
+    *,
+    daily: bool,
+    team: str | None = None,
 ) -> Response:
     """Every level of the table, one sheet each."""
     sheets = []
     for level in LEVELS:
-        rows, totals = await _table(runtime, first, last, level, daily=daily)
+        rows, totals = await _table(runtime, first, last, level, daily=daily, team=team)
         sheets.append(Sheet(level, GROUP_KEYS[level], rows, totals, with_norm=daily and level == "agent"))
     return Response(
         content=to_xlsx(title, sheets),
@@ -116,6 +146,7 @@ _METRIC = Query(description="the measure: a count, a time in seconds, or a rate"
 
 @router.get("/daily", response_model=DailyReport, response_model_exclude_unset=True, responses={200: TABLE_FILES})
 async def get_daily_report(
+    caller: Caller,
     request: Request,
     day: date = _DAY,
     group_by: GroupBy = _GROUP,
@@ -128,8 +159,8 @@ async def get_daily_report(
     chosen = _format(request, format)
     if chosen == "xlsx":
         title = f"电话行销统计日表 {day.isoformat()}"
-        return await _xlsx(runtime, title, f"daily-{day.isoformat()}.xlsx", day, day, daily=True)
-    rows, totals = await _table(runtime, day, day, group_by, daily=True)
+        return await _xlsx(runtime, title, f"daily-{day.isoformat()}.xlsx", day, day, daily=True, team=_team(caller))
+    rows, totals = await _table(runtime, day, day, group_by, daily=True, team=_team(caller))
     if chosen == "csv":
         return _csv(f"daily-{day.isoformat()}-{group_by}.csv", _columns(group_by, True), rows, totals)
     return {"date": day.isoformat(), "group_by": group_by, "rows": rows, "totals": totals}
@@ -137,17 +168,19 @@ async def get_daily_report(
 
 @router.get("/daily.csv", response_class=Response, responses={200: CSV})
 async def get_daily_report_csv(
+    caller: Caller,
     day: date = _DAY,
     group_by: GroupBy = _GROUP,
     runtime: ReportingRuntime = Depends(runtime_of),
 ) -> Response:
     """The daily table as CSV for Excel."""
-    rows, totals = await _table(runtime, day, day, group_by, daily=True)
+    rows, totals = await _table(runtime, day, day, group_by, daily=True, team=_team(caller))
     return _csv(f"daily-{day.isoformat()}-{group_by}.csv", _columns(group_by, True), rows, totals)
 
 
 @router.get("/weekly", response_model=WeeklyReport, response_model_exclude_unset=True, responses={200: TABLE_FILES})
 async def get_weekly_report(
+    caller: Caller,
     request: Request,
     week: str = _WEEK,
     group_by: GroupBy = _GROUP,
@@ -158,8 +191,10 @@ async def get_weekly_report(
     first, last = _week(week)
     chosen = _format(request, format)
     if chosen == "xlsx":
-        return await _xlsx(runtime, f"电话行销统计周表 {week}", f"weekly-{week}.xlsx", first, last, daily=False)
-    rows, totals = await _table(runtime, first, last, group_by)
+        return await _xlsx(
+            runtime, f"电话行销统计周表 {week}", f"weekly-{week}.xlsx", first, last, daily=False, team=_team(caller)
+        )
+    rows, totals = await _table(runtime, first, last, group_by, team=_team(caller))
     if chosen == "csv":
         return _csv(f"weekly-{week}-{group_by}.csv", _columns(group_by, False), rows, totals)
     return {
@@ -174,18 +209,20 @@ async def get_weekly_report(
 
 @router.get("/weekly.csv", response_class=Response, responses={200: CSV})
 async def get_weekly_report_csv(
+    caller: Caller,
     week: str = _WEEK,
     group_by: GroupBy = _GROUP,
     runtime: ReportingRuntime = Depends(runtime_of),
 ) -> Response:
     """The weekly table as CSV for Excel."""
     first, last = _week(week)
-    rows, totals = await _table(runtime, first, last, group_by)
+    rows, totals = await _table(runtime, first, last, group_by, team=_team(caller))
     return _csv(f"weekly-{week}-{group_by}.csv", _columns(group_by, False), rows, totals)
 
 
 @router.get("/trend", response_model=Trend, response_model_by_alias=True)
 async def get_trend(
+    caller: Caller,
     metric: Metric = _METRIC,
     first: date = Query(alias="from", description="the first day, YYYY-MM-DD"),
     last: date = Query(alias="to", description="the last day, YYYY-MM-DD (at most 366 days after from)"),
@@ -195,6 +232,7 @@ async def get_trend(
 ) -> dict[str, Any]:
     """A measure over time for the whole centre or one team: one point per day or ISO week from
     ``from`` to ``to``, every period present; a rate comes with its numerator and denominator."""
+    team = _narrowed_team(caller, team)
     if last < first:
         raise _invalid("to", "must not be before from")
     if last - first >= timedelta(days=MAX_TREND_DAYS):
@@ -214,6 +252,7 @@ async def get_trend(
 
 @router.get("/ranking", response_model=Ranking, response_model_by_alias=True)
 async def get_ranking(
+    caller: Caller,
     metric: Metric = _METRIC,
     day: date = _DAY,
     team: str | None = _TEAM,
@@ -223,6 +262,7 @@ async def get_ranking(
 ) -> dict[str, Any]:
     """The day's agents ranked by a measure: ``items`` the best first (paged: ``limit``,
     ``cursor``), ``bottom`` the ``limit`` lowest, worst first."""
+    team = _narrowed_team(caller, team)
     scope = f"ranking:{metric}:{day.isoformat()}:{team or ''}"
     start = offset_of(scope, cursor)
     async with runtime.session_factory() as session:
