@@ -46,6 +46,7 @@ from common.events.qa import ViolationFound
 from common.outbox import caused_by, enqueue_command, scrub_lead
 from common.personal_data import ERASED
 from common.projection import EventByEvent, EventContext
+from common.timeutil import as_utc
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,12 +84,6 @@ LEAD_EVENTS = [
     "DncEntryRemoved",
 ]
 REFUSAL_RULE = "QA-04"  # keeps pushing after the customer refused clearly three times
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Every stored time in UTC: SQLite keeps the wall time without its offset, so times
-    reported with +08:00 and times in UTC must not be mixed."""
-    return value.astimezone(UTC) if value is not None and value.tzinfo else value
 
 
 def _profile_columns(profile: LeadProfile) -> dict[str, Any]:
@@ -129,8 +124,8 @@ class LeadsView(EventByEvent):
                     tier=event.tier,
                     dnc=False,
                     flagged=False,
-                    created_at=_utc(event.created_at),
-                    updated_at=_utc(event.created_at),
+                    created_at=as_utc(event.created_at),
+                    updated_at=as_utc(event.created_at),
                     version=seq,
                     **_profile_columns(event.profile),
                 )
@@ -143,7 +138,7 @@ class LeadsView(EventByEvent):
                     lead_tier_history.insert().values(
                         lead_id=event.lead_id,
                         tier=event.tier,
-                        changed_at=_utc(event.created_at),
+                        changed_at=as_utc(event.created_at),
                         disposition="created",
                     )
                 )
@@ -154,11 +149,11 @@ class LeadsView(EventByEvent):
                         owner_agent_id=event.owner_agent_id,
                         owner_team_id=event.owner_team_id,
                         reason="created",
-                        assigned_at=_utc(event.created_at),
+                        assigned_at=as_utc(event.created_at),
                     )
                 )
         elif isinstance(event, LeadUpdated):
-            values: dict[str, Any] = {"updated_at": _utc(event.updated_at), "version": seq}
+            values: dict[str, Any] = {"updated_at": as_utc(event.updated_at), "version": seq}
             if event.profile is not None:
                 values.update(_profile_columns(event.profile))
                 await self._set_tags(session, event.lead_id, event.profile.tags)
@@ -166,7 +161,7 @@ class LeadsView(EventByEvent):
             if event.numbers is not None:
                 await self._set_numbers(session, event.lead_id, event.numbers)
         elif isinstance(event, LeadMerged):
-            await self._touch(session, event.lead_id, updated_at=_utc(event.merged_at), version=seq)
+            await self._touch(session, event.lead_id, updated_at=as_utc(event.merged_at), version=seq)
             await self._set_numbers(session, event.lead_id, event.numbers)
         elif isinstance(event, LeadMergedInto):
             await self._touch(
@@ -174,7 +169,7 @@ class LeadsView(EventByEvent):
                 event.lead_id,
                 status="merged",
                 merged_into=event.into_lead_id,
-                updated_at=_utc(event.merged_at),
+                updated_at=as_utc(event.merged_at),
                 version=seq,
             )
             await session.execute(delete(dnc_entry).where(dnc_entry.c.lead_id == event.lead_id))
@@ -184,7 +179,7 @@ class LeadsView(EventByEvent):
                 event.lead_id,
                 owner_agent_id=event.owner_agent_id,
                 owner_team_id=event.owner_team_id,
-                updated_at=_utc(event.assigned_at),
+                updated_at=as_utc(event.assigned_at),
                 version=seq,
             )
             await session.execute(
@@ -194,11 +189,11 @@ class LeadsView(EventByEvent):
                     owner_team_id=event.owner_team_id,
                     previous_agent_id=event.previous_agent_id,
                     reason=event.reason,
-                    assigned_at=_utc(event.assigned_at),
+                    assigned_at=as_utc(event.assigned_at),
                 )
             )
         elif isinstance(event, LeadTierChanged):
-            await self._touch(session, event.lead_id, tier=event.tier, updated_at=_utc(event.changed_at), version=seq)
+            await self._touch(session, event.lead_id, tier=event.tier, updated_at=as_utc(event.changed_at), version=seq)
             await session.execute(
                 lead_tier_history.insert().values(
                     lead_id=event.lead_id,
@@ -206,7 +201,7 @@ class LeadsView(EventByEvent):
                     previous_tier=event.previous_tier,
                     call_id=event.call_id,
                     disposition=event.disposition,
-                    changed_at=_utc(event.changed_at),
+                    changed_at=as_utc(event.changed_at),
                 )
             )
         elif isinstance(event, LeadOptedOut):
@@ -220,7 +215,7 @@ class LeadsView(EventByEvent):
                     dnc_until=None,
                     dnc_reason=None,
                     dnc_source=None,
-                    updated_at=_utc(event.lifted_at),
+                    updated_at=as_utc(event.lifted_at),
                     version=seq,
                 )
             else:
@@ -229,11 +224,11 @@ class LeadsView(EventByEvent):
                     .where(lead_number.c.number_id == event.number_id)
                     .values(dnc=False, dnc_until=None, dnc_reason=None)
                 )
-                await self._touch(session, event.lead_id, updated_at=_utc(event.lifted_at), version=seq)
+                await self._touch(session, event.lead_id, updated_at=as_utc(event.lifted_at), version=seq)
             await session.execute(
                 update(dnc_entry)
                 .where(dnc_entry.c.entry_id == _opt_out_entry_id(event.lead_id, event.number_id))
-                .values(removed_at=_utc(event.lifted_at))
+                .values(removed_at=as_utc(event.lifted_at))
             )
         elif isinstance(event, LeadFlagged):
             key = {"lead_id": event.lead_id, "flag": event.flag, "number_id": event.number_id or ""}
@@ -241,7 +236,7 @@ class LeadsView(EventByEvent):
                 **key,
                 "call_id": event.call_id,
                 "reason": event.reason,
-                "flagged_at": _utc(event.flagged_at),
+                "flagged_at": as_utc(event.flagged_at),
             }
             stmt = insert(session, lead_flag).values(**row, resolved_at=None)
             await session.execute(
@@ -250,12 +245,12 @@ class LeadsView(EventByEvent):
                     set_={
                         "call_id": event.call_id,
                         "reason": event.reason,
-                        "flagged_at": _utc(event.flagged_at),
+                        "flagged_at": as_utc(event.flagged_at),
                         "resolved_at": None,
                     },
                 )
             )
-            await self._touch(session, event.lead_id, flagged=True, updated_at=_utc(event.flagged_at), version=seq)
+            await self._touch(session, event.lead_id, flagged=True, updated_at=as_utc(event.flagged_at), version=seq)
         elif isinstance(event, LeadFlagResolved):
             await session.execute(
                 update(lead_flag)
@@ -264,7 +259,7 @@ class LeadsView(EventByEvent):
                     lead_flag.c.flag == event.flag,
                     lead_flag.c.number_id == (event.number_id or ""),
                 )
-                .values(resolved_at=_utc(event.resolved_at))
+                .values(resolved_at=as_utc(event.resolved_at))
             )
             still_open = (
                 await session.execute(
@@ -275,7 +270,9 @@ class LeadsView(EventByEvent):
             ).scalar_one()
             await self._touch(session, event.lead_id, flagged=bool(still_open), version=seq)
         elif isinstance(event, LeadDeleted):
-            await self._touch(session, event.lead_id, status="deleted", updated_at=_utc(event.deleted_at), version=seq)
+            await self._touch(
+                session, event.lead_id, status="deleted", updated_at=as_utc(event.deleted_at), version=seq
+            )
             await session.execute(delete(lead_tag).where(lead_tag.c.lead_id == event.lead_id))
         elif isinstance(event, LeadPersonalDataErased):
             # The name and raw numbers were removed by the erasing command (lead_pii); here the
@@ -290,7 +287,7 @@ class LeadsView(EventByEvent):
                 update(dnc_entry).where(dnc_entry.c.lead_id == event.lead_id).values(masked=None, number_digest=None)
             )
             await scrub_lead(session, event.lead_id)
-            await self._touch(session, event.lead_id, updated_at=_utc(event.erased_at), version=seq)
+            await self._touch(session, event.lead_id, updated_at=as_utc(event.erased_at), version=seq)
         elif isinstance(event, DncEntryAdded):
             row = {
                 "kind": "number",
@@ -298,8 +295,8 @@ class LeadsView(EventByEvent):
                 "masked": event.masked,
                 "source": event.source,
                 "reason": event.reason,
-                "until": _utc(event.until),
-                "created_at": _utc(event.added_at),
+                "until": as_utc(event.until),
+                "created_at": as_utc(event.added_at),
                 "removed_at": None,
             }
             stmt = insert(session, dnc_entry).values(entry_id=event.entry_id, **row)
@@ -308,7 +305,7 @@ class LeadsView(EventByEvent):
             await session.execute(
                 update(dnc_entry)
                 .where(dnc_entry.c.entry_id == event.entry_id)
-                .values(removed_at=_utc(event.removed_at))
+                .values(removed_at=as_utc(event.removed_at))
             )
 
     async def _touch(self, session: AsyncSession, lead_id: str, **values: Any) -> None:
@@ -374,19 +371,19 @@ class LeadsView(EventByEvent):
             )
 
     async def _opt_out(self, session: AsyncSession, event: LeadOptedOut, seq: int) -> None:
-        dnc = {"dnc": True, "dnc_until": _utc(event.until), "dnc_reason": event.reason}
+        dnc = {"dnc": True, "dnc_until": as_utc(event.until), "dnc_reason": event.reason}
         if event.number_id is None:
             await self._touch(
                 session,
                 event.lead_id,
                 **dnc,
                 dnc_source=event.source,
-                updated_at=_utc(event.opted_out_at),
+                updated_at=as_utc(event.opted_out_at),
                 version=seq,
             )
         else:
             await session.execute(update(lead_number).where(lead_number.c.number_id == event.number_id).values(**dnc))
-            await self._touch(session, event.lead_id, updated_at=_utc(event.opted_out_at), version=seq)
+            await self._touch(session, event.lead_id, updated_at=as_utc(event.opted_out_at), version=seq)
         row = {
             "kind": "lead",
             "lead_id": event.lead_id,
@@ -395,8 +392,8 @@ class LeadsView(EventByEvent):
             "masked": event.masked,
             "source": event.source,
             "reason": event.reason,
-            "until": _utc(event.until),
-            "created_at": _utc(event.opted_out_at),
+            "until": as_utc(event.until),
+            "created_at": as_utc(event.opted_out_at),
             "removed_at": None,
         }
         stmt = insert(session, dnc_entry).values(entry_id=_opt_out_entry_id(event.lead_id, event.number_id), **row)
@@ -466,7 +463,7 @@ class CallOutcomes(EventByEvent):
                 agent_id=event.agent.id,
                 disposition=event.disposition,
                 connected=event.connected,
-                ended_at=_utc(event.ended_at),
+                ended_at=as_utc(event.ended_at),
             )
             .on_conflict_do_nothing()
         )
@@ -532,12 +529,12 @@ class CallOutcomes(EventByEvent):
 
     async def _count_contact(self, session: AsyncSession, lead_id: str, event: CallEnded) -> None:
         connected = 1 if event.connected else 0
-        contact_at = _utc(event.ended_at) if event.connected else None
+        contact_at = as_utc(event.ended_at) if event.connected else None
         stmt = insert(session, lead_contact).values(
             lead_id=lead_id,
             attempts=1,
             connected=connected,
-            last_attempt_at=_utc(event.ended_at),
+            last_attempt_at=as_utc(event.ended_at),
             last_contact_at=contact_at,
         )
         excluded = stmt.excluded

@@ -54,10 +54,9 @@ def country_of(numbers: Sequence[LeadNumber]) -> str | None:
 
 def _dropped_flag(event: CallEnded) -> bool:
     """The calls service's own verdict when it gives one (``dropped``, ``disposition_flags``)."""
-    if getattr(event, "dropped", None) is True:
+    if event.dropped is True:
         return True
-    flags: Any = getattr(event, "disposition_flags", None) or []
-    return isinstance(flags, list) and any(str(f).lower() in ("dropped", "redial") for f in flags)
+    return any(f.lower() in ("dropped", "redial") for f in event.disposition_flags or ())
 
 
 def _appointment_at(event: CallEnded) -> datetime | None:
