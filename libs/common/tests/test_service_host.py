@@ -88,12 +88,36 @@ def test_main_refuses_an_unknown_command(capsys: pytest.CaptureFixture[str]) -> 
         main(SPEC, _never, ["rebuilt"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "unknown command 'rebuilt'" in err and "replay-dead-letters" in err
+    assert "invalid choice: 'rebuilt'" in err and "replay-dead-letters" in err
+
+
+def test_main_refuses_arguments_a_command_does_not_take(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(SPEC, _never, ["serve", "--port", "1"])
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --port 1" in capsys.readouterr().err
 
 
 def test_main_shows_its_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    main(SPEC, _never, ["--help"])
-    assert "rebuild" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(SPEC, _never, ["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert all(command in out for command in ("serve", "rebuild", "migrate", "replay-dead-letters"))
+
+
+# Every service's __main__ is common.service.main with its own spec; the gateway has its own.
+@pytest.mark.parametrize("service", ["reporting", "gateway"])
+def test_python_m_service_help_answers_without_a_broker(service: str) -> None:
+    """``--help`` prints the commands and exits 0 at once, with no broker to connect to (a NATS
+    URL nobody listens on: a service that tried would wait for it, retrying, until the timeout)."""
+    env = dict(os.environ, NATS_URL="nats://127.0.0.1:9", DATABASE_URL="sqlite:////nonexistent/x.db")
+    done = subprocess.run(
+        [sys.executable, "-m", service, "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: python -m {service}")
+    assert "serve" in done.stdout
 
 
 def test_main_routes_replay_dead_letters_with_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:

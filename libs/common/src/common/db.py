@@ -15,7 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -81,6 +82,9 @@ def greatest(session: AsyncSession, a: Any, b: Any) -> ColumnElement[Any]:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Looked up on the module at each call, not imported by name: the SQLAlchemy instrumentation
+    # (common.telemetry.instrument_libraries) wraps the module's function to trace each engine.
+    create_async_engine = sa_asyncio.create_async_engine
     url = async_url(url)
     if url.startswith("sqlite"):
         database = make_url(url).database

@@ -392,19 +392,28 @@ def replay_dead_letters_main(spec: ServiceSpec[Any, Any], settings: ServiceSetti
 
     Runs beside the service (no runners, no background jobs of its own); prints one line per
     row and returns 0 when every row was applied, 1 otherwise."""
-    from common.service import Runtime
-    from common.telemetry import setup_logging
-
     parser = argparse.ArgumentParser(
         prog=f"python -m {spec.name} replay-dead-letters",
         description="Apply dead-lettered events again through their projection (after a fix).",
     )
+    add_replay_arguments(parser)
+    return replay_dead_letters(spec, settings, parser.parse_args(list(argv)))
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
+    """``replay-dead-letters``' options (also a subcommand of ``common.service.command_line``)."""
     parser.add_argument("--id", type=int, dest="dead_letter_id", help="only this dead letter")
     parser.add_argument("--projection", help="only this projection's dead letters")
     parser.add_argument(
         "--force", action="store_true", help="apply even an event a later event of its aggregate has superseded"
     )
-    args = parser.parse_args(list(argv))
+
+
+def replay_dead_letters(spec: ServiceSpec[Any, Any], settings: ServiceSettings, args: argparse.Namespace) -> int:
+    """Replay with parsed options (``add_replay_arguments``); the exit code ``main`` returns."""
+    from common.service import Runtime
+    from common.telemetry import setup_logging
+
     setup_logging(spec.name, settings.log_level)
 
     async def _run() -> list[ReplayResult]:

@@ -30,6 +30,7 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.errors import APIError, NotFoundError
+from opentelemetry import trace
 
 from common.envelope import Envelope, new_event_id
 from common.events.base import DomainEvent, decode, subject_token
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from common.personal_data import LeadKeys
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
 EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
@@ -201,30 +203,43 @@ class EventStore:
         for i, event in enumerate(events):
             if event.owner != owner or event.aggregate_id() != aggregate_id:
                 raise ValueError("append() takes the events of one aggregate")
-            envelope = self.envelope_for(
-                event,
-                event_id=event_ids[i] if event_ids else None,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
-            if self.personal is not None:
-                envelope = replace(envelope, data=await self.personal.seal(envelope.type, envelope.data))
-            headers = envelope.headers()
-            if version is not None:
-                headers[EXPECTED_LAST_SUBJECT_SEQ] = str(version)
-                headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = self.names.aggregate_filter(owner, aggregate_id)
-            try:
-                ack = await self.js.publish(
-                    self.names.subject(owner, aggregate_id, event.event_type),
-                    envelope.body(),
-                    timeout=self.publish_timeout,
-                    stream=self.names.stream(owner),
-                    headers=headers,
+            subject = self.names.subject(owner, aggregate_id, event.event_type)
+            # A producer span per publish (no OpenTelemetry package instruments nats-py): it shows
+            # the wait for the stream's PubAck, and its context is the one the headers carry, so
+            # each consumer's span is its child.
+            with _tracer.start_as_current_span(
+                f"publish {owner}.{event.event_type}",
+                kind=trace.SpanKind.PRODUCER,
+                attributes={"messaging.system": "nats", "messaging.destination.name": subject},
+            ) as span:
+                envelope = self.envelope_for(
+                    event,
+                    event_id=event_ids[i] if event_ids else None,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
                 )
-            except APIError as exc:
-                if exc.err_code == WRONG_LAST_SEQUENCE:
-                    raise ConcurrencyError(f"{owner} aggregate {aggregate_id} changed since version {version}") from exc
-                raise
+                if self.personal is not None:
+                    envelope = replace(envelope, data=await self.personal.seal(envelope.type, envelope.data))
+                headers = envelope.headers()
+                if version is not None:
+                    headers[EXPECTED_LAST_SUBJECT_SEQ] = str(version)
+                    headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = self.names.aggregate_filter(owner, aggregate_id)
+                try:
+                    ack = await self.js.publish(
+                        subject,
+                        envelope.body(),
+                        timeout=self.publish_timeout,
+                        stream=self.names.stream(owner),
+                        headers=headers,
+                    )
+                except APIError as exc:
+                    if exc.err_code == WRONG_LAST_SEQUENCE:
+                        raise ConcurrencyError(
+                            f"{owner} aggregate {aggregate_id} changed since version {version}"
+                        ) from exc
+                    raise
+                if span.is_recording():
+                    span.set_attributes({"messaging.message.id": envelope.id, "messaging.nats.stream_seq": ack.seq})
             # A duplicate ack (a retried request: JetStream already holds this exact event)
             # carries the original's sequence, so the chain goes on from the real version.
             last_seq = ack.seq

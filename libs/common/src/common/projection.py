@@ -50,6 +50,7 @@ from common.envelope import Envelope, EnvelopeError
 from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, decode
 from common.events.types import parse_type
 from common.eventstore import EventNames
+from common.metrics import LatencyHistogram
 from common.personal_data import ERASED_EVENT, LeadKeys, short_type
 from common.telemetry import extract_trace_context
 
@@ -243,6 +244,8 @@ class RunnerStats:
     last_error: str | None = None
     connected: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # How long each batch took to apply, retries included (the service's /metrics: common.metrics).
+    batch_seconds: LatencyHistogram = field(default_factory=LatencyHistogram)
 
 
 def checkpoint_key(projection: str, stream: str) -> str:
@@ -492,6 +495,7 @@ class ProjectionRunner:
         fault (the database is down) is retried for as long as it takes. If the runner is
         stopped (or the process dies) meanwhile, the messages are simply not committed: the next
         runner reads them again from checkpoint + 1."""
+        started = time.perf_counter()
         total = BatchOutcome()
         remaining: list[Msg] = list(msgs)
         attempt = 0
@@ -524,6 +528,7 @@ class ProjectionRunner:
                     break  # not committed: read again from the checkpoint by the next runner
                 await self._back_off(attempt)
         self.stats.batches += 1
+        self.stats.batch_seconds.observe(time.perf_counter() - started)
         if not total.retried:
             self.stats.last_error = None
         return total

@@ -8,6 +8,7 @@ on is the same in every process. ``main`` is every service's ``python -m <servic
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -30,6 +31,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common import metrics
 from common.db import create_engine, migrate, schema_is_current, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
@@ -325,7 +327,9 @@ def create_app(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, r
     # Inside the problem handlers' middlewares, so a refusal is logged and shaped like any error.
     app.add_middleware(IdentityGate, secret=settings.gateway_secret)
     install_problem_handlers(app, settings)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    # /metrics (no token) and the HTTP metrics, outermost so refusals count too (common.metrics).
+    metrics.install(app, spec.name, runtime=runtime)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
 
 
@@ -371,16 +375,6 @@ def serve(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> None:
     _Server(config, app.state.runtime).run()
 
 
-USAGE = """usage: python -m {name} [COMMAND]
-
-commands:
-  (none), serve          run the service until SIGTERM/SIGINT
-  rebuild                replay every projection from the first event into emptied tables
-  migrate                upgrade the service's database to this version, then exit
-  replay-dead-letters    apply dead-lettered events again (--help for its options)
-"""
-
-
 def run_migrations(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> None:
     """``python -m <service> migrate``: what a Kubernetes migration job runs before a rollout."""
     setup_logging(spec.name, settings.log_level)
@@ -396,6 +390,29 @@ def run_migrations(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) 
     log.info("database migrated", extra={"service": spec.name})
 
 
+def command_line(spec: ServiceSpec[Any, Any]) -> argparse.ArgumentParser:
+    """``python -m <service>``'s parser: nothing is read from the environment or connected to
+    until a command that runs is chosen, so ``--help`` and mistakes answer at once."""
+    from common.deadletters import add_replay_arguments
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {spec.name}",
+        description=f"The {spec.name} service. Settings come from the environment (README.md).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="[COMMAND]", title="commands")
+    commands.add_parser("serve", help="run the service until SIGTERM/SIGINT (the default)")
+    commands.add_parser("rebuild", help="replay every projection from the first event into emptied tables")
+    commands.add_parser("migrate", help="upgrade the service's database to this version, then exit")
+    add_replay_arguments(
+        commands.add_parser(
+            "replay-dead-letters",
+            help="apply dead-lettered events again (after a fix)",
+            description="Apply dead-lettered events again through their projection (after a fix).",
+        )
+    )
+    return parser
+
+
 def main(
     spec: ServiceSpec[SettingsT, ContextT],
     settings_factory: Callable[[], SettingsT],
@@ -403,23 +420,17 @@ def main(
 ) -> None:
     """``python -m <service> [serve | migrate | rebuild | replay-dead-letters ...]``: every service's
     ``__main__``. Settings are read from the environment only once the command is known."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    command, rest = (args[0], args[1:]) if args else ("serve", [])
-    if command == "serve" and not rest:
+    args = command_line(spec).parse_args(list(sys.argv[1:] if argv is None else argv))
+    command = args.command or "serve"
+    if command == "serve":
         serve(spec, settings_factory())
-    elif command == "migrate" and not rest:
+    elif command == "migrate":
         run_migrations(spec, settings_factory())
-    elif command == "rebuild" and not rest:
+    elif command == "rebuild":
         from common.rebuild import rebuild_all  # imports this module
 
         rebuild_all(spec, settings_factory())
     elif command == "replay-dead-letters":
-        from common.deadletters import replay_dead_letters_main
+        from common.deadletters import replay_dead_letters
 
-        sys.exit(replay_dead_letters_main(spec, settings_factory(), rest))
-    elif command in ("-h", "--help", "help"):
-        print(USAGE.format(name=spec.name), end="")
-    else:
-        print(f"python -m {spec.name}: unknown command {' '.join(args)!r}", file=sys.stderr)
-        print(USAGE.format(name=spec.name), end="", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(replay_dead_letters(spec, settings_factory(), args))

@@ -35,7 +35,27 @@ def setup_tracing(service_name: str) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
+    instrument_libraries()
     _configured = True
+
+
+def instrument_libraries() -> None:
+    """Spans for every SQL statement (SQLAlchemy: the statement, the connection checkout, and on
+    SQLite the ``BEGIN IMMEDIATE`` that waits for the write lock) and every outgoing HTTP call
+    (httpx: the gateway's forwards, which also carry the trace on to the service), from the
+    OpenTelemetry instrumentation packages, so a slow request's trace shows where it waited.
+    Engines made afterwards by ``common.db.create_engine`` are traced. Idempotent."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    sqlalchemy, httpx = SQLAlchemyInstrumentor(), HTTPXClientInstrumentor()
+    if not sqlalchemy.is_instrumented_by_opentelemetry:
+        # The package declares SQLAlchemy < 2.1 and would do nothing on the locked 2.1; the
+        # engine events it listens to are unchanged in 2.1, and libs/common/tests/test_telemetry.py
+        # checks that every statement still makes its span.
+        sqlalchemy.instrument(skip_dep_check=True)
+    if not httpx.is_instrumented_by_opentelemetry:
+        httpx.instrument()
 
 
 class _TraceContextFilter(logging.Filter):

@@ -35,6 +35,11 @@ class Rule:
     def matches(self, method: str, path: str) -> re.Match[str] | None:
         return self.path.match(path) if method in self.methods else None
 
+    @property
+    def template(self) -> str:
+        """The path as people read it: ``/v1/leads/{id}/merge``, ``/v1/agents/{agent_id}/agenda``."""
+        return self.path.pattern.strip("^$").replace("(?P<agent_id>[^/]+)", "{agent_id}").replace("[^/]+", "{id}")
+
 
 def rule(methods: str, pattern: str, *roles: str, own_agent: str | None = None, describe: str = "") -> Rule:
     return Rule(frozenset(methods.split()), re.compile(f"^{pattern}$"), frozenset(roles), own_agent, describe)
@@ -145,6 +150,17 @@ def allowed_roles(method: str, path: str) -> frozenset[str]:
     return frozenset()
 
 
+def route_label(method: str, path: str) -> str | None:
+    """A /v1 path's route for the HTTP metrics (``common.metrics``): the template of the rule
+    that matches it, whatever the caller's roles (the one forwarding route serves every path, so
+    its own template would say nothing); None when no rule does."""
+    method = "GET" if method == "HEAD" else method
+    for candidate in RULES:
+        if candidate.matches(method, path):
+            return candidate.template
+    return None
+
+
 def access_table_markdown() -> str:
     """The role table as docs/security.md shows it (a test keeps the two the same)."""
     header = "| method | path | " + " | ".join(ROLES) + " | what |"
@@ -158,8 +174,7 @@ def access_table_markdown() -> str:
                 marks.append("own")
             else:
                 marks.append("✓")
-        path = r.path.pattern.strip("^$").replace("(?P<agent_id>[^/]+)", "{agent_id}").replace("[^/]+", "{id}")
-        path = path.replace("|", "\\|")
+        path = r.template.replace("|", "\\|")
         lines.append(f"| {' '.join(sorted(r.methods))} | `{path}` | " + " | ".join(marks) + f" | {r.describe} |")
     return "\n".join(lines)
 

@@ -6,15 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from common import metrics
 from common.problems import install_problem_handlers
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.types import Scope
 
 from gateway import console, deadletters, events_stream, proxy
-from gateway.access import live_event_filter_for
+from gateway.access import live_event_filter_for, route_label
 from gateway.auth import Gatekeeper, SecurityHeaders
 from gateway.settings import GatewaySettings
 
@@ -82,5 +84,17 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         )
     app.add_middleware(SecurityHeaders)
     proxy.install(app, settings)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    # /metrics (the Gatekeeper guards /v1 only) and the HTTP metrics, outermost (common.metrics).
+    metrics.install(app, "gateway", route_of=_route_of)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     return app
+
+
+def _route_of(scope: Scope) -> str:
+    """The route label of a request: a /v1 path forwarded to a service is named by its rule in
+    the role table; the gateway's own routes (dead letters, live events, the console) by theirs."""
+    route = metrics.route_template(scope)
+    path = str(scope.get("path", ""))
+    if path.startswith("/v1/") and route in (metrics.UNMATCHED, proxy.FORWARD_ROUTE):
+        return route_label(str(scope.get("method", "GET")), path) or metrics.UNMATCHED
+    return route

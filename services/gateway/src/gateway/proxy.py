@@ -136,6 +136,9 @@ class Upstreams:
         await self.client.aclose()
 
 
+# The one route that forwards every /v1 path the gateway does not answer itself.
+FORWARD_ROUTE = "/v1/{rest:path}"
+
 BEARER_HELP = (
     "A JWT from the identity provider (`make run` prints a development token for each role). "
     "What each role may do: docs/security.md."
@@ -146,7 +149,7 @@ def install(app: FastAPI, settings: GatewaySettings) -> None:
     upstreams = Upstreams(settings)
     app.state.upstreams = upstreams
 
-    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route(FORWARD_ROUTE, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def forward(request: Request, rest: str) -> Response:
         service = service_for(request.url.path)
         if service is None:
