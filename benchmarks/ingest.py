@@ -731,7 +731,7 @@ def commit() -> str:
 def table(results: list[dict[str, Any]]) -> str:
     machine = f"{host.machine()}, {psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GB"
     lines = [
-        f"## ingest, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {machine}",
+        f"#### ingest, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {machine}",
         "",
         f"`make bench ONLY=ingest`: {CALLS} calls ({TURNS} turns) by {CONCURRENCY} connections; steady "
         f"{', '.join(str(int(r)) for r in RATES)} calls/s for {STEADY_SECONDS:g} s; load average at the end "
