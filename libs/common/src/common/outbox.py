@@ -12,12 +12,13 @@ What it guarantees
   rows of one aggregate: the window's publishes leave in row order on the one connection and
   their acknowledgements are awaited together (its commands run side by side), so a busy outbox
   costs about a round trip per window, not per row; an aggregate's own rows are always one
-  window after the other, each acknowledged before the next. A crash between the publish and the stamp publishes the same
-  rows again with the same event ids (``Nats-Msg-Id``), and the stream's duplicate window drops
-  the copies. Rows enqueued more than three quarters of that window ago (an outage, a long
-  stop) are first looked up in the stream (the last message on their subject), so a copy is not
-  sent after the window has closed. Events of one aggregate are written by transactions that
-  lock the aggregate's row, so their id order is their commit order.
+  window after the other, each acknowledged before the next. A crash between the publish and
+  the stamp publishes the same rows again with the same event ids (``Nats-Msg-Id``), and the
+  stream's duplicate window drops the copies. Rows enqueued more than three quarters of that
+  window ago (an outage, a long stop) are first looked up in the stream (the last message on
+  their subject), so a copy is not sent after the window has closed. Events of one aggregate
+  are written by transactions that lock the aggregate's row, so their id order is their commit
+  order.
 - **One drainer at a time.** With several replicas, the drainer holds a lease
   (``common.projection.ProjectionLease`` on the row ``outbox`` of ``projection_checkpoint``),
   renewed in the transaction that stamps each batch; the other replicas stand by. Rows claimed
