@@ -85,7 +85,10 @@ async def test_a_services_metrics_move_with_a_posted_call_and_a_poison_event(cal
         assert (sample_value(text, "tm_projection_batch_seconds_count", **labels) or 0) >= 1
         last = sample_value(text, "tm_stream_last_sequence", service="calls", stream=read_model.stream)
         assert last is not None and last >= 2
-        assert sample_value(text, "tm_projection_checkpoint_sequence", **labels) == last
+        # At most the stream's end: events of types the read model does not read (a guard's
+        # decision, say) may follow its last one, so the two need not be equal.
+        checkpoint = sample_value(text, "tm_projection_checkpoint_sequence", **labels)
+        assert checkpoint is not None and 1 <= checkpoint <= last
         assert sample_value(text, "tm_projection_lease_held", **labels) == 1
         assert sample_value(text, "tm_dead_letters", service="calls", projection="calls-read") == 0
         assert sample_value(text, "tm_outbox_backlog", service="calls") == 0
