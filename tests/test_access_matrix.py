@@ -221,7 +221,12 @@ def test_each_role_sees_only_its_own_rows(platform: RunningPlatform) -> None:
         )  # fmt: skip
         assert created.status_code in (200, 201), created.text
         lead_id = created.json()["lead_id"]
+        # The read model is the projection's: the new lead shows once it has applied the event.
+        deadline = time.monotonic() + 30
         as_agent = client.get(f"/v1/leads/{lead_id}", headers=headers[AGENT])
+        while as_agent.status_code == 404 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            as_agent = client.get(f"/v1/leads/{lead_id}", headers=headers[AGENT])
         assert as_agent.status_code == 200, as_agent.text
         assert "欧阳娜娜" not in as_agent.text and "13812345678" not in as_agent.text
         assert as_agent.json()["name"] == "欧***"
