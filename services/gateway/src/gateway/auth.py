@@ -28,7 +28,8 @@ from common.problems import problem_response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.access import Forbidden, authorize
+from gateway.access import Forbidden, allowed_roles, authorize
+from gateway.routes import service_for
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,11 @@ class Gatekeeper:
                 instance=path,
                 headers={"WWW-Authenticate": 'Bearer realm="tm-api"'},
             )(scope, receive, send)
+            return
+        if not allowed_roles(method, path) and service_for(path) is None:
+            # No service answers this path at all: say so (404), as for any unknown path, rather
+            # than 403 for a route that does not exist.
+            await problem_response(404, f"no such path: {path}", instance=path)(scope, receive, send)
             return
         try:
             authorize(identity, method, path)
