@@ -307,13 +307,16 @@ def _postgres_server_url() -> str | None:
             from testcontainers.community.postgres import PostgresContainer
 
             image = os.environ.get("TEST_POSTGRES_IMAGE", POSTGRES_IMAGE)
-            try:
-                _pg_container = PostgresContainer(image).start()
-                _paths["database"] = f"container {image} via {engine.name}"
-            except Exception as exc:
-                # Where practical only: no image and no registry (this machine) means SQLite.
-                why = str(exc).splitlines()[0][:160]
-                _paths["database"] = f"SQLite (a PostgreSQL container ({image}) did not start: {why})"
+            if engine.is_podman and not engine.has_image(image):
+                # Where practical only: Podman here has no registry to pull it from.
+                _paths["database"] = f"SQLite (no {image} image in {engine.name}'s store; TEST_POSTGRES_IMAGE)"
+            else:
+                try:
+                    _pg_container = PostgresContainer(image).start()
+                    _paths["database"] = f"container {image} via {engine.name}"
+                except Exception as exc:
+                    why = str(exc).splitlines()[0][:160]
+                    _paths["database"] = f"SQLite (a PostgreSQL container ({image}) did not start: {why})"
     if _pg_container is not None:
         return str(_pg_container.get_connection_url())
     _paths.setdefault("database", "SQLite")
