@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
-from common.events.base import DomainEvent, event_class, registered_types
+from common.events.base import DomainEvent
 from common.events.calls import AgentRef, CallEnded, CallPlaced, CallRefused, CampaignRef, CustomerRef
 from common.events.scheduling import (
     CallbackCancelled,
@@ -32,6 +32,7 @@ from reporting.context import ReportingRuntime
 from reporting.queries import daily_table
 from reporting.service import SPEC
 from reporting.settings import ReportingSettings
+from reporting.testing import fine, qa, review, violation
 
 DAY = "2026-11-20"  # a Friday of ISO week 2026-W47
 AGENTS = {"a-1": ("t-1", "cm-A"), "a-2": ("t-1", "cm-B"), "a-3": ("t-2", "cm-A")}
@@ -75,59 +76,6 @@ def call_events(
         disposition_flags=FLAGS[disposition] if flags else None,
     )
     return [CallPlaced(**common), ended] if placed_event else [ended]
-
-
-def qa(event_type: str, **fields: Any) -> DomainEvent:
-    if event_type not in registered_types():
-        pytest.skip(f"the QA event contract has no {event_type} yet")
-    return event_class(event_type).model_validate(fields)
-
-
-def violation(vid: str, call_id: str, agent: str, rule: str, **extra: Any) -> DomainEvent:
-    team, campaign = AGENTS[agent]
-    return qa(
-        "ViolationFound",
-        violation_id=vid,
-        call_id=call_id,
-        rule=rule,
-        severity="major",
-        agent_id=agent,
-        team_id=team,
-        campaign_id=campaign,
-        **extra,
-    )
-
-
-def review(kind: str, vid: str, call_id: str, agent: str, rule: str) -> DomainEvent:
-    at = "confirmed_at" if kind == "ViolationConfirmed" else "dismissed_at"
-    return qa(
-        kind,
-        violation_id=vid,
-        call_id=call_id,
-        rule=rule,
-        agent_id=agent,
-        team_id=AGENTS[agent][0],
-        reviewer="qa-1",
-        comment="checked",
-        **{at: "2026-11-21T02:00:00Z"},
-    )
-
-
-def fine(vid: str, call_id: str, agent: str, payee: str, amount: int, kind: str = "fine") -> DomainEvent:
-    return qa(
-        "FineAssessed",
-        fine_id=f"{vid}-{payee}",
-        violation_id=vid,
-        call_id=call_id,
-        rule="QA-05",
-        payee=payee,
-        payee_id=agent,
-        amount=amount,
-        kind=kind,
-        agent_id=agent,
-        team_id=AGENTS[agent][0],
-        assessed_at="2026-11-21T02:00:00Z",
-    )
 
 
 def callback(cb: str, agent: str, due: str) -> CallbackScheduled:
