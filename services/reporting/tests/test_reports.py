@@ -20,9 +20,7 @@ from common.events.calls import AgentRef, CallEnded, CallPlaced, CallRefused, Ca
 from common.events.scheduling import (
     CallbackCancelled,
     CallbackDone,
-    CallbackDue,
     CallbackMissed,
-    CallbackScheduled,
 )
 from common.eventstore import EventStore
 from common.projection import checkpoint_key, read_checkpoint
@@ -32,18 +30,9 @@ from reporting.context import ReportingRuntime
 from reporting.queries import daily_table
 from reporting.service import SPEC
 from reporting.settings import ReportingSettings
-from reporting.testing import fine, qa, review, violation
+from reporting.testing import AGENTS, FLAGS, callback, due, fine, qa, review, violation
 
 DAY = "2026-11-20"  # a Friday of ISO week 2026-W47
-AGENTS = {"a-1": ("t-1", "cm-A"), "a-2": ("t-1", "cm-B"), "a-3": ("t-2", "cm-A")}
-FLAGS = {
-    "no_answer": [],
-    "wrong_person": ["human_answered", "unworkable"],
-    "interested": ["human_answered", "customer_contact", "interested"],
-    "appointment": ["human_answered", "customer_contact", "interested"],
-    "success": ["human_answered", "customer_contact", "interested", "sale", "final"],
-    "complaint": ["human_answered", "customer_contact", "do_not_call", "final"],
-}
 
 
 def call_events(
@@ -76,35 +65,6 @@ def call_events(
         disposition_flags=FLAGS[disposition] if flags else None,
     )
     return [CallPlaced(**common), ended] if placed_event else [ended]
-
-
-def callback(cb: str, agent: str, due: str) -> CallbackScheduled:
-    team, campaign = AGENTS[agent]
-    due_at = datetime.fromisoformat(due)
-    return CallbackScheduled(
-        callback_id=cb,
-        lead_id=f"l-{cb}",
-        agent_id=agent,
-        team_id=team,
-        campaign_id=campaign,
-        reason="callback",
-        due_at=due_at,
-        requested_at=due_at,
-        scheduled_at=due_at,
-    )
-
-
-def due(cb: str, agent: str, at: str) -> CallbackDue:
-    team, campaign = AGENTS[agent]
-    return CallbackDue(
-        callback_id=cb,
-        lead_id=f"l-{cb}",
-        agent_id=agent,
-        team_id=team,
-        campaign_id=campaign,
-        due_at=datetime.fromisoformat(at),
-        reason="callback",
-    )
 
 
 def scenario() -> list[DomainEvent]:
