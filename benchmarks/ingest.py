@@ -493,8 +493,9 @@ def start_with_retries(url: str, namespace: str, database_for: Callable[[str], s
     """start_platform, tried three times: on the shared machine five services importing at once
     can take longer than its 60 s wait for readiness."""
     # Readiness waited for up to 4 minutes: leads alone imports phonenumbers' geodata for
-    # seconds, and the neighbours' load stretches that.
-    tests.platform.wait_ready.__defaults__ = (240.0,)
+    # seconds, and the neighbours' load stretches that. (The timeout is the first default;
+    # any later ones are kept.)
+    tests.platform.wait_ready.__defaults__ = (240.0, *(tests.platform.wait_ready.__defaults__ or ())[1:])
     for attempt in range(3):
         try:
             return start_platform(url, namespace, database_for)
@@ -785,8 +786,215 @@ def _ppm(p: dict[str, float]) -> str:
     return f"{p['p50_ms']:g} / {p['p99_ms']:g} / {p['max_ms']:g}" if p else "n/a"
 
 
+# --- the soak: memory over a long steady run (issue 13: under 300 MB, no growth) -------------------
+
+SOAK_SECONDS = float(os.environ.get("BENCH_INGEST_SOAK_SECONDS", "0"))
+SOAK_RATE = float(os.environ.get("BENCH_INGEST_SOAK_RATE", "200"))
+SOAK_WARMUP_SECONDS = float(os.environ.get("BENCH_INGEST_SOAK_WARMUP_SECONDS", "60"))
+SOAK_SAMPLE_SECONDS = float(os.environ.get("BENCH_INGEST_SOAK_SAMPLE_SECONDS", "5"))
+SOAK_CHUNK = 300  # calls generated at a time (a 10-minute run's bodies would not fit in memory at once)
+
+
+@dataclass
+class SoakPosted:
+    accepted: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    post_to_202: list[float] = field(default_factory=list)
+
+
+async def post_steadily(gateway_url: str, seconds: float, rate: float, prefix: str) -> SoakPosted:
+    """Post finished calls for ``seconds`` on a steady schedule of ``rate`` per second (open loop,
+    CONCURRENCY connections): call n is due at start + n / rate and is sent when it is due and a
+    connection is free, so when the platform takes fewer than ``rate`` the achieved rate is what
+    it takes. Bodies are made SOAK_CHUNK at a time, each chunk with its own leads (a lead gets
+    three calls, as in the throughput run; ids begin with ``prefix``), so nothing grows in the client either."""
+    host_port = (gateway_url.split("//")[1].split(":")[0], int(gateway_url.rsplit(":", 1)[1]))
+    token = auth_headers()["Authorization"]
+    posted = SoakPosted()
+    start = time.monotonic()
+    end = start + seconds
+    bodies: list[bytes] = []
+    next_call = 0
+
+    def take() -> tuple[int, bytes]:
+        nonlocal bodies, next_call
+        if not bodies:
+            bodies = records(f"{prefix}{next_call // SOAK_CHUNK}", SOAK_CHUNK, start=next_call)[::-1]
+        next_call += 1
+        return next_call - 1, bodies.pop()
+
+    async def worker() -> None:
+        conn = Connection(host_port, token)
+        try:
+            while True:
+                n, body = take()
+                due = start + n / rate
+                if due >= end:
+                    return
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                if time.monotonic() >= end:
+                    return
+                sent = time.monotonic()
+                while True:
+                    status, payload = await conn.post(body)
+                    posted.statuses[status] = posted.statuses.get(status, 0) + 1
+                    if status in (429, 502, 503, 504):
+                        await asyncio.sleep(0.1)
+                        continue
+                    if status >= 300:
+                        raise AssertionError(f"call refused: {status} {payload[:300]!r}")
+                    break
+                posted.accepted += 1
+                posted.post_to_202.append(time.monotonic() - sent)
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return posted
+
+
+class MemorySampler(threading.Thread):
+    """Every process's resident set size every SOAK_SAMPLE_SECONDS seconds (psutil), until stopped."""
+
+    def __init__(self, processes: dict[str, psutil.Process]) -> None:
+        super().__init__(daemon=True)
+        self.processes = processes
+        self.samples: dict[str, list[tuple[float, float]]] = {n: [] for n in processes}  # (s, MB)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while True:
+            at = time.monotonic() - start
+            for name, proc in self.processes.items():
+                try:
+                    self.samples[name].append((at, proc.memory_info().rss / 2**20))
+                except psutil.Error:
+                    pass
+            if self.stopping.wait(SOAK_SAMPLE_SECONDS):
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=10)
+
+
+def rss_trend(samples: Sequence[tuple[float, float]]) -> dict[str, float]:
+    """RSS at the start and end of the soak, its peak, and its slope in MB per minute by least
+    squares over the second half of the samples (after the first half's settling: caches and
+    pools filling up are not growth; what still rises in the second half is)."""
+    if len(samples) < 4:
+        return {}
+    half = samples[len(samples) // 2 :]
+    ts = [t / 60 for t, _ in half]
+    mbs = [mb for _, mb in half]
+    mean_t, mean_mb = statistics.fmean(ts), statistics.fmean(mbs)
+    spread = sum((t - mean_t) ** 2 for t in ts)
+    slope = sum((t - mean_t) * (mb - mean_mb) for t, mb in zip(ts, mbs, strict=True)) / spread if spread else 0.0
+    return {
+        "start_mb": round(samples[0][1], 1),
+        "end_mb": round(samples[-1][1], 1),
+        "peak_mb": round(max(mb for _, mb in samples), 1),
+        "slope_mb_per_min": round(slope, 3),
+    }
+
+
+def soak_one(kind: str, pg_server: str | None) -> dict[str, Any]:
+    """The platform as in run_one, warmed up for SOAK_WARMUP_SECONDS at the soak's rate, then
+    SOAK_SECONDS at SOAK_RATE with every process's RSS sampled; then until everything has caught up
+    (so the run also shows the platform kept what it took)."""
+    server = NatsServerProcess()
+    server.start()
+    database_for, drop = databases_for(kind, pg_server)
+    namespace = "soak" + uuid.uuid4().hex[:6]
+    names = EventNames(namespace)
+    result: dict[str, Any] = {"database": kind, "asked_per_s": SOAK_RATE, "seconds": SOAK_SECONDS}
+    platform: RunningPlatform | None = None
+    sampler: MemorySampler | None = None
+    watcher: Watcher | None = None
+    try:
+        platform = start_with_retries(server.url, namespace, database_for)
+        procs = processes_of(platform, server)
+        procs.pop("client")
+        warm = asyncio.run(post_steadily(platform.gateway_url, SOAK_WARMUP_SECONDS, SOAK_RATE, "w"))
+        result["warmup_calls"] = warm.accepted
+        sampler = MemorySampler(procs)
+        sampler.start()
+        before = cpu_seconds(procs)
+        t0 = time.monotonic()
+        posted = asyncio.run(post_steadily(platform.gateway_url, SOAK_SECONDS, SOAK_RATE, "k"))
+        elapsed = time.monotonic() - t0
+        sampler.stop()
+        after = cpu_seconds(procs)
+        result.update(
+            calls=posted.accepted,
+            achieved_per_s=round(posted.accepted / elapsed, 1),
+            statuses=posted.statuses,
+            post_to_202=percentiles(posted.post_to_202),
+            cpu_share={n: round((after[n] - before[n]) / elapsed, 2) for n in procs},
+            rss=dict(sorted((n, rss_trend(s)) for n, s in sampler.samples.items())),
+            samples=len(next(iter(sampler.samples.values()))),
+        )
+        watcher = Watcher(platform, processes_of(platform, server))
+        watcher.start()
+        t1 = time.monotonic()
+        try:
+            result["caught_up_after_s"] = round(
+                asyncio.run(caught_up(server.url, names, watcher, CATCH_UP_TIMEOUT)) - t1, 1
+            )
+        except AssertionError as exc:
+            result["caught_up_after_s"] = f"not within {CATCH_UP_TIMEOUT:g} s: {exc}"
+        print(json.dumps({"soak": result}), flush=True)
+        return result
+    finally:
+        if sampler is not None and sampler.is_alive():
+            sampler.stop()
+        if watcher is not None:
+            watcher.stop()
+        if platform is not None:
+            platform.stop()
+        server.cleanup()
+        drop()
+
+
+def soak_table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"#### ingest soak, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}",
+        "",
+        f"`BENCH_INGEST_SOAK_SECONDS={SOAK_SECONDS:g} BENCH_INGEST_SOAK_RATE={SOAK_RATE:g} make bench ONLY=ingest`: "
+        f"warm-up {SOAK_WARMUP_SECONDS:g} s, RSS sampled every {SOAK_SAMPLE_SECONDS:g} s, slope by least squares "
+        f"over the second half; load average at the end {os.getloadavg()[0]:.1f}.",
+        "",
+    ]
+    for r in results:
+        lines += [
+            f"{r['database']}: asked {r['asked_per_s']:g} calls/s, achieved {r['achieved_per_s']} "
+            f"({r['calls']} calls in {r['seconds']:g} s after {r['warmup_calls']} in the warm-up); "
+            f"POST to 202 {_ppm(r['post_to_202'])} ms; caught up {r['caught_up_after_s']} s after the last POST.",
+            "",
+            "| process | RSS at start MB | at end MB | peak MB | slope MB/min (2nd half) | CPU (cores) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, trend in r["rss"].items():
+            if trend:
+                lines.append(
+                    f"| {name} | {trend['start_mb']} | {trend['end_mb']} | {trend['peak_mb']} | "
+                    f"{trend['slope_mb_per_min']} | {r['cpu_share'].get(name, '')} |"
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> dict[str, Any]:
     pg_server = os.environ.get("TEST_DATABASE_URL")
+    if SOAK_SECONDS:  # the soak instead of the throughput run
+        soaked = [
+            soak_one(k, pg_server) for k in DATABASES if k != "postgresql" or (pg_server or "").startswith("postgres")
+        ]
+        if RESULTS:
+            with Path(RESULTS).open("a") as f:
+                f.write(soak_table(soaked) + "\n")
+        return {"ingest_soak": soaked}
     results = []
     for kind in DATABASES:
         if kind == "postgresql" and not (pg_server and pg_server.startswith("postgres")):
