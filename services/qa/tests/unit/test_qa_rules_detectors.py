@@ -545,6 +545,76 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-06",
         True,
     ),
+    # policy 2026.11.29 (issue 17, second round): readings checked with wordings of their own
+    # QA-05: promise families (modifiers in any order, a question word with 都, a gift to all, no risk at all)
+    (
+        "05-negated-cost-modifiers-any-order",
+        std(
+            ("a", "这套课程报了以后,不需要您另外再付一分钱。"),
+            ("c", "那行,给我报上。"),
+            ("a", "好的。教材和练习册要另外加钱购买,一套三百。"),
+            ("c", "你刚才不是说不用再付钱吗?这不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-question-word-with-dou",
+        std(
+            ("a", "这个医疗险,您去哪家医院看病都能报。"),
+            ("c", "那挺好,我买一份。"),
+            ("a", "不过私立医院和特需门诊不在报销范围。"),
+            ("c", "说好的哪家都能报呢?这不是忽悠人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-no-risk-at-all",
+        std(
+            ("a", "这款理财您放心,一丝风险都没有。"),
+            ("c", "那我先买五万。"),
+            ("a", "好的。提醒您一下,它是净值型的,行情不好的时候会有亏损。"),
+            ("c", "你前面不是说没风险吗?那我不买了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-gift-to-all-kept",
+        std(
+            ("a", "拍完以后所有照片全部送给您,原片精修都有。"),
+            ("c", "好的,那就定周六拍。"),
+            ("a", "好的,周六上午九点,到时候见。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-complaint-settled-with-a-voucher",
+        std(
+            ("c", "上次的师傅根本没修好,我要投诉你们。"),
+            ("a", "非常抱歉,这次我们免费给您重做一遍,另外补您一张五十元的代金券。"),
+            ("c", "那还差不多。"),
+        ),
+        {"disposition": "complaint"},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-extra-cost-negated-up-front",
+        std(
+            ("a", "安装上门不会另外收您任何钱,需要加钱的配件我们都会先问您。"),
+            ("c", "好的,那约明天吧。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
 ]
 
 

@@ -415,9 +415,12 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if reaction is not None:
                 return [_qa05_finding(ctx, promise, contra, (r, *reaction))]
     if complaint_dispo:
+        # No reaction in the call ties the complaint to the promise, so the contradiction must be
+        # stated (a fee, deposit, exclusion, condition): a figure alone may be what the agent gives
+        # to settle an earlier complaint (免费给您重做,另外补您两百元的券), not a cost.
         p_turn = promise[0]
         after = [t for t in ctx.agent_turns if t.index >= p_turn.index]
-        contra = _contradiction_among(ctx, after, promise)
+        contra = _contradiction_among(ctx, after, promise, stated_only=True)
         if contra is not None:
             return [_qa05_finding(ctx, promise, contra, None)]
     return []
@@ -441,10 +444,11 @@ def _turns_before(speech: list[TurnView], r: TurnView, promise_turn: TurnView, a
 
 
 def _contradiction_among(
-    ctx: CallContext, turns: list[TurnView], promise: tuple[TurnView, int, int]
+    ctx: CallContext, turns: list[TurnView], promise: tuple[TurnView, int, int], stated_only: bool = False
 ) -> tuple[TurnView, int, int] | None:
     """The first stated contradiction of the promise in ``turns`` (an agent's fee, exclusion,
-    condition; the terms a customer reads), else the first money figure the agent gives."""
+    condition; the terms a customer reads), else (unless ``stated_only``) the first money figure
+    the agent gives."""
     p_turn, _ps, p_end = promise
     weak: tuple[TurnView, int, int] | None = None
     for t in turns:
@@ -454,7 +458,7 @@ def _contradiction_among(
                 if terms is not None:
                     return (t, *terms)
             continue
-        c = _contradiction(ctx, t, p_end if t is p_turn else 0, want_weak=weak is None)
+        c = _contradiction(ctx, t, p_end if t is p_turn else 0, want_weak=weak is None and not stated_only)
         if c is not None:
             if c[2]:
                 return (t, c[0], c[1])
