@@ -615,6 +615,45 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-05",
         False,
     ),
+    # QA-06: another organisation's licensee or agent; a cleft or the customer's company is no presentation
+    (
+        "06-licensee-of-another-org-with-description",
+        [
+            ("a", "您好,我是家净的售后顾问小钟,我们是戴森指定的家电深度清洗服务商,今天来电想给您介绍上门清洗。"),
+            YES,
+            CLOSE,
+            BYE,
+        ],
+        {"campaign": {"brand": "家净家电服务", "authorized_brands": ["家净家电服务"]}},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-own-name-first-then-regional-agent",
+        [("a", "您好,我是恒通电梯的顾问小孔,我们恒通是三菱电梯在西南的独家代理,想跟您聊聊电梯维保。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "恒通电梯工程", "authorized_brands": ["恒通电梯工程"]}},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-cleft-how-we-found-the-customer",
+        [
+            ("a", "您好,我是家净家电服务的顾问小钟,我们是通过贵公司官网上的电话联系到您的,想给您介绍办公室空调清洗。"),
+            YES,
+            CLOSE,
+            BYE,
+        ],
+        {"campaign": {"brand": "家净家电服务", "authorized_brands": ["家净家电服务"]}},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-own-group-licensee",
+        [("a", "您好,我是家净的顾问小钟,我们是家净集团官方授权的社区服务网点,想给您介绍上门清洗。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "家净家电服务", "authorized_brands": ["家净家电服务"]}},
+        "QA-06",
+        False,
+    ),
 ]
 
 
