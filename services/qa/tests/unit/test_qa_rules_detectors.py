@@ -654,6 +654,49 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-06",
         False,
     ),
+    # QA-10: you got it wrong in any verb + result compound; 我们<name>从来没…过
+    (
+        "10-heard-it-wrong-compound",
+        std(("c", "不是说周四来吗?"), ("a", "您八成是听岔了,我们定的是周三。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-remembered-the-other-way",
+        std(("c", "合同是三年吧?"), ("a", "您肯定是记反了,合同签的是两年。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-we-never-with-name",
+        std(("c", "上次你们多收了上门费。"), ("a", "我们安居从来没收过上门费。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-agent-blames-itself",
+        std(("c", "不是说周四吗?"), ("a", "是我记岔了,不好意思,确实是周四。")),
+        {},
+        "QA-10",
+        False,
+    ),
+    (
+        "10-conditional-mistake",
+        std(("c", "表格我不会填。"), ("a", "您要是填错了也没关系,我帮您改。")),
+        {},
+        "QA-10",
+        False,
+    ),
+    (
+        "10-customer-says-it",
+        std(("c", "你们肯定是弄拧了,我没订过。"), ("a", "抱歉,我马上帮您查。")),
+        {},
+        "QA-10",
+        False,
+    ),
 ]
 
 
