@@ -697,6 +697,53 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-10",
         False,
     ),
+    # QA-12: whose age (children counted or enumerated, a school stage describing a child or course, a past
+    # school, an age stated outright, a figure in a price)
+    (
+        "12-children-enumerated",
+        std(("c", "我家三个娃,一个十一一个七岁,能一起报吗?"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-school-stage-describes-a-course",
+        std(("c", "初中的课程你们也有吗?我想给侄子报。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-past-school-and-stated-age",
+        std(
+            ("c", "我年轻那会儿没好好学,当时上初中就跟着家里干活了,今年四十五。"),
+            ("a", "我们这个套餐正合适,我给您办一个?"),
+        ),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-figure-in-a-price",
+        std(("c", "换一次总共也就七十五,还行。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-pupil-says-so",
+        std(("c", "我是初二的学生,我妈不在家。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-stated-old-age-kept",
+        std(("c", "我都七十六了,还办什么。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        True,
+    ),
 ]
 
 

@@ -813,6 +813,8 @@ class _AgeRegexes:
         self.school_before = cp.regex_any(rid, "adult_school_before")
         self.asked_self = cp.regex_any(rid, "age_question_self")
         self.asked_other = cp.regex_any(rid, "age_question_other")
+        self.not_age = cp.regex_any(rid, "not_age_context")
+        self.school_attributive = cp.regex_any(rid, "school_attributive")
 
 
 _CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
@@ -896,6 +898,9 @@ def _age_statements(
     if not want_age or rx.trigger is None or not (rx.trigger.search(joined) or asked == "self"):
         return [], other_user
     ages: list[tuple[int, int, float]] = []
+    # a school stage only suggests an age; an age the speaker states outright in the same turn
+    # (后来上初中…现在都四十了) is the better witness, so school ages count only without one
+    schooled: list[tuple[int, int, float]] = []
     subject_self = asked != "other"
     this_year = ctx.local_placed.year
     for off, clause in parts:
@@ -919,11 +924,14 @@ def _age_statements(
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
                     continue
+        money = rx.not_age is not None and rx.not_age.search(clause) is not None
         for p in rx.age:
             for m in p.finditer(clause):
                 if rx.attributive is not None and rx.attributive.match(clause, m.end()):
                     if not rx_self_start(rx, clause):
                         continue  # describes someone else (一个八岁的孩子)
+                if money and "岁" not in m.group(0):
+                    continue  # a figure in a clause about a price or a count (总共也就八十), not an age
                 value = parse_number(m.group("n"))
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
@@ -934,14 +942,18 @@ def _age_statements(
                     ages.append((off + m.start(), off + m.end(), float(this_year - year)))
         for p in rx.minor:
             for school in p.finditer(clause):
-                if not _adult_school(rx, clause, school.start(), school.end()):
-                    ages.append((off + school.start(), off + school.end(), 15.0))
-                    break
+                if _adult_school(rx, clause, school.start(), school.end()):
+                    continue
+                if rx.school_attributive is not None and rx.school_attributive.match(clause, school.end()):
+                    if not rx_self_start(rx, clause):
+                        continue  # describes a child or a course (五年级的孩子, 初中的课程), not the speaker
+                schooled.append((off + school.start(), off + school.end(), 15.0))
+                break
         for p in rx.elderly:
             hit = p.search(clause)
             if hit:
                 ages.append((off + hit.start(), off + hit.end(), 80.0))
-    return ages, other_user
+    return (ages or schooled), other_user
 
 
 def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
