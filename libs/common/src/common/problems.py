@@ -91,6 +91,21 @@ def problem_response(
     **extensions: Any,
 ) -> JSONResponse:
     """A problem-details answer; routes that answer an error themselves use this too."""
+    body = problem_document(status, detail, type_=type_, title=title, instance=instance, errors=errors, **extensions)
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
+
+
+def problem_document(
+    status: int,
+    detail: str | None = None,
+    *,
+    type_: str = "about:blank",
+    title: str | None = None,
+    instance: str | None = None,
+    errors: Sequence[Mapping[str, Any]] | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    """The problem itself, for an answer that carries several (one per record of a batch)."""
     body: dict[str, Any] = {
         "type": type_,
         "title": title or _phrase(status),
@@ -100,7 +115,7 @@ def problem_response(
         **({"errors": [_field_error(e) for e in errors]} if errors else {}),
     }
     body.update({k: v for k, v in extensions.items() if k not in body})
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
+    return body
 
 
 def _phrase(status: int) -> str:
@@ -189,8 +204,16 @@ def invalid_fields(
 
     Only where and why: the caller's own ``input`` (a customer's name and number, say) is never
     echoed back, so an error body or a log of it holds no personal data."""
+    body = invalid_fields_document(errors, instance=instance, **extensions)
+    return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
+
+
+def invalid_fields_document(
+    errors: Sequence[Mapping[str, Any]], *, instance: str | None = None, **extensions: Any
+) -> dict[str, Any]:
+    """The 422 problem of ``invalid_fields`` itself (a rejected record in a batch's answer)."""
     errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]
-    return problem_response(
+    return problem_document(
         422, _summary(errors), type_=INVALID_FIELDS, title="Invalid fields", instance=instance, errors=errors,
         **extensions,
     )  # fmt: skip
