@@ -467,3 +467,138 @@ async def test_an_idempotency_key_must_be_the_call_id(harness: Any) -> None:
     assert await h.events_of("c-key") == []
     resp = await h.client.post("/v1/calls", json=finished("c-key"), headers={"Idempotency-Key": "c-key"})
     assert resp.status_code == 202, resp.text
+
+
+# --- finished calls in batches (POST /v1/calls/batch) -----------------------------------------
+
+
+def _day(call_id: str, day: int, **changes: Any) -> dict[str, Any]:
+    """A finished call on another day of November (the lead's calls in order by placed_at)."""
+    times = {k: f"2026-11-{day:02d}T10:0{m}:00+08:00" for k, m in (("placed_at", 3), ("answered_at", 4))}
+    return finished(call_id, **times, ended_at=f"2026-11-{day:02d}T10:06:40+08:00", **changes)
+
+
+async def test_a_batch_records_each_call_and_classifies_a_lead_called_twice_in_it(harness: Any) -> None:
+    h = harness
+    # The lead's later call comes first in the batch: its past is the earlier one, placed before.
+    batch = [
+        _day("c-b2", 12, disposition="interested"),
+        _day("c-b1", 10),
+        _day("c-b3", 11, lead={**finished("x")["lead"], "id": "l-other"}),
+    ]
+    resp = await h.client.post("/v1/calls/batch", json={"calls": batch})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["accepted"], body["duplicate"], body["rejected"]) == (3, 0, 0)
+    assert [(r["index"], r["call_id"], r["status"]) for r in body["results"]] == [
+        (0, "c-b2", "accepted"),
+        (1, "c-b1", "accepted"),
+        (2, "c-b3", "accepted"),
+    ]
+    for call_id in ("c-b1", "c-b2", "c-b3"):
+        assert await h.events_of(call_id) == ["CallPlaced", "CallEnded"]
+    placed = {c: (await h.store.load("calls", c)).events[0].event for c in ("c-b1", "c-b2", "c-b3")}
+    assert all(isinstance(e, CallPlaced) for e in placed.values())
+    first = {c: e.first_contact for c, e in placed.items() if isinstance(e, CallPlaced)}
+    assert first == {"c-b1": True, "c-b2": False, "c-b3": True}
+    history = placed["c-b2"].history if isinstance(placed["c-b2"], CallPlaced) else None
+    assert history is not None and history.previous_attempts == 1 and history.talked_before
+
+    # Sent again (a retry after a lost answer): nothing is recorded twice.
+    again = await h.client.post("/v1/calls/batch", json={"calls": batch})
+    assert again.status_code == 200, again.text
+    assert [r["status"] for r in again.json()["results"]] == ["duplicate"] * 3
+    assert again.json()["duplicate"] == 3
+    for call_id in ("c-b1", "c-b2", "c-b3"):
+        assert await h.events_of(call_id) == ["CallPlaced", "CallEnded"]
+
+
+async def test_a_bad_record_is_rejected_alone_with_its_problem(harness: Any) -> None:
+    h = harness
+    assert (await h.client.post("/v1/calls", json=finished("c-bm-old"))).status_code == 202
+    batch: list[Any] = [
+        finished("c-bm-1"),
+        finished("c-bm-2", hangup_by="nobody"),
+        finished("c-bm-3", disposition="teleported"),
+        finished("c-bm-4", direction="inbound"),
+        "not a record",
+        finished("c-bm-1", notes="the same call id again"),
+        finished("c-bm-old", disposition="no_interest"),  # recorded before with another body
+        finished("c-bm-old2"),
+    ]
+    resp = await h.client.post("/v1/calls/batch", json={"calls": batch})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["accepted"], body["duplicate"], body["rejected"]) == (2, 0, 6)
+    results = body["results"]
+    assert [r["status"] for r in results] == ["accepted", *["rejected"] * 6, "accepted"]
+    assert results[0]["problem"] is None and results[7]["call_id"] == "c-bm-old2"
+
+    def fields(i: int) -> list[str]:
+        problem = results[i]["problem"]
+        assert problem["status"] == 422 and problem["type"].endswith("/invalid-fields"), problem
+        return [e["field"] for e in problem["errors"]]
+
+    assert fields(1) == ["calls.1.hangup_by"] and results[1]["call_id"] == "c-bm-2"
+    assert results[1]["problem"]["errors"][0]["loc"] == ["body", "calls", 1, "hangup_by"]
+    assert fields(2) == ["calls.2.disposition"]
+    assert fields(3) == ["calls.3.heard_from", "calls.3.need"]
+    assert results[3]["problem"]["missing"] == ["calls.3.heard_from", "calls.3.need"]
+    assert fields(4) == ["calls.4"] and results[4]["call_id"] is None
+    assert fields(5) == ["calls.5.call_id"] and "record 0" in results[5]["problem"]["errors"][0]["msg"]
+    conflict = results[6]["problem"]
+    assert conflict["status"] == 409 and conflict["differences"] == ["disposition"], conflict
+    assert conflict["type"].endswith("/call-recorded-differently")
+
+    assert await h.events_of("c-bm-1") == ["CallPlaced", "CallEnded"]
+    assert await h.events_of("c-bm-old2") == ["CallPlaced", "CallEnded"]
+    for refused in ("c-bm-2", "c-bm-3", "c-bm-4"):
+        assert await h.events_of(refused) == []
+    ended = (await h.store.load("calls", "c-bm-1")).events[1].event
+    assert isinstance(ended, CallEnded) and ended.notes != "the same call id again"
+    ended = (await h.store.load("calls", "c-bm-old")).events[1].event
+    assert isinstance(ended, CallEnded) and ended.disposition == "success"  # the record stands
+
+
+async def test_a_batch_that_is_not_one_or_too_large_is_refused_whole(harness: Any) -> None:
+    h = harness
+    for body in ({}, {"calls": []}, {"calls": {"call_id": "c-bx"}}, [finished("c-bx")]):
+        resp = await h.client.post("/v1/calls/batch", json=body)
+        assert resp.status_code == 422, (body, resp.text)
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    limit = h.runtime.settings.batch_max_calls
+    resp = await h.client.post("/v1/calls/batch", json={"calls": [finished("c-bx")] + [{}] * limit})
+    assert resp.status_code == 413, resp.text
+    problem = resp.json()
+    assert problem["max_calls"] == limit and problem["received"] == limit + 1
+    assert problem["type"].endswith("/batch-too-large")
+    assert await h.events_of("c-bx") == []
+
+
+async def test_a_partner_may_batch_its_own_campaigns_only(harness: Any) -> None:
+    from common.identity import PARTNER, Identity
+    from common.testing import AsGateway
+
+    h = harness
+    mine = finished("c-bp-1")["campaign"]["id"]
+    partner = Identity("dialer-1", frozenset({PARTNER}), campaigns=frozenset({mine}))
+    theirs = finished("c-bp-2", campaign={**finished("x")["campaign"], "id": "someone-elses"})
+    broken_theirs = {"call_id": "c-bp-3", "campaign": {"id": "another-one"}}
+    batch = [finished("c-bp-1"), theirs, broken_theirs]
+    resp = await h.client.post("/v1/calls/batch", json={"calls": batch}, auth=AsGateway(partner))
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["campaigns"] == ["another-one", "someone-elses"]
+    assert await h.events_of("c-bp-1") == []  # nothing of the batch was recorded
+
+    resp = await h.client.post("/v1/calls/batch", json={"calls": batch[:1]}, auth=AsGateway(partner))
+    assert resp.status_code == 200 and resp.json()["results"][0]["status"] == "accepted", resp.text
+
+
+async def test_the_batch_route_describes_its_records_as_the_single_route_takes_them(harness: Any) -> None:
+    document = (await harness.client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    body = document["paths"]["/v1/calls/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    calls = schemas[body["$ref"].rsplit("/", 1)[1]]["properties"]["calls"]
+    assert calls["items"]["$ref"].rsplit("/", 1)[1] in schemas
+    answer = document["paths"]["/v1/calls/batch"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"]["$ref"].endswith("/CallBatchRecorded")

@@ -11,13 +11,22 @@ from pydantic import ValidationError
 
 from common.identity import ADMIN, PARTNER, Caller, Identity, Nothing, row_scope
 from common.pagination import Cursor, Limit
-from common.problems import invalid_fields, problem_response
+from common.problems import (
+    PROBLEM_JSON,
+    PROBLEMS,
+    invalid_fields,
+    invalid_fields_document,
+    problem_document,
+    problem_response,
+)
+from common.problems import Problem as ProblemDetails
 from common.service import runtime_of
 
 from calls.context import CallsRuntime
 from calls.domain.campaign import CampaignSettings, Disposition, DispositionCode
 from calls.domain.records import EndCallRequest, FinishedCallRecord, Identifier, PlaceCallRequest, Problem
 from calls.handlers import (
+    Recorded,
     VersionConflict,
     add_transcript,
     catalogue_of,
@@ -25,9 +34,12 @@ from calls.handlers import (
     end_call,
     place_call,
     report_finished_call,
+    report_finished_calls,
 )
 from calls.queries import campaign_settings, get_call, list_calls
 from calls.schemas import (
+    BatchCallResult,
+    CallBatchRecorded,
     CallDetail,
     CallEndedAnswer,
     CallPage,
@@ -38,6 +50,7 @@ from calls.schemas import (
     CampaignConfigured,
     CampaignView,
     DialRefused,
+    FinishedCallBatch,
     TranscriptAnswer,
     TranscriptRequest,
     VersionConflictAnswer,
@@ -111,24 +124,132 @@ async def post_finished_call(
     if result.problems:
         return unprocessable(result.problems)
     if result.conflicts:
-        return JSONResponse(
-            {
-                "type": "https://telemarketing.example/problems/call-recorded-differently",
-                "title": "This call_id was recorded with a different body",
-                "status": 409,
-                "detail": "call "
-                + result.call_id
-                + " is recorded already and differs in: "
-                + ", ".join(result.conflicts)
-                + ". A call's record is not changed by resending it.",
-                "call_id": result.call_id,
-                "differences": result.conflicts,
-            },
-            status_code=409,
-            media_type="application/problem+json",
-        )
+        return JSONResponse(_recorded_differently(result), status_code=409, media_type=PROBLEM_JSON)
     response.status_code = 202 if result.written else 200
     return CallRecorded(call_id=result.call_id, status="accepted" if result.written else "duplicate")
+
+
+def _recorded_differently(result: Recorded) -> dict[str, Any]:
+    """409: the call_id is recorded with another body; the recorded call stands."""
+    return problem_document(
+        409,
+        f"call {result.call_id} is recorded already and differs in: {', '.join(result.conflicts)}. "
+        "A call's record is not changed by resending it.",
+        type_=PROBLEMS + "call-recorded-differently",
+        title="This call_id was recorded with a different body",
+        call_id=result.call_id,
+        differences=result.conflicts,
+    )
+
+
+BATCH_TOO_LARGE = PROBLEMS + "batch-too-large"
+
+
+@router.post(
+    "/batch",
+    response_model=CallBatchRecorded,
+    responses={
+        403: {"description": "a record names a campaign this partner may not report for; nothing was recorded"},
+        413: {"description": "more records than the batch limit (`max_calls`), or a body over the size limit"},
+        422: {"description": "not a batch: `calls` missing, empty or not a list"},
+    },
+)
+async def post_finished_calls(
+    batch: FinishedCallBatch, caller: Caller, runtime: CallsRuntime = Depends(runtime_of)
+) -> CallBatchRecorded | JSONResponse:
+    """Report many finished calls in one request (up to the ``BATCH_MAX_CALLS`` setting, 500 by
+    default, and within the 1 MiB body limit), each record the shape ``POST /v1/calls`` takes.
+    Answered 200 once every record has been dealt with: ``results`` holds one entry per record in
+    order, ``accepted`` (its events are stored), ``duplicate`` (already recorded with this very
+    body: a batch sent again counts nothing twice) or ``rejected`` with its problem details (an
+    invalid field, named from the request's root as ``calls.<index>.<field>``; a call_id an
+    earlier record of the batch has; a call_id recorded before with another body, 409). A bad
+    record does not hold back the others.
+
+    The batch as a whole: 403 when any record names a campaign the partner may not report for
+    (nothing is recorded: a token's campaigns are its integration's configuration, not a
+    per-record matter); 413 over the record limit; 422 when it is not ``{"calls": [...]}``; 503
+    when the event log did not confirm every write: send the same batch again, the records
+    already stored answer ``duplicate``."""
+    limit = runtime.settings.batch_max_calls
+    if len(batch.calls) > limit:
+        return problem_response(
+            413,
+            f"{len(batch.calls)} records in one batch; at most {limit} are taken: send them in several",
+            type_=BATCH_TOO_LARGE,
+            title="Batch too large",
+            max_calls=limit,
+            received=len(batch.calls),
+        )
+    foreign = sorted({c for c in map(_campaign_of, batch.calls) if c is not None and not _may_report_for(caller, c)})
+    if foreign:
+        return problem_response(
+            403,
+            f"this partner may not report calls for campaign {', '.join(foreign)}; nothing in the batch was recorded",
+            title="Forbidden",
+            campaigns=foreign,
+        )
+    results: list[BatchCallResult | None] = [None] * len(batch.calls)
+    records: list[FinishedCallRecord] = []
+    positions: list[int] = []
+    first_at: dict[str, int] = {}
+    for index, raw in enumerate(batch.calls):
+        try:
+            record = FinishedCallRecord.model_validate(raw)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ["body", "calls", index, *e["loc"]]} for e in exc.errors()]
+            results[index] = _rejected(index, _call_id_of(raw), invalid_fields_document(errors))
+            continue
+        if record.call_id in first_at:
+            repeated = {
+                "loc": ["body", "calls", index, "call_id"],
+                "msg": f"record {first_at[record.call_id]} of this batch has this call_id; a batch holds a call once",
+                "type": "value_error",
+            }
+            results[index] = _rejected(index, record.call_id, invalid_fields_document([repeated]))
+            continue
+        first_at[record.call_id] = index
+        records.append(record)
+        positions.append(index)
+    for index, recorded in zip(positions, await report_finished_calls(runtime, records), strict=True):
+        results[index] = _result_of(index, recorded)
+    done = [r for r in results if r is not None]
+    return CallBatchRecorded(
+        accepted=sum(r.status == "accepted" for r in done),
+        duplicate=sum(r.status == "duplicate" for r in done),
+        rejected=sum(r.status == "rejected" for r in done),
+        results=done,
+    )
+
+
+def _campaign_of(raw: object) -> str | None:
+    """The campaign a record names, read before the record is validated (so a partner's record
+    for another campaign refuses the batch whatever else is wrong with it)."""
+    campaign = raw.get("campaign") if isinstance(raw, dict) else None
+    found = campaign.get("id") if isinstance(campaign, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _call_id_of(raw: object) -> str | None:
+    found = raw.get("call_id") if isinstance(raw, dict) else None
+    return found if isinstance(found, str) and len(found) <= 128 else None
+
+
+def _rejected(index: int, call_id: str | None, problem: dict[str, Any]) -> BatchCallResult:
+    return BatchCallResult(
+        index=index, call_id=call_id, status="rejected", problem=ProblemDetails.model_validate(problem)
+    )
+
+
+def _result_of(index: int, recorded: Recorded) -> BatchCallResult:
+    if recorded.problems:
+        errors = [{**p.as_error(), "loc": ["body", "calls", index, p.field]} for p in recorded.problems]
+        missing = [f"calls.{index}.{p.field}" for p in recorded.problems if p.kind == "missing"]
+        return _rejected(index, recorded.call_id, invalid_fields_document(errors, missing=missing))
+    if recorded.conflicts:
+        return _rejected(index, recorded.call_id, _recorded_differently(recorded))
+    status: Literal["accepted", "duplicate"] = "accepted" if recorded.written else "duplicate"
+    return BatchCallResult(index=index, call_id=recorded.call_id, status=status)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from common.events.calls import HoldPeriod, SpeechTurn
 from common.pagination import Page
+from common.problems import Problem
 
 from calls.domain.campaign import CampaignSettings, Catalogue
 
@@ -21,12 +22,51 @@ class TranscriptRequest(BaseModel):
     recording_uri: str | None = Field(default=None, max_length=2_000)
 
 
+class FinishedCallBatch(BaseModel):
+    """Finished calls in one request (``POST /v1/calls/batch``). The records are read one by one
+    in the route (a bad one is rejected in the answer, the others recorded), so the model takes
+    any JSON for each; the OpenAPI document describes them as ``FinishedCallRecord`` (the single
+    route's body, so the schema is in the document)."""
+
+    calls: list[Any] = Field(
+        min_length=1,
+        description="finished-call records, each as POST /v1/calls takes one",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/FinishedCallRecord"}},
+    )
+
+
 # --- responses ---------------------------------------------------------------------------------
 
 
 class CallRecorded(BaseModel):
     call_id: str
     status: Literal["accepted", "duplicate"] = Field(description="duplicate: the same body again, nothing changed")
+
+
+class BatchCallResult(BaseModel):
+    """What became of one record of a batch, at its position in the request."""
+
+    index: int = Field(description="the record's position in `calls`, from 0")
+    call_id: str | None = Field(description="the record's call_id; null when it has no readable one")
+    status: Literal["accepted", "duplicate", "rejected"] = Field(
+        description="accepted: recorded now; duplicate: already recorded with this very body, nothing changed; "
+        "rejected: not recorded, `problem` says why"
+    )
+    problem: Problem | None = Field(
+        default=None,
+        description="a rejected record's problem details (RFC 9457): 422 invalid fields, each named from the "
+        "request's root (`calls.3.hangup_by`; a call_id that an earlier record of the batch has too); 409 this "
+        "call_id was recorded before with a different body (`differences` names the fields)",
+    )
+
+
+class CallBatchRecorded(BaseModel):
+    """The batch was read: one result per record, in the request's order."""
+
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[BatchCallResult]
 
 
 class CallPlacedAnswer(BaseModel):

@@ -70,6 +70,7 @@ RULES: list[Rule] = [
     rule("DELETE", f"/v1/dnc/{ID}", ADMIN, describe="lift a do-not-call entry"),
     # Calls: partners report finished calls for their own campaigns; agents place and end theirs.
     rule("POST", "/v1/calls", PARTNER, ADMIN, describe="report a finished call"),
+    rule("POST", "/v1/calls/batch", PARTNER, ADMIN, describe="report finished calls, many in one request"),
     rule("POST", "/v1/calls/place", AGENT, ADMIN, describe="place a call"),
     rule("POST", f"/v1/calls/{ID}/end", AGENT, PARTNER, ADMIN, describe="end a placed call"),
     rule("POST", f"/v1/calls/{ID}/transcript", AGENT, PARTNER, ADMIN, describe="attach a transcript"),
