@@ -27,7 +27,9 @@ Figures, per database:
 Sizes are environment variables (a quick run: BENCH_INGEST_CALLS=600
 BENCH_INGEST_STEADY_SECONDS=4 BENCH_INGEST_BASELINE=5000 BENCH_INGEST_DATABASES=sqlite).
 ``BENCH_INGEST_RESULTS`` names the Markdown file the table is appended to (default
-benchmarks/RESULTS.md; empty: none).
+benchmarks/RESULTS.md; empty: none). ``BENCH_INGEST_BATCH=100``: the throughput phase posts that
+many calls per ``POST /v1/calls/batch`` (the steady rates still post one call per request; a
+20-turn call is about 3 KB, so a batch stays under the 1 MiB body limit up to about 300).
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ DATABASES = os.environ.get("BENCH_INGEST_DATABASES", "sqlite,postgresql").split(
 PROFILE = os.environ.get("BENCH_INGEST_PROFILE", "1") == "1"
 RESULTS = os.environ.get("BENCH_INGEST_RESULTS", str(Path(__file__).with_name("RESULTS.md")))
 CATCH_UP_TIMEOUT = float(os.environ.get("BENCH_INGEST_TIMEOUT", "600"))
+BATCH = int(os.environ.get("BENCH_INGEST_BATCH", "0"))  # calls per POST /v1/calls/batch; 0: POST /v1/calls each
 TURNS = 20
 LOOK_EVERY = 0.02  # seconds between two looks at every service's checkpoints
 
@@ -109,6 +112,11 @@ def with_turns(record: dict[str, Any], turns: int = TURNS) -> dict[str, Any]:
     return record
 
 
+def batches(bodies: Sequence[bytes], size: int) -> list[bytes]:
+    """The calls as ``POST /v1/calls/batch`` bodies of ``size`` records each."""
+    return [b'{"calls":[' + b",".join(bodies[i : i + size]) + b"]}" for i in range(0, len(bodies), size)]
+
+
 def records(prefix: str, count: int, start: int = 0) -> list[bytes]:
     return [
         json.dumps(with_turns(r), ensure_ascii=False).encode()
@@ -120,12 +128,11 @@ def records(prefix: str, count: int, start: int = 0) -> list[bytes]:
 
 
 class Connection:
-    def __init__(self, host_port: tuple[str, int], token: str) -> None:
+    def __init__(self, host_port: tuple[str, int], token: str, path: str = "/v1/calls") -> None:
         self.host_port = host_port
         self.head = (
-            "POST /v1/calls HTTP/1.1\r\nHost: {h}\r\nContent-Type: application/json\r\n"
-            "Authorization: {t}\r\nContent-Length: "
-        ).format(h=f"{host_port[0]}:{host_port[1]}", t=token)
+            "POST {p} HTTP/1.1\r\nHost: {h}\r\nContent-Type: application/json\r\nAuthorization: {t}\r\nContent-Length: "
+        ).format(p=path, h=f"{host_port[0]}:{host_port[1]}", t=token)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -169,9 +176,12 @@ class Posted:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
-async def post_all(gateway_url: str, bodies: Sequence[bytes], *, concurrency: int, rate: float | None = None) -> Posted:
+async def post_all(
+    gateway_url: str, bodies: Sequence[bytes], *, concurrency: int, rate: float | None = None, batch: bool = False
+) -> Posted:
     """Post every body (retrying 429/503 as a dialer would); ``rate``: on a steady schedule
-    (open loop), else as fast as ``concurrency`` connections go."""
+    (open loop), else as fast as ``concurrency`` connections go. ``batch``: the bodies are
+    batches for ``POST /v1/calls/batch``, each of whose records must be accepted."""
     host_port = (gateway_url.split("//")[1].split(":")[0], int(gateway_url.rsplit(":", 1)[1]))
     token = auth_headers()["Authorization"]
     posted = Posted(sent_at=[0.0] * len(bodies), answered_at=[0.0] * len(bodies))
@@ -181,7 +191,7 @@ async def post_all(gateway_url: str, bodies: Sequence[bytes], *, concurrency: in
     start = time.monotonic()
 
     async def worker() -> None:
-        conn = Connection(host_port, token)
+        conn = Connection(host_port, token, "/v1/calls/batch" if batch else "/v1/calls")
         try:
             while not queue.empty():
                 i = queue.get_nowait()
@@ -196,6 +206,8 @@ async def post_all(gateway_url: str, bodies: Sequence[bytes], *, concurrency: in
                         continue
                     if status >= 300:
                         raise AssertionError(f"call refused: {status} {payload[:300]!r}")
+                    if batch and json.loads(payload)["rejected"]:
+                        raise AssertionError(f"records of a batch rejected: {payload[:600]!r}")
                     break
                 posted.answered_at[i] = time.monotonic()
         finally:
@@ -511,7 +523,7 @@ def run_one(kind: str, pg_server: str | None) -> dict[str, Any]:
     database_for, drop = databases_for(kind, pg_server)
     namespace = "bench" + uuid.uuid4().hex[:6]
     names = EventNames(namespace)
-    result: dict[str, Any] = {"database": kind, "calls": CALLS, "concurrency": CONCURRENCY}
+    result: dict[str, Any] = {"database": kind, "calls": CALLS, "concurrency": CONCURRENCY, "batch": BATCH}
     platform: RunningPlatform | None = None
     watcher: Watcher | None = None
     try:
@@ -525,7 +537,8 @@ def run_one(kind: str, pg_server: str | None) -> dict[str, Any]:
         bodies = records("t", CALLS)
         before = cpu_seconds(procs)
         t0 = time.monotonic()
-        posted = asyncio.run(post_all(platform.gateway_url, bodies, concurrency=CONCURRENCY))
+        sent = batches(bodies, BATCH) if BATCH else bodies
+        posted = asyncio.run(post_all(platform.gateway_url, sent, concurrency=CONCURRENCY, batch=bool(BATCH)))
         posting_done = time.monotonic()
         done = asyncio.run(caught_up(server.url, names, watcher, CATCH_UP_TIMEOUT))
         after = cpu_seconds(procs)
@@ -734,7 +747,9 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = [
         f"#### ingest, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {machine}",
         "",
-        f"`make bench ONLY=ingest`: {CALLS} calls ({TURNS} turns) by {CONCURRENCY} connections; steady "
+        f"`make bench ONLY=ingest`: {CALLS} calls ({TURNS} turns) by {CONCURRENCY} connections"
+        + (f", {BATCH} calls per POST /v1/calls/batch" if BATCH else "")
+        + "; steady "
         f"{', '.join(str(int(r)) for r in RATES)} calls/s for {STEADY_SECONDS:g} s; load average at the end "
         f"{os.getloadavg()[0]:.1f} (the machine is shared).",
         "",
