@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from common.events.partner import DispositionCode as DispositionCode  # re-exported: the API's path type
+
 CATALOGUE_FILE = Path(__file__).with_name("dispositions.yaml")
 
 Flag = Literal[
@@ -38,7 +40,6 @@ FLAGS: tuple[str, ...] = (
     "final",
     "unworkable",
 )
-DispositionCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 
 

@@ -1,25 +1,26 @@
-"""A finished call as a partner (dialer, softphone) reports it: domain.md section 6.
+"""A finished call as a partner (dialer, softphone) reports it (domain.md section 6), and the
+requests that place and end a call.
 
-Validation here is the first line of defence: a record the platform cannot trust is refused
-with the field that is wrong, before anything is published."""
+The record's shape is shared with QA (``common.events.partner``); what this service adds is
+what it needs to accept one: the lead's number (its digest and masked form go on the events) and
+the campaign's catalogue. Validation here is the first line of defence: a record the platform
+cannot trust is refused with the field that is wrong, before anything is published."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Self
 
 import phonenumbers
 from phonenumbers import NumberParseException, carrier
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from common.events.calls import AgentRef, CampaignRef, HoldPeriod, SpeechTurn
+from common.events.calls import AgentRef, CampaignRef, Direction, Eligibility, HangupBy, HoldPeriod, SpeechTurn
+from common.events.partner import CallRecord, DispositionCode, FreeText, LeadInRecord, PhoneNumber
+from common.events.partner import Identifier as Identifier  # re-exported: the API's id type
 
-from calls.domain.campaign import CampaignSettings, Catalogue, DispositionCode
-
-# Ids become NATS subject tokens and URL segments: keep them to a safe alphabet.
-Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-:]{1,128}$")]
-PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9\- ]{5,20}$")]
+from calls.domain.campaign import CampaignSettings, Catalogue
 
 # The outcomes of domain section 2. The valid codes are data: the default catalogue
 # (dispositions.yaml) with the campaign's overrides; see ``catalogue_problems``.
@@ -37,49 +38,22 @@ STANDARD_DISPOSITIONS = (
     "success",
     "complaint",
 )
-Direction = Literal["outbound", "inbound"]
-HangupBy = Literal["agent", "customer", "network"]
-Eligibility = Literal["eligible", "ineligible", "unknown"]
-FreeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-class LeadInRecord(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: Identifier
-    name: str | None = Field(default=None, max_length=100)
+class ReportedLead(LeadInRecord):
+    """The lead of a reported call: its number is required here, since the call's number digest
+    and masked phone are derived from it."""
+
     phone: PhoneNumber
-    birth_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
-class FinishedCallRecord(BaseModel):
-    """One finished call, reported in one request."""
+class FinishedCallRecord(CallRecord):
+    """One finished call, reported in one request (``POST /v1/calls``): the shared record, with
+    the lead's number required and its times in order."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": []})
+    model_config = ConfigDict(json_schema_extra={"examples": []})
 
-    call_id: Identifier
-    direction: Literal["outbound", "inbound"] = "outbound"
-    campaign: CampaignRef
-    agent: AgentRef
-    lead: LeadInRecord
-    caller_number: PhoneNumber | None = None
-    placed_at: AwareDatetime
-    answered_at: AwareDatetime | None = None
-    ended_at: AwareDatetime
-    ring_count: int | None = Field(default=None, ge=0, le=100)
-    hangup_by: Literal["agent", "customer", "network"]
-    eligibility: Literal["eligible", "ineligible", "unknown"] = "unknown"
-    disposition: DispositionCode
-    callback_at: AwareDatetime | None = None
-    appointment_at: AwareDatetime | None = Field(
-        default=None, description="when the visit or seminar booked on this call takes place"
-    )
-    notes: str | None = Field(default=None, max_length=10_000)
-    recording_uri: str | None = Field(default=None, max_length=2_000)
-    turns: list[SpeechTurn | HoldPeriod] = Field(default_factory=list)
-    # Optional additions: the number's id at the leads service; inbound registration fields.
-    number_id: Identifier | None = None
-    heard_from: FreeText | None = None
-    need: str | None = Field(default=None, max_length=2_000)
+    lead: ReportedLead
 
     @model_validator(mode="after")
     def _times_in_order(self) -> Self:
@@ -88,12 +62,6 @@ class FinishedCallRecord(BaseModel):
         if self.answered_at is not None and not (self.placed_at <= self.answered_at <= self.ended_at):
             raise ValueError("answered_at must lie between placed_at and ended_at")
         return self
-
-    @property
-    def talk_seconds(self) -> float:
-        if self.answered_at is None:
-            return 0.0
-        return (self.ended_at - self.answered_at).total_seconds()
 
 
 # --- what every call record must hold, against the campaign's catalogue --------------------

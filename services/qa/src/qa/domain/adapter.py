@@ -1,8 +1,9 @@
-"""``CallEnded`` (what the calls service publishes) → the rules' input, ``CallRecord``.
+"""``CallEnded`` (what the calls service publishes) → the rules' input, the partner's
+``CallRecord`` (``common.events.partner``), with the event's own campaign, agent and turns.
 
-The event carries no name and no raw number of the customer: the record gets the lead id, the
-birth year and the keyed name digest, which the bare-name check (QA-01) matches with the PII
-key (``qa.rules.names``)."""
+The event carries no name and no raw number of the customer: the record's lead gets the lead
+id, the birth year and the keyed name digest, which the bare-name check (QA-01) matches with the
+PII key (``qa.rules.names``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from common.events.calls import CallEnded, TranscriptTurn
+from common.events.partner import CallRecord, LeadInRecord
 from common.timeutil import as_utc
 
 from qa.rules.context import get_tz
-from qa.rules.model import CallRecord
 
 
 def turns_data(turns: Sequence[TranscriptTurn]) -> list[dict[str, Any]]:
@@ -23,35 +24,27 @@ def turns_data(turns: Sequence[TranscriptTurn]) -> list[dict[str, Any]]:
 
 def record_from_call_ended(event: CallEnded, turns: Sequence[TranscriptTurn] | None = None) -> CallRecord:
     """The call as the rules see it; ``turns`` replaces the event's own (a later transcript)."""
-    c = event.campaign
-    data: dict[str, Any] = {
-        "call_id": event.call_id,
-        "direction": event.direction,
-        "campaign": {
-            "id": c.id,
-            "brand": c.brand or "",
-            "authorized_brands": list(c.authorized_brands),
-            "allowed_caller_carriers": list(c.allowed_caller_carriers),
-            "price_on_phone": c.price_on_phone,
-        },
-        "agent": {"id": event.agent.id, "team": event.agent.team, "supervisor": event.agent.supervisor},
-        "lead": {
-            "id": event.customer.lead_id,
-            "name_digest": event.customer.name_digest,
-            "birth_year": event.customer.birth_year,
-        },
-        "caller_number": event.caller_number,
-        "placed_at": as_utc(event.placed_at),
-        "answered_at": as_utc(event.answered_at),
-        "ended_at": as_utc(event.ended_at),
-        "ring_count": event.ring_count,
-        "hangup_by": event.hangup_by,
-        "eligibility": event.eligibility,
-        "disposition": event.disposition,
-        "callback_at": as_utc(event.callback_at),
-        "turns": turns_data(event.turns if turns is None else turns),
-    }
-    return CallRecord.model_validate(data)
+    return CallRecord(
+        call_id=event.call_id,
+        direction=event.direction,
+        campaign=event.campaign,
+        agent=event.agent,
+        lead=LeadInRecord(
+            id=event.customer.lead_id,
+            name_digest=event.customer.name_digest,
+            birth_year=event.customer.birth_year,
+        ),
+        caller_number=event.caller_number,
+        placed_at=as_utc(event.placed_at),
+        answered_at=as_utc(event.answered_at),
+        ended_at=as_utc(event.ended_at),
+        ring_count=event.ring_count,
+        hangup_by=event.hangup_by,
+        eligibility=event.eligibility,
+        disposition=event.disposition,
+        callback_at=as_utc(event.callback_at),
+        turns=list(event.turns if turns is None else turns),
+    )
 
 
 def call_day(placed_at: datetime, timezone: str) -> date:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
 
+from common.events.calls import HoldPeriod, SpeechTurn
 from common.timeutil import zone
 
-from qa.rules.model import CallRecord, Evidence, Finding, HoldTurn, SpeechTurn
+from qa.rules.model import CallRecord, Evidence, Finding
 from qa.rules.names import NameMatcher
 from qa.rules.policy import TURN_SEP, CompiledPolicy, Hit, Policy
 from qa.rules.textutil import normalize
@@ -74,7 +75,7 @@ class CallContext:
                 speech.append(view)
                 (agent if turn.speaker == "agent" else customer).append(view)
                 texts.append(turn.text)
-            elif isinstance(turn, HoldTurn):
+            elif isinstance(turn, HoldPeriod):
                 holds.append(HoldView(i, turn.start_s, turn.end_s))
         if speech:
             # One normalisation over all turns (same length, so offsets hold), then one
