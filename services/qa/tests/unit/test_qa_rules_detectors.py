@@ -744,6 +744,43 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-12",
         True,
     ),
+    # QA-07: "not even once?" and a small matter asked of the customer; a rhetorical question about the job
+    (
+        "07-not-even-once",
+        std(("c", "这个怎么设置密码?"), ("a", "使用手册里写得清清楚楚,您装的时候就没看一眼吗?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    ("07-small-matter", std(("c", "我想问问账单。"), ("a", "这点小事也值得打电话投诉?")), {}, "QA-07", True),
+    (
+        "07-rhetorical-naming-the-customer",
+        std(("c", "怎么开机?"), ("a", "难道您自己不会看说明书吗?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-small-matter-agent-apologises",
+        std(("c", "好的。"), ("a", "这么点事都要麻烦您跑一趟,真不好意思。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-rhetorical-thrown-back-at-a-complaint",
+        std(("c", "你们一天打三次,烦不烦?"), ("a", "不就是接个电话吗?这个月办还有礼品。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-rhetorical-about-the-job",
+        std(("c", "你们用什么板材?"), ("a", "装修最怕什么?不就是甲醛超标吗?所以我们全用环保板材。")),
+        {},
+        "QA-07",
+        False,
+    ),
 ]
 
 

@@ -620,7 +620,11 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     Three readings of an agent turn: a listed rude phrase; a reproach of the customer in any
     wording (``reproach`` patterns: throwing a question back at them, blaming them, 早干嘛去了, 还要
     …到什么时候); a rhetorical question (``rhetorical``) unless its sentence is about the offer's
-    value and blames no one (难道不值得考虑一下吗 persuades, 难道您连这个都不知道吗 reproaches)."""
+    value and blames no one (难道不值得考虑一下吗 persuades, 难道您连这个都不知道吗 reproaches). A
+    rhetorical question about a proposition (``rhetorical_about``: 难道…吗, 不就是…吗) that answers
+    the agent's own question just before it, and neither names nor blames the customer
+    (``customer_target``, ``customer_blame``), is exposition (搬家最怕什么?不就是东西磕了碰了吗?);
+    thrown back at the customer (不就是打个电话吗?) it is a reproach."""
     rid = "QA-07"
     out: list[Finding] = []
     for t in ctx.agent_turns:
@@ -634,17 +638,34 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             s, e = _sentence_bounds(t.norm, *m.span())
             out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
             continue
-        m = _rx_search(ctx, t, rid, "rhetorical")
-        if m:
+        for name, needs_target in (("rhetorical", False), ("rhetorical_about", True)):
+            m = _rx_search(ctx, t, rid, name)
+            if m is None:
+                continue
             s, e = _trim(t.norm, *m.span())
             ss, se = _sentence_bounds(t.norm, s, e)
-            offer = ctx.cp.regex_any(rid, "offer_value")
             blame = ctx.cp.regex_any(rid, "customer_blame")
-            about_offer = offer is not None and offer.search(t.norm, ss, se) is not None
-            if about_offer and (blame is None or blame.search(t.norm, ss, se) is None):
-                continue  # a persuasive question about the offer, not aimed at the customer
+            blamed = blame is not None and blame.search(t.norm, ss, se) is not None
+            if not blamed:
+                offer = ctx.cp.regex_any(rid, "offer_value")
+                if offer is not None and offer.search(t.norm, ss, se) is not None:
+                    continue  # a persuasive question about the offer, not aimed at the customer
+                target = ctx.cp.regex_any(rid, "customer_target")
+                if (
+                    needs_target
+                    and _answers_own_question(t.norm, ss)
+                    and (target is None or target.search(t.norm, ss, se) is None)
+                ):
+                    continue  # the agent answers its own question about the job (搬家最怕什么?不就是…吗?)
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
+            break
     return out
+
+
+def _answers_own_question(text: str, sentence_start: int) -> bool:
+    """The sentence follows a question the agent just asked in the same turn (设问: the agent poses
+    a question and answers it, 装修最怕什么?不就是…吗?): exposition, not a reply thrown at the customer."""
+    return text[:sentence_start].rstrip().endswith("?")
 
 
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
