@@ -781,6 +781,28 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-07",
         False,
     ),
+    # QA-01: a name or 你 in a text read out (after a colon) is not an address
+    (
+        "01-name-read-out-from-the-contract",
+        std(("c", "合同签的谁的名字?"), ("a", "合同上乙方一栏写的是:王建国,身份证尾号三五一二,对吗?")),
+        {},
+        "QA-01",
+        False,
+    ),
+    (
+        "01-ni-read-out-from-an-sms",
+        std(("c", "短信说的什么?"), ("a", "短信原文是:你好,你的宽带将于周五到期。")),
+        {},
+        "QA-01",
+        False,
+    ),
+    (
+        "01-bare-name-after-the-read-out",
+        std(("c", "写的什么?"), ("a", "写的是:乙方签字。王建国,您签了吗?")),
+        {},
+        "QA-01",
+        True,
+    ),
 ]
 
 

@@ -40,6 +40,15 @@ def _inside_quote(text: str, pos: int) -> bool:
     )
 
 
+def _read_out(text: str, pos: int) -> bool:
+    """``pos`` lies in words the agent quotes or reads out: inside quotation marks, or after a colon
+    in the same sentence (碑文是:…, 短信原文是:…, 合同上写的是:…): a text read aloud, not an address."""
+    if _inside_quote(text, pos):
+        return True
+    colon = text.rfind(":", 0, pos)
+    return colon != -1 and not any(c in "。!?\n" for c in text[colon:pos])
+
+
 def _any_in(hits: Iterable[Hit], start: int, end: int) -> bool:
     return any(h.start >= start and h.end <= end for h in hits)
 
@@ -95,12 +104,14 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     out: list[Finding] = []
     for t in ctx.agent_turns:
         for h in ctx.hits(t, rid, "second_person"):
-            if not _inside_quote(t.norm, h.start):
+            if not _read_out(t.norm, h.start):
                 out.append(ctx.quote(t, h.start, h.end, rid, "agent addresses the customer as 你 instead of 您"))
                 break
         if names is not None:
             norm = t.norm
             for start, end in names.occurrences(norm):
+                if _read_out(norm, start):
+                    continue  # the name in a text read aloud (碑文是:…妻崔淑芬敬立), not said to the customer
                 if not norm.startswith(honorifics, end) and not norm.startswith(followers_ok, end):
                     out.append(ctx.quote(t, start, end, rid, "agent calls the customer by bare full name"))
                     break
