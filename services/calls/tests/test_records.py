@@ -21,7 +21,6 @@ from calls.domain.records import (
     FinishedCallRecord,
     catalogue_problems,
     end_problems,
-    to_e164,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -252,21 +251,6 @@ def test_redial_requested_only_for_dropped_outbound_calls() -> None:
     assert redial_for(ended.model_copy(update={"hangup_by": "customer"}), CampaignSettings()) is None
     assert redial_for(ended.model_copy(update={"direction": "inbound"}), CampaignSettings()) is None
     assert not Call("c-1").redial_requested
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "+8613800138000",
-        "13800138000",
-        "138 0013 8000",
-        "8613800138000",
-        "008613800138000",
-        "+86-138-0013-8000",
-    ],
-)
-def test_numbers_are_digested_in_e164(raw: str) -> None:
-    assert to_e164(raw) == "+8613800138000"
 
 
 def _reported(**changes: object) -> dict[str, object]:

@@ -19,10 +19,11 @@ from common.events.calls import (
     RedialRequested,
     TranscriptTurn,
 )
+from common.phones import to_e164
 from common.privacy import mask_phone, name_digest, number_digest
 
 from calls.domain.campaign import CampaignSettings
-from calls.domain.records import EndCallRequest, FinishedCallRecord, PlaceCallRequest, to_e164
+from calls.domain.records import EndCallRequest, FinishedCallRecord, PlaceCallRequest
 
 
 @dataclass(frozen=True, slots=True)

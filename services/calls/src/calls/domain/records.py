@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Self
 
-import phonenumbers
-from phonenumbers import NumberParseException, carrier
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from common.events.calls import AgentRef, CampaignRef, Direction, Eligibility, HangupBy, HoldPeriod, SpeechTurn
 from common.events.partner import CallRecord, DispositionCode, FreeText, LeadInRecord, PhoneNumber
 from common.events.partner import Identifier as Identifier  # re-exported: the API's id type
+from common.phones import carrier_of as carrier_of  # re-exported: the handlers' import
+from common.phones import to_e164 as to_e164  # re-exported: the handlers' import
 
 from calls.domain.campaign import CampaignSettings, Catalogue
 
@@ -210,38 +210,3 @@ def end_problems(
             seen.add(p.field)
             unique.append(p)
     return unique
-
-
-# --- numbers --------------------------------------------------------------------------------
-
-
-def to_e164(raw: str, default_region: str = "CN") -> str:
-    """The E.164 form the leads service digests; what people type is accepted."""
-    compact = "".join(ch for ch in raw if ch.isdigit() or ch == "+")
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    elif compact.startswith("86") and len(compact) == 13:
-        compact = "+" + compact
-    try:
-        parsed = phonenumbers.parse(compact, default_region)
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    except NumberParseException:
-        return compact if compact.startswith("+") else "+" + compact
-
-
-def carrier_of(raw: str | None, default_region: str = "CN") -> str | None:
-    """libphonenumber's English carrier name for the number's range (China Mobile, …)."""
-    if not raw:
-        return None
-    try:
-        parsed = phonenumbers.parse(to_e164(raw, default_region), default_region)
-    except NumberParseException:
-        return None
-    return carrier.name_for_number(parsed, "en") or None
-
-
-def region_of(raw: str, default_region: str = "CN") -> str | None:
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(to_e164(raw, default_region), default_region))
-    except NumberParseException:
-        return None
