@@ -803,6 +803,28 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-01",
         True,
     ),
+    # QA-14: a name after a job title the list did not hold
+    (
+        "14-dispatcher-with-name",
+        [("a", "您好,我是安居家政的调度刘敏,今天来电是跟您确认明天的保洁时间。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "安居家政", "authorized_brands": ["安居家政"]}},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-nurse-with-name",
+        [("a", "您好,我是悦康口腔的护士周琳,今天来电是提醒您明天的复诊。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "悦康口腔", "authorized_brands": ["悦康口腔"]}},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-title-without-name",
+        [("a", "您好,我是安居家政的调度,今天来电是跟您确认明天的保洁时间。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "安居家政", "authorized_brands": ["安居家政"]}},
+        "QA-14",
+        True,
+    ),
 ]
 
 
