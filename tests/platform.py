@@ -102,10 +102,15 @@ def gateway_client(url: str, role: str = ADMIN, **kwargs: Any) -> httpx.Client:
 
 
 # Generous: five services importing at once on a busy 2-core machine have taken over a minute.
-def wait_ready(url: str, timeout: float = 180.0) -> None:
+def wait_ready(url: str, timeout: float = 180.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Until ``url`` answers 200. Given the server's process, a process that has exited fails at
+    once with its exit code (uvicorn binds its port only after the lifespan's start-up, so a
+    service that died there and one still starting both refuse connections)."""
     deadline = time.monotonic() + timeout
     last: object = None
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with code {proc.returncode} before it was ready")
         try:
             resp = httpx.get(url, timeout=2)
             if resp.status_code == 200:
@@ -127,7 +132,7 @@ def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], 
         for service in SERVICES:
             platform._spawn(service, platform._service_env(service))
         for service in SERVICES:
-            wait_ready(urls[service] + "/readyz")
+            wait_ready(urls[service] + "/readyz", proc=platform.procs[service])
         gateway_env = dict(
             env,
             HTTP_PORT=platform.gateway_url.rsplit(":", 1)[1],
@@ -137,13 +142,28 @@ def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], 
             **{f"{s.upper()}_URL": u for s, u in urls.items()},
         )
         platform._spawn("gateway", gateway_env)
-        wait_ready(platform.gateway_url + "/readyz")
+        wait_ready(platform.gateway_url + "/readyz", proc=platform.procs["gateway"])
     except BaseException:
+        running = {s: p.poll() is None for s, p in platform.procs.items()}
         platform.stop()
         for service in (*SERVICES, "gateway"):
-            print(f"--- {service} log ---\n{platform.log(service)[-3000:]}")
+            print(f"--- {service} log ({_state(service, running)}) ---\n{_diagnosis(platform.log(service))}")
         raise
     return platform
+
+
+def _state(service: str, running: dict[str, bool]) -> str:
+    if service not in running:
+        return "not started"
+    return "was running" if running[service] else "had exited"
+
+
+def _diagnosis(log: str, tail: int = 2500) -> str:
+    """A start-up log cut to what explains a failure: every warning and error line (a service
+    retrying its streams says so at WARNING), then the log's end."""
+    lines = log.splitlines()
+    loud = [line[:600] for line in lines if '"level": "INFO"' not in line and '"level": "DEBUG"' not in line]
+    return "\n".join(["warnings and errors:", *loud[-40:], "end of the log:", log[-tail:]])
 
 
 def SERVICE_SPECS() -> list[ServiceSpec[Any, Any]]:

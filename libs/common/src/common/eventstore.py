@@ -256,13 +256,19 @@ class EventStore:
                 )
         return AppendResult(last_seq, written, duplicates)
 
-    async def load(self, owner: str, aggregate_id: str, *, timeout: float = 5.0) -> AggregateHistory:
+    async def load(self, owner: str, aggregate_id: str, *, timeout: float | None = None) -> AggregateHistory:
         """Replay an aggregate's subject from its first event.
 
         Three broker round trips: a named ephemeral consumer is created (its answer says how many
         events wait, so an empty aggregate needs no fetch), fetched from, and deleted; the
-        delete is not waited for (the consumer expires by itself if it is lost)."""
+        delete is not waited for (the consumer expires by itself if it is lost).
+
+        Each round trip waits at most ``timeout`` (the publish timeout by default), not the
+        JetStream context's longer one: a load runs inside a request, and while a stream has no
+        leader (a node lost, its replicas electing) the caller is better answered 503 soon and
+        retries than held until its own client gives up."""
         self._require_broker()
+        timeout = self.publish_timeout if timeout is None else timeout
         stream = self.names.stream(owner)
         name = f"load_{uuid.uuid4().hex}"
         info = await self.js.add_consumer(
@@ -276,6 +282,7 @@ class EventStore:
                 mem_storage=True,
                 num_replicas=1,
             ),
+            timeout=timeout,
         )
         try:
             pending = info.num_pending or 0

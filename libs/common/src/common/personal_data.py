@@ -253,7 +253,19 @@ class LeadKeys:
         self._cache: dict[str, tuple[float, bytes]] = {}
 
     @classmethod
-    async def open(cls, js: JetStreamContext, names: EventNames, secret: str, *, replicas: int = 1) -> LeadKeys:
+    async def open(
+        cls,
+        js: JetStreamContext,
+        names: EventNames,
+        secret: str,
+        *,
+        replicas: int = 1,
+        requests: JetStreamContext | None = None,
+    ) -> LeadKeys:
+        """The bucket, created with ``js`` if it is missing; keys are then read and written
+        through ``requests`` when given: a context with the request path's shorter timeout, so
+        that while the bucket's stream has no leader (a node lost) a call is answered 503 in
+        seconds instead of waiting out the longer timeout that start-up work needs."""
         bucket = bucket_name(names)
         try:
             kv = await js.key_value(bucket)
@@ -267,6 +279,8 @@ class LeadKeys:
                     replicas=replicas,
                 )
             )
+        if requests is not None:
+            kv = await requests.key_value(bucket)
         return cls(kv, master_key(secret))
 
     @staticmethod

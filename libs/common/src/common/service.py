@@ -154,7 +154,11 @@ class Runtime(Generic[SettingsT, ContextT]):
             await self._declare_stream(owner)
         if self.spec.personal_data:
             self.personal = await LeadKeys.open(
-                self.js, self.names, self.settings.pii_master_key, replicas=self.settings.stream_replicas
+                self.js,
+                self.names,
+                self.settings.pii_master_key,
+                replicas=self.settings.stream_replicas,
+                requests=self.nc.jetstream(timeout=self.settings.publish_timeout_s),
             )
         self.store = EventStore(
             self.js,
