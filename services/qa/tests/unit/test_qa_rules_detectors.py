@@ -825,6 +825,54 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-14",
         True,
     ),
+    # QA-11: booking a date is the sale for a service; the answer is read in call order
+    (
+        "11-date-fixed-on-a-mumble",
+        [
+            OPEN,
+            YES,
+            ("a", "王先生您好,今天来电是跟您说一下家里保洁的事。"),
+            ("a", "那我给您把下周三上午的保洁定下来?"),
+            ("c", "嗯。"),
+            ("a", "好的,已经给您定好了,周二师傅会联系您。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    (
+        "11-visit-arranged-on-a-mumble",
+        [
+            OPEN,
+            YES,
+            ("a", "王先生您好,今天来电是跟您说一下橱柜测量的事。"),
+            ("a", "我给您安排周六上门量尺寸?"),
+            ("c", "哦……"),
+            ("a", "好的,已经给您安排上了。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    (
+        "11-clear-yes-then-a-goodbye",
+        [
+            OPEN,
+            YES,
+            ("a", "王先生您好,今天来电是跟您说一下家里保洁的事。"),
+            ("a", "周四上午九点阿姨上门,这样给您定下来,可以吗?"),
+            ("c", "行,就这么定了。"),
+            ("a", "好的,祝您生活愉快。"),
+            ("c", "谢谢啊,拜拜。"),
+        ],
+        {"disposition": "success"},
+        "QA-11",
+        False,
+    ),
 ]
 
 

@@ -787,23 +787,30 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         )
         if ask is None or done >= len(speech):
             return []
-    for k in range(done - 1, ask, -1):
+    # The customer's answers between the question and the sale: a clear yes among them is what the
+    # sale rests on; only answers that are all ambiguous (嗯…, 哦) make it a sale on an ambiguous
+    # answer. (Read in call order: after a question with no stated completion, the call runs on to
+    # the goodbye, and a closing 谢谢啊,拜拜 is no answer to the question.)
+    ambiguous: TurnView | None = None
+    for k in range(ask + 1, done):
         t = speech[k]
         if not t.is_customer:
             continue
         kind = _answer_kind(ctx, t)
         if kind == "clear":
             return []
-        if kind == "ambiguous":
-            return [
-                ctx.quote(
-                    t,
-                    0,
-                    len(t.text),
-                    rid,
-                    "sale recorded on an ambiguous answer without asking again for a clear yes",
-                )
-            ]
+        if kind == "ambiguous" and ambiguous is None:
+            ambiguous = t
+    if ambiguous is not None:
+        return [
+            ctx.quote(
+                ambiguous,
+                0,
+                len(ambiguous.text),
+                rid,
+                "sale recorded on an ambiguous answer without asking again for a clear yes",
+            )
+        ]
     return []
 
 
