@@ -315,3 +315,55 @@ async def test_deliveries_taken_by_another_fetcher_are_read_again_from_the_check
         runner.stop()
         await task
     assert await count(env, "l10") == 10 and runner.stats.extra["gaps"] == 1
+
+
+class CountDueWithoutTimezone(CountDue):
+    """Never reads a CallbackDue's timezone; records the batches it is given."""
+
+    name = "count-due-partly"
+    unread_fields: dict[str, frozenset[str]] = {"CallbackDue": frozenset({"timezone"})}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+        self.saw_timezone = False
+
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        self.batches.append(len(items))
+        self.saw_timezone = self.saw_timezone or any(hasattr(e, "timezone") for e, _c in items)
+        await super().apply_batch(session, items)
+
+
+async def test_a_fault_in_a_field_the_projection_does_not_read_does_not_dead_letter_its_event(env: Setup) -> None:
+    data = due("l8", 1).to_data() | {"timezone": 8}  # not a string: invalid
+    bad = Envelope(type="CallbackDue", source="/test", data=data)
+    await env.js.publish(env.names.subject("scheduling", "cb-l8-1", "CallbackDue"), bad.body(), headers=bad.headers())
+    await env.store.publish(due("l8", 2))
+    partly = CountDueWithoutTimezone()
+    for projection in (partly, CountDue()):
+        runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling")
+        await runner.rebuild(progress=False)
+    async with env.sessions() as session:
+        letters = await dead_letters(session)
+    # The projection that reads every field dead-letters it; the one that never reads the
+    # timezone applies it, and never sees a timezone at all.
+    assert [(d["projection"], "timezone" in d["reason"]) for d in letters] == [("count-due", True)]
+    assert not partly.saw_timezone
+    assert await count(env, "l8") == 1  # CountDue's rebuild (the second) reset the shared table
+
+
+def test_a_required_or_unknown_field_cannot_be_left_unread(env: Setup) -> None:
+    for fields in ({"due_at"}, {"due_on"}):
+        projection = CountDueWithoutTimezone()
+        projection.unread_fields = {"CallbackDue": frozenset(fields)}
+        with pytest.raises(ValueError):
+            ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling")
+
+
+async def test_rebuild_applies_full_batches_whatever_one_fetch_returns(env: Setup) -> None:
+    await asyncio.gather(*(env.store.publish(due(f"l9-{i % 7}", i)) for i in range(1300)))
+    projection = CountDueWithoutTimezone()
+    runner = ProjectionRunner(env.js, env.names, env.sessions, projection, "scheduling", rebuild_batch_size=600)
+    assert await runner.rebuild(progress=False) == 1300
+    assert projection.batches == [600, 600, 100]
+    assert sum([await count(env, f"l9-{k}") for k in range(7)]) == 1300

@@ -136,3 +136,31 @@ async def test_sql_statements_and_outgoing_http_are_spans_of_the_request(
     assert len(calls) == 1, [s.name for s in children]
     assert calls[0].attributes is not None
     assert calls[0].attributes.get("http.status_code", calls[0].attributes.get("http.response.status_code")) == 204
+
+
+async def test_a_rebuild_makes_one_span_per_batch(
+    nats_url: str, event_namespace: str, test_database: ProvisionedDatabase, exporter: InMemorySpanExporter
+) -> None:
+    """Live, a span per event continues each publisher's trace; a rebuild replays traces that
+    ended long ago, and a span per event would cost as much as applying it."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    names = EventNames(event_namespace)
+    await ensure_stream(js, names, "scheduling")
+    engine = create_engine(test_database.url)
+    await migrate(engine, [])
+    store = EventStore(js, names, "/test")
+    for i in range(5):
+        await store.publish(CallbackDue(callback_id=f"cb-r{i}", lead_id="l", due_at=datetime.now(UTC), reason="t"))
+    runner = ProjectionRunner(
+        js, names, sessionmaker(engine), Nothing(), "scheduling", batch_size=1, rebuild_batch_size=2
+    )
+    assert await runner.rebuild(progress=False) == 5
+    spans = [s for s in exporter.get_finished_spans() if s.name.startswith("nothing ")]
+    assert [(s.name, (s.attributes or {}).get("messaging.batch.message_count")) for s in spans] == [
+        ("nothing rebuild batch", 2),
+        ("nothing rebuild batch", 2),
+        ("nothing rebuild batch", 1),
+    ]
+    await nc.close()
+    await engine.dispose()

@@ -63,6 +63,7 @@ from common.projection import (
     checkpoint_key,
     dead_letter_table,
     read_checkpoint,
+    unread_fields_of,
 )
 
 if TYPE_CHECKING:
@@ -210,7 +211,8 @@ class Replayer:
             envelope = Envelope.from_message(row["headers"] or {}, (row["body"] or "").encode())
             if self.personal is not None:
                 envelope = await self.personal.unseal_envelope(envelope)
-            event = decode(envelope)
+            # Decoded as the runner decodes it for this projection (its unread fields left out).
+            event = decode(envelope, unread=unread_fields_of(projection).get(envelope.type, frozenset()))
         except (EnvelopeError, UnknownEventType, UnsupportedSchemaVersion, ValidationError) as exc:
             return await self._keep(session, row, f"invalid event: {_reason(exc)}", result)
         if not force:

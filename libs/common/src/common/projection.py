@@ -28,9 +28,10 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -47,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.db import checkpoint_wal
 from common.envelope import Envelope, EnvelopeError
-from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, decode
+from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, check_unread, decode
 from common.events.types import parse_type
 from common.eventstore import EventNames
 from common.metrics import LatencyHistogram
@@ -121,6 +122,30 @@ class Projection(Protocol):
     async def reset(self, session: AsyncSession) -> None:
         """Empty the projection's tables (used by ``rebuild``)."""
         ...
+
+
+@runtime_checkable
+class ReadsPart(Protocol):
+    """A projection that never reads some fields of the events it consumes (reporting never reads
+    a CallEnded's transcript) may say so; the runner and dead-letter replay then neither validate
+    nor keep those fields (``common.events.base.decode``): the event has no such attribute, and
+    an event whose only fault is in such a field is applied rather than dead-lettered. Only
+    fields with a default may be named."""
+
+    @property
+    def unread_fields(self) -> Mapping[str, AbstractSet[str]]:
+        """Event type -> the fields this projection never reads."""
+        ...
+
+
+def unread_fields_of(projection: Projection) -> dict[str, frozenset[str]]:
+    """What ``projection`` leaves unread, checked (a typo or a required field is refused)."""
+    if not isinstance(projection, ReadsPart):
+        return {}
+    unread = {event_type: frozenset(fields) for event_type, fields in projection.unread_fields.items()}
+    for event_type, fields in unread.items():
+        check_unread(event_type, fields)
+    return unread
 
 
 class EventByEvent(ABC):
@@ -309,6 +334,7 @@ class ProjectionRunner:
         max_deliver: int = 5,
         lease_ttl: float = 15.0,
         personal: LeadKeys | None = None,
+        rebuild_batch_size: int = 2000,
     ) -> None:
         self.js = js
         # A service with the key grant opens each event's personal values before its projection
@@ -324,6 +350,10 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.max_deliver = max_deliver  # tries of one message's handler before it is dead-lettered
+        # A rebuild has no one waiting on a batch: larger ones spread each batch's fixed cost (the
+        # checkpoint, the projection's reads before its writes, the commit) over more events.
+        self.rebuild_batch_size = max(rebuild_batch_size, batch_size)
+        self.unread = unread_fields_of(projection)
         self.stats = RunnerStats()
         self._stopping = asyncio.Event()
         self._lease = ProjectionLease(sessions, self.key)
@@ -336,7 +366,7 @@ class ProjectionRunner:
         envelope = parsed or Envelope.from_message(msg.headers, msg.data)
         if self.personal is not None:
             envelope = await self.personal.unseal_envelope(envelope)
-        return envelope, decode(envelope)
+        return envelope, decode(envelope, unread=self.unread.get(envelope.type, frozenset()))
 
     async def _parse(self, msgs: Sequence[Msg]) -> list[Envelope | None]:
         """Each message's envelope (None: not a CloudEvent, dead-lettered when decoded), with the
@@ -463,12 +493,23 @@ class ProjectionRunner:
         if self.batch_size <= 1:
             return await psub.fetch(1, timeout=self.fetch_timeout)
         msgs = await psub.fetch(1, timeout=self.fetch_timeout)
+        return await self._take_pending(psub, msgs, self.batch_size)
+
+    async def _take_pending(self, psub: JetStreamContext.PullSubscription, msgs: list[Msg], limit: int) -> list[Msg]:
+        """``msgs`` and what the consumer has pending after them, up to ``limit`` messages. One
+        fetch returns what the server had ready when asked, often a few dozen messages while a
+        backlog is read, so a batch is filled with as many fetches as it takes. Gaps are checked
+        by the caller (``in_order``), as for any fetch."""
         pending = msgs[-1].metadata.num_pending if msgs else 0
-        if pending:
+        while pending and len(msgs) < limit:
             try:
-                msgs += await psub.fetch(min(self.batch_size - 1, pending), timeout=self.fetch_timeout)
+                more = await psub.fetch(min(limit - len(msgs), pending), timeout=self.fetch_timeout)
             except NatsTimeoutError:
-                pass
+                break
+            if not more:
+                break
+            msgs += more
+            pending = more[-1].metadata.num_pending
         return msgs
 
     def _note_error(self, exc: BaseException) -> None:
@@ -592,22 +633,7 @@ class ProjectionRunner:
                 last = max(last, seq)
 
             if not isolate:
-                # One span per event, child of the publisher's span (its context travels in the
-                # NATS headers), so a trace runs from the gateway request into every consumer.
-                spans = [
-                    _tracer.start_span(
-                        f"{self.projection.name} apply {ctx.envelope.type}",
-                        context=extract_trace_context(msg.headers),
-                        kind=trace.SpanKind.CONSUMER,
-                        attributes={
-                            "messaging.system": "nats",
-                            "messaging.destination.name": msg.subject,
-                            "messaging.message.id": ctx.envelope.id,
-                            "messaging.batch.message_count": len(valid),
-                        },
-                    )
-                    for msg, _e, ctx in valid
-                ]
+                spans = self._batch_spans(valid)
                 try:
                     await self.projection.apply_batch(session, [(e, c) for _m, e, c in valid])
                 except Exception as exc:
@@ -677,6 +703,38 @@ class ProjectionRunner:
                 await checkpoint_wal(session)
         return outcome, to_retry
 
+    def _batch_spans(self, valid: Sequence[tuple[Msg, DomainEvent, EventContext]]) -> list[trace.Span]:
+        """Live: one span per event, child of the publisher's span (its context travels in the
+        NATS headers), so a trace runs from the gateway request into every consumer. A rebuild
+        replays events whose traces ended long ago: one span for the whole batch (a span and
+        the headers' trace context per event cost about as much as applying the event)."""
+        if self._replaying:
+            return [
+                _tracer.start_span(
+                    f"{self.projection.name} rebuild batch",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "nats",
+                        "messaging.destination.name": self.stream,
+                        "messaging.batch.message_count": len(valid),
+                    },
+                )
+            ]
+        return [
+            _tracer.start_span(
+                f"{self.projection.name} apply {ctx.envelope.type}",
+                context=extract_trace_context(msg.headers),
+                kind=trace.SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.destination.name": msg.subject,
+                    "messaging.message.id": ctx.envelope.id,
+                    "messaging.batch.message_count": len(valid),
+                },
+            )
+            for msg, _e, ctx in valid
+        ]
+
     async def _dead_letter(self, session: AsyncSession, msg: Msg, reason: str, *, deliveries: int) -> None:
         headers = dict(msg.headers or {})
         try:
@@ -740,10 +798,15 @@ class ProjectionRunner:
         applied = 0
         bar = tqdm(total=total, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
         pending = total
+        self._next_delivery = 1
         try:
             while pending > 0:
-                msgs = await psub.fetch(min(self.batch_size, pending), timeout=5)
-                outcome = await self._apply_batch_at_once(msgs)
+                msgs = await psub.fetch(min(self.rebuild_batch_size, pending), timeout=5)
+                msgs = await self._take_pending(psub, msgs, self.rebuild_batch_size)
+                in_order, intact = self.in_order(msgs)
+                if not intact:  # a delivery lost to a timed-out fetch: start the rebuild again
+                    raise RuntimeError(f"rebuild of {self.key}: a delivery went missing; run the rebuild again")
+                outcome = await self._apply_batch_at_once(in_order)
                 applied += outcome.applied
                 pending = msgs[-1].metadata.num_pending
                 bar.update(len(msgs))

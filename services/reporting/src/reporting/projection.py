@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 from zoneinfo import ZoneInfo
 
 from common.copies import applied_event_table
@@ -323,6 +323,9 @@ class DailyFigures:
     """
 
     name = "reporting-figures"
+    # Figures never read a transcript, and a 20-turn one is most of a CallEnded's decoding: the
+    # runner leaves it unvalidated (common.projection.ReadsPart).
+    unread_fields: ClassVar[dict[str, frozenset[str]]] = {"CallEnded": frozenset({"turns"})}
 
     def __init__(
         self,

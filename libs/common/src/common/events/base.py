@@ -8,6 +8,7 @@ deployed before its producer keeps working, and re-publishing the event does not
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -92,13 +93,38 @@ class UnsupportedSchemaVersion(ValueError):
     projection dead-letters it, to replay once this service is upgraded)."""
 
 
-def decode(envelope: Envelope) -> DomainEvent:
+def decode(envelope: Envelope, *, unread: AbstractSet[str] = frozenset()) -> DomainEvent:
     """Turn an envelope into its typed event, upcasting data written with an older schema.
+
+    ``unread``: fields the caller never reads (a projection's ``unread_fields``), neither
+    validated nor kept: the event has no such attribute at all, so reading one raises
+    ``AttributeError`` rather than seeing a default, and ``model_dump`` leaves it out. A
+    20-turn transcript is 85% of a CallEnded's validation (benchmarks/reporting_volume.py).
+    Only fields with a default may be left unread (``check_unread``).
 
     Raises ``UnknownEventType``, ``UnsupportedSchemaVersion`` or pydantic's ``ValidationError``
     (all mean: this message can never be applied by this reader, dead-letter it)."""
     cls = event_class(envelope.type)
-    return cls.model_validate(upcast(cls, envelope.data, envelope.schema_version))
+    data = upcast(cls, envelope.data, envelope.schema_version)
+    if not unread:
+        return cls.model_validate(data)
+    event = cls.model_validate({k: v for k, v in data.items() if k not in unread})
+    for name in unread:
+        event.__dict__.pop(name, None)  # the default pydantic filled in: not the event's value
+    return event
+
+
+def check_unread(event_type: str, fields: AbstractSet[str]) -> None:
+    """Refuse a declaration of unread fields that ``decode`` could not honour: an unknown field
+    (a typo would validate the field after all) or a required one (leaving it out would fail
+    validation, and every such event would be dead-lettered)."""
+    cls = event_class(event_type)
+    for name in fields:
+        field = cls.model_fields.get(name)
+        if field is None:
+            raise ValueError(f"{cls.__name__} has no field {name!r} to leave unread")
+        if field.is_required():
+            raise ValueError(f"{cls.__name__}.{name} is required: it cannot be left unread")
 
 
 def upcast(cls: type[DomainEvent], data: dict[str, Any], version: int) -> dict[str, Any]:
@@ -151,6 +177,7 @@ __all__ = [
     "UnknownEventType",
     "UnsupportedSchemaVersion",
     "ValidationError",
+    "check_unread",
     "decode",
     "event_class",
     "register",
