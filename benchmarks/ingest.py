@@ -869,12 +869,15 @@ async def post_steadily(gateway_url: str, seconds: float, rate: float, prefix: s
 
 
 class MemorySampler(threading.Thread):
-    """Every process's resident set size every SOAK_SAMPLE_SECONDS seconds (psutil), until stopped."""
+    """Every process's resident set size every SOAK_SAMPLE_SECONDS seconds (psutil), until stopped,
+    and its anonymous part (RssAnon in /proc/<pid>/status: the heap, not pages of files such as
+    SQLite's mapped WAL index or the nats-server's message blocks), which is where a leak shows."""
 
     def __init__(self, processes: dict[str, psutil.Process]) -> None:
         super().__init__(daemon=True)
         self.processes = processes
         self.samples: dict[str, list[tuple[float, float]]] = {n: [] for n in processes}  # (s, MB)
+        self.anonymous: dict[str, list[tuple[float, float]]] = {n: [] for n in processes}
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -884,7 +887,8 @@ class MemorySampler(threading.Thread):
             for name, proc in self.processes.items():
                 try:
                     self.samples[name].append((at, proc.memory_info().rss / 2**20))
-                except psutil.Error:
+                    self.anonymous[name].append((at, anonymous_rss_kb(proc.pid) / 2**10))
+                except (psutil.Error, OSError, ValueError):
                     pass
             if self.stopping.wait(SOAK_SAMPLE_SECONDS):
                 return
@@ -892,6 +896,13 @@ class MemorySampler(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=10)
+
+
+def anonymous_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    raise ValueError(f"no RssAnon for {pid}")
 
 
 def rss_trend(samples: Sequence[tuple[float, float]]) -> dict[str, float]:
@@ -948,6 +959,7 @@ def soak_one(kind: str, pg_server: str | None) -> dict[str, Any]:
             post_to_202=percentiles(posted.post_to_202),
             cpu_share={n: round((after[n] - before[n]) / elapsed, 2) for n in procs},
             rss=dict(sorted((n, rss_trend(s)) for n, s in sampler.samples.items())),
+            rss_anonymous={n: rss_trend(s) for n, s in sampler.anonymous.items()},
             samples=len(next(iter(sampler.samples.values()))),
         )
         watcher = Watcher(platform, processes_of(platform, server))
@@ -987,14 +999,17 @@ def soak_table(results: list[dict[str, Any]]) -> str:
             f"({r['calls']} calls in {r['seconds']:g} s after {r['warmup_calls']} in the warm-up); "
             f"POST to 202 {_ppm(r['post_to_202'])} ms; caught up {r['caught_up_after_s']} s after the last POST.",
             "",
-            "| process | RSS at start MB | at end MB | peak MB | slope MB/min (2nd half) | CPU (cores) |",
-            "|---|---|---|---|---|---|",
+            "| process | RSS at start MB | at end MB | peak MB | slope MB/min (2nd half) "
+            "| anonymous RSS start / end MB, slope MB/min | CPU (cores) |",
+            "|---|---|---|---|---|---|---|",
         ]
         for name, trend in r["rss"].items():
+            anon = r.get("rss_anonymous", {}).get(name) or {}
+            anonymous = f"{anon['start_mb']} / {anon['end_mb']}, {anon['slope_mb_per_min']}" if anon else ""
             if trend:
                 lines.append(
                     f"| {name} | {trend['start_mb']} | {trend['end_mb']} | {trend['peak_mb']} | "
-                    f"{trend['slope_mb_per_min']} | {r['cpu_share'].get(name, '')} |"
+                    f"{trend['slope_mb_per_min']} | {anonymous} | {r['cpu_share'].get(name, '')} |"
                 )
         lines.append("")
     return "\n".join(lines)
