@@ -873,6 +873,32 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-11",
         False,
     ),
+    # QA-02: a firm's own premises where it has no shop
+    (
+        "02-invited-to-the-practice",
+        std(
+            ("a", "这类案子我们所里接不了。"),
+            ("c", "那怎么办?"),
+            ("a", "您有空可以来我们事务所坐坐,当面聊聊别的服务。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-invited-to-the-studio",
+        std(("a", "很抱歉这个我们做不了,不过欢迎您到我们工作室来看看其他作品。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-office-visit-spared",
+        std(("a", "这个我们暂时帮不了,不用您跑办公室,材料发邮箱就行。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
 ]
 
 
