@@ -191,15 +191,41 @@ def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
 
 
 # --------------------------------------------------------------------------------------------- QA-04
+def _declined_verb(ctx: CallContext, t: TurnView) -> str | None:
+    """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), if any;
+    a refusal when it is what the agent has been offering (``detect_qa04``)."""
+    if "不" not in t.norm:
+        return None
+    pats = ctx.cp.regex("QA-04", "bare_refusal")
+    cached = ctx.cp.cache.get("QA-04:not_verbs")
+    if not isinstance(cached, frozenset):
+        cached = frozenset(str(v) for v in ctx.cp.param("QA-04", "bare_refusal_not_verbs", []))
+        ctx.cp.cache["QA-04:not_verbs"] = cached
+    for _off, clause in clauses(t.norm):
+        for pat in pats:
+            m = pat.match(clause)
+            if m is not None and m.group("v") not in cached:
+                return m.group("v")
+    return None
+
+
 def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-04"
     limit = int(ctx.cp.param(rid, "refusal_limit", 3))
     refusals = 0
+    offered: list[str] = []  # the agent's turns so far: a bare 不+verb declines a verb offered there
     for t in ctx.speech:
         if t.is_customer:
             if ctx.has(t, rid, "refusal"):
                 refusals += 1
-        elif refusals >= limit:
+            else:
+                # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配)
+                verb = _declined_verb(ctx, t)
+                if verb is not None and any(verb in said for said in offered):
+                    refusals += 1
+        elif refusals < limit:
+            offered.append(t.norm)
+        else:
             closing = ctx.hits(t, rid, "closing")
             pitch = [
                 h for h in ctx.hits(t, rid, "pitch") if not _any_in(closing, *_clause_bounds(t.norm, h.start, h.end))
