@@ -163,17 +163,18 @@ def alembic_config(version_locations: Sequence[Path]) -> Config:
     return cfg
 
 
-async def migrate(engine: AsyncEngine, version_locations: Sequence[Path]) -> None:
+async def migrate(engine: AsyncEngine, version_locations: Sequence[Path], to: str = "heads") -> None:
     """Upgrade to every head: the runner's shared tables and the service's own, on SQLite and
     PostgreSQL alike. Safe to run on every start; concurrent replicas on PostgreSQL serialise on
-    an advisory lock."""
+    an advisory lock. ``to`` names an earlier revision, where a test writes rows as they were
+    before the revision it checks."""
     cfg = alembic_config(version_locations)
 
     def _upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, to)
 
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)

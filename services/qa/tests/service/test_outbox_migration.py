@@ -6,26 +6,18 @@ from pathlib import Path
 
 import qa
 import sqlalchemy as sa
-from alembic import command
-from common.db import alembic_config, create_engine, migrate
+from common.db import create_engine, migrate
 from common.outbox import outbox_message
 from common.testing import ProvisionedDatabase
-from sqlalchemy.engine import Connection
 
 VERSIONS = Path(qa.__file__).parent / "migrations" / "versions"
 
 
 async def test_unpublished_rows_move_to_the_common_outbox_in_order(any_database: ProvisionedDatabase) -> None:
     engine = create_engine(any_database.url)
-    cfg = alembic_config([VERSIONS])
-
-    def _to_qa_0001(connection: Connection) -> None:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "qa_0001")
-
+    await migrate(engine, [VERSIONS], to="qa_0001")
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        await conn.run_sync(_to_qa_0001)
         old = sa.table(
             "outbox",
             *(sa.column(c) for c in ("event_id", "event_type", "correlation_id", "causation_id", "created_at")),
