@@ -128,11 +128,9 @@ async def _seed(engine: Any, dues: list[datetime]) -> None:
             lead_id=f"l-{i}",
             direction="outbound",
             disposition="callback",
-            hangup_by="customer",
             placed_at=ended,
             answered_at=ended,
             ended_at=ended,
-            talk_seconds=120.0,
             callback_at=due,
         )
         decision = decide(o, LeadHistory(), policy, SH)

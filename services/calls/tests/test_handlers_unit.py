@@ -111,6 +111,20 @@ async def test_a_dropped_outbound_call_requests_a_redial() -> None:
     assert isinstance(ended, CallEnded) and ended.dropped is True
 
 
+async def test_an_inbound_call_is_judged_dropped_too_without_a_redial_request() -> None:
+    # Every call gets the verdict (scheduling reads it for inbound calls as well); a redial
+    # request is for outbound dials.
+    store = MemoryEventStore()
+    dropped = record(direction="inbound", hangup_by="network", ended_at=(T0 + timedelta(seconds=40)).isoformat())
+    assert (await record_finished_call(store, dropped, pii_key=PII_KEY)).written == 2
+    assert types(store) == ["CallPlaced", "CallEnded"]
+    ended = store.events("calls", "c-1")[1]
+    assert isinstance(ended, CallEnded) and ended.dropped is True
+    kept = MemoryEventStore()
+    await record_finished_call(kept, record(direction="inbound"), pii_key=PII_KEY)  # the customer hung up
+    assert [e.dropped for e in kept.events("calls", "c-1") if isinstance(e, CallEnded)] == [False]
+
+
 async def test_the_same_call_id_with_another_body_names_the_differences() -> None:
     store = MemoryEventStore()
     await record_finished_call(store, record(), pii_key=PII_KEY)

@@ -30,10 +30,10 @@ from scheduling.domain.rules import (
     dropped,
     follow_up_in_days,
     inbound_followup,
-    is_dropped,
     no_answer,
     not_convenient,
     place,
+    redial_after_drop,
     refusal,
     spread,
     supersedes,
@@ -51,18 +51,16 @@ def outcome(disposition: str, **kw: object) -> CallOutcome:
         "lead_id": "l-1",
         "direction": "outbound",
         "disposition": disposition,
-        "hangup_by": "customer",
         "placed_at": ENDED - timedelta(minutes=3),
         "answered_at": ENDED - timedelta(minutes=2),
         "ended_at": ENDED,
-        "talk_seconds": 120.0,
     }
     base.update(kw)
     return CallOutcome(**base)  # type: ignore[arg-type]
 
 
 def unanswered(disposition: str = "no_answer", **kw: object) -> CallOutcome:
-    return outcome(disposition, answered_at=None, talk_seconds=0.0, **kw)
+    return outcome(disposition, answered_at=None, **kw)
 
 
 # --- not convenient ----------------------------------------------------------------------
@@ -136,23 +134,24 @@ def test_spread_is_stable_and_in_range() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kw", "expected"),
+    ("disposition", "dropped_", "expected"),
     [
-        ({"hangup_by": "network", "talk_seconds": 5.0}, True),
-        ({"hangup_by": "network", "answered_at": None, "talk_seconds": 0.0}, True),
-        ({"hangup_by": "network", "talk_seconds": 200.0}, False),  # a long call that ended on the network
-        ({"hangup_by": "customer", "talk_seconds": 5.0}, False),
-        ({"hangup_by": "network", "talk_seconds": 5.0, "disposition": "success"}, False),  # stands
-        ({"hangup_by": "agent", "dropped_flag": True}, True),  # the calls service said so
+        ("interested", True, True),  # the calls service's verdict (CallEnded.dropped) decides
+        ("no_answer", True, True),
+        ("interested", False, False),
+        ("success", True, False),  # outcomes that stand whatever the line did next
+        ("callback", True, False),
+        ("refused", True, False),
     ],
 )
-def test_is_dropped(kw: dict[str, object], expected: bool) -> None:
-    disposition = str(kw.pop("disposition", "interested"))
-    assert is_dropped(outcome(disposition, **kw), DroppedRule()) is expected
+def test_the_dropped_call_rule_follows_the_calls_services_verdict(
+    disposition: str, dropped_: bool, expected: bool
+) -> None:
+    assert redial_after_drop(outcome(disposition, dropped=dropped_), DroppedRule()) is expected
 
 
 def test_dropped_call_is_redialled_at_once_then_falls_back() -> None:
-    o = outcome("interested", hangup_by="network", talk_seconds=5.0)
+    o = outcome("interested", dropped=True)
     wanted, new = dropped(o, LeadHistory(), DroppedRule(max_redials=2))
     assert wanted is not None and wanted.at == ENDED and wanted.reason == "dropped" and new.redials == 1
     assert dropped(o, LeadHistory(redials=2), DroppedRule(max_redials=2))[0] is None
@@ -244,7 +243,7 @@ def test_appointment_on_monday_is_confirmed_on_friday() -> None:
         (outcome("callback", callback_at=ENDED + timedelta(hours=5)), "callback", "all", "superseded"),
         (unanswered(), "no_answer", "automatic", "superseded"),
         (unanswered("busy"), "no_answer", "automatic", "superseded"),
-        (outcome("interested", hangup_by="network", talk_seconds=3.0), "dropped", "automatic", "superseded"),
+        (outcome("interested", dropped=True), "dropped", "automatic", "superseded"),
         (outcome("wrong_person", direction="inbound"), None, "automatic", "wrong_person"),
         (outcome("no_interest", direction="inbound"), "refusal", "all", "refused"),
         (outcome("interested"), "interested", "automatic", "superseded"),

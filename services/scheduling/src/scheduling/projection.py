@@ -52,13 +52,6 @@ def country_of(numbers: Sequence[LeadNumber]) -> str | None:
     return None
 
 
-def _dropped_flag(event: CallEnded) -> bool:
-    """The calls service's own verdict when it gives one (``dropped``, ``disposition_flags``)."""
-    if event.dropped is True:
-        return True
-    return any(f.lower() in ("dropped", "redial") for f in event.disposition_flags or ())
-
-
 def _appointment_at(event: CallEnded) -> datetime | None:
     return event.appointment_at
 
@@ -181,14 +174,12 @@ class SchedulingProjection(EventByEvent):
             lead_id=lead_id,
             direction=event.direction,
             disposition=event.disposition,
-            hangup_by=event.hangup_by,
             placed_at=event.placed_at,
             answered_at=event.answered_at,
             ended_at=event.ended_at,
-            talk_seconds=event.talk_seconds,
             callback_at=event.callback_at,
             appointment_at=_appointment_at(event),
-            dropped_flag=_dropped_flag(event),
+            dropped=event.was_dropped,
         )
         decision = decide(outcome, history, policy, tz)
         new_id = h.callback_id_for(event.call_id) if decision.wanted and book else None

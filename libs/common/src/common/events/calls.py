@@ -4,7 +4,7 @@ Fields added after the first version are optional, so older readers and producer
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,25 @@ from common.events.base import DomainEvent, register
 Direction = Literal["outbound", "inbound"]
 HangupBy = Literal["agent", "customer", "network"]
 Eligibility = Literal["eligible", "ineligible", "unknown"]
+
+# The default of the calls service's campaign setting ``dropped_call_seconds``.
+DROPPED_CALL_SECONDS = 180
+
+
+def is_dropped_call(
+    hangup_by: str,
+    placed_at: datetime,
+    answered_at: datetime | None,
+    ended_at: datetime,
+    within_seconds: float = DROPPED_CALL_SECONDS,
+) -> bool:
+    """掉线: the network cut the call in its first minutes (from the answer, or from the dial
+    when it never connected). The one rule: the calls service judges every call with its
+    campaign's window and publishes the verdict as ``CallEnded.dropped``."""
+    if hangup_by != "network":
+        return False
+    start = answered_at or placed_at
+    return ended_at - start <= timedelta(seconds=within_seconds)
 
 
 class AgentRef(BaseModel):
@@ -136,13 +155,24 @@ class CallEnded(DomainEvent):
     heard_from: str | None = None  # inbound: how the customer heard of us
     need: str | None = None  # inbound: what the customer wants
     slow_answer: bool | None = None  # inbound answered after more rings than the norm (3)
-    dropped: bool | None = None  # hangup_by=network early in the call: redial requested
+    # The calls service's verdict, ``is_dropped_call`` with the campaign's window (None: stored
+    # before the service judged every call: inbound ones, outbound ones from before the field).
+    dropped: bool | None = None
 
     def aggregate_id(self) -> str:
         return self.call_id
 
     def has_flag(self, flag: str) -> bool:
         return flag in (self.disposition_flags or ())
+
+    @property
+    def was_dropped(self) -> bool:
+        """Whether the line dropped, as the calls service judged it. An event without the verdict
+        is judged by the same rule with the default window: the campaign's own window is the
+        calls service's setting, which no other service reads."""
+        if self.dropped is not None:
+            return self.dropped
+        return is_dropped_call(self.hangup_by, self.placed_at, self.answered_at, self.ended_at)
 
     @property
     def connected(self) -> bool:

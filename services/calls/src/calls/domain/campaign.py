@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from common.events.calls import DROPPED_CALL_SECONDS
 from common.events.partner import DispositionCode as DispositionCode  # re-exported: the API's path type
 
 CATALOGUE_FILE = Path(__file__).with_name("dispositions.yaml")
@@ -138,7 +139,7 @@ class CampaignSettings(BaseModel):
     enforce_ownership: bool = True
     refuse_unknown_leads: bool = True
     # A network hang-up within this many seconds of the answer (or of the dial) is a dropped call.
-    dropped_call_seconds: int = Field(default=180, ge=0)
+    dropped_call_seconds: int = Field(default=DROPPED_CALL_SECONDS, ge=0)
     inbound_max_rings: int = Field(default=3, ge=0)
     # Fields an end-of-call record must fill when the customer was reached (来电登记表: 不准丢项漏项).
     required_on_contact: list[str] = Field(default_factory=lambda: ["notes"])

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from common.events.base import DomainEvent
 from common.events.calls import (
@@ -18,6 +18,7 @@ from common.events.calls import (
     CustomerRef,
     RedialRequested,
     TranscriptTurn,
+    is_dropped_call,
 )
 from common.phones import to_e164
 from common.privacy import mask_phone, name_digest, number_digest
@@ -98,12 +99,9 @@ def is_dropped(
     ended_at: datetime,
     settings: CampaignSettings,
 ) -> bool:
-    """掉线: the network cut the call in its first minutes (from the answer, or from the dial
-    when it never connected)."""
-    if hangup_by != "network":
-        return False
-    start = answered_at or placed_at
-    return ended_at - start <= timedelta(seconds=settings.dropped_call_seconds)
+    """The one dropped-call rule (``common.events.calls.is_dropped_call``) with the campaign's
+    window; every call is judged, inbound too, and the verdict travels as ``CallEnded.dropped``."""
+    return is_dropped_call(hangup_by, placed_at, answered_at, ended_at, settings.dropped_call_seconds)
 
 
 def is_slow_answer(direction: str, ring_count: int | None, settings: CampaignSettings) -> bool | None:
@@ -191,9 +189,7 @@ def finished_call_events(
         heard_from=record.heard_from,
         need=record.need,
         slow_answer=is_slow_answer(record.direction, record.ring_count, settings),
-        dropped=is_dropped(record.hangup_by, record.placed_at, record.answered_at, record.ended_at, settings)
-        if record.direction == "outbound"
-        else None,
+        dropped=is_dropped(record.hangup_by, record.placed_at, record.answered_at, record.ended_at, settings),
     )
     return placed, ended
 
@@ -308,9 +304,7 @@ def ended_event(
         heard_from=heard_from,
         need=request.need,
         slow_answer=is_slow_answer(placed.direction, request.ring_count, settings),
-        dropped=is_dropped(request.hangup_by, placed.placed_at, request.answered_at, request.ended_at, settings)
-        if placed.direction == "outbound"
-        else None,
+        dropped=is_dropped(request.hangup_by, placed.placed_at, request.answered_at, request.ended_at, settings),
     )
 
 

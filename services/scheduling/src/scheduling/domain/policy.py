@@ -82,8 +82,8 @@ class NoAnswerRule(_Strict):
 
 
 class DroppedRule(_Strict):
-    # hangup_by=network with less talk than this (or never answered) is a dropped call.
-    max_talk_seconds: float = Field(default=30, ge=0)
+    # Which calls dropped is the calls service's verdict (CallEnded.dropped, its campaign setting
+    # dropped_call_seconds); this rule says what is done about them.
     max_redials: int = Field(default=2, ge=0)
     # Outcomes that stand even if the line then dropped: never redialled.
     final_dispositions: list[str] = Field(

@@ -40,14 +40,12 @@ class CallOutcome:
     lead_id: str
     direction: str
     disposition: str
-    hangup_by: str
     placed_at: datetime
     answered_at: datetime | None
     ended_at: datetime
-    talk_seconds: float = 0.0
     callback_at: datetime | None = None
     appointment_at: datetime | None = None
-    dropped_flag: bool = False  # the calls service said so (disposition_flags / RedialRequested)
+    dropped: bool = False  # the line dropped: the calls service's verdict (CallEnded.was_dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +110,10 @@ def no_answer(o: CallOutcome, history: LeadHistory, rule: NoAnswerRule) -> tuple
     return wanted, replace(history, no_answer_attempts=0, cycle=history.cycle + 1, redials=0)
 
 
-def is_dropped(o: CallOutcome, rule: DroppedRule) -> bool:
-    """The line dropped (network hang-up) before the conversation could finish."""
-    if o.disposition in rule.final_dispositions:
-        return False
-    if o.dropped_flag or o.disposition == "dropped":
-        return True
-    return o.hangup_by == "network" and (o.answered_at is None or o.talk_seconds < rule.max_talk_seconds)
+def redial_after_drop(o: CallOutcome, rule: DroppedRule) -> bool:
+    """Whether the dropped-call rule applies: the line dropped (the calls service decides that,
+    ``CallEnded.dropped``) and the outcome is not one that stands whatever the line did next."""
+    return o.dropped and o.disposition not in rule.final_dispositions
 
 
 def dropped(o: CallOutcome, history: LeadHistory, rule: DroppedRule) -> tuple[Wanted | None, LeadHistory]:
@@ -175,7 +170,7 @@ def decide(o: CallOutcome, history: LeadHistory, policy: CallbackPolicy, tz: Zon
     rules = policy.rules
     d = o.disposition
     answered = o.answered_at is not None
-    if is_dropped(o, rules.dropped):
+    if redial_after_drop(o, rules.dropped):
         wanted, new = dropped(o, history, rules.dropped)
         if wanted is None:  # redialled enough: fall back to the no-answer rhythm
             wanted, new = no_answer(o, replace(history, redials=0), rules.no_answer)
