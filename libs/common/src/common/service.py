@@ -19,7 +19,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Generic, TypeVar
 
-import nats
 import nats.errors
 import nats.js.errors
 import uvicorn
@@ -31,7 +30,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from common import metrics
+from common import broker, metrics
 from common.db import create_engine, migrate, schema_is_current, sessionmaker
 from common.deadletters import router as dead_letters_router
 from common.eventstore import EventNames, EventStore, ensure_stream
@@ -271,7 +270,7 @@ async def connect_nats(settings: ServiceSettings) -> NATS:
     # The first connection is retried too: in Kubernetes the broker may start after us.
     for attempt in range(60):
         try:
-            return await nats.connect(**options)
+            return await broker.connect(**options)  # nats-py's client, faster at headers
         except Exception as exc:
             if attempt == 59:
                 raise
