@@ -562,7 +562,8 @@ async def test_a_bad_record_is_rejected_alone_with_its_problem(harness: Any) -> 
 
 async def test_a_batch_that_is_not_one_or_too_large_is_refused_whole(harness: Any) -> None:
     h = harness
-    for body in ({}, {"calls": []}, {"calls": {"call_id": "c-bx"}}, [finished("c-bx")]):
+    bodies: tuple[object, ...] = ({}, {"calls": []}, {"calls": {"call_id": "c-bx"}}, [finished("c-bx")])
+    for body in bodies:
         resp = await h.client.post("/v1/calls/batch", json=body)
         assert resp.status_code == 422, (body, resp.text)
         assert resp.headers["content-type"].startswith("application/problem+json")

@@ -133,6 +133,6 @@ class MemoryEventStore(EventStore):
             written += 1
         return AppendResult(last_seq, written, duplicates)
 
-    async def load(self, owner: str, aggregate_id: str, *, timeout: float = 5.0) -> AggregateHistory:
+    async def load(self, owner: str, aggregate_id: str, *, timeout: float | None = None) -> AggregateHistory:
         stored = [s.stored for s in self._streams.get(owner, []) if s.aggregate_id == aggregate_id]
         return AggregateHistory(stored, stored[-1].stream_seq if stored else 0)
