@@ -948,6 +948,62 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-04",
         False,
     ),
+    # QA-09: a round figure per head or after a cost verb; counts stay counts
+    (
+        "09-per-head-figure",
+        std(("c", "学费怎么算?"), ("a", "每位学员三千六,教材都含了。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-discount-figure",
+        std(("c", "有优惠吗?"), ("a", "这个月报名还能减五百。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-per-head-count",
+        std(("c", "一个班多少人?"), ("a", "每个班二十个孩子,每位老师带两千多个小时的课。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        False,
+    ),
+    (
+        "09-any-kind-of-price",
+        std(("c", "多少钱?"), ("a", "我们一口价三千二,上门安装都含了。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    # QA-05: a figure given up front is no contradiction when repeated later
+    (
+        "05-price-given-up-front-repeated",
+        std(
+            ("a", "上门测量是免费的,不订也不收钱;要订的话,橱柜全包价是八千八。"),
+            ("c", "好,那先来量。"),
+            ("a", "好的,量完装好以后再付八千八。"),
+            ("c", "你刚才不是说免费吗?"),
+            ("a", "免费的是测量,橱柜是八千八全包。"),
+            ("c", "哦,是我听错了。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-figure-not-given-up-front",
+        std(
+            ("a", "上门测量加安装,什么费用都没有。"),
+            ("c", "好,那先来量。"),
+            ("a", "好的,量完装好以后再付八千八。"),
+            ("c", "你刚才不是说什么费用都没有吗?这不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
 ]
 
 

@@ -194,18 +194,29 @@ def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
 def _declined_verb(ctx: CallContext, t: TurnView) -> str | None:
     """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), if any;
     a refusal when it is what the agent has been offering (``detect_qa04``)."""
-    if "不" not in t.norm:
+    norm = t.norm
+    pos = norm.find("不")
+    if pos == -1:
         return None
-    pats = ctx.cp.regex("QA-04", "bare_refusal")
-    cached = ctx.cp.cache.get("QA-04:not_verbs")
-    if not isinstance(cached, frozenset):
-        cached = frozenset(str(v) for v in ctx.cp.param("QA-04", "bare_refusal_not_verbs", []))
-        ctx.cp.cache["QA-04:not_verbs"] = cached
-    for _off, clause in clauses(t.norm):
-        for pat in pats:
-            m = pat.match(clause)
-            if m is not None and m.group("v") not in cached:
+    cached = ctx.cp.cache.get("QA-04:bare")
+    if not isinstance(cached, tuple):
+        pats, before = ctx.cp.regex("QA-04", "bare_refusal"), ctx.cp.regex("QA-04", "bare_refusal_before")
+        not_verbs = frozenset(str(v) for v in ctx.cp.param("QA-04", "bare_refusal_not_verbs", []))
+        cached = (pats[0] if pats else None, before[0] if before else None, not_verbs)
+        ctx.cp.cache["QA-04:bare"] = cached
+    # The cache holds (the clause from 不 to its end, what may stand before 不, verbs that are no refusal).
+    rx: re.Pattern[str] | None
+    before_rx: re.Pattern[str] | None
+    rx, before_rx, not_verbs = cached
+    if rx is None:
+        return None
+    while pos != -1:  # each 不: the clause from it to its end, then what precedes it in the clause
+        m = rx.match(norm, pos)
+        if m is not None and m.group("v") not in not_verbs:
+            cs = clause_start(norm, pos)
+            if before_rx is None or before_rx.fullmatch(norm, cs, pos) is not None:
                 return m.group("v")
+        pos = norm.find("不", pos + 1)
     return None
 
 
@@ -218,7 +229,7 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if t.is_customer:
             if ctx.has(t, rid, "refusal"):
                 refusals += 1
-            else:
+            elif "不" in t.norm:
                 # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配)
                 verb = _declined_verb(ctx, t)
                 if verb is not None and any(verb in said for said in offered):
@@ -311,7 +322,13 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
     return out
 
 
-def _contradiction(ctx: CallContext, t: TurnView, floor: int, want_weak: bool = True) -> tuple[int, int, bool] | None:
+def _contradiction(
+    ctx: CallContext,
+    t: TurnView,
+    floor: int,
+    want_weak: bool = True,
+    stated_before: Callable[[str], bool] | None = None,
+) -> tuple[int, int, bool] | None:
     """The first statement of a fee, deposit, exclusion, condition or loss in an agent turn at or
     after ``floor`` that no negation in its clause takes back (没有押金, 不收服务费) and that is not
     itself a promise, as its clause and whether it is a stated cue (True) or only a money figure
@@ -324,7 +341,12 @@ def _contradiction(ctx: CallContext, t: TurnView, floor: int, want_weak: bool = 
     if m is not None:
         cands.append((*m, True))
     if want_weak:
-        cands += [(s, e, False) for s, e in _money_spans(ctx, t) if s >= floor]
+        # a figure the agent had already stated by the promise (the price given up front) is no news
+        cands += [
+            (s, e, False)
+            for s, e in _money_spans(ctx, t)
+            if s >= floor and (stated_before is None or not stated_before(norm[s:e]))
+        ]
     if not cands:
         return None
     negated = ctx.cp.regex_any(rid, "contradiction_negated")
@@ -488,6 +510,15 @@ def _contradiction_among(
     the agent gives."""
     p_turn, _ps, p_end = promise
     weak: tuple[TurnView, int, int] | None = None
+    upfront: list[str] = []
+
+    def stated_before(figure: str) -> bool:
+        """The agent said this figure by the promise's turn: a price given up front, repeated later,
+        takes nothing back (安装全包价是一千六百八 … 装完再付一千六百八). Read only for a figure."""
+        if not upfront:
+            upfront.append("\n".join(x.norm for x in ctx.agent_turns if x.index <= p_turn.index))
+        return figure in upfront[0]
+
     for t in turns:
         if t.is_customer:
             if t is not p_turn:
@@ -495,7 +526,9 @@ def _contradiction_among(
                 if terms is not None:
                     return (t, *terms)
             continue
-        c = _contradiction(ctx, t, p_end if t is p_turn else 0, want_weak=weak is None and not stated_only)
+        c = _contradiction(
+            ctx, t, p_end if t is p_turn else 0, want_weak=weak is None and not stated_only, stated_before=stated_before
+        )
         if c is not None:
             if c[2]:
                 return (t, c[0], c[1])
@@ -671,11 +704,15 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply"))
             continue
         m = _rx_search(ctx, t, rid, "reproach") if "QA-07:reproach_trigger" in t.hits else None
+        if m is None and "QA-07:reproach_slight_trigger" in t.hits:
+            m = _rx_search(ctx, t, rid, "reproach_slight")
         if m:
             s, e = _sentence_bounds(t.norm, *m.span())
             out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
             continue
-        for name, needs_target in (("rhetorical", False), ("rhetorical_about", True)):
+        for name, trigger, needs_target in _RHETORICAL_LISTS:
+            if trigger not in t.hits:  # call-wide sets: one dict lookup per turn
+                continue
             m = _rx_search(ctx, t, rid, name)
             if m is None:
                 continue
@@ -697,6 +734,13 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
             break
     return out
+
+
+# (pattern list, its trigger set, counts only when aimed at the customer): see detect_qa07
+_RHETORICAL_LISTS = (
+    ("rhetorical", "QA-07:rhetorical_trigger", False),
+    ("rhetorical_about", "QA-07:rhetorical_about_trigger", True),
+)
 
 
 def _answers_own_question(text: str, sentence_start: int) -> bool:
