@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from common.identity import PARTNER
 from common.testing import ProvisionedDatabase
 
 from tests.chaos.harness import with_appointment_time
@@ -106,6 +107,25 @@ def test_calls_posted_over_http_show_in_the_daily_report(platform: RunningPlatfo
         client.post("/v1/calls", json=sample_call("c-e2e-4", "a-2"))
         rows = wait_for(lambda: (r := daily(client, "2026-11-20")) and r["a-2"]["connected"] == 2 and r)
         assert rows["a-1"]["dials"] == 2 and rows["a-2"]["dials"] == 2
+
+        # A partner's dialer posts several calls at once, for its own campaign only (the token's
+        # campaigns travel through the gateway): one result per record, the bad one refused
+        # alone, the batch sent again counted once.
+        own = [sample_call(f"c-e2e-b{i}", "a-3") for i in (1, 2, 3)]
+        for record in own:
+            record["campaign"] = {"id": "C01", "brand": "中国移动", "authorized_brands": ["中国移动"]}
+        own[2]["hangup_by"] = "nobody"
+        with gateway_client(platform.gateway_url, PARTNER) as partner:
+            resp = partner.post("/v1/calls/batch", json={"calls": own})
+            assert resp.status_code == 200, resp.text
+            assert [r["status"] for r in resp.json()["results"]] == ["accepted", "accepted", "rejected"]
+            assert resp.json()["results"][2]["problem"]["errors"][0]["field"] == "calls.2.hangup_by"
+            again = partner.post("/v1/calls/batch", json={"calls": own[:2]})
+            assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"], again.text
+            foreign = partner.post("/v1/calls/batch", json={"calls": [sample_call("c-e2e-b4", "a-3")]})
+            assert foreign.status_code == 403, foreign.text
+        rows = wait_for(lambda: (r := daily(client, "2026-11-20")) and r.get("a-3", {}).get("dials") == 2 and r)
+        assert rows["a-3"]["connected"] == 2
 
         # The gateway publishes one OpenAPI document for the whole platform.
         doc = client.get("/openapi.json").json()
