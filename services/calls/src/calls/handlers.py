@@ -211,7 +211,7 @@ async def report_finished_calls(
     """``POST /v1/calls/batch``: ``report_finished_call`` for each record (distinct call ids; the
     route refuses a repeated one), answered in order. The lookups are made once for the batch
     (each campaign's settings, every lead's survivor and aliases, all their calls: a few queries
-    instead of five per record) and the records are recorded side by side, each with its own
+    instead of four per record) and the records are recorded side by side, each with its own
     appends and duplicate checks, so a batch sent again records nothing twice.
 
     A record's past calls are the read model's and the batch's own earlier calls of the same lead
