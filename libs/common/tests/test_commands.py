@@ -4,11 +4,12 @@ in-memory event store it is unit-tested with, which must keep the real store's c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 import pytest
-from common.commands import Aggregate, execute
+from common.commands import Aggregate, execute, side_by_side
 from common.events import CallbackDue
 from common.events.base import DomainEvent
 from common.eventstore import ConcurrencyError, EventStore
@@ -129,3 +130,37 @@ async def test_a_loader_gathers_more_than_the_events_and_ids_can_be_deterministi
         await execute(store, with_limit, "cb-1", decide, event_ids=lambda evs: [f"id-{n}" for n in attempts("", evs)])
     history = await store.load("scheduling", "cb-1")
     assert [s.envelope.id for s in history.events] == ["id-1", "id-2"]  # the third run decided nothing
+
+
+async def test_side_by_side_runs_every_command_within_its_bound_then_raises_the_first_failure() -> None:
+    store = MemoryEventStore()
+    running, most = 0, 0
+
+    def command(callback_id: str, fails: bool = False) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.01)
+            running -= 1
+            if fails:
+                raise ConcurrencyError(f"{callback_id} failed")
+
+            def decide(state: list[int]) -> list[DomainEvent]:
+                return [due(callback_id, len(state) + 1)]
+
+            return (await execute(store, CALLBACK, callback_id, decide)).new_version
+
+        return run
+
+    versions = await side_by_side([command(f"cb-{n}") for n in range(10)], concurrency=3)
+    for n, version in enumerate(versions):  # in the commands' order
+        assert [s.stream_seq for s in (await store.load("scheduling", f"cb-{n}")).events] == [version]
+    assert most == 3
+
+    commands = [command("cb-a"), command("cb-b", fails=True), command("cb-c"), command("cb-d", fails=True)]
+    with pytest.raises(ConcurrencyError, match="cb-b failed"):
+        await side_by_side(commands, concurrency=2)
+    # The commands after the failure were run to their end, not abandoned.
+    for callback_id in ("cb-a", "cb-c"):
+        assert [s.event.event_type for s in (await store.load("scheduling", callback_id)).events] == ["CallbackDue"]
