@@ -1013,13 +1013,6 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
     ),
     # further paraphrases of this round's readings (own wording, both directions)
     (
-        "12-bare-own-age-after-spouse",
-        std(("c", "我老伴七十五,我七十二。"), ("a", "我们这个套餐正合适,我给您办一个?")),
-        {},
-        "QA-12",
-        True,
-    ),
-    (
         "12-picks-an-option",
         std(("c", "我五,五号套餐。"), ("a", "我们这个套餐正合适,我给您办一个?")),
         {},

@@ -223,6 +223,14 @@ def _declined_verb(ctx: CallContext, t: TurnView) -> str | None:
 def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-04"
     limit = int(ctx.cp.param(rid, "refusal_limit", 3))
+    # pushing after three refusals needs three turns that may refuse (a listed refusal, or a 不 for a
+    # bare negated verb): most calls have fewer, and need no further look
+    may_refuse = 0
+    for t in ctx.customer_turns:
+        if "QA-04:refusal" in t.hits or "不" in t.norm:  # a call-wide customer set: a dict lookup
+            may_refuse += 1
+    if may_refuse < limit:
+        return []
     refusals = 0
     offered: list[str] = []  # the agent's turns so far: a bare 不+verb declines a verb offered there
     for t in ctx.speech:
@@ -850,12 +858,15 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             ask = k
             break
     if ask is None:
-        # no consent question: the customer's answers to the agent's last proposal before the completion
+        # no consent question: the customer's answers to the agent's last proposal before the
+        # completion, and with no completion stated there is nothing to read (no lazy look needed)
+        if done >= len(speech):
+            return []
         ask = next(
             (k for k in range(done - 1, -1, -1) if speech[k].is_agent and ctx.has(speech[k], rid, "sale_verb")),
             None,
         )
-        if ask is None or done >= len(speech):
+        if ask is None:
             return []
     # The customer's answers between the question and the sale: a clear yes among them is what the
     # sale rests on; only answers that are all ambiguous (嗯…, 哦) make it a sale on an ambiguous
@@ -1033,13 +1044,12 @@ def _age_statements(
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
                     continue
-        money = rx.not_age is not None and rx.not_age.search(clause) is not None
         for p in rx.age:
             for m in p.finditer(clause):
                 if rx.attributive is not None and rx.attributive.match(clause, m.end()):
                     if not rx_self_start(rx, clause):
                         continue  # describes someone else (一个八岁的孩子)
-                if money and "岁" not in m.group(0):
+                if "岁" not in m.group(0) and rx.not_age is not None and rx.not_age.search(clause) is not None:
                     continue  # a figure in a clause about a price or a count (总共也就八十), not an age
                 value = parse_number(m.group("n"))
                 if value is not None and 0 < value <= max_age:
