@@ -1084,6 +1084,20 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-11",
         False,
     ),
+    # QA-07, further forms: the customer's asking counted, a yes-or-no demand, "you would not understand",
+    # 连…都不会<verb>?, and a rhetorical question about the agent's own side
+    ("07-asking-counted", std(("c", "到底多少钱?"), ("a", "这个问题您都问第三遍了。")), {}, "QA-07", True),
+    ("07-yes-or-no-demand", std(("c", "啊?"), ("a", "您到底听没听我说话?")), {}, "QA-07", True),
+    ("07-lian-dou-verb", std(("c", "验证码在哪?"), ("a", "您这么大人了,连个验证码都不会看?")), {}, "QA-07", True),
+    ("07-would-not-understand", std(("c", "为什么?"), ("a", "跟您说了您也不明白。")), {}, "QA-07", True),
+    (
+        "07-rhetorical-about-the-agent",
+        std(("c", "你说什么?"), ("a", "不好意思,难道是我说得太快了吗?我再说一遍。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    ("07-genuine-question", std(("c", "我再想想。"), ("a", "您是不是还有别的顾虑?")), {}, "QA-07", False),
 ]
 
 

@@ -733,12 +733,12 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 if offer is not None and offer.search(t.norm, ss, se) is not None:
                     continue  # a persuasive question about the offer, not aimed at the customer
                 target = ctx.cp.regex_any(rid, "customer_target")
-                if (
-                    needs_target
-                    and _answers_own_question(t.norm, ss)
-                    and (target is None or target.search(t.norm, ss, se) is None)
-                ):
-                    continue  # the agent answers its own question about the job (搬家最怕什么?不就是…吗?)
+                if needs_target and (target is None or target.search(t.norm, ss, se) is None):
+                    if _answers_own_question(t.norm, ss):
+                        continue  # the agent answers its own question about the job (搬家最怕什么?不就是…吗?)
+                    own = ctx.cp.regex_any(rid, "agent_self_target")
+                    if own is not None and own.search(t.norm, ss, se) is not None:
+                        continue  # about the agent's own side (难道是我说得太快了吗?)
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
             break
     return out
