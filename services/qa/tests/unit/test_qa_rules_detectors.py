@@ -1098,6 +1098,49 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         False,
     ),
     ("07-genuine-question", std(("c", "我再想想。"), ("a", "您是不是还有别的顾虑?")), {}, "QA-07", False),
+    # QA-12 and QA-14 paraphrases around this round's readings (own wording)
+    (
+        "12-son-in-senior-high",
+        std(("c", "我儿子今年高三,我想问问你们的课。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-sixty-nine-then-seventy",
+        std(("c", "我今年六十九,明年就七十了。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-sixteen-says-so",
+        std(("c", "我才十六岁,我爸不在家。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-monthly-price",
+        std(("c", "一个月九十九也太贵了。"), ("a", "我们这个套餐正合适,我给您办一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "14-planner-with-name",
+        [("a", "您好,我是星河教育的课程规划师王悦,今天联系您是想邀请您参加体验课。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "星河教育", "authorized_brands": ["星河教育"]}},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-designer-without-name",
+        [("a", "您好,我是绿洲装饰的设计师,今天来电是跟您约量房时间。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "绿洲装饰", "authorized_brands": ["绿洲装饰"]}},
+        "QA-14",
+        True,
+    ),
 ]
 
 
