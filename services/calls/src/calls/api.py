@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from common.events.partner import DispositionCode, Identifier
 from common.identity import ADMIN, PARTNER, Caller, Identity, Nothing, row_scope
 from common.pagination import Cursor, Limit
 from common.problems import (
@@ -23,8 +24,8 @@ from common.problems import Problem as ProblemDetails
 from common.service import runtime_of
 
 from calls.context import CallsRuntime
-from calls.domain.campaign import CampaignSettings, Disposition, DispositionCode
-from calls.domain.records import EndCallRequest, FinishedCallRecord, Identifier, PlaceCallRequest, Problem
+from calls.domain.campaign import CampaignSettings, Disposition
+from calls.domain.records import EndCallRequest, FinishedCallRecord, PlaceCallRequest, Problem
 from calls.handlers import (
     Recorded,
     VersionConflict,

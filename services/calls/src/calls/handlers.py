@@ -25,6 +25,7 @@ from common.events.calls import (
     campaign_aggregate_id,
 )
 from common.eventstore import ConcurrencyError, EventStore
+from common.phones import carrier_of, to_e164
 from common.privacy import number_digest
 from common.projection import checkpoint_key, read_checkpoint
 
@@ -51,10 +52,8 @@ from calls.domain.records import (
     FinishedCallRecord,
     PlaceCallRequest,
     Problem,
-    carrier_of,
     end_problems,
     record_problems,
-    to_e164,
 )
 from calls.queries import (
     StoredSettings,

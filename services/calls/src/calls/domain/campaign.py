@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from common.events.calls import DROPPED_CALL_SECONDS
-from common.events.partner import DispositionCode as DispositionCode  # re-exported: the API's path type
+from common.events.partner import DispositionCode
 
 CATALOGUE_FILE = Path(__file__).with_name("dispositions.yaml")
 

@@ -15,10 +15,7 @@ from typing import Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from common.events.calls import AgentRef, CampaignRef, Direction, Eligibility, HangupBy, HoldPeriod, SpeechTurn
-from common.events.partner import CallRecord, DispositionCode, FreeText, LeadInRecord, PhoneNumber
-from common.events.partner import Identifier as Identifier  # re-exported: the API's id type
-from common.phones import carrier_of as carrier_of  # re-exported: the handlers' import
-from common.phones import to_e164 as to_e164  # re-exported: the handlers' import
+from common.events.partner import CallRecord, DispositionCode, FreeText, Identifier, LeadInRecord, PhoneNumber
 
 from calls.domain.campaign import CampaignSettings, Catalogue
 
