@@ -191,23 +191,27 @@ def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
 
 
 # --------------------------------------------------------------------------------------------- QA-04
-def _declined_verb(ctx: CallContext, t: TurnView) -> str | None:
-    """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), if any;
-    a refusal when it is what the agent has been offering (``detect_qa04``)."""
-    norm = t.norm
-    pos = norm.find("不")
-    if pos == -1:
-        return None
+_BarePlan = tuple[re.Pattern[str] | None, re.Pattern[str] | None, frozenset[str]]
+
+
+def _bare_refusal_plan(ctx: CallContext) -> _BarePlan:
+    """(the clause from 不 to its end, what may stand before 不, verbs whose negation is no refusal),
+    compiled once per policy."""
     cached = ctx.cp.cache.get("QA-04:bare")
     if not isinstance(cached, tuple):
         pats, before = ctx.cp.regex("QA-04", "bare_refusal"), ctx.cp.regex("QA-04", "bare_refusal_before")
         not_verbs = frozenset(str(v) for v in ctx.cp.param("QA-04", "bare_refusal_not_verbs", []))
         cached = (pats[0] if pats else None, before[0] if before else None, not_verbs)
         ctx.cp.cache["QA-04:bare"] = cached
-    # The cache holds (the clause from 不 to its end, what may stand before 不, verbs that are no refusal).
-    rx: re.Pattern[str] | None
-    before_rx: re.Pattern[str] | None
-    rx, before_rx, not_verbs = cached
+    plan: _BarePlan = cached  # set just above under this key
+    return plan
+
+
+def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
+    """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), if any;
+    a refusal when it is what the agent has been offering (``detect_qa04``)."""
+    rx, before_rx, not_verbs = plan
+    pos = norm.find("不")
     if rx is None:
         return None
     while pos != -1:  # each 不: the clause from it to its end, then what precedes it in the clause
@@ -231,20 +235,19 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             may_refuse += 1
     if may_refuse < limit:
         return []
+    plan = _bare_refusal_plan(ctx)
     refusals = 0
-    offered: list[str] = []  # the agent's turns so far: a bare 不+verb declines a verb offered there
     for t in ctx.speech:
         if t.is_customer:
-            if ctx.has(t, rid, "refusal"):
+            if "QA-04:refusal" in t.hits:  # a call-wide customer set
                 refusals += 1
-            elif "不" in t.norm:
-                # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配)
-                verb = _declined_verb(ctx, t)
-                if verb is not None and any(verb in said for said in offered):
+            elif refusals < limit and "不" in t.norm:
+                # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配):
+                # the verb must be in what the agent said before
+                verb = _declined_verb(t.norm, plan)
+                if verb is not None and any(verb in a.norm for a in ctx.agent_turns if a.index < t.index):
                     refusals += 1
-        elif refusals < limit:
-            offered.append(t.norm)
-        else:
+        elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
             pitch = [
                 h for h in ctx.hits(t, rid, "pitch") if not _any_in(closing, *_clause_bounds(t.norm, h.start, h.end))
@@ -706,6 +709,8 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     rid = "QA-07"
     out: list[Finding] = []
     for t in ctx.agent_turns:
+        if t.hits.keys().isdisjoint(_QA07_SETS):
+            continue  # none of the rule's call-wide sets in the turn: nothing to read (one look per turn)
         hits = t.hits.get("QA-07:rude")  # a call-wide set: its hits are in the turn's dict
         if hits:
             h = min(hits)
@@ -744,6 +749,11 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     return out
 
 
+# Every QA-07 set a reading starts from (all call-wide agent sets): a turn with none is skipped.
+_QA07_SETS = frozenset({
+    "QA-07:rude", "QA-07:reproach_trigger", "QA-07:reproach_slight_trigger",
+    "QA-07:rhetorical_trigger", "QA-07:rhetorical_about_trigger",
+})  # fmt: skip
 # (pattern list, its trigger set, counts only when aimed at the customer): see detect_qa07
 _RHETORICAL_LISTS = (
     ("rhetorical", "QA-07:rhetorical_trigger", False),
