@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -130,3 +131,16 @@ def test_a_ciphertext_does_not_open_under_another_lead_or_type() -> None:
     assert open_with(bytes(32), "CallEnded", sealed) == erased_copy("CallEnded", data)
     # An event written before sealing existed is read as it is.
     assert open_with(key, "CallEnded", data) == data
+
+
+async def test_expired_keys_leave_the_cache(js: JetStreamContext, event_namespace: str) -> None:
+    """A process sees a new lead every few calls; keys past their ttl must not pile up."""
+    keys = await keys_for(js, event_namespace)
+    keys.ttl = 0.3
+    for n in range(20):
+        assert await keys.key(f"l-old-{n}", create=True) is not None
+    assert len(keys._cache) == 20
+    await asyncio.sleep(0.4)
+    await keys.key("l-new", create=True)
+    assert list(keys._cache) == ["l-new"]
+    assert await keys.key("l-old-3") is not None  # fetched again from the bucket when asked

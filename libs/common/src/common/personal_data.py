@@ -309,8 +309,26 @@ class LeadKeys:
             except KeyWrongLastSequenceError:  # another writer created it first: use theirs
                 key = await self._fetch(lead_id)
         if key is not None:
-            self._cache[lead_id] = (time.monotonic() + self.ttl, key)
+            self._remember(lead_id, key)
         return key
+
+    def _remember(self, lead_id: str, key: bytes) -> None:
+        """Cache a key for ``ttl`` seconds, and drop the keys whose time is up. An expired key
+        used to stay in the dict (it was only not trusted): one entry for every lead the process
+        ever saw, growing with the calls (benchmarks/ingest.py's soak) and keeping keys in memory
+        long after the short cache this is meant to be. Every entry lives the same ``ttl`` and is
+        put back at the end when renewed, so the dict is in expiry order: the expired ones are at
+        its front."""
+        now = time.monotonic()
+        self._cache.pop(lead_id, None)
+        self._cache[lead_id] = (now + self.ttl, key)
+        expired = []
+        for oldest, (until, _key) in self._cache.items():
+            if until > now:
+                break
+            expired.append(oldest)
+        for oldest in expired:
+            del self._cache[oldest]
 
     async def _fetch(self, lead_id: str) -> bytes | None:
         try:
