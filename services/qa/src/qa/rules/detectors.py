@@ -233,7 +233,9 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     for t in ctx.customer_turns:
         if "QA-04:refusal" in t.hits or "不" in t.norm:  # a call-wide customer set: a dict lookup
             may_refuse += 1
-    if may_refuse < limit:
+            if may_refuse >= limit:
+                break
+    else:
         return []
     plan = _bare_refusal_plan(ctx)
     refusals = 0
