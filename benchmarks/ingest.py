@@ -30,6 +30,12 @@ BENCH_INGEST_STEADY_SECONDS=4 BENCH_INGEST_BASELINE=5000 BENCH_INGEST_DATABASES=
 benchmarks/RESULTS.md; empty: none). ``BENCH_INGEST_BATCH=100``: the throughput phase posts that
 many calls per ``POST /v1/calls/batch`` (the steady rates still post one call per request; a
 20-turn call is about 3 KB, so a batch stays under the 1 MiB body limit up to about 300).
+
+The soak (issue 13's memory goal) instead of the run above: BENCH_INGEST_SOAK_SECONDS=600
+BENCH_INGEST_SOAK_RATE=200 posts at a steady asked rate for that long after a warm-up
+(BENCH_INGEST_SOAK_WARMUP_SECONDS, 60) and samples every process's RSS and its anonymous part
+every BENCH_INGEST_SOAK_SAMPLE_SECONDS (5): per process the RSS at the soak's start and end, its
+peak and its slope (MB/min, least squares over the second half), with the rate achieved.
 """
 
 from __future__ import annotations
