@@ -42,3 +42,20 @@ async def test_upsert_and_greatest(any_database: ProvisionedDatabase) -> None:
     await engine.dispose()
     assert rows == {"x": (2, 9), "y": (5, 5)}
     assert both == 4
+
+
+async def test_upsert_of_many_rows_in_one_statement(any_database: ProvisionedDatabase) -> None:
+    engine = create_engine(any_database.url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    sessions = sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await upsert(session, row, {"k": "x", "a": 1, "b": 1}, ["k"])
+        await upsert(
+            session, row, [{"k": "x", "a": 2, "b": 2}, {"k": "z", "a": 3, "b": 3}], ["k"], update_columns=["a"]
+        )
+        await upsert(session, row, [{"k": "z", "a": 9, "b": 9}, {"k": "w", "a": 4, "b": 4}], ["k"], update_columns=[])
+        await upsert(session, row, [], ["k"])
+        rows = {r.k: (r.a, r.b) for r in (await session.execute(select(row))).all()}
+    await engine.dispose()
+    assert rows == {"x": (2, 1), "z": (3, 3), "w": (4, 4)}

@@ -12,7 +12,18 @@ from common.db import create_engine, migrate, sessionmaker
 from common.envelope import H_CAUSATION, H_CORRELATION, H_ID, Envelope
 from common.events import CallbackDue
 from common.eventstore import EventNames, EventStore, ensure_stream
-from common.outbox import Command, OutboxDrainer, caused_by, enqueue, enqueue_command, outbox_message, pending_count
+from common.outbox import (
+    Cause,
+    Command,
+    OutboxDrainer,
+    Outgoing,
+    caused_by,
+    enqueue,
+    enqueue_command,
+    enqueue_many,
+    outbox_message,
+    pending_count,
+)
 from common.testing import ProvisionedDatabase
 from nats.aio.client import Client as NATS
 from sqlalchemy import select
@@ -105,6 +116,29 @@ async def test_committed_rows_are_published_in_order_exactly_once_with_their_ids
         assert await pending_count(session) == 0
         stamped = (await session.execute(select(outbox_message.c.published_at))).scalars().all()
     assert len(stamped) == 7 and all(stamped)  # kept (stamped) for the SRE, purged after retention
+
+
+async def test_a_batch_enqueued_in_one_statement_goes_out_in_its_order_with_its_causes(world: World) -> None:
+    cause = Envelope(type="CallEnded", source="/test", data={}, correlation_id="corr-1")
+    async with world.sessions() as session, session.begin():
+        await enqueue(session, due("cb-0"), event_id="b-0")
+        await enqueue_many(
+            session,
+            [
+                Outgoing(due("cb-1"), "b-1", Cause.of(cause)),
+                Outgoing(due("cb-0"), "b-0"),  # queued already: kept once
+                Outgoing(due("cb-2"), "b-2", Cause.of(cause)),
+                Outgoing(due("cb-1"), "b-1", Cause.of(cause)),  # twice in the batch: kept once
+            ],
+        )
+        with caused_by(cause):
+            await enqueue_many(session, [Outgoing(due("cb-3"), "b-3")])
+        await enqueue_many(session, [])
+    assert await world.drainer().drain() == 4
+    stream = await world.stream()
+    assert [h[H_ID] for h, _ in stream] == ["b-0", "b-1", "b-2", "b-3"]
+    assert [h.get(H_CORRELATION) for h, _ in stream][1:] == ["corr-1"] * 3
+    assert [h.get(H_CAUSATION) for h, _ in stream][1:] == [cause.id] * 3
 
 
 async def test_a_crash_after_publishing_and_before_stamping_republishes_the_same_ids_once(world: World) -> None:

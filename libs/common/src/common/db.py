@@ -3,7 +3,7 @@ and Alembic migrations run at start-up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,19 +60,28 @@ def insert(session: AsyncSession, table: Table) -> UpsertInsert:
 async def upsert(
     session: AsyncSession,
     table: Table,
-    values: dict[str, Any],
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     keys: Sequence[str],
     update_columns: Sequence[str] | None = None,
 ) -> None:
     """Insert one row, or on a conflict over ``keys`` update ``update_columns`` (default: every
-    column given but the keys) to the new values; no column to update means keep the row."""
-    stmt = insert(session, table).values(**values)
-    columns = [c for c in (update_columns if update_columns is not None else values) if c not in keys]
+    column given but the keys) to the new values; no column to update means keep the row.
+
+    ``values`` may also be a list of rows (each with the same columns, no key twice): one
+    statement for all of them (executemany, sent as multi-row inserts), for a projection's batch."""
+    rows = [values] if isinstance(values, Mapping) else list(values)
+    if not rows:
+        return
+    stmt = insert(session, table)
+    columns = [c for c in (update_columns if update_columns is not None else rows[0]) if c not in keys]
     if columns:
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in columns})
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    await session.execute(stmt)
+    if len(rows) == 1:
+        await session.execute(stmt.values(**rows[0]))
+    else:
+        await session.execute(stmt, [dict(row) for row in rows])
 
 
 def greatest(session: AsyncSession, a: Any, b: Any) -> ColumnElement[Any]:

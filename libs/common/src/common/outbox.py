@@ -202,22 +202,45 @@ async def enqueue(
     deterministic (derived from what the event is about) so a re-decided or re-published event is
     dropped as a duplicate. What is not given comes from the event being handled (``caused_by``)
     or the current span. False when an event with this id is queued already."""
-    cause = _resolve(correlation_id, causation_id, trace_headers)
-    return await _insert(
-        session,
-        {
-            "message_id": event_id,
-            "kind": EVENT,
-            "type": event.event_type,
-            "aggregate_id": event.aggregate_id(),
-            "schema_version": event.schema_version,
-            "data": event.to_data(),
-            "correlation_id": cause.correlation_id,
-            "causation_id": cause.causation_id,
-            "trace": dict(cause.trace),
-            "created_at": datetime.now(UTC),
-        },
-    )
+    return await _insert(session, _event_row(event, event_id, _resolve(correlation_id, causation_id, trace_headers)))
+
+
+def _event_row(event: DomainEvent, event_id: str, cause: Cause) -> dict[str, Any]:
+    return {
+        "message_id": event_id,
+        "kind": EVENT,
+        "type": event.event_type,
+        "aggregate_id": event.aggregate_id(),
+        "schema_version": event.schema_version,
+        "data": event.to_data(),
+        "correlation_id": cause.correlation_id,
+        "causation_id": cause.causation_id,
+        "trace": dict(cause.trace),
+        "created_at": datetime.now(UTC),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One event for ``enqueue_many``: what ``enqueue`` takes, its cause given (``Cause.of`` the
+    consumed event) or, when None, resolved as ``enqueue`` resolves it."""
+
+    event: DomainEvent
+    event_id: str
+    cause: Cause | None = None
+
+
+async def enqueue_many(session: AsyncSession, events: Sequence[Outgoing]) -> None:
+    """``enqueue`` for each of ``events`` in turn, in one statement (multi-row insert): for a
+    projection's batch. The rows get ids in the order given, so they are published in that order;
+    an id queued already (or twice in ``events``) is kept once, as ``enqueue`` keeps it."""
+    if not events:
+        return
+    rows = [
+        _event_row(e.event, e.event_id, e.cause if e.cause is not None else _resolve(None, None, None)) for e in events
+    ]
+    await session.execute(insert(session, outbox_message).on_conflict_do_nothing(index_elements=["message_id"]), rows)
+    _wake_drainers_after_commit(session)
 
 
 async def enqueue_command(
