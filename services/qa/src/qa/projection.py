@@ -6,24 +6,29 @@ A finding's id is derived from the call, the rule, the turn and the policy versi
 primary key here: a redelivered or replayed event, or a re-check that finds the same thing again,
 inserts nothing and publishes nothing. Only new findings (say, the transcript arrived after the
 call ended) produce new ``ViolationFound`` events.
+
+A batch is applied set-based (``QaChecks.apply_batch``): one read per table of what its calls
+need, the events applied in stream order in memory, one write per table and one outbox insert;
+what it leaves is what applying its events one by one leaves (tests/service/test_projection_batch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from common.db import insert
+from common.db import insert, upsert
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallTranscribed, SpeechTurn, TranscriptTurn
 from common.events.leads import LeadPersonalDataErased
 from common.events.qa import ReviewSampled, ViolationFound
-from common.outbox import caused_by, enqueue, scrub_lead
+from common.outbox import Cause, Outgoing, caused_by, enqueue, enqueue_many, scrub_lead
 from common.personal_data import ERASED, erased_copy
-from common.projection import EventByEvent, EventContext
+from common.projection import EventContext
 from pydantic import TypeAdapter
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qa.domain.adapter import call_day, local_time, record_from_call_ended, sale_recorded, turns_data
@@ -45,13 +50,6 @@ async def _enqueue(session: AsyncSession, event: DomainEvent, eid: str, ctx: Eve
         return
     with caused_by(ctx.envelope):
         await enqueue(session, event, event_id=eid)
-
-
-async def agent_started_on(session: AsyncSession, agent_id: str, fallback: dict[str, date]) -> date | None:
-    value = (
-        await session.execute(select(qa_agent.c.started_on).where(qa_agent.c.agent_id == agent_id))
-    ).scalar_one_or_none()
-    return value if value is not None else fallback.get(agent_id)
 
 
 async def ensure_review(
@@ -113,7 +111,59 @@ def _erased(event: CallEnded, turns: Sequence[TranscriptTurn]) -> bool:
     return said or ERASED in (event.customer.name_digest, event.customer.phone_masked)
 
 
-class QaChecks(EventByEvent):
+@dataclass(slots=True)
+class _Review:
+    """A review-queue row as the batch leaves it; ``stored``: it was in the database before."""
+
+    row: dict[str, Any]
+    stored: bool
+    changed: bool = False
+
+
+@dataclass(slots=True)
+class _Checked:
+    """One calls event after the rules ran on it (the batch's first pass)."""
+
+    event: CallEnded  # for a CallTranscribed: the stored CallEnded, its turns left out
+    ctx: EventContext
+    day: date
+    findings: list[Finding] | None  # None: not checked (an erased transcript)
+    sample: bool  # a call connected and seen for the first time: drawn for review or not
+
+
+@dataclass
+class _Batch:
+    """What a run of calls events reads once and writes once: the rows they touch, kept in
+    memory while the events are applied in stream order, written in a few statements at the end."""
+
+    calls: dict[str, dict[str, Any]]
+    dirty_calls: set[str] = field(default_factory=set)
+    known_violations: set[str] = field(default_factory=set)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    agent_starts: dict[str, date] = field(default_factory=dict)
+    counters: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # (agent, period) -> [seen, sampled]
+    dirty_counters: set[tuple[str, str]] = field(default_factory=set)
+    reviews: dict[str, _Review] = field(default_factory=dict)
+    outgoing: list[Outgoing] = field(default_factory=list)
+
+
+_CALL_COLUMNS = tuple(c.name for c in qa_call.columns)
+# SQLite's default limit on bound parameters is 999 before 3.32; reads of a batch go in chunks.
+_CHUNK = 900
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+class QaChecks:
+    """The calls events of a batch are applied set-based: the rows they touch are read in one
+    query per table, the rules run and the events are applied in stream order in memory, and the
+    rows and outbox messages are written in one statement per table at the end, in the runner's
+    transaction. The result is what applying them one by one gives: same rows, same findings,
+    same events with the same ids in the same order. An erasure is applied between the runs of
+    calls events around it, with everything before it written first."""
+
     name = "qa-checks"
     subscriptions: ClassVar[dict[str, Sequence[str]]] = {
         "calls": ["CallEnded", "CallTranscribed"],
@@ -133,12 +183,18 @@ class QaChecks(EventByEvent):
         self.agent_starts = agent_starts or {}
 
     async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
-        if isinstance(event, CallEnded):
-            await self._ended(session, event, ctx)
-        elif isinstance(event, CallTranscribed):
-            await self._transcribed(session, event, ctx)
-        elif isinstance(event, LeadPersonalDataErased):
-            await self._erase(session, event.lead_id)
+        await self.apply_batch(session, [(event, ctx)])
+
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        run: list[tuple[DomainEvent, EventContext]] = []
+        for event, ctx in items:
+            if isinstance(event, LeadPersonalDataErased):
+                await self._apply_calls(session, run)
+                run = []
+                await self._erase(session, event.lead_id)
+            elif isinstance(event, CallEnded | CallTranscribed):
+                run.append((event, ctx))
+        await self._apply_calls(session, run)
 
     async def _erase(self, session: AsyncSession, lead_id: str) -> None:
         """The transcripts QA keeps, the call data beside them, the quotes and reasons of the
@@ -187,9 +243,34 @@ class QaChecks(EventByEvent):
         only adds what a changed policy (a new version) finds, and calls already seen are not
         drawn for sampling again."""
 
-    # -- CallEnded ------------------------------------------------------------------------
-    async def _ended(self, session: AsyncSession, event: CallEnded, ctx: EventContext) -> None:
-        row = (await session.execute(select(qa_call).where(qa_call.c.call_id == event.call_id))).mappings().first()
+    # -- a run of calls events ------------------------------------------------------------
+    async def _apply_calls(self, session: AsyncSession, run: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        """First pass, in stream order: the calls' rows in memory and the rules run (a
+        transcript that came first is read from the row an earlier event left). Then what the
+        second pass needs is read at once, and it decides, in stream order, which findings are
+        new, the sampling and the review queue, collecting rows and events; then all is written."""
+        if not run:
+            return
+        call_ids = sorted({event.call_id for event, _ctx in run if isinstance(event, CallEnded | CallTranscribed)})
+        batch = _Batch(calls={})
+        for ids in _chunks(call_ids):
+            rows = (await session.execute(select(qa_call).where(qa_call.c.call_id.in_(ids)))).mappings()
+            batch.calls.update((row["call_id"], dict(row)) for row in rows)
+        checked: list[_Checked] = []
+        for event, ctx in run:
+            if isinstance(event, CallEnded):
+                checked.append(self._ended(batch, event, ctx))
+            elif isinstance(event, CallTranscribed):
+                done = self._transcribed(batch, event, ctx)
+                if done is not None:
+                    checked.append(done)
+        await self._read_for_decisions(session, batch, checked)
+        for item in checked:
+            self._decide(batch, item)
+        await self._write(session, batch)
+
+    def _ended(self, batch: _Batch, event: CallEnded, ctx: EventContext) -> _Checked:
+        row = batch.calls.get(event.call_id)
         turns: list[TranscriptTurn] = list(event.turns)
         if not turns and row is not None and row["turns"]:
             turns = _TURNS.validate_python(row["turns"])  # the transcript came first
@@ -209,87 +290,182 @@ class QaChecks(EventByEvent):
             "ended": event.model_dump(mode="json", exclude={"turns"}),
             "turns": turns_data(turns),
         }
-        stmt = insert(session, qa_call).values(call_id=event.call_id, **values)
-        await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_=values))
-        new = await self._check(session, event, turns, day, ctx)
-        period = period_of(day, self.policy.sampling.period).key
-        if first_time and event.connected:
-            reason = await self._sample(session, event, day)
-            if reason:
-                await ensure_review(
-                    session,
-                    call_id=event.call_id,
-                    agent_id=event.agent.id,
-                    team_id=event.agent.team,
-                    day=day,
-                    period=period,
-                    reason=reason,
-                    ctx=ctx,
-                )
-        if new:
-            await ensure_review(
-                session,
-                call_id=event.call_id,
-                agent_id=event.agent.id,
-                team_id=event.agent.team,
-                day=day,
-                period=period,
-                reason="finding",
-                ctx=ctx,
-            )
+        self._put_call(batch, event.call_id, values)
+        return _Checked(event, ctx, day, self._findings(event, turns), first_time and event.connected)
 
-    # -- CallTranscribed ------------------------------------------------------------------
-    async def _transcribed(self, session: AsyncSession, event: CallTranscribed, ctx: EventContext) -> None:
-        row = (await session.execute(select(qa_call).where(qa_call.c.call_id == event.call_id))).mappings().first()
+    def _transcribed(self, batch: _Batch, event: CallTranscribed, ctx: EventContext) -> _Checked | None:
+        row = batch.calls.get(event.call_id)
         turns = turns_data(event.turns)
         if row is None or row["ended"] is None:  # keep it for the CallEnded to come
-            stmt = insert(session, qa_call).values(call_id=event.call_id, turns=turns, connected=False, sale=False)
-            await session.execute(stmt.on_conflict_do_update(index_elements=["call_id"], set_={"turns": turns}))
-            return
-        await session.execute(update(qa_call).where(qa_call.c.call_id == event.call_id).values(turns=turns))
+            if row is None:
+                self._put_call(batch, event.call_id, {"turns": turns, "connected": False, "sale": False})
+            else:
+                self._put_call(batch, event.call_id, {"turns": turns})
+            return None
+        self._put_call(batch, event.call_id, {"turns": turns})
         ended = CallEnded.model_validate({**row["ended"], "turns": []})
         day = row["day"] or call_day(ended.placed_at, self.policy.timezone)
-        if await self._check(session, ended, list(event.turns), day, ctx):
-            await ensure_review(
-                session,
-                call_id=ended.call_id,
-                agent_id=ended.agent.id,
-                team_id=ended.agent.team,
-                day=day,
-                period=period_of(day, self.policy.sampling.period).key,
-                reason="finding",
-                ctx=ctx,
-            )
+        return _Checked(ended, ctx, day, self._findings(ended, list(event.turns)), False)
 
-    # -- the check ------------------------------------------------------------------------
-    async def _check(
-        self, session: AsyncSession, event: CallEnded, turns: list[TranscriptTurn], day: date, ctx: EventContext
-    ) -> int:
-        """Run the rules; store and announce the findings not known yet. Returns how many."""
+    @staticmethod
+    def _put_call(batch: _Batch, call_id: str, values: dict[str, Any]) -> None:
+        row = batch.calls.get(call_id)
+        if row is None:
+            row = batch.calls[call_id] = dict.fromkeys(_CALL_COLUMNS)
+            row["call_id"] = call_id
+        row.update(values)
+        batch.dirty_calls.add(call_id)
+
+    def _findings(self, event: CallEnded, turns: list[TranscriptTurn]) -> list[Finding] | None:
+        """The rules' findings, or None for a transcript that is no longer there to judge."""
         if _erased(event, turns):
             # The lead's personal data was erased: what is left ("[erased]") is no transcript to
             # judge, and judging it would find what was never said (no greeting, no blessing).
             # The findings made while it could be read stand, with their fines.
-            return 0
-        record = record_from_call_ended(event, turns)
-        findings = check_call(record, self.policy, pii_key=self.pii_key)
-        now = datetime.now(UTC)
-        new = 0
-        for f in findings:
-            found = self._violation(event, f, day, now)
-            inserted = await session.execute(
-                insert(session, violation).values(**found).on_conflict_do_nothing(index_elements=["violation_id"])
-            )
-            if not inserted.rowcount:  # type: ignore[attr-defined]
-                continue
-            new += 1
-            await _enqueue(session, self._found_event(found), found["violation_id"], ctx)
-        await session.execute(
-            update(qa_call)
-            .where(qa_call.c.call_id == event.call_id)
-            .values(policy_version=self.policy.version, checked_at=now)
+            return None
+        return check_call(record_from_call_ended(event, turns), self.policy, pii_key=self.pii_key)
+
+    async def _read_for_decisions(self, session: AsyncSession, batch: _Batch, checked: Sequence[_Checked]) -> None:
+        """The findings already known, the agents' start dates, their sample counters and the
+        calls' review-queue rows: one query each."""
+        found = sorted(
+            {
+                violation_id(item.event.call_id, f.rule, f.turn, f.policy_version)
+                for item in checked
+                for f in item.findings or ()
+            }
         )
-        return new
+        for ids in _chunks(found):
+            known = await session.execute(select(violation.c.violation_id).where(violation.c.violation_id.in_(ids)))
+            batch.known_violations.update(known.scalars())
+        sampled = [item for item in checked if item.sample]
+        agents = sorted({item.event.agent.id for item in sampled})
+        periods = sorted({period_of(item.day, self.policy.sampling.period).key for item in sampled})
+        batch.agent_starts = dict(self.agent_starts)
+        for ids in _chunks(agents):
+            starts = await session.execute(
+                select(qa_agent.c.agent_id, qa_agent.c.started_on).where(qa_agent.c.agent_id.in_(ids))
+            )
+            batch.agent_starts.update((agent, started) for agent, started in starts if started is not None)
+            counters = await session.execute(
+                select(
+                    sample_counter.c.agent_id, sample_counter.c.period, sample_counter.c.seen, sample_counter.c.sampled
+                ).where(sample_counter.c.agent_id.in_(ids), sample_counter.c.period.in_(periods))
+            )
+            batch.counters.update(((a, p), [int(seen), int(drawn)]) for a, p, seen, drawn in counters)
+        for ids in _chunks(sorted({item.event.call_id for item in checked})):
+            rows = await session.execute(
+                select(review_item.c.call_id, review_item.c.reasons, review_item.c.status).where(
+                    review_item.c.call_id.in_(ids)
+                )
+            )
+            batch.reviews.update(
+                (call_id, _Review({"reasons": list(reasons or []), "status": status}, stored=True))
+                for call_id, reasons, status in rows
+            )
+
+    # -- the decisions, in stream order ---------------------------------------------------
+    def _decide(self, batch: _Batch, item: _Checked) -> None:
+        event, day = item.event, item.day
+        new = 0
+        if item.findings is not None:
+            now = datetime.now(UTC)
+            cause = Cause.of(item.ctx.envelope)
+            for f in item.findings:
+                found = self._violation(event, f, day, now)
+                if found["violation_id"] in batch.known_violations:
+                    continue
+                batch.known_violations.add(found["violation_id"])
+                batch.violations.append(found)
+                batch.outgoing.append(Outgoing(self._found_event(found), found["violation_id"], cause))
+                new += 1
+            self._put_call(batch, event.call_id, {"policy_version": self.policy.version, "checked_at": now})
+        period = period_of(day, self.policy.sampling.period).key
+        if item.sample:
+            reason = self._sample(batch, event, day)
+            if reason:
+                self._review(batch, item, period, reason)
+        if new:
+            self._review(batch, item, period, "finding")
+
+    def _review(self, batch: _Batch, item: _Checked, period: str, reason: str) -> None:
+        """``ensure_review`` on the batch's rows: the call in the review queue for ``reason``
+        (again pending if it had been reviewed), announced with ``ReviewSampled`` once per call
+        and reason."""
+        event = item.event
+        now = datetime.now(UTC)
+        review = batch.reviews.get(event.call_id)
+        if review is None:
+            batch.reviews[event.call_id] = _Review(
+                {
+                    "call_id": event.call_id,
+                    "agent_id": event.agent.id,
+                    "team_id": event.agent.team,
+                    "day": item.day,
+                    "period": period,
+                    "reasons": [reason],
+                    "status": "pending",
+                    "sampled_at": now,
+                },
+                stored=False,
+                changed=True,
+            )
+        else:
+            if reason in review.row["reasons"]:
+                return
+            # A reviewed call goes back to pending (its completion is cleared when written).
+            review.row.update(reasons=[*review.row["reasons"], reason], status="pending")
+            review.changed = True
+        sampled = ReviewSampled(
+            call_id=event.call_id,
+            agent_id=event.agent.id,
+            team_id=event.agent.team,
+            reasons=[reason],
+            period=period,
+            sampled_at=now,
+        )
+        batch.outgoing.append(
+            Outgoing(sampled, event_id("ReviewSampled", event.call_id, reason), Cause.of(item.ctx.envelope))
+        )
+
+    # -- the writes -----------------------------------------------------------------------
+    async def _write(self, session: AsyncSession, batch: _Batch) -> None:
+        await upsert(session, qa_call, [batch.calls[c] for c in sorted(batch.dirty_calls)], ["call_id"])
+        if batch.violations:
+            await session.execute(
+                insert(session, violation).on_conflict_do_nothing(index_elements=["violation_id"]), batch.violations
+            )
+        await upsert(
+            session,
+            sample_counter,
+            [
+                {"agent_id": a, "period": p, "seen": batch.counters[a, p][0], "sampled": batch.counters[a, p][1]}
+                for a, p in sorted(batch.dirty_counters)
+            ],
+            ["agent_id", "period"],
+        )
+        added = [r.row for r in batch.reviews.values() if r.changed and not r.stored]
+        if added:
+            await session.execute(
+                insert(session, review_item).on_conflict_do_nothing(index_elements=["call_id"]), added
+            )
+        again = [
+            {"b_call_id": call_id, "b_reasons": r.row["reasons"]}
+            for call_id, r in batch.reviews.items()
+            if r.changed and r.stored
+        ]
+        if again:
+            await session.execute(
+                update(review_item)
+                .where(review_item.c.call_id == bindparam("b_call_id"))
+                .values(
+                    reasons=bindparam("b_reasons", type_=review_item.c.reasons.type),
+                    status="pending",
+                    completed_at=None,
+                ),
+                again,
+            )
+        await enqueue_many(session, batch.outgoing)
 
     def _violation(self, event: CallEnded, f: Finding, day: date, now: datetime) -> dict[str, Any]:
         spec = self.policy.rules[f.rule]
@@ -351,32 +527,23 @@ class QaChecks(EventByEvent):
         )
 
     # -- sampling -------------------------------------------------------------------------
-    async def _sample(self, session: AsyncSession, event: CallEnded, day: date) -> str | None:
+    def _sample(self, batch: _Batch, event: CallEnded, day: date) -> str | None:
         spec = self.policy.sampling
         period = period_of(day, spec.period)
-        started = await agent_started_on(session, event.agent.id, self.agent_starts)
-        share = share_for(spec, started, day)
-        ins = insert(session, sample_counter).values(agent_id=event.agent.id, period=period.key, seen=1, sampled=0)
-        row = (
-            await session.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["agent_id", "period"], set_={"seen": sample_counter.c.seen + 1}
-                ).returning(sample_counter.c.seen, sample_counter.c.sampled)
-            )
-        ).one()
+        share = share_for(spec, batch.agent_starts.get(event.agent.id), day)
+        key = (event.agent.id, period.key)
+        counter = batch.counters.setdefault(key, [0, 0])  # [seen, sampled] before this call
+        batch.dirty_counters.add(key)
         decision = decide_sample(
-            seen=int(row.seen) - 1,
-            sampled=int(row.sampled),
+            seen=counter[0],
+            sampled=counter[1],
             share=share,
             min_per_period=spec.min_per_period,
             elapsed=elapsed_fraction(local_time(event.placed_at, self.policy.timezone), period),
             phase_value=phase(event.agent.id, period.key),
         )
+        counter[0] += 1
         if not decision.sampled:
             return None
-        await session.execute(
-            update(sample_counter)
-            .where(sample_counter.c.agent_id == event.agent.id, sample_counter.c.period == period.key)
-            .values(sampled=sample_counter.c.sampled + 1)
-        )
+        counter[1] += 1
         return f"random:{decision.reason}"
