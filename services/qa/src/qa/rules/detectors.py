@@ -10,11 +10,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import time
-from functools import lru_cache
 
 import ahocorasick_rs
-import phonenumbers
-from phonenumbers import carrier as pn_carrier
+from common.phones import carrier_of
 
 from qa.rules.context import CallContext, TurnView
 from qa.rules.model import CallRecord, Finding
@@ -776,15 +774,6 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------------------------- QA-08
-@lru_cache(maxsize=4096)
-def carrier_of(number: str, region: str = "CN") -> str:
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return ""
-    return str(pn_carrier.name_for_number(parsed, "en"))
-
-
 def detect_qa08(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-08"
     allowed = call.campaign.allowed_caller_carriers
