@@ -25,7 +25,7 @@ from common.events.scheduling import (
     CallbackRescheduled,
     CallbackScheduled,
 )
-from common.outbox import enqueue
+from common.outbox import Cause, Outgoing, enqueue_many
 from common.timeutil import as_utc, zone
 from sqlalchemy import RowMapping, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,11 +55,16 @@ def local_iso(at: datetime, tz_name: str | None) -> str:
     return at.astimezone(zone(tz_name)).isoformat()
 
 
+def outgoing(event: DomainEvent, revision: int, cause: Cause | None = None) -> Outgoing:
+    """``event`` (of the callback at ``revision``) for the outbox, with its deterministic id."""
+    return Outgoing(event, event_id(event.aggregate_id(), event.event_type, revision), cause)
+
+
 async def emit(session: AsyncSession, events: Sequence[tuple[DomainEvent, int]]) -> None:
-    """Queue events (with the callback revision they belong to) for publishing, caused by the
-    event being applied (``common.outbox.caused_by``) or the current request."""
-    for event, revision in events:
-        await enqueue(session, event, event_id=event_id(event.aggregate_id(), event.event_type, revision))
+    """Queue events (with the callback revision they belong to) for publishing, in one
+    statement, caused by the event being applied (``common.outbox.caused_by``) or the current
+    request."""
+    await enqueue_many(session, [outgoing(event, revision) for event, revision in events])
 
 
 # --- leads ---------------------------------------------------------------------------------
@@ -69,12 +74,15 @@ async def lead_row(session: AsyncSession, lead_id: str) -> RowMapping | None:
     return (await session.execute(select(lead_state).where(lead_state.c.lead_id == lead_id))).mappings().first()
 
 
+# A lead's state before any event set it (a call seen before its lead).
+LEAD_DEFAULTS: dict[str, Any] = {"opted_out": False, "no_answer_attempts": 0, "cycle": 1, "redials": 0}
+
+
 async def upsert_lead(session: AsyncSession, lead_id: str, **values: Any) -> None:
     values = {k: (as_utc(v) if isinstance(v, datetime) else v) for k, v in values.items()}
     updated = await session.execute(update(lead_state).where(lead_state.c.lead_id == lead_id).values(**values))
     if updated.rowcount == 0:  # type: ignore[attr-defined]
-        defaults = {"opted_out": False, "no_answer_attempts": 0, "cycle": 1, "redials": 0}
-        await session.execute(lead_state.insert().values(lead_id=lead_id, **{**defaults, **values}))
+        await session.execute(lead_state.insert().values(lead_id=lead_id, **{**LEAD_DEFAULTS, **values}))
 
 
 async def replace_numbers(session: AsyncSession, lead_id: str, numbers: Sequence[tuple[str, str]]) -> None:
@@ -146,8 +154,7 @@ async def get_callback(session: AsyncSession, callback_id: str) -> RowMapping | 
 # --- transitions ---------------------------------------------------------------------------
 
 
-async def schedule(
-    session: AsyncSession,
+def scheduled(
     *,
     callback_id: str,
     lead_id: str,
@@ -160,9 +167,8 @@ async def schedule(
     policy_version: str,
     source_call_id: str | None,
     at: datetime,
-) -> CallbackScheduled | None:
-    # No existence check: the projection runner applies each event once, and the id is the
-    # primary key, so a second booking of the same call could not commit anyway.
+) -> tuple[dict[str, Any], CallbackScheduled]:
+    """A new callback's row (every column) and the event that announces it (revision 1)."""
     event = CallbackScheduled(
         callback_id=callback_id,
         lead_id=lead_id,
@@ -182,31 +188,40 @@ async def schedule(
         policy_version=policy_version,
         scheduled_at=at,
     )
-    await session.execute(
-        callback.insert().values(
-            callback_id=callback_id,
-            lead_id=lead_id,
-            agent_id=agent_id,
-            team_id=team_id,
-            campaign_id=campaign_id,
-            reason=wanted.reason,
-            status="scheduled",
-            due_at=as_utc(placed.due_at),
-            requested_at=as_utc(wanted.at),
-            adjustment=placed.adjustment,
-            exact=wanted.exact,
-            attempt=wanted.attempt,
-            cycle=wanted.cycle,
-            revision=1,
-            released=False,
-            timezone=tz_name,
-            source_call_id=source_call_id,
-            policy_version=policy_version,
-            created_at=as_utc(at),
-        )
-    )
+    row = {
+        "callback_id": callback_id,
+        "lead_id": lead_id,
+        "agent_id": agent_id,
+        "team_id": team_id,
+        "campaign_id": campaign_id,
+        "reason": wanted.reason,
+        "status": "scheduled",
+        "due_at": as_utc(placed.due_at),
+        "requested_at": as_utc(wanted.at),
+        "adjustment": placed.adjustment,
+        "exact": wanted.exact,
+        "attempt": wanted.attempt,
+        "cycle": wanted.cycle,
+        "revision": 1,
+        "released": False,
+        "timezone": tz_name,
+        "source_call_id": source_call_id,
+        "policy_version": policy_version,
+        "created_at": as_utc(at),
+        "fired_at": None,
+        "closed_at": None,
+        "close_reason": None,
+        "done_call_id": None,
+    }
+    return row, event
+
+
+async def schedule(session: AsyncSession, row: dict[str, Any], event: CallbackScheduled) -> None:
+    """Write the booking ``scheduled`` made: its row and its event."""
+    # No existence check: the projection runner applies each event once, and the id is the
+    # primary key, so a second booking of the same call could not commit anyway.
+    await session.execute(callback.insert().values(**row))
     await emit(session, [(event, 1)])
-    return event
 
 
 async def _close(session: AsyncSession, row: RowMapping, status: str, reason: str, at: datetime, **extra: Any) -> bool:
@@ -223,25 +238,33 @@ async def cancel(
 ) -> bool:
     if not await _close(session, row, "cancelled", reason, at):
         return False
-    event = CallbackCancelled(
+    await emit(session, [(cancelled(row, reason, at, superseded_by), row["revision"])])
+    return True
+
+
+def cancelled(
+    row: RowMapping | dict[str, Any], reason: str, at: datetime, superseded_by: str | None = None
+) -> CallbackCancelled:
+    return CallbackCancelled(
         callback_id=row["callback_id"],
         lead_id=row["lead_id"],
         reason=reason,
         superseded_by=superseded_by,
         cancelled_at=at,
     )
-    await emit(session, [(event, row["revision"])])
-    return True
 
 
 async def complete(session: AsyncSession, row: RowMapping, call_id: str, agent_id: str | None, at: datetime) -> bool:
     if not await _close(session, row, "done", "called", at, done_call_id=call_id):
         return False
-    event = CallbackDone(
+    await emit(session, [(done(row, call_id, agent_id, at), row["revision"])])
+    return True
+
+
+def done(row: RowMapping | dict[str, Any], call_id: str, agent_id: str | None, at: datetime) -> CallbackDone:
+    return CallbackDone(
         callback_id=row["callback_id"], lead_id=row["lead_id"], call_id=call_id, agent_id=agent_id, done_at=at
     )
-    await emit(session, [(event, row["revision"])])
-    return True
 
 
 async def miss(session: AsyncSession, row: RowMapping, at: datetime) -> bool:

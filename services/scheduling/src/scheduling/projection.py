@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from common.copies import first_application
+from common.copies import first_applications
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, CallPlaced, CallRefused
 from common.events.leads import (
@@ -25,13 +25,14 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.events.qa import ReworkCallbackRequested
-from common.outbox import caused_by, scrub_lead
-from common.projection import EventByEvent, EventContext
+from common.outbox import Cause, caused_by, scrub_lead
+from common.projection import EventContext
 from common.timeutil import as_utc
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling import handlers as h
+from scheduling.book import BatchBook
 from scheduling.domain.rules import CallOutcome, LeadHistory, Wanted, decide, place, supersedes
 from scheduling.domain.windows import next_allowed
 from scheduling.firing import Wakeup
@@ -56,7 +57,7 @@ def _appointment_at(event: CallEnded) -> datetime | None:
     return event.appointment_at
 
 
-class SchedulingProjection(EventByEvent):
+class SchedulingProjection:
     name = "scheduling"
     subscriptions: ClassVar[dict[str, Sequence[str]]] = {
         "calls": ["CallPlaced", "CallEnded", "CallRefused"],
@@ -79,24 +80,39 @@ class SchedulingProjection(EventByEvent):
         self.wake = wake
         self.fulfil_early = timedelta(minutes=fulfil_early_minutes)
 
-    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
-        # Every callback event decided here continues the consumed event's correlation id and
-        # trace (the handlers enqueue deep inside; ``caused_by`` reaches them).
-        if not await first_application(session, applied_event, ctx.envelope.id):
-            return  # a copy of an event applied before (see ``tables.applied_event``)
-        with caused_by(ctx.envelope):
-            await self._apply(session, event, ctx)
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        """The calls events (``CallEnded``, ``CallPlaced``: nearly all of the traffic) work on a
+        ``BatchBook``: the leads' state and open callbacks read once for the batch, changed in
+        memory in stream order, written back in a few statements. Any other event is applied in
+        its place on the database, after what the book holds is written (and before it is read
+        again), so every event sees the effect of the ones before it, as one by one."""
+        firsts = await first_applications(session, applied_event, [ctx.envelope.id for _e, ctx in items])
+        # A copy of an event applied before is passed (see ``tables.applied_event``).
+        todo = [item for item, first in zip(items, firsts, strict=True) if first]
+        book = BatchBook(session)
+        for index, (event, ctx) in enumerate(todo):
+            # Every callback event decided here continues the consumed event's correlation id
+            # and trace.
+            if isinstance(event, CallEnded | CallPlaced):
+                if not book.knows(event.customer.lead_id):  # the rest of the batch's leads, at once
+                    await book.load(
+                        e.customer.lead_id for e, _c in todo[index:] if isinstance(e, CallEnded | CallPlaced)
+                    )
+                if isinstance(event, CallEnded):
+                    await self._call_ended(session, book, event, Cause.of(ctx.envelope), booking=not ctx.replay)
+                elif not ctx.replay:
+                    self._call_placed(book, event, Cause.of(ctx.envelope))
+            else:
+                await book.flush()
+                with caused_by(ctx.envelope):  # the handlers enqueue deep inside
+                    await self._apply(session, event, ctx)
+        await book.flush()
 
     async def _apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
         # On a replay (``rebuild``) only ``lead_state`` is derived again; the callback book is
         # left as it stands (see ``reset``): ``book`` False skips every booking decision.
         book = not ctx.replay
-        if isinstance(event, CallEnded):
-            await self._call_ended(session, event, book=book)
-        elif isinstance(event, CallPlaced):
-            if book:
-                await self._call_placed(session, event)
-        elif isinstance(event, CallRefused):
+        if isinstance(event, CallRefused):
             if book and any(r in event.reason.lower() for r in _DNC_REASONS):
                 for row in await h.open_callbacks(session, event.lead_id):
                     await h.cancel(session, row, "opted_out", event.refused_at)
@@ -157,9 +173,11 @@ class SchedulingProjection(EventByEvent):
                     if row["reason"] != "after_sale":
                         await h.cancel(session, row, "sold", event.changed_at)
 
-    async def _call_ended(self, session: AsyncSession, event: CallEnded, *, book: bool = True) -> None:
+    async def _call_ended(
+        self, session: AsyncSession, book: BatchBook, event: CallEnded, cause: Cause, *, booking: bool = True
+    ) -> None:
         lead_id = event.customer.lead_id
-        lead = await h.lead_row(session, lead_id)
+        lead = book.lead(lead_id)
         policy = await self.policies.get(session, event.campaign.id)
         tz_name = (lead["timezone"] if lead else None) or policy.window.default_timezone
         tz = h.tz_of(tz_name, policy.window.default_timezone)
@@ -182,12 +200,14 @@ class SchedulingProjection(EventByEvent):
             dropped=event.was_dropped,
         )
         decision = decide(outcome, history, policy, tz)
-        new_id = h.callback_id_for(event.call_id) if decision.wanted and book else None
-        pending = await h.open_callbacks(session, lead_id) if lead is not None and book else []
+        new_id = h.callback_id_for(event.call_id) if decision.wanted and booking else None
+        pending = book.open_callbacks(lead_id) if lead is not None and booking else []
         for row in pending:
             if row["callback_id"] != new_id and supersedes(decision.cancel, row["reason"]):
-                await h.cancel(
-                    session, row, decision.cancel_reason or "superseded", event.ended_at, superseded_by=new_id
+                reason = decision.cancel_reason or "superseded"
+                cancelled = h.cancelled(row, reason, event.ended_at, superseded_by=new_id)
+                book.close(
+                    row, cancelled, cause, status="cancelled", closed_at=as_utc(event.ended_at), close_reason=reason
                 )
         if decision.wanted is not None and new_id is not None:
             placed = place(
@@ -195,8 +215,7 @@ class SchedulingProjection(EventByEvent):
             )
             owner = lead["owner_agent_id"] if lead and lead["owner_agent_id"] else event.agent.id
             team = lead["owner_team_id"] if lead and lead["owner_team_id"] else event.agent.team
-            await h.schedule(
-                session,
+            row, scheduled = h.scheduled(
                 callback_id=new_id,
                 lead_id=lead_id,
                 agent_id=owner,
@@ -209,11 +228,11 @@ class SchedulingProjection(EventByEvent):
                 source_call_id=event.call_id,
                 at=event.ended_at,
             )
+            book.book(row, scheduled, cause)
             if self.wake is not None:
                 self.wake.notify(placed.due_at)
         h_ = decision.history
-        await h.upsert_lead(
-            session,
+        book.update_lead(
             lead_id,
             no_answer_attempts=h_.no_answer_attempts,
             cycle=h_.cycle,
@@ -244,8 +263,7 @@ class SchedulingProjection(EventByEvent):
         callback_id = h.callback_id_for(f"rework-{event.violation_id}")
         if await h.get_callback(session, callback_id) is not None:
             return
-        await h.schedule(
-            session,
+        booking = h.scheduled(
             callback_id=callback_id,
             lead_id=event.lead_id,
             agent_id=event.agent_id,
@@ -258,16 +276,26 @@ class SchedulingProjection(EventByEvent):
             source_call_id=event.call_id,
             at=event.requested_at,
         )
+        await h.schedule(session, *booking)
         if self.wake is not None:
             self.wake.notify(placed.due_at)
 
-    async def _call_placed(self, session: AsyncSession, event: CallPlaced) -> None:
+    def _call_placed(self, book: BatchBook, event: CallPlaced, cause: Cause) -> None:
         """A call to the lead fulfils its due callbacks, and scheduled ones it is (nearly) time for."""
-        for row in await h.open_callbacks(session, event.customer.lead_id):
+        for row in book.open_callbacks(event.customer.lead_id):
             due_at = as_utc(row["due_at"])
             assert due_at is not None
             if row["status"] == "due" or due_at <= event.placed_at + self.fulfil_early:
-                await h.complete(session, row, event.call_id, event.agent.id, event.placed_at)
+                done = h.done(row, event.call_id, event.agent.id, event.placed_at)
+                book.close(
+                    row,
+                    done,
+                    cause,
+                    status="done",
+                    closed_at=as_utc(event.placed_at),
+                    close_reason="called",
+                    done_call_id=event.call_id,
+                )
 
     async def _lead_assigned(self, session: AsyncSession, event: LeadAssigned, *, book: bool = True) -> None:
         await h.upsert_lead(
