@@ -280,7 +280,10 @@ class LeadKeys:
                 )
             )
         if requests is not None:
-            kv = await requests.key_value(bucket)
+            # The same bucket bound to the other context, made from what was just read: asking
+            # the broker again (``requests.key_value``) would be start-up work on the short
+            # timeout, which a busy cluster has been seen to miss.
+            kv = KeyValue(name=bucket, stream=kv._stream, pre=kv._pre, js=requests, direct=kv._direct)
         return cls(kv, master_key(secret))
 
     @staticmethod
