@@ -15,11 +15,7 @@ the figure is what QA's own code costs per call (rules, rows, outbox). The rule 
 from __future__ import annotations
 
 import asyncio
-import cProfile
-import io
 import os
-import pstats
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,9 +27,9 @@ from common.envelope import Envelope
 from common.events.base import DomainEvent
 from common.outbox import outbox_message
 from common.projection import EventContext
-from common.testing import _admin_sql
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+
+from benchmarks._support import databases, profiled
 
 CALLS = int(os.environ.get("BENCH_QA_CALLS", "3000"))
 BATCH = int(os.environ.get("BENCH_QA_BATCH", "500"))
@@ -112,28 +108,9 @@ async def run_on(database_url: str, items: list[tuple[DomainEvent, EventContext]
 def main() -> dict[str, Any]:
     items = calls(CALLS)
     result: dict[str, Any] = {"calls": CALLS, "batch": BATCH, "load_average_at_start": os.getloadavg()[0]}
-    databases = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/qa-bench.db"}
-    pg_server = os.environ.get("TEST_DATABASE_URL")
-    pg_name = None
-    if pg_server and pg_server.startswith("postgres"):
-        pg_name = "bench_" + uuid.uuid4().hex[:8]
-        _admin_sql(pg_server, f'CREATE DATABASE "{pg_name}"')
-        databases["postgresql"] = make_url(pg_server).set(database=pg_name).render_as_string(hide_password=False)
-    try:
-        for kind, url in databases.items():
-            profiler = cProfile.Profile() if PROFILE and kind == "sqlite" else None
-            if profiler:
-                profiler.enable()
-            result[kind] = asyncio.run(run_on(url, calls(CALLS) if kind != "sqlite" else items))
-            if profiler:
-                profiler.disable()
-                out = io.StringIO()
-                stats = pstats.Stats(profiler, stream=out)
-                stats.sort_stats("cumulative").print_stats(30)
-                stats.sort_stats("tottime").print_stats(15)
-                print(out.getvalue(), flush=True)
-    finally:
-        if pg_name and pg_server:
-            _admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    with databases("qa-bench") as urls:
+        for kind, url in urls.items():
+            with profiled(PROFILE and kind == "sqlite"):
+                result[kind] = asyncio.run(run_on(url, calls(CALLS) if kind != "sqlite" else items))
     result["load_average_at_end"] = os.getloadavg()[0]
     return result
