@@ -17,6 +17,7 @@ from common.outbox import (
     Command,
     OutboxDrainer,
     Outgoing,
+    OutgoingCommand,
     caused_by,
     enqueue,
     enqueue_command,
@@ -209,6 +210,40 @@ async def test_commands_run_in_order_with_the_events_around_them(world: World) -
     await world.drainer(commands={"flag": flag}).drain()
     assert seen == ["flag:c-1:corr-c"]
     assert [h[H_ID] for h, _ in await world.stream()] == ["id-before", "cmd-1/0", "id-after"]
+
+
+async def test_commands_enqueued_in_one_statement_run_in_order_with_the_events_and_their_causes(
+    world: World,
+) -> None:
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    async def flag(command: Command) -> None:
+        seen.append((command.command_id, command.correlation_id, command.causation_id))
+        await world.store.publish(due(f"cb-{command.data['call_id']}", 9), event_id=f"{command.command_id}/0")
+
+    cause = Envelope(type="CallEnded", source="/test", data={}, correlation_id="corr-1")
+    async with world.sessions() as session, session.begin():
+        await enqueue_command(session, "flag", {"call_id": "c-0"}, command_id="cmd-0", correlation_id="corr-0")
+        await enqueue_many(
+            session,
+            [
+                OutgoingCommand("flag", {"call_id": "c-1"}, "cmd-1", "l-1", Cause.of(cause)),
+                Outgoing(due("cb-between"), "id-between", Cause.of(cause)),
+                OutgoingCommand("flag", {"call_id": "c-0"}, "cmd-0", "l-0"),  # queued already: kept once
+                OutgoingCommand("flag", {"call_id": "c-2"}, "cmd-2", "l-2", Cause.of(cause)),
+            ],
+        )
+    await world.drainer(commands={"flag": flag}).drain()
+    assert seen == [("cmd-0", "corr-0", None), ("cmd-1", "corr-1", cause.id), ("cmd-2", "corr-1", cause.id)]
+    assert [h[H_ID] for h, _ in await world.stream()] == ["cmd-0/0", "cmd-1/0", "id-between", "cmd-2/0"]
+    async with world.sessions() as session:
+        rows = (await session.execute(select(outbox_message).order_by(outbox_message.c.id))).mappings().all()
+    assert [(r["kind"], r["aggregate_id"]) for r in rows] == [
+        ("command", None),
+        ("command", "l-1"),
+        ("event", "cb-between"),
+        ("command", "l-2"),
+    ]
 
 
 async def test_a_command_without_a_handler_holds_the_line(world: World) -> None:

@@ -230,15 +230,44 @@ class Outgoing:
     cause: Cause | None = None
 
 
-async def enqueue_many(session: AsyncSession, events: Sequence[Outgoing]) -> None:
-    """``enqueue`` for each of ``events`` in turn, in one statement (multi-row insert): for a
-    projection's batch. The rows get ids in the order given, so they are published in that order;
-    an id queued already (or twice in ``events``) is kept once, as ``enqueue`` keeps it."""
-    if not events:
+@dataclass(frozen=True, slots=True)
+class OutgoingCommand:
+    """One command for ``enqueue_many``: what ``enqueue_command`` takes, its cause given or, when
+    None, resolved as ``enqueue_command`` resolves it."""
+
+    name: str
+    data: Mapping[str, Any]
+    command_id: str
+    aggregate_id: str | None = None
+    cause: Cause | None = None
+
+
+def _command_row(command: OutgoingCommand, cause: Cause) -> dict[str, Any]:
+    return {
+        "message_id": command.command_id,
+        "kind": COMMAND,
+        "type": command.name,
+        "aggregate_id": command.aggregate_id,
+        "schema_version": 1,
+        "data": dict(command.data),
+        "correlation_id": cause.correlation_id,
+        "causation_id": cause.causation_id,
+        "trace": dict(cause.trace),
+        "created_at": datetime.now(UTC),
+    }
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Outgoing | OutgoingCommand]) -> None:
+    """``enqueue`` (or ``enqueue_command``) for each of ``messages`` in turn, in one statement
+    (multi-row insert): for a projection's batch. The rows get ids in the order given, so they are
+    published in that order; an id queued already (or twice in ``messages``) is kept once, as
+    ``enqueue`` keeps it."""
+    if not messages:
         return
-    rows = [
-        _event_row(e.event, e.event_id, e.cause if e.cause is not None else _resolve(None, None, None)) for e in events
-    ]
+    rows = []
+    for m in messages:
+        cause = m.cause if m.cause is not None else _resolve(None, None, None)
+        rows.append(_event_row(m.event, m.event_id, cause) if isinstance(m, Outgoing) else _command_row(m, cause))
     await session.execute(insert(session, outbox_message).on_conflict_do_nothing(index_elements=["message_id"]), rows)
     _wake_drainers_after_commit(session)
 
@@ -258,21 +287,7 @@ async def enqueue_command(
     transaction commits, in order with the events and commands enqueued before it. The handler
     derives its event ids from ``command_id`` so a re-run appends nothing new."""
     cause = _resolve(correlation_id, causation_id, trace_headers)
-    return await _insert(
-        session,
-        {
-            "message_id": command_id,
-            "kind": COMMAND,
-            "type": name,
-            "aggregate_id": aggregate_id,
-            "schema_version": 1,
-            "data": dict(data),
-            "correlation_id": cause.correlation_id,
-            "causation_id": cause.causation_id,
-            "trace": dict(cause.trace),
-            "created_at": datetime.now(UTC),
-        },
-    )
+    return await _insert(session, _command_row(OutgoingCommand(name, data, command_id, aggregate_id), cause))
 
 
 async def pending_count(session: AsyncSession) -> int:
