@@ -14,13 +14,13 @@ without reacting again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from common.copies import first_application
-from common.db import greatest, insert, is_postgresql
+from common.db import greatest, insert, is_postgresql, upsert
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import CallEnded, SpeechTurn
@@ -43,11 +43,11 @@ from common.events.leads import (
     LeadUpdated,
 )
 from common.events.qa import ViolationFound
-from common.outbox import caused_by, enqueue_command, scrub_lead
+from common.outbox import Cause, OutgoingCommand, caused_by, enqueue_command, enqueue_many, scrub_lead
 from common.personal_data import ERASED
 from common.projection import EventByEvent, EventContext
 from common.timeutil import as_utc
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ARRAY, String, bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leads.domain.outcomes import OptOutDecision, opt_out_for_call
@@ -409,8 +409,18 @@ def _customer_turns(event: CallEnded) -> list[str]:
     return [t.text for t in event.turns if isinstance(t, SpeechTurn) and t.speaker == "customer"]
 
 
-class CallOutcomes(EventByEvent):
-    """Call attempts into the read model, and each finished call's effect on its lead."""
+class CallOutcomes:
+    """Call attempts into the read model, and each finished call's effect on its lead.
+
+    A batch's finished calls are applied set-based (``_calls_ended``): what they need is read
+    once for the whole run (the calls' locks, merged leads, the leads' numbers, which calls were
+    reacted to or attempted already, QA's refusals: one query each), the calls are applied in
+    stream order in memory (a call delivered twice is reacted to and counted once), and the run
+    is written once per table: the calls' commands in one ``enqueue_many`` (stream order, the
+    same deterministic ids and causes as one by one), reactions, attempts and the leads'
+    contact counts in one statement each. A QA finding is applied in its place, after the calls
+    before it are written. The runner's one-by-one retry of a failing batch is a run of one, so
+    dead-lettering stays per event."""
 
     name = "leads-calls"
     subscriptions: ClassVar[dict[str, Sequence[str]]] = {"calls": ["CallEnded"], "qa": ["ViolationFound"]}
@@ -418,63 +428,104 @@ class CallOutcomes(EventByEvent):
     def __init__(self, context: LeadsContext) -> None:
         self.context = context
 
-    async def apply(self, session: AsyncSession, event: DomainEvent, ctx: EventContext) -> None:
-        if isinstance(event, CallEnded):
-            await self._call_ended(session, event, ctx)
-        elif isinstance(event, ViolationFound):
-            await self._violation(session, event, ctx)
+    async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+        run: list[tuple[CallEnded, EventContext]] = []
+        for event, ctx in items:
+            if isinstance(event, CallEnded):
+                run.append((event, ctx))
+                continue
+            if run:
+                await self._calls_ended(session, run)
+                run = []
+            if isinstance(event, ViolationFound):
+                await self._violation(session, event, ctx)
+        if run:
+            await self._calls_ended(session, run)
 
-    async def _number_id(self, session: AsyncSession, event: CallEnded) -> str | None:
-        customer = event.customer
-        number_id = getattr(customer, "number_id", None)
-        if number_id:
-            return str(number_id)
-        digest = getattr(customer, "number_digest", None)
-        query = select(lead_number.c.number_id).where(lead_number.c.lead_id == customer.lead_id)
-        if digest:
-            found = (await session.execute(query.where(lead_number.c.number_digest == digest))).scalar()
-            if found:
-                return str(found)
-        if customer.phone_masked:
-            found = (await session.execute(query.where(lead_number.c.masked == customer.phone_masked))).scalar()
-            if found:
-                return str(found)
-        return None
-
-    async def _call_ended(self, session: AsyncSession, event: CallEnded, ctx: EventContext) -> None:
-        await _lock_call(session, event.call_id)
-        lead_id = event.customer.lead_id
+    async def _calls_ended(self, session: AsyncSession, run: Sequence[tuple[CallEnded, EventContext]]) -> None:
+        call_ids = sorted({event.call_id for event, _ in run})
+        await _lock_calls(session, call_ids)
+        lead_ids = {event.customer.lead_id for event, _ in run}
         # A call to a lead merged away since counts for the lead it lives on as.
-        merged_into = (await session.execute(select(lead.c.merged_into).where(lead.c.lead_id == lead_id))).scalar()
-        if merged_into:
-            lead_id = str(merged_into)
-        number_id = await self._number_id(session, event)
-        reacted = (
-            await session.execute(select(call_reaction.c.call_id).where(call_reaction.c.call_id == event.call_id))
-        ).first()
-        if not reacted:
-            await self._react(session, event, ctx, lead_id, number_id)
-        inserted = await session.execute(
-            insert(session, call_attempt)
-            .values(
-                call_id=event.call_id,
-                lead_id=lead_id,
-                number_id=number_id,
-                agent_id=event.agent.id,
-                disposition=event.disposition,
-                connected=event.connected,
-                ended_at=as_utc(event.ended_at),
+        merged_into = {
+            row.lead_id: str(row.merged_into)
+            for row in await session.execute(
+                select(lead.c.lead_id, lead.c.merged_into).where(lead.c.lead_id.in_(lead_ids))
             )
-            .on_conflict_do_nothing()
+            if row.merged_into
+        }
+        numbers = await _numbers_of(
+            session, {event.customer.lead_id for event, _ in run if not getattr(event.customer, "number_id", None)}
         )
-        if inserted.rowcount:  # type: ignore[attr-defined]
-            await self._count_contact(session, lead_id, event)
+        reacted = set(
+            (
+                await session.execute(select(call_reaction.c.call_id).where(call_reaction.c.call_id.in_(call_ids)))
+            ).scalars()
+        )
+        attempted = set(
+            (
+                await session.execute(select(call_attempt.c.call_id).where(call_attempt.c.call_id.in_(call_ids)))
+            ).scalars()
+        )
+        refusals = {
+            row["call_id"]: row
+            for row in (await session.execute(select(qa_refusal).where(qa_refusal.c.call_id.in_(call_ids)))).mappings()
+        }
+        commands: list[OutgoingCommand] = []
+        reactions: list[dict[str, Any]] = []
+        refusals_applied: list[dict[str, Any]] = []
+        attempts: list[dict[str, Any]] = []
+        contacts: dict[str, dict[str, Any]] = {}
+        for event, ctx in run:
+            lead_id = merged_into.get(event.customer.lead_id, event.customer.lead_id)
+            number_id = _number_id(event, numbers)
+            if event.call_id not in reacted:
+                reacted.add(event.call_id)
+                refusal = refusals.get(event.call_id)
+                commands.append(self._reaction(event, ctx, lead_id, number_id, refused=refusal is not None))
+                reactions.append(
+                    # ``events`` counts what the reaction queued: one command (the lead's history
+                    # holds the events it appended).
+                    {"call_id": event.call_id, "lead_id": lead_id, "events": 1, "reacted_at": datetime.now(UTC)}
+                )
+                if refusal is not None:
+                    refusals_applied.append({"b_call_id": event.call_id, "b_lead_id": lead_id})
+            if event.call_id not in attempted:
+                attempted.add(event.call_id)
+                attempts.append(
+                    {
+                        "call_id": event.call_id,
+                        "lead_id": lead_id,
+                        "number_id": number_id,
+                        "agent_id": event.agent.id,
+                        "disposition": event.disposition,
+                        "connected": event.connected,
+                        "ended_at": as_utc(event.ended_at),
+                    }
+                )
+                _count_contact(contacts, lead_id, event)
+        # What the calls do to their leads is decided on each lead's own history, after this
+        # transaction commits: the commands go through the outbox (see common.outbox).
+        await enqueue_many(session, commands)
+        if reactions:
+            await session.execute(call_reaction.insert(), reactions)
+        if refusals_applied:
+            await session.execute(
+                update(qa_refusal)
+                .where(qa_refusal.c.call_id == bindparam("b_call_id"))
+                .values(applied=True, lead_id=bindparam("b_lead_id")),
+                refusals_applied,
+            )
+        await upsert(session, call_attempt, attempts, ["call_id"], update_columns=())
+        await _add_contacts(session, list(contacts.values()))
 
-    async def _react(
-        self, session: AsyncSession, event: CallEnded, ctx: EventContext, lead_id: str, number_id: str | None
-    ) -> None:
-        """Once per call: queue what the call does to its lead (tier, flags, do-not-call). The
-        number dialled is found on the lead itself when the read model does not know it yet."""
+    def _reaction(
+        self, event: CallEnded, ctx: EventContext, lead_id: str, number_id: str | None, *, refused: bool
+    ) -> OutgoingCommand:
+        """Once per call: the command that applies the call to its lead (tier, flags, do-not-call).
+        ``refused``: QA found the customer refused clearly three times (QA-04) before the call
+        arrived here. The number dialled is found on the lead itself when the read model does
+        not know it yet."""
         settings = self.context.settings
         flags = getattr(event, "disposition_flags", None) or []
         disposition = "do_not_call" if "do_not_call" in flags else event.disposition
@@ -484,77 +535,27 @@ class CallOutcomes(EventByEvent):
             refusal_limit=settings.refusal_limit,
             rest_on_refusal=settings.rest_on_refusal,
         )
-        refusal = (
-            (await session.execute(select(qa_refusal).where(qa_refusal.c.call_id == event.call_id))).mappings().first()
-        )
-        if refusal is not None and (decision is None or decision.rest):
+        if refused and (decision is None or decision.rest):
             decision = OptOutDecision(
                 f"QA {REFUSAL_RULE}: customer refused clearly three times", "refusals", rest=False
             )
         rest = rest_until(settings, event.ended_at.astimezone(UTC))
-        # What the call does to its lead is decided on the lead's own history, after this
-        # transaction commits: the command goes through the outbox (see common.outbox).
-        with caused_by(ctx.envelope):
-            await enqueue_command(
-                session,
-                RECORD_CALL_OUTCOME,
-                {
-                    "lead_id": lead_id,
-                    "call_id": event.call_id,
-                    "disposition": event.disposition,
-                    "ended_at": event.ended_at.astimezone(UTC).isoformat(),
-                    "number_id": number_id,
-                    "number_digest": getattr(event.customer, "number_digest", None),  # not declared: extra
-                    "phone_masked": event.customer.phone_masked,
-                    "opt_out": asdict(decision) if decision is not None else None,
-                    "rest_until": rest.isoformat(),
-                },
-                command_id=deterministic_event_id(OWNER, RECORD_CALL_OUTCOME, event.call_id),
-                aggregate_id=lead_id,
-            )
-        await session.execute(
-            call_reaction.insert().values(
-                # ``events`` counts what the reaction queued: one command (the lead's history
-                # holds the events it appended).
-                call_id=event.call_id,
-                lead_id=lead_id,
-                events=1,
-                reacted_at=datetime.now(UTC),
-            )
-        )
-        if refusal is not None:
-            await session.execute(
-                update(qa_refusal).where(qa_refusal.c.call_id == event.call_id).values(applied=True, lead_id=lead_id)
-            )
-
-    async def _count_contact(self, session: AsyncSession, lead_id: str, event: CallEnded) -> None:
-        connected = 1 if event.connected else 0
-        contact_at = as_utc(event.ended_at) if event.connected else None
-        stmt = insert(session, lead_contact).values(
-            lead_id=lead_id,
-            attempts=1,
-            connected=connected,
-            last_attempt_at=as_utc(event.ended_at),
-            last_contact_at=contact_at,
-        )
-        excluded = stmt.excluded
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["lead_id"],
-                set_={
-                    "attempts": lead_contact.c.attempts + 1,
-                    "connected": lead_contact.c.connected + connected,
-                    "last_attempt_at": func.coalesce(
-                        greatest(session, lead_contact.c.last_attempt_at, excluded.last_attempt_at),
-                        excluded.last_attempt_at,
-                    ),
-                    "last_contact_at": func.coalesce(
-                        greatest(session, lead_contact.c.last_contact_at, excluded.last_contact_at),
-                        lead_contact.c.last_contact_at,
-                        excluded.last_contact_at,
-                    ),
-                },
-            )
+        return OutgoingCommand(
+            RECORD_CALL_OUTCOME,
+            {
+                "lead_id": lead_id,
+                "call_id": event.call_id,
+                "disposition": event.disposition,
+                "ended_at": event.ended_at.astimezone(UTC).isoformat(),
+                "number_id": number_id,
+                "number_digest": getattr(event.customer, "number_digest", None),  # not declared: extra
+                "phone_masked": event.customer.phone_masked,
+                "opt_out": asdict(decision) if decision is not None else None,
+                "rest_until": rest.isoformat(),
+            },
+            deterministic_event_id(OWNER, RECORD_CALL_OUTCOME, event.call_id),
+            lead_id,
+            Cause.of(ctx.envelope),
         )
 
     async def _violation(self, session: AsyncSession, event: ViolationFound, ctx: EventContext) -> None:
@@ -613,3 +614,89 @@ async def _lock_call(session: AsyncSession, call_id: str) -> None:
     (SQLite runs one writing transaction at a time already.)"""
     if is_postgresql(session):
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("leads-call:" + call_id))))
+
+
+async def _lock_calls(session: AsyncSession, call_ids: Sequence[str]) -> None:
+    """``_lock_call`` for a run of calls in one statement, before anything of theirs is read;
+    taken in the order given (sorted), so two runs locking common calls cannot deadlock."""
+    if is_postgresql(session) and call_ids:
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtext('leads-call:' || c)) FROM unnest(CAST(:call_ids AS TEXT[])) AS c"
+            ).bindparams(bindparam("call_ids", type_=ARRAY(String))),
+            {"call_ids": list(call_ids)},
+        )
+
+
+async def _numbers_of(session: AsyncSession, lead_ids: set[str]) -> dict[str, list[Any]]:
+    """The numbers of ``lead_ids`` (one query), each lead's in its own order."""
+    numbers: dict[str, list[Any]] = {}
+    if lead_ids:
+        query = (
+            select(lead_number.c.lead_id, lead_number.c.number_id, lead_number.c.number_digest, lead_number.c.masked)
+            .where(lead_number.c.lead_id.in_(lead_ids))
+            .order_by(lead_number.c.lead_id, lead_number.c.position)
+        )
+        for row in await session.execute(query):
+            numbers.setdefault(row.lead_id, []).append(row)
+    return numbers
+
+
+def _number_id(event: CallEnded, numbers: dict[str, list[Any]]) -> str | None:
+    """The number dialled: as the call names it, else the lead's number with the call's digest,
+    else with its masked number (``numbers``: ``_numbers_of`` the call's lead)."""
+    customer = event.customer
+    number_id = getattr(customer, "number_id", None)
+    if number_id:
+        return str(number_id)
+    on_lead = numbers.get(customer.lead_id, [])
+    digest = getattr(customer, "number_digest", None)
+    if digest:
+        for row in on_lead:
+            if row.number_digest == digest:
+                return str(row.number_id)
+    if customer.phone_masked:
+        for row in on_lead:
+            if row.masked == customer.phone_masked:
+                return str(row.number_id)
+    return None
+
+
+def _count_contact(contacts: dict[str, dict[str, Any]], lead_id: str, event: CallEnded) -> None:
+    """One more attempt (and contact, if connected) of ``lead_id`` in the run's sums."""
+    ended = as_utc(event.ended_at)
+    row = contacts.setdefault(
+        lead_id,
+        {"lead_id": lead_id, "attempts": 0, "connected": 0, "last_attempt_at": ended, "last_contact_at": None},
+    )
+    row["attempts"] += 1
+    row["last_attempt_at"] = max(row["last_attempt_at"], ended)
+    if event.connected:
+        row["connected"] += 1
+        row["last_contact_at"] = ended if row["last_contact_at"] is None else max(row["last_contact_at"], ended)
+
+
+async def _add_contacts(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add the run's sums to each lead's contact counts (one statement): attempts and contacts
+    added, the latest attempt and contact kept."""
+    if not rows:
+        return
+    stmt = insert(session, lead_contact)
+    excluded = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["lead_id"],
+        set_={
+            "attempts": lead_contact.c.attempts + excluded.attempts,
+            "connected": lead_contact.c.connected + excluded.connected,
+            "last_attempt_at": func.coalesce(
+                greatest(session, lead_contact.c.last_attempt_at, excluded.last_attempt_at),
+                excluded.last_attempt_at,
+            ),
+            "last_contact_at": func.coalesce(
+                greatest(session, lead_contact.c.last_contact_at, excluded.last_contact_at),
+                lead_contact.c.last_contact_at,
+                excluded.last_contact_at,
+            ),
+        },
+    )
+    await session.execute(stmt, [dict(row) for row in rows])
