@@ -430,13 +430,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 async def started_runtime(
-    spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, run_projections: bool = True
+    spec: ServiceSpec[SettingsT, ContextT],
+    settings: SettingsT,
+    *,
+    run_projections: bool = True,
+    run_background: bool = True,
 ) -> Runtime[SettingsT, ContextT]:
     from common.eventstore import EventNames
     from common.service import Runtime
 
     runtime = Runtime(settings=settings, spec=spec, names=EventNames(settings.event_namespace))
-    await runtime.start(run_projections=run_projections)
+    await runtime.start(run_projections=run_projections, run_background=run_background)
     return runtime
 
 

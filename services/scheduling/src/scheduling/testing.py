@@ -26,7 +26,14 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 async def start_service(
-    nats_url: str, namespace: str, database_url: str, clock: Clock, *, run_projections: bool = True, **kw: Any
+    nats_url: str,
+    namespace: str,
+    database_url: str,
+    clock: Clock,
+    *,
+    run_projections: bool = True,
+    run_background: bool = True,
+    **kw: Any,
 ) -> SchedulingRuntime:
     settings = SchedulingSettings(
         nats_url=nats_url,
@@ -34,7 +41,9 @@ async def start_service(
         database_url=database_url,
         **{"poll_interval_seconds": 0.05, **kw},
     )
-    return await started_runtime(build_spec(clock), settings, run_projections=run_projections)
+    return await started_runtime(
+        build_spec(clock), settings, run_projections=run_projections, run_background=run_background
+    )
 
 
 def dispatcher(runtime: SchedulingRuntime) -> Dispatcher:
