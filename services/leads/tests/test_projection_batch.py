@@ -16,7 +16,6 @@ from typing import Any, cast
 
 import leads.projection
 import pytest
-from common.db import create_engine, migrate, sessionmaker
 from common.envelope import Envelope, deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import AgentRef, CallEnded, CampaignRef, CustomerRef, SpeechTurn
@@ -25,7 +24,7 @@ from common.events.qa import ViolationFound
 from common.eventstore import EventStore
 from common.outbox import outbox_message
 from common.projection import EventContext
-from common.testing import ProvisionedDatabase
+from common.testing import ProvisionedDatabase, migrated_sessions
 from leads.handlers import LeadsContext
 from leads.projection import CallOutcomes, LeadsView
 from leads.settings import LeadsSettings
@@ -173,14 +172,9 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]
 
 
 async def _state(url: str, one_by_one: bool) -> dict[str, Any]:
-    engine = create_engine(url)
-    try:
-        await migrate(engine, [Path(leads.projection.__file__).parent / "migrations" / "versions"])
-        sessions = sessionmaker(engine)
+    async with migrated_sessions(url, Path(leads.projection.__file__).parent / "migrations" / "versions") as sessions:
         await _apply(sessions, scenario(), one_by_one)
         return await snapshot(sessions)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

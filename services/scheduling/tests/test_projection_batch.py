@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from common.db import create_engine, migrate, sessionmaker
 from common.envelope import Envelope
 from common.events.base import DomainEvent
 from common.events.calls import AgentRef, CallEnded, CallPlaced, CallRefused, CampaignRef, CustomerRef
 from common.events.leads import LeadCreated, LeadNumber, LeadProfile, LeadTierChanged
 from common.outbox import outbox_message
 from common.projection import EventContext
-from common.testing import ProvisionedDatabase
+from common.testing import ProvisionedDatabase, migrated_sessions
 from sqlalchemy import select
 
 import scheduling.projection
@@ -127,26 +126,23 @@ def _events() -> list[Item]:
 
 
 async def _state(database_url: str, batches: list[list[Item]]) -> dict[str, list[dict[str, Any]]]:
-    engine = create_engine(database_url)
-    await migrate(engine, [Path(scheduling.projection.__file__).parent / "migrations" / "versions"])
-    sessions = sessionmaker(engine)
-    projection = SchedulingProjection(PolicyStore())
-    for batch in batches:
-        async with sessions() as session, session.begin():
-            await projection.apply_batch(session, batch)
-    async with sessions() as session:
-        state = {
-            "leads": [dict(r) for r in (await session.execute(select(lead_state).order_by("lead_id"))).mappings()],
-            "callbacks": [
-                dict(r) for r in (await session.execute(select(callback).order_by("callback_id"))).mappings()
-            ],
-            "outbox": [
-                {k: v for k, v in r.items() if k not in ("id", "created_at")}
-                for r in (await session.execute(select(outbox_message).order_by(outbox_message.c.id))).mappings()
-            ],
-        }
-    await engine.dispose()
-    return state
+    migrations = Path(scheduling.projection.__file__).parent / "migrations" / "versions"
+    async with migrated_sessions(database_url, migrations) as sessions:
+        projection = SchedulingProjection(PolicyStore())
+        for batch in batches:
+            async with sessions() as session, session.begin():
+                await projection.apply_batch(session, batch)
+        async with sessions() as session:
+            return {
+                "leads": [dict(r) for r in (await session.execute(select(lead_state).order_by("lead_id"))).mappings()],
+                "callbacks": [
+                    dict(r) for r in (await session.execute(select(callback).order_by("callback_id"))).mappings()
+                ],
+                "outbox": [
+                    {k: v for k, v in r.items() if k not in ("id", "created_at")}
+                    for r in (await session.execute(select(outbox_message).order_by(outbox_message.c.id))).mappings()
+                ],
+            }
 
 
 @pytest.mark.parametrize("batch_size", [1000, 7])

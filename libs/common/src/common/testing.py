@@ -25,7 +25,8 @@ import sysconfig
 import tempfile
 import time
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,8 @@ from common.containers import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from common.identity import Identity
     from common.service import ContextT, Runtime, ServiceSpec, SettingsT
 
@@ -424,6 +427,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _pg_container = None
     if isinstance(_engine, Engine):
         _engine.close()  # and Podman's API service, if this run started it
+
+
+@asynccontextmanager
+async def migrated_sessions(url: str, migrations: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions of a database brought to a service's migrations (``migrations``: its versions
+    folder) by the path the service takes, disposed of afterwards: for tests that apply a
+    projection straight, with no runtime around it."""
+    from common.db import create_engine, migrate, sessionmaker
+
+    engine = create_engine(url)
+    try:
+        await migrate(engine, [migrations])
+        yield sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 # --- a service runtime inside the test process ----------------------------------------------

@@ -14,14 +14,13 @@ from typing import Any
 
 import pytest
 import qa.projection
-from common.db import create_engine, migrate, sessionmaker
 from common.envelope import Envelope, deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import CallTranscribed
 from common.events.leads import LeadPersonalDataErased
 from common.outbox import outbox_message
 from common.projection import EventContext
-from common.testing import ProvisionedDatabase
+from common.testing import ProvisionedDatabase, migrated_sessions
 from qa.projection import QaChecks
 from qa.rules.policy import load_policy
 from qa.tables import qa_call, review_item, sample_counter, violation
@@ -122,14 +121,9 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]
 
 
 async def _state(url: str, one_by_one: bool) -> dict[str, Any]:
-    engine = create_engine(url)
-    try:
-        await migrate(engine, [Path(qa.projection.__file__).parent / "migrations" / "versions"])
-        sessions = sessionmaker(engine)
+    async with migrated_sessions(url, Path(qa.projection.__file__).parent / "migrations" / "versions") as sessions:
         await _apply(sessions, scenario(), one_by_one)
         return await snapshot(sessions)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
