@@ -24,7 +24,6 @@ import io
 import json
 import os
 import pstats
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -38,9 +37,9 @@ from common.events.calls import AgentRef, CallEnded, CallPlaced, CampaignRef, Cu
 from common.events.leads import LeadCreated, LeadNumber, LeadProfile
 from common.outbox import outbox_message
 from common.projection import EventContext
-from common.testing import _admin_sql
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+
+from benchmarks._support import databases
 
 CALLS = int(os.environ.get("BENCH_SCHED_CALLS", "3000"))
 LEADS = int(os.environ.get("BENCH_SCHED_LEADS", "600"))
@@ -203,20 +202,10 @@ def main() -> dict[str, Any]:
         "batch": BATCH,
         "load_average_at_start": os.getloadavg()[0],
     }
-    databases = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/scheduling-bench.db"}
-    pg_server = os.environ.get("TEST_DATABASE_URL")
-    pg_name = None
-    if pg_server and pg_server.startswith("postgres"):
-        pg_name = "bench_" + uuid.uuid4().hex[:8]
-        _admin_sql(pg_server, f'CREATE DATABASE "{pg_name}"')
-        databases["postgresql"] = make_url(pg_server).set(database=pg_name).render_as_string(hide_password=False)
-    try:
-        for kind, url in databases.items():
+    with databases("scheduling-bench") as urls:
+        for kind, url in urls.items():
             result[kind] = asyncio.run(run_on(url, items))
             if "rows" in result[kind]:
                 Path(DUMP).write_text(json.dumps(result[kind].pop("rows"), default=str, sort_keys=True, indent=0))
-    finally:
-        if pg_name and pg_server:
-            _admin_sql(pg_server, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     result["load_average_at_end"] = os.getloadavg()[0]
     return result
