@@ -152,9 +152,11 @@ class Dispatcher:
                 ).mappings()
             }
             absent = set(self.absent_agents) | set((await session.execute(select(agent_absence.c.agent_id))).scalars())
+            numbers = await h.dialable_numbers_of(session, lead_ids, now)
             to_fire: list[dict[str, Any]] = []
             for row in rows:
-                ready = await self._recheck(session, row, leads.get(row["lead_id"]), absent, now)
+                lead_id = row["lead_id"]
+                ready = await self._recheck(session, row, leads.get(lead_id), numbers.get(lead_id, (0, 0)), absent, now)
                 if ready is not None:
                     to_fire.append(ready)
             await h.fire_many(session, to_fire, now)
@@ -170,14 +172,20 @@ class Dispatcher:
         self.next_due = as_utc(next_due)
 
     async def _recheck(
-        self, session: AsyncSession, row: Any, lead: Any, absent: set[str], now: datetime
+        self,
+        session: AsyncSession,
+        row: Any,
+        lead: Any,
+        numbers: tuple[int, int],
+        absent: set[str],
+        now: datetime,
     ) -> dict[str, Any] | None:
         """Checked again at firing time: do-not-call, the calling window, the owner's absence."""
         if lead is not None and lead["opted_out"]:
             await h.cancel(session, row, "opted_out", now)
             self.stats["cancelled"] += 1
             return None
-        known, dialable = await h.dialable_numbers(session, row["lead_id"], now)
+        known, dialable = numbers  # (known here, dialable now), read for the whole batch
         if known and not dialable:
             # Every number of the lead is opted out or on the do-not-call list: nobody may dial
             # it, so the callback is cancelled with the reason (the agenda shows it).
