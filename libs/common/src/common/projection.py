@@ -46,6 +46,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.batch_pull import BatchPull
 from common.db import checkpoint_wal
 from common.envelope import Envelope, EnvelopeError
 from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, check_unread, decode
@@ -793,26 +794,39 @@ class ProjectionRunner:
                 mem_storage=True,
             ),
         )
-        psub = await self.js.pull_subscribe_bind(durable=rebuild_consumer, stream=self.stream)
-        total = (await psub.consumer_info()).num_pending or 0
+        # Read a batch at a time (common.batch_pull), not message by message through nats-py's
+        # ``fetch``; the next batch is on its way while one is applied.
+        pull = BatchPull(self.js, self.stream, rebuild_consumer)
+        await pull.start()
         applied = 0
-        bar = tqdm(total=total, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
-        pending = total
+        batch = self.rebuild_batch_size
+        # Deliveries the consumer holds for this rebuild, as far as known: what it had pending at
+        # the start, then after each batch what its last message says is still pending behind
+        # it (events published meanwhile are replayed too, as with any fetch).
+        expected = (await self.js.consumer_info(self.stream, rebuild_consumer)).num_pending or 0
+        requested = received = 0
+        bar = tqdm(total=expected, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
         self._next_delivery = 1
         try:
-            while pending > 0:
-                msgs = await psub.fetch(min(self.rebuild_batch_size, pending), timeout=5)
-                msgs = await self._take_pending(psub, msgs, self.rebuild_batch_size)
+            while received < expected:
+                # Only what is pending is asked for, so the server fills each request at once.
+                while requested < expected and requested - received < 2 * batch:
+                    size = min(batch, expected - requested)
+                    await pull.request(size)
+                    requested += size
+                msgs = await pull.take(min(batch, requested - received, expected - received))
+                received += len(msgs)
                 in_order, intact = self.in_order(msgs)
-                if not intact:  # a delivery lost to a timed-out fetch: start the rebuild again
+                if not intact:  # a delivery lost or out of order: start the rebuild again
                     raise RuntimeError(f"rebuild of {self.key}: a delivery went missing; run the rebuild again")
+                expected = max(expected, received + msgs[-1].metadata.num_pending)
+                bar.total = expected
                 outcome = await self._apply_batch_at_once(in_order)
                 applied += outcome.applied
-                pending = msgs[-1].metadata.num_pending
                 bar.update(len(msgs))
         finally:
             bar.close()
-            await _safe(psub.unsubscribe())
+            await _safe(pull.stop())
             await _safe(self.js.delete_consumer(self.stream, rebuild_consumer))
         return applied
 
