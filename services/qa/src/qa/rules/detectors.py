@@ -400,15 +400,19 @@ def _terms_read(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
 
 
 def _points_back_and_accuses(ctx: CallContext, t: TurnView) -> bool:
-    """The customer points back at the promise (你刚才不是说…) and, besides, accuses, complains
-    or withdraws in the same turn: they say a contradiction happened, whatever its wording."""
+    """The customer points back at the promise (你刚才不是说…) and, besides, accuses, complains,
+    withdraws or sets what is said now against it (…现在又要通风一两个月?) in the same turn: they
+    say a contradiction happened, whatever its wording."""
     m = _rx_search(ctx, t, "QA-05", "objection")
     if m is None:
         return False
     if "QA-05:withdrawal" in t.hits:
         return True
     s, e = _clause_bounds(t.norm, *m.span())
-    return any(not (s <= h.start < e) for h in t.hits.get("QA-05:complaint", ()))
+    if any(not (s <= h.start < e) for h in t.hits.get("QA-05:complaint", ())):
+        return True
+    contrast = ctx.cp.regex_any("QA-05", "objection_contrast")
+    return contrast is not None and contrast.search(t.norm, m.end()) is not None
 
 
 def _may_react(t: TurnView) -> bool:
@@ -471,11 +475,11 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     window = int(ctx.cp.param(rid, "contradiction_window_turns", 3))
     speech = ctx.speech
     for r in reacting:
-        if r.index <= promise[0].index:
-            continue
+        if r.index <= promise[0].index or _concedes_next(ctx, r):
+            continue  # (the customer then says they misheard: nothing was taken back)
         turns = _turns_before(speech, r, promise[0], window)
         contra = _contradiction_among(ctx, [*turns, r], promise)
-        if contra is None and turns and _points_back_and_accuses(ctx, r):
+        if contra is None and turns and _points_back_and_accuses(ctx, r) and not _contrasts_upfront(ctx, r, promise[0]):
             # the customer says it was contradicted: what the agent said last is the contradiction
             said = next((t for t in reversed(turns) if t.is_agent and t is not promise[0]), None)
             if said is not None:
@@ -494,6 +498,37 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if contra is not None:
             return [_qa05_finding(ctx, promise, contra, None)]
     return []
+
+
+def _concedes_next(ctx: CallContext, r: TurnView) -> bool:
+    """The customer's next turn after reaction ``r`` concedes they misheard (哦,对,是我听混了):
+    the reaction was a misunderstanding, not a promise taken back."""
+    rx = ctx.cp.regex_any("QA-05", "customer_concedes")
+    if rx is None:
+        return False
+    later = ctx.customer_turns
+    k = bisect_left(later, r.index + 1, key=_turn_index)
+    return k < len(later) and rx.search(later[k].norm) is not None
+
+
+_CJK_RUN = re.compile(r"[一-龥]+")
+
+
+def _contrasts_upfront(ctx: CallContext, r: TurnView, promise_turn: TurnView) -> bool:
+    """What the customer sets against the promise (…怎么又要买护理液? / …怎么又一千六百八?) was said
+    by the agent up front, by the promise's turn: the customer misheard the offer, nothing new
+    came up (at least half of its character pairs are in those turns)."""
+    contrast = ctx.cp.regex_any("QA-05", "objection_contrast")
+    m = contrast.search(r.norm) if contrast is not None else None
+    if m is None:
+        return False
+    end = _CLAUSE_END.search(r.norm, m.end())
+    said = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
+    pairs = {said[i : i + 2] for i in range(len(said) - 1)}
+    if not pairs:
+        return False
+    upfront = "\n".join(a.norm for a in ctx.agent_turns if a.index <= promise_turn.index)
+    return 2 * sum(p in upfront for p in pairs) >= len(pairs)
 
 
 def _turns_before(speech: list[TurnView], r: TurnView, promise_turn: TurnView, agent_turns: int) -> list[TurnView]:
@@ -617,7 +652,7 @@ def _org_core(ctx: CallContext, name: str) -> str:
     return _FIGURES.sub("", cached.sub("", name))
 
 
-_AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟)")
+_AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟|旗下)")
 
 
 def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
@@ -825,13 +860,46 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 # --------------------------------------------------------------------------------------------- QA-11
 def _answer_kind(ctx: CallContext, t: TurnView) -> str:
-    """'clear', 'ambiguous' or 'other' for a customer's answer."""
+    """'clear', 'ambiguous' or 'other' for a customer's answer.
+
+    A yes word is an answer only where it stands as one: not negated (不好, 不太行, 没办), not
+    another's words reported (我婆婆也说好) and not the first character of another word (好像,
+    好多, 可以说); ``not_yes`` patterns read the clause before and the characters after the word."""
     rid = "QA-11"
     amb = ctx.hits(t, rid, "ambiguous")
     clear = [h for h in ctx.hits(t, rid, "clear_yes") if not any(a.start <= h.start < a.end for a in amb)]
     if clear:
-        return "clear"
+        before, after = _not_yes_patterns(ctx)
+        norm = t.norm
+        for h in clear:
+            cs = clause_start(norm, h.start)
+            if before is not None and before.search(norm, cs, h.start):
+                continue
+            if after is not None and after.match(norm, h.end):
+                continue
+            return "clear"
     return "ambiguous" if amb else "other"
+
+
+def _not_yes_patterns(ctx: CallContext) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    cached = ctx.cp.cache.get("QA-11:not_yes")
+    if not isinstance(cached, tuple):
+        cached = (ctx.cp.regex_any("QA-11", "not_yes_before"), ctx.cp.regex_any("QA-11", "not_yes_after"))
+        ctx.cp.cache["QA-11:not_yes"] = cached
+    plan: tuple[re.Pattern[str] | None, re.Pattern[str] | None] = cached  # set just above under this key
+    return plan
+
+
+def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
+    """The agent proposes the sale and asks: a listed consent question, or in any wording a
+    question (?) after the sale's verb (师傅周四上门安装,行吧阿姨? / 就这么给您订了,您看呢?)."""
+    rid = "QA-11"
+    if not ctx.has(t, rid, "sale_verb"):
+        return False
+    if ctx.has(t, rid, "consent_question"):
+        return True
+    q = t.norm.rfind("?")
+    return q != -1 and any(h.start < q for h in ctx.hits(t, rid, "sale_verb"))
 
 
 def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -855,7 +923,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     ask = None
     for k in range(done - 1, -1, -1):
         t = speech[k]
-        if t.is_agent and ctx.has(t, rid, "consent_question") and ctx.has(t, rid, "sale_verb"):
+        if t.is_agent and _asks_consent(ctx, t):
             ask = k
             break
     if ask is None:
@@ -1206,6 +1274,9 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         or any(len(core) >= 2 and core[:2] in text for core in (_org_core(ctx, b) for b in brands))
         or bool(_brand_index(ctx).find(text))
         or _first_match(cp.regex(rid, "company"), text) is not None
+        # any organisation the agent presents as, under whatever name (我是国家开放大学包头招生办的老师白雪):
+        # the agent has said who it is; presenting under a brand it may not use is QA-06's finding
+        or _first_match(cp.regex("QA-06", "org_intro"), text) is not None
     )
     has_purpose = (
         request_raised

@@ -1,0 +1,253 @@
+"""Issue 17, third round (policy 2026.11.30): the kinds of wording and structure read from
+qa-unseen-3's misses, each checked here on wordings of its own (other products, other verbs and
+nouns) with hard negatives, so what is tested is the kind, not the sentence of that set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from qa.rules import CallRecord, Policy, check_call
+
+OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
+YES = ("c", "是我。")
+PURPOSE = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
+CLOSE = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
+BYE = ("c", "好,再见。")
+SALE = {"disposition": "success"}
+NO_PRICE = {"campaign": {"price_on_phone": False}}
+
+
+def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
+    return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
+
+
+# (case id, turns, overrides, rule, expected?)
+CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
+    # QA-11: the consent question in any wording; a yes word that is no answer; a booking stated done
+    (
+        "11-tag-question-with-vocative",
+        std(("a", "那我给您报上周六的体验课,好吧王先生?"), ("c", "嗯……"), ("a", "好的,已经给您报上了。")),
+        SALE,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-tag-question-clear-yes",
+        std(("a", "那我给您报上周六的体验课,好吧王先生?"), ("c", "好,报吧。"), ("a", "好的,已经给您报上了。")),
+        SALE,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-negated-good-is-no-yes",
+        std(("a", "这个套餐我给您换上,您看呢?"), ("c", "嗯……我这边信号不好……"), ("a", "好的,已经为您换好了。")),
+        SALE,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-reported-yes-is-not-the-customers",
+        std(("a", "这个宽带给您升级到五百兆,您看呢?"), ("c", "我儿子也说好……嗯。"), ("a", "好的,已经为您升级了。")),
+        SALE,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-own-opinion-is-a-yes",
+        std(("a", "这个宽带给您升级到五百兆,您看呢?"), ("c", "我觉得可以。"), ("a", "好的,已经为您升级了。")),
+        SALE,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-place-kept-on-a-mumble",
+        std(("a", "周日亲子课还剩一个名额,给您留一个,您看呢?"), ("c", "哦。"), ("a", "好的,就帮您把名额留下来了。")),
+        SALE,
+        "QA-11",
+        True,
+    ),
+    # QA-05: more promise families, a concession, the customer's "now" against the promise
+    (
+        "05-causative-in-a-negated-cost",
+        std(
+            ("a", "地暖从设计到安装,保证不会叫您再多花一分钱。"),
+            ("c", "那可以,定了。"),
+            ("a", "好的。师傅上门前需要先交两百押金。"),
+            ("c", "你刚才不是说不会多花钱吗?这不是坑人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-absolute-denial-then-a-concession",
+        std(
+            ("a", "我们这款锁扣地板保证没有一点噪音,踩上去跟实木一样。"),
+            ("c", "那挺好,装吧。"),
+            ("a", "好的,下周给您安排。不过刚装好的头几个月,踩上去多少会有点声音。"),
+            ("c", "你之前不是保证没噪音吗?那我不装了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-everything-in-the-fee-then-billed-apart",
+        std(
+            ("a", "课本、资料、考试报名,全部包含在学费里面。"),
+            ("c", "好,那我报名。"),
+            ("a", "好的。考试报名费到时候需要您自己另外交。"),
+            ("c", "你刚才不是说都包含吗?你们这是忽悠人。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-customer-sets-now-against-the-promise",
+        std(
+            ("a", "这款净化器装好当天就能用,绝对没有任何异味。"),
+            ("c", "那就装吧。"),
+            ("a", "好的。装完以后建议您先空置两周再住人。"),
+            ("c", "你刚才不是说当天就能用吗?现在又要空两周?"),
+            ("a", "这是为了稳妥起见。"),
+        ),
+        {"disposition": "complaint"},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-what-the-customer-sets-against-it-was-said-up-front",
+        std(
+            ("a", "年检复查完全免费,一点费用都没有;滤芯用完了的话可以另外买滤芯,不买也没关系。"),
+            ("c", "你不是说一点费用都没有吗?怎么又要买滤芯?"),
+            ("a", "复查是免费的,滤芯是您用完了才需要换,跟复查没有关系。"),
+            ("c", "哦,那就行。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-the-customer-concedes-a-mishearing",
+        std(
+            ("a", "这次上门保养全部免费,不会再让您多掏一分钱。"),
+            ("c", "好。"),
+            ("a", "师傅到了会先收一百押金,保养完当场退给您。"),
+            ("c", "你刚才不是说不用多掏钱吗?现在又要押金?"),
+            ("a", "押金是当场退的,不算费用。"),
+            ("c", "哦,对,是我听错了,退的就行。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    # QA-09: a lump figure for the whole; counts with a classifier are no price
+    ("09-lump-figure-for-the-whole", std(("a", "您这个户型,整套下来两万六,含安装。")), NO_PRICE, "QA-09", True),
+    ("09-set-figure", std(("a", "还有一款入门的,全套七千八,效果差一点。")), NO_PRICE, "QA-09", True),
+    ("09-count-of-households", std(("a", "整个小区两千多户,一共三百多辆车停在地库。")), NO_PRICE, "QA-09", False),
+    ("09-duration-for-the-whole", std(("a", "整套下来三个小时就能装完。")), NO_PRICE, "QA-09", False),
+    # QA-12: whose age: a question to the one on the line with 问一下 before 今年
+    (
+        "12-asked-the-one-on-the-line",
+        std(("a", "方便问一下今年多大了吗?"), ("c", "十五岁。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-asked-about-the-child",
+        std(("a", "方便问一下孩子今年多大了吗?"), ("c", "十五岁。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    # QA-14: any organisation presented names the company (the wrong one is QA-06's)
+    (
+        "14-another-organisation-presented",
+        [("a", "您好,我是市民政局养老服务站的工作人员张敏,今天来电是想跟您介绍一下居家养老的服务。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "安康养老", "authorized_brands": ["安康养老"]}},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-no-organisation-at-all",
+        [("a", "您好,我是小张,今天来电是想跟您介绍一下居家养老的服务。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "安康养老", "authorized_brands": ["安康养老"]}},
+        "QA-14",
+        True,
+    ),
+    # QA-15: the action delegated or fetched in any wording is the reason
+    (
+        "15-delegated-to-a-colleague",
+        std(("a", "我请同事把您的合同调出来,您稍等。"), ("hold", 40), ("a", "谢谢您的等待。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "15-report-sent-over",
+        std(("a", "我叫技术把检测报告发过来,您别挂。"), ("hold", 35), ("a", "久等了。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    ("15-bare-wait", std(("a", "您稍等一下,别挂。"), ("hold", 35), ("a", "久等了。")), {}, "QA-15", True),
+    # QA-06: an affiliation in more words (旗下), any offering after it; the own brand passes
+    (
+        "06-under-another-groups-umbrella",
+        [("a", "您好,我是洁净到家的顾问小吴,我们是京东旗下的家电清洗品牌,今天来电想跟您约个清洗。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "洁净到家", "authorized_brands": ["洁净到家"]}},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-designated-service-of-another",
+        [("a", "您好,我是洁净到家的小吴,我们是顺丰官方指定的上门清洗服务,来电想跟您约个清洗。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "洁净到家", "authorized_brands": ["洁净到家"]}},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-own-brand-umbrella",
+        [("a", "您好,我是洁净到家的小吴,我们是洁净到家旗下的上门服务团队,来电想跟您约个清洗。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "洁净到家", "authorized_brands": ["洁净到家"]}},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-own-brand-legitimacy",
+        [("a", "您好,我是洁净到家的小吴,我们洁净到家是正规的家电清洗品牌,来电想跟您约个清洗。"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "洁净到家", "authorized_brands": ["洁净到家"]}},
+        "QA-06",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "turns", "overrides", "rule", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_round3_kinds(
+    mk: Callable[..., CallRecord],
+    rules_of: Callable[[CallRecord], set[str]],
+    case: str,
+    turns: list[tuple[str, Any]],
+    overrides: dict[str, Any],
+    rule: str,
+    expected: bool,
+) -> None:
+    call = mk(turns, **overrides)
+    assert (rule in rules_of(call)) is expected, f"{case}: {rule} expected={expected}"
+
+
+def test_qa05_contrast_quotes_the_agents_last_words(mk: Callable[..., CallRecord], policy: Policy) -> None:
+    """When the customer sets what is said now against the promise, the finding quotes the
+    promise and carries the agent's last turn as the contradiction and the customer's turn."""
+    case = next(c for c in CASES if c[0] == "05-customer-sets-now-against-the-promise")
+    call = mk(case[1], **case[2])
+    (f,) = [f for f in check_call(call, policy) if f.rule == "QA-05"]
+    assert f.evidence and "绝对没有任何异味" in f.evidence
+    assert [e.role for e in f.related] == ["contradiction", "reaction"]
+    assert "空置两周" in f.related[0].text
+    assert "刚才不是说" in f.related[1].text
