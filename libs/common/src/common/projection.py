@@ -49,11 +49,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.batch_pull import BatchPull
 from common.db import checkpoint_wal
 from common.envelope import Envelope, EnvelopeError
+from common.event_reader import EventReader, NotReadHere
 from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, check_unread, decode
 from common.events.types import parse_type
 from common.eventstore import EventNames
 from common.metrics import LatencyHistogram
-from common.personal_data import ERASED_EVENT, LeadKeys, short_type
+from common.personal_data import ERASED_EVENT, SEALED, LeadKeys, short_type
 from common.telemetry import extract_trace_context
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,11 @@ dead_letter_table = Table(
 
 @dataclass(frozen=True, slots=True)
 class EventContext:
-    """What a handler may want besides the event itself."""
+    """What a handler may want besides the event itself.
+
+    ``envelope`` carries the event's CloudEvents attributes; its ``data`` is empty when the
+    runner decoded the event straight from the message's bytes (``common.event_reader``, the
+    usual case): the event is the data."""
 
     envelope: Envelope
     stream: str
@@ -355,6 +360,7 @@ class ProjectionRunner:
         # checkpoint, the projection's reads before its writes, the commit) over more events.
         self.rebuild_batch_size = max(rebuild_batch_size, batch_size)
         self.unread = unread_fields_of(projection)
+        self._reader = EventReader(self.unread)
         self.stats = RunnerStats()
         self._stopping = asyncio.Event()
         self._lease = ProjectionLease(sessions, self.key)
@@ -363,24 +369,46 @@ class ProjectionRunner:
         self._next_delivery = 1  # the consumer sequence the next message must carry
         self._replaying = False
 
-    async def _decode(self, msg: Msg, parsed: Envelope | None = None) -> tuple[Envelope, DomainEvent]:
-        envelope = parsed or Envelope.from_message(msg.headers, msg.data)
+    async def _decode(self, msg: Msg, parsed: _Parsed | None = None) -> tuple[Envelope, DomainEvent]:
+        if parsed is not None and parsed.from_bytes:
+            try:
+                return parsed.envelope, self._reader.read(parsed.envelope, msg.data)
+            except (NotReadHere, ValidationError, UnknownEventType):
+                # The usual way decides, and names the fault of an event that cannot be applied.
+                parsed = None
+        envelope = parsed.envelope if parsed is not None else Envelope.from_message(msg.headers, msg.data)
         if self.personal is not None:
             envelope = await self.personal.unseal_envelope(envelope)
         return envelope, decode(envelope, unread=self.unread.get(envelope.type, frozenset()))
 
-    async def _parse(self, msgs: Sequence[Msg]) -> list[Envelope | None]:
+    async def _parse(self, msgs: Sequence[Msg]) -> list[_Parsed | None]:
         """Each message's envelope (None: not a CloudEvent, dead-lettered when decoded), with the
-        leads' keys its sealed values need fetched at once for the whole batch."""
-        parsed: list[Envelope | None] = []
+        leads' keys its sealed values need fetched at once for the whole batch.
+
+        An event's data is left in the message's bytes, for ``_decode`` to validate straight
+        from them (``common.event_reader``), unless this runner opens sealed personal values and
+        the event may carry some, or is the erasure its key cache must hear of."""
+        parsed: list[_Parsed | None] = []
         for msg in msgs:
             try:
-                parsed.append(Envelope.from_message(msg.headers, msg.data))
+                if self._reads_bytes(msg):
+                    parsed.append(_Parsed(Envelope.from_headers(msg.headers), from_bytes=True))
+                else:
+                    parsed.append(_Parsed(Envelope.from_message(msg.headers, msg.data), from_bytes=False))
             except EnvelopeError:
                 parsed.append(None)
         if self.personal is not None:
-            await self.personal.prefetch(e for e in parsed if e is not None)
+            await self.personal.prefetch(p.envelope for p in parsed if p is not None and not p.from_bytes)
         return parsed
+
+    def _reads_bytes(self, msg: Msg) -> bool:
+        if not msg.data:
+            return False
+        if self.personal is None:
+            return True
+        # Sealed values sit under one top-level key (common.personal_data.SEALED), written by
+        # the platform's own producers without escapes; the erasure event empties a key cache.
+        return _SEALED_KEY not in msg.data and ERASED_EVENT not in (msg.headers or {}).get("ce-type", "")
 
     @property
     def filter_subjects(self) -> list[str]:
@@ -841,6 +869,17 @@ class ProjectionRunner:
 
 class _RetryIsolated(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    envelope: Envelope
+    # The event's data still in the message's bytes (``envelope.data`` empty): ``_decode``
+    # reads it from there.
+    from_bytes: bool
+
+
+_SEALED_KEY = f'"{SEALED}"'.encode()
 
 
 async def _safe(awaitable: Awaitable[Any]) -> None:
