@@ -25,6 +25,59 @@ def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
 
 # (case id, turns, overrides, rule, expected?)
 CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
+    # QA-07: reproaches by form and target, each family in wordings of its own
+    ("07-who-suffers-after-a-mishap", std(("a", "不按时换滤芯,将来喝出毛病来,遭罪的是谁?")), {}, "QA-07", True),
+    ("07-until-when-dithering", std(("a", "您这比来比去的,要比到什么时候啊?")), {}, "QA-07", True),
+    ("07-until-when-the-agent-endures", std(("a", "同一个问题,我得陪您耗到什么时候?")), {}, "QA-07", True),
+    ("07-dont-you-know-yourself", std(("a", "这车况怎么样,您自己心里不清楚吗?")), {}, "QA-07", True),
+    ("07-what-use-at-me", std(("a", "您冲我发火有什么用?又不是我定的规矩。")), {}, "QA-07", True),
+    ("07-singled-out", std(("a", "别的业主都签了,就您意见这么多。")), {}, "QA-07", True),
+    ("07-vacillation", std(("a", "您挑来挑去也没个准主意,我们也没法一直留着。")), {}, "QA-07", True),
+    ("07-demand-when", std(("a", "您到底什么时候能把资料交齐?")), {}, "QA-07", True),
+    ("07-belittled-cannot-even", std(("a", "您连一个尺寸都量不清,我这边怎么给您下单?")), {}, "QA-07", True),
+    ("07-asking-counted", std(("a", "这个问题前后都问四遍了。")), {}, "QA-07", True),
+    (
+        "07-offended-by-sarcasm",
+        std(("a", "哟,您这是要货比三家啊,那您慢慢比?"), ("c", "你这话说的,我比一比怎么了?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-echo-thrown-back",
+        std(("c", "我就问问,你嚷什么?"), ("a", "我嚷什么?我这是在给您解释。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    ("07-genuine-who", std(("a", "请问家里谁负责签收快递?")), {}, "QA-07", False),
+    ("07-who-answered-for-own-side", std(("a", "万一出了问题谁负责?我们公司全程负责,五年质保。")), {}, "QA-07", False),
+    ("07-genuine-until-when", std(("a", "您打算租到什么时候?我好给您排车。")), {}, "QA-07", False),
+    ("07-patient-how-long", std(("a", "您大概还需要考虑多久呢?不着急,我下周再打给您。")), {}, "QA-07", False),
+    (
+        "07-customer-rude-after-a-polite-question",
+        std(("a", "请问您现在方便说话吗?"), ("c", "你这人烦不烦?什么态度!天天打!")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-customer-touchy-about-an-opinion-question",
+        std(("a", "这款是我们卖得最好的,您觉得怎么样?"), ("c", "你这话说的,好像我不识货似的。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-customer-offended-by-a-proposal",
+        std(("a", "那您要不就周六先试一次?"), ("c", "你这人怎么听不懂话?")),
+        {},
+        "QA-07",
+        False,
+    ),
+    ("07-consecutive-months-free", std(("a", "连续三个月您都不用交月租。")), {}, "QA-07", False),
+    ("07-agent-asked-colleagues", std(("a", "我已经问过两次技术了,他们说没问题。")), {}, "QA-07", False),
+    ("07-cannot-cheat-you", std(("a", "合同上都写着呢,我总不能骗您吧?")), {}, "QA-07", False),
     # QA-11: the consent question in any wording; a yes word that is no answer; a booking stated done
     (
         "11-tag-question-with-vocative",
@@ -251,3 +304,13 @@ def test_qa05_contrast_quotes_the_agents_last_words(mk: Callable[..., CallRecord
     assert [e.role for e in f.related] == ["contradiction", "reaction"]
     assert "空置两周" in f.related[0].text
     assert "刚才不是说" in f.related[1].text
+
+
+def test_qa07_offence_reading_carries_the_reaction(mk: Callable[..., CallRecord], policy: Policy) -> None:
+    """A question read as aimed at the customer because they took offence quotes the agent's
+    sentence and carries the customer's words as the reaction."""
+    case = next(c for c in CASES if c[0] == "07-offended-by-sarcasm")
+    call = mk(case[1], **case[2])
+    (f,) = [f for f in check_call(call, policy) if f.rule == "QA-07"]
+    assert f.evidence == "哟,您这是要货比三家啊,那您慢慢比?"
+    assert [(e.role, e.text) for e in f.related] == [("reaction", "你这话说的")]

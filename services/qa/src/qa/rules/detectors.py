@@ -754,6 +754,8 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         m = _rx_search(ctx, t, rid, "reproach") if "QA-07:reproach_trigger" in t.hits else None
         if m is None and "QA-07:reproach_slight_trigger" in t.hits:
             m = _rx_search(ctx, t, rid, "reproach_slight")
+        if m is None and "QA-07:reproach_form_trigger" in t.hits:
+            m = _reproach_form(ctx, t)
         if m:
             s, e = _sentence_bounds(t.norm, *m.span())
             out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
@@ -781,12 +783,108 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                         continue  # about the agent's own side (难道是我说得太快了吗?)
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
             break
+    offended = [c for c in ctx.customer_turns if "QA-07:offended_trigger" in c.hits]  # a call-wide set
+    if offended:
+        out = _offence_readings(ctx, offended, out)
     return out
+
+
+def _reproach_form(ctx: CallContext, t: TurnView) -> re.Match[str] | None:
+    """The first ``reproach_form`` match of an agent turn (a "who" question after a mishap, "until
+    when", "don't you know yourself", the customer singled out …) that the agent does not answer at
+    once for its own side (出了问题谁负责?我们全程负责。: exposition, not a reproach)."""
+    rx = ctx.cp.regex_any("QA-07", "reproach_form")
+    if rx is None:
+        return None
+    answered = ctx.cp.regex_any("QA-07", "answered_for_own_side")
+    norm = t.norm
+    for m in rx.finditer(norm):
+        e = m.end() if norm[m.end() - 1 : m.end()] == "?" else _sentence_bounds(norm, *m.span())[1]
+        if answered is not None and norm[e - 1 : e] == "?" and answered.match(norm, e) is not None:
+            continue
+        return m
+    return None
+
+
+def _offence_readings(ctx: CallContext, offended: list[TurnView], out: list[Finding]) -> list[Finding]:
+    """What the customer did next: a customer who takes offence (什么态度, 你这话说的, 我挑一下怎么了?)
+    shows that the agent's question just before was aimed at them. That question (the agent's last
+    in the turn, naming the customer, not a polite request for information) is a rhetorical reply,
+    in whatever wording; and an agent who answers the offence by throwing the customer's own
+    question back (你凶什么? -> 我凶什么?) reproaches them. The finding quotes the agent's sentence
+    and carries the customer's words (``related``: reaction)."""
+    rid = "QA-07"
+    rx = ctx.cp.regex_any(rid, "offended")
+    if rx is None:
+        return out
+    flagged = {f.turn for f in out}
+    speech = ctx.speech
+    added: list[Finding] = []
+    for c in offended:
+        m = rx.search(c.norm)
+        if m is None:
+            continue
+        reaction = ctx.evidence("reaction", c, *_clause_bounds(c.norm, *m.span()))
+        k = bisect_left(speech, c.index, key=_turn_index)
+        prev = speech[k - 1] if k > 0 else None
+        if prev is not None and prev.is_agent and prev.index not in flagged:
+            q = _question_at_customer(ctx, prev)
+            if q is not None:
+                flagged.add(prev.index)
+                added.append(
+                    ctx.quote(prev, *q, rid, "a question aimed at the customer, who takes offence at it", (reaction,))
+                )
+        nxt = speech[k + 1] if k + 1 < len(speech) else None
+        if nxt is not None and nxt.is_agent and nxt.index not in flagged:
+            echo = _echoes_back(c, nxt)
+            if echo is not None:
+                flagged.add(nxt.index)
+                added.append(ctx.quote(nxt, *echo, rid, "the customer's question thrown back at them", (reaction,)))
+    if not added:
+        return out
+    return sorted([*out, *added], key=lambda f: -1 if f.turn is None else f.turn)
+
+
+def _question_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
+    """The agent turn's last question (a sentence ending in ?) that names the customer (您, 你, 自己)
+    or asks who, and is not a polite request for information (请问, 方便, 可以吗, 您看 …)."""
+    norm = t.norm
+    end = norm.rfind("?")
+    target = ctx.cp.regex_any("QA-07", "customer_target")
+    polite = ctx.cp.regex_any("QA-07", "polite_question")
+    while end != -1:
+        s, e = _sentence_bounds(norm, end, end)
+        s, e = _trim(norm, s, e)
+        aimed = "谁" in norm[s:e] or (target is not None and target.search(norm, s, e) is not None)
+        if aimed and (polite is None or polite.search(norm, s, e) is None):
+            return s, e
+        end = norm.rfind("?", 0, s)
+    return None
+
+
+_ECHO_SPLIT = re.compile(r"[^?!。.!?,;]+\?")  # a question clause
+
+
+def _echoes_back(c: TurnView, a: TurnView) -> tuple[int, int] | None:
+    """The agent's turn opens with one of the customer's questions turned on the customer (你凶什么?
+    -> 我凶什么?): the agent throws the question back instead of answering it."""
+    first = _ECHO_SPLIT.match(a.norm.lstrip())
+    if first is None:
+        return None
+    said = first.group(0).strip(" ,")
+    if "我" not in said or len(said) > 10:
+        return None
+    for q in _ECHO_SPLIT.findall(c.norm):
+        q = q.strip(" ,")
+        if ("你" in q or "您" in q) and q.replace("你", "我").replace("您", "我") == said:
+            s = a.norm.index(said)
+            return s, s + len(said)
+    return None
 
 
 # Every QA-07 set a reading starts from (all call-wide agent sets): a turn with none is skipped.
 _QA07_SETS = frozenset({
-    "QA-07:rude", "QA-07:reproach_trigger", "QA-07:reproach_slight_trigger",
+    "QA-07:rude", "QA-07:reproach_trigger", "QA-07:reproach_slight_trigger", "QA-07:reproach_form_trigger",
     "QA-07:rhetorical_trigger", "QA-07:rhetorical_about_trigger",
 })  # fmt: skip
 # (pattern list, its trigger set, counts only when aimed at the customer): see detect_qa07
