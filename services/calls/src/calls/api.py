@@ -90,7 +90,6 @@ def _may_report_for(caller: Identity, campaign_id: str) -> bool:
 )
 async def post_finished_call(
     record: FinishedCallRecord,
-    response: Response,
     caller: Caller,
     runtime: CallsRuntime = Depends(runtime_of),
     idempotency_key: str | None = Header(
@@ -98,7 +97,7 @@ async def post_finished_call(
         alias="Idempotency-Key",
         description="optional; when sent it must be the record's call_id, which is this route's idempotency key",
     ),
-) -> CallRecorded | JSONResponse:
+) -> Response:
     """Report a finished call in one request (domain section 6). Answers 202 once JetStream has
     stored its events; the same ``call_id`` with the same body again is answered 200 and changes
     nothing (``call_id`` is the idempotency key); the same ``call_id`` with a different body is
@@ -126,8 +125,14 @@ async def post_finished_call(
         return unprocessable(result.problems)
     if result.conflicts:
         return JSONResponse(_recorded_differently(result), status_code=409, media_type=PROBLEM_JSON)
-    response.status_code = 202 if result.written else 200
-    return CallRecorded(call_id=result.call_id, status="accepted" if result.written else "duplicate")
+    # The answer rendered once, here: returned as a model, FastAPI would dump it, validate the
+    # dump against the response model and encode it again (the model is still the documented one).
+    answer = CallRecorded(call_id=result.call_id, status="accepted" if result.written else "duplicate")
+    return Response(
+        answer.__pydantic_serializer__.to_json(answer),
+        status_code=202 if result.written else 200,
+        media_type="application/json",
+    )
 
 
 def _recorded_differently(result: Recorded) -> dict[str, Any]:

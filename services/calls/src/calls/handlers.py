@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from common.commands import Aggregate, Loader, execute, side_by_side
-from common.db import read_only
+from common.db import READ_ONLY, read_only
 from common.envelope import deterministic_event_id
 from common.events.base import DomainEvent
 from common.events.calls import (
@@ -183,15 +183,18 @@ async def report_finished_call(
 ) -> Recorded:
     """``POST /v1/calls``: validate against the campaign's catalogue, classify first or repeat
     from the lead's history, then record."""
-    async with runtime.session_factory() as session:
-        await read_only(session)  # lookups only: beside the read model's writer, not behind it
-        stored = await campaign_settings(session, record.campaign.id)
+    # Lookups only, on a Core connection (an ORM session's bookkeeping is not needed to read
+    # three tables), in a read-only transaction: beside the read model's writer, not behind it.
+    assert runtime.engine is not None
+    async with runtime.engine.connect() as connection:
+        await connection.execution_options(**{READ_ONLY: True})
+        stored = await campaign_settings(connection, record.campaign.id)
         catalogue = catalogue_of(stored, record.campaign.id)
         problems = record_problems(record, catalogue)
         if problems:
             return Recorded(record.call_id, 0, 0, problems)
-        _survivor, lead_ids, row = await resolve_lead(session, record.lead.id)
-        past = await past_calls(session, lead_ids, before=record.placed_at, exclude_call=record.call_id)
+        _survivor, lead_ids, row = await resolve_lead(connection, record.lead.id)
+        past = await past_calls(connection, lead_ids, before=record.placed_at, exclude_call=record.call_id)
     first, history = classify(past, tags=(row or {}).get("tags") or ())
     c = classification(catalogue, record.disposition, first_contact=first, history=history)
     return await record_finished_call(

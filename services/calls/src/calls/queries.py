@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from common.pagination import InvalidCursor, decode_cursor, encode_cursor
 from common.timeutil import as_utc
@@ -24,6 +24,10 @@ from calls.projection import (
     guard_numbers,
 )
 
+# The lookups of ``POST /v1/calls`` run on a Core connection (no ORM session: its bookkeeping
+# per statement is not needed for reads of tables); the others take a session. Both execute alike.
+Reader = AsyncSession | AsyncConnection
+
 
 @dataclass(frozen=True, slots=True)
 class StoredSettings:
@@ -32,7 +36,7 @@ class StoredSettings:
     document: dict[str, Any]
 
 
-async def campaign_settings(session: AsyncSession, campaign_id: str) -> StoredSettings:
+async def campaign_settings(session: Reader, campaign_id: str) -> StoredSettings:
     row = (
         (
             await session.execute(
@@ -50,22 +54,37 @@ async def campaign_settings(session: AsyncSession, campaign_id: str) -> StoredSe
 MERGE_HOPS = 8  # how far a merged lead is followed to its survivor
 
 
-async def resolve_lead(session: AsyncSession, lead_id: str) -> tuple[str, list[str], dict[str, Any] | None]:
-    """(surviving lead id, every id that is or was merged into it, the survivor's row)."""
-    current = lead_id
-    row: dict[str, Any] | None = None
-    for _hop in range(MERGE_HOPS):
-        found = (await session.execute(select(guard_leads).where(guard_leads.c.lead_id == current))).mappings().first()
-        row = dict(found) if found else None
+async def resolve_lead(session: Reader, lead_id: str) -> tuple[str, list[str], dict[str, Any] | None]:
+    """(surviving lead id, every id that is or was merged into it, the survivor's row).
+
+    The lead's row and the leads merged into it are read in one query: a lead that was not
+    merged into another (nearly every one) is resolved by it; one that was is followed to its
+    survivor a query per hop, as far as ``MERGE_HOPS``."""
+    found = (
+        await session.execute(
+            select(guard_leads).where(or_(guard_leads.c.lead_id == lead_id, guard_leads.c.merged_into == lead_id))
+        )
+    ).mappings()
+    rows = [dict(r) for r in found]
+    row = next((r for r in rows if r["lead_id"] == lead_id), None)
+    if row is None or not row["merged_into"]:
+        aliases = [r["lead_id"] for r in rows if r["merged_into"] == lead_id and r["lead_id"] != lead_id]
+        return lead_id, [lead_id, *aliases], row if row is not None and row["known"] else None
+    current = row["merged_into"]
+    for _hop in range(MERGE_HOPS - 1):
+        found_row = (
+            (await session.execute(select(guard_leads).where(guard_leads.c.lead_id == current))).mappings().first()
+        )
+        row = dict(found_row) if found_row else None
         if row is None or not row["merged_into"]:
             break
         current = row["merged_into"]
-    aliases = list(
+    merged = list(
         (await session.execute(select(guard_leads.c.lead_id).where(guard_leads.c.merged_into == current))).scalars()
     )
     if row is not None and not row["known"]:
         row = None
-    return current, [current, *aliases], row
+    return current, [current, *merged], row
 
 
 async def resolve_leads(
@@ -180,7 +199,7 @@ async def attempts(
 
 
 async def past_calls(
-    session: AsyncSession,
+    session: Reader,
     lead_ids: Sequence[str],
     *,
     before: datetime | None = None,
