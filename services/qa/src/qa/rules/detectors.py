@@ -992,10 +992,9 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
     """The agent proposes the sale and asks: a listed consent question, or in any wording a
     question (?) after the sale's verb (师傅周四上门安装,行吧阿姨? / 就这么给您订了,您看呢?)."""
     rid = "QA-11"
-    if not ctx.has(t, rid, "sale_verb"):
-        return False
+    # the call-wide consent set and the "?" first: the sale's verbs are a lazy set (a scan of the turn)
     if ctx.has(t, rid, "consent_question"):
-        return True
+        return ctx.has(t, rid, "sale_verb")
     q = t.norm.rfind("?")
     return q != -1 and any(h.start < q for h in ctx.hits(t, rid, "sale_verb"))
 
@@ -1021,7 +1020,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     ask = None
     for k in range(done - 1, -1, -1):
         t = speech[k]
-        if t.is_agent and _asks_consent(ctx, t):
+        if t.is_agent and ("QA-11:consent_question" in t.hits or "?" in t.norm) and _asks_consent(ctx, t):
             ask = k
             break
     if ask is None:
