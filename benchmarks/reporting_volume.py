@@ -14,7 +14,19 @@ calls, and the projection's rebuild rate (issues 13 and 16).
 3. A peak day: calls added to one more day step by step (BENCH_PEAK_CALLS, cumulative, default
    10,000, 100,000, 1,000,000 calls that day), the daily table's latency after each step: the
    figure that shows whether a table's cost grows with the day's volume (goal p99 < 50 ms at
-   1M calls a day).
+   1M calls a day). Every step goes through the projection unless BENCH_PEAK_BULK_ABOVE is set:
+   a step that brings the day past that many calls then adds its calls in bulk, exactly as the
+   projection would have: ``call_of``'s figures and rollup key repeat every PERIOD (7,000) calls
+   (agents and their two campaigns every 1,000, dispositions every 7, callbacks every 10,
+   findings every 20, complaints every 100), so any 7,000 consecutive calls add the same rows to
+   ``daily_figures``. The step's remainder (calls beyond whole periods) goes through the
+   projection onto the peak day, one period through the projection onto a scratch day, and the
+   scratch day's rollup rows times the number of whole periods are added to the peak day's rows
+   in one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` (then removed from the scratch day). The
+   daily table's query path is unchanged: it reads ``daily_figures``, which then holds what the
+   projection would have written for that many calls (its ``totals.dials`` checked on every
+   request); only ``call_facts`` holds fewer rows for the day than a real day's (the tables do
+   not read it). The 1M load through the projection takes long on a busy 2-core machine.
 4. Rebuild: BENCH_REBUILD_CALLS calls (default 20,000) published to a nats-server as their
    owners publish them (CallEnded carrying a BENCH_REBUILD_TURNS-turn transcript, default 20, as
    partners post them), then ``ProjectionRunner.rebuild`` of each stream, as ``python -m
@@ -54,6 +66,7 @@ from common.eventstore import EventNames, EventStore, ensure_stream
 from common.projection import EventContext, ProjectionRunner
 from common.service import create_app
 from common.testing import AsGateway, _admin_sql
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.engine import make_url
 
 from benchmarks._support import nats_and_databases
@@ -61,6 +74,8 @@ from benchmarks._support import nats_and_databases
 VOLUME_CALLS = int(os.environ.get("BENCH_VOLUME_CALLS", "1000000"))
 VOLUME_DAYS = int(os.environ.get("BENCH_VOLUME_DAYS", "60"))
 PEAK_CALLS = [int(n) for n in os.environ.get("BENCH_PEAK_CALLS", "10000,100000,1000000").split(",") if n]
+# Steps that bring the peak day past this many calls are loaded in bulk (0: none; see 3. above).
+PEAK_BULK_ABOVE = int(os.environ.get("BENCH_PEAK_BULK_ABOVE", "0"))
 REBUILD_CALLS = int(os.environ.get("BENCH_REBUILD_CALLS", "20000"))
 REBUILD_TURNS = int(os.environ.get("BENCH_REBUILD_TURNS", "20"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
@@ -69,6 +84,10 @@ AGENTS, TEAMS, CAMPAIGNS = 500, 20, 10
 BATCH = 500
 FIRST_DAY = date(2026, 11, 20) - timedelta(days=VOLUME_DAYS - 1)
 PEAK_DAY = date(2026, 11, 21)
+SCRATCH_DAY = PEAK_DAY + timedelta(days=30)  # a period's calls for the bulk load, after every measured day
+# call_of(n)'s rollup key and figures depend on n only through n % 1000 (agent, campaign), n % 7
+# (disposition), n % 10, n % 20 and n % 100 (callback, finding, complaint): lcm 7,000.
+PERIOD = 7000
 DISPOSITIONS = [  # (name, flags, talk seconds)
     ("no_answer", [], 0.0),
     ("busy", [], 0.0),
@@ -254,7 +273,13 @@ async def volume(url: str, kind: str, db_url: str, nats_url: str) -> dict[str, A
             # The peak day, step by step: the daily table's latency as the day's calls grow.
             loaded = 0
             for step in PEAK_CALLS:
-                await load(projection, sessions, calls_over(VOLUME_CALLS + loaded, step - loaded, [PEAK_DAY]), seq)
+                first = VOLUME_CALLS + loaded
+                if PEAK_BULK_ABOVE and step > PEAK_BULK_ABOVE and step - loaded > PERIOD:
+                    started = time.perf_counter()
+                    await load_in_bulk(projection, sessions, first, step - loaded, seq)
+                    result[f"{kind}_peak_day_{step}_calls_bulk_load_s"] = round(time.perf_counter() - started, 1)
+                else:
+                    await load(projection, sessions, calls_over(first, step - loaded, [PEAK_DAY]), seq)
                 loaded = step
 
                 def check(body: dict[str, Any], want: int = step) -> None:
@@ -265,6 +290,38 @@ async def volume(url: str, kind: str, db_url: str, nats_url: str) -> dict[str, A
                 )
     await engine.dispose()
     return result
+
+
+async def load_in_bulk(projection: Any, sessions: Any, first: int, count: int, seq: list[int]) -> None:
+    """Calls ``first`` .. ``first + count - 1`` onto the peak day's rollup as the projection would
+    put them there (see 3. in the module's docstring): the calls beyond whole periods through the
+    projection, one period through the projection onto SCRATCH_DAY, whose rollup rows times the
+    number of whole periods are then added to PEAK_DAY's and removed."""
+    from reporting.domain.rollup import FIGURES, KEY_COLUMNS
+    from reporting.projection import daily_figures
+
+    periods, rest = divmod(count, PERIOD)
+    # The last ``rest`` calls have the residues of the first ``rest``: numbered after the periods.
+    await load(projection, sessions, calls_over(first + periods * PERIOD, rest, [PEAK_DAY]), seq)
+    await load(projection, sessions, calls_over(first, PERIOD, [SCRATCH_DAY]), seq)
+    keys, figures = ", ".join(KEY_COLUMNS), ", ".join(FIGURES)
+    others = ", ".join(KEY_COLUMNS[1:])
+    times = ", ".join(f"{f} * :periods" for f in FIGURES)
+    adds = ", ".join(f"{f} = {daily_figures.name}.{f} + excluded.{f}" for f in FIGURES)
+    day = Date()
+    async with sessions() as session, session.begin():
+        await session.execute(
+            text(
+                f"INSERT INTO {daily_figures.name} ({keys}, {figures}) "
+                f"SELECT :peak, {others}, {times} FROM {daily_figures.name} WHERE day = :scratch "
+                f"ON CONFLICT ({keys}) DO UPDATE SET {adds}"
+            ).bindparams(bindparam("peak", type_=day), bindparam("scratch", type_=day)),
+            {"peak": PEAK_DAY, "scratch": SCRATCH_DAY, "periods": periods},
+        )
+        await session.execute(
+            text(f"DELETE FROM {daily_figures.name} WHERE day = :scratch").bindparams(bindparam("scratch", type_=day)),
+            {"scratch": SCRATCH_DAY},
+        )
 
 
 def _bounded(coros: list[Any], width: int = 256) -> Any:
@@ -343,6 +400,7 @@ def main() -> dict[str, Any]:
         "teams": TEAMS,
         "campaigns": CAMPAIGNS,
         "peak_day_calls": PEAK_CALLS,
+        "peak_bulk_above": PEAK_BULK_ABOVE,
         "requests_each": REQUESTS,
         "goal_daily_p99_ms": 50,
         "goal_rebuild_events_per_s": 20000,
