@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -367,3 +368,19 @@ async def test_rebuild_applies_full_batches_whatever_one_fetch_returns(env: Setu
     assert await runner.rebuild(progress=False) == 1300
     assert projection.batches == [600, 600, 100]
     assert sum([await count(env, f"l9-{k}") for k in range(7)]) == 1300
+
+
+async def test_a_rebuild_collects_garbage_less_often_and_restores_the_collector_after(env: Setup) -> None:
+    await asyncio.gather(*(env.store.publish(due(f"l10-{i % 3}", i)) for i in range(30)))
+    seen: list[int] = []
+
+    class Recording(CountDue):
+        async def apply_batch(self, session: AsyncSession, items: Sequence[tuple[DomainEvent, EventContext]]) -> None:
+            seen.append(gc.get_threshold()[0])
+            await super().apply_batch(session, items)
+
+    before = gc.get_threshold()
+    runner = ProjectionRunner(env.js, env.names, env.sessions, Recording(), "scheduling", rebuild_batch_size=10)
+    assert await runner.rebuild(progress=False) == 30
+    assert seen and all(threshold >= 100_000 for threshold in seen)
+    assert gc.get_threshold() == before

@@ -21,14 +21,16 @@ effect.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -836,22 +838,23 @@ class ProjectionRunner:
         bar = tqdm(total=expected, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
         self._next_delivery = 1
         try:
-            while received < expected:
-                # Only what is pending is asked for, so the server fills each request at once.
-                while requested < expected and requested - received < 2 * batch:
-                    size = min(batch, expected - requested)
-                    await pull.request(size)
-                    requested += size
-                msgs = await pull.take(min(batch, requested - received, expected - received))
-                received += len(msgs)
-                in_order, intact = self.in_order(msgs)
-                if not intact:  # a delivery lost or out of order: start the rebuild again
-                    raise RuntimeError(f"rebuild of {self.key}: a delivery went missing; run the rebuild again")
-                expected = max(expected, received + msgs[-1].metadata.num_pending)
-                bar.total = expected
-                outcome = await self._apply_batch_at_once(in_order)
-                applied += outcome.applied
-                bar.update(len(msgs))
+            with _fewer_collections():
+                while received < expected:
+                    # Only what is pending is asked for, so the server fills each request at once.
+                    while requested < expected and requested - received < 2 * batch:
+                        size = min(batch, expected - requested)
+                        await pull.request(size)
+                        requested += size
+                    msgs = await pull.take(min(batch, requested - received, expected - received))
+                    received += len(msgs)
+                    in_order, intact = self.in_order(msgs)
+                    if not intact:  # a delivery lost or out of order: start the rebuild again
+                        raise RuntimeError(f"rebuild of {self.key}: a delivery went missing; run the rebuild again")
+                    expected = max(expected, received + msgs[-1].metadata.num_pending)
+                    bar.total = expected
+                    outcome = await self._apply_batch_at_once(in_order)
+                    applied += outcome.applied
+                    bar.update(len(msgs))
         finally:
             bar.close()
             await _safe(pull.stop())
@@ -869,6 +872,31 @@ class ProjectionRunner:
 
 class _RetryIsolated(Exception):
     pass
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The cyclic garbage collector run less often while a rebuild runs: each batch keeps some
+    ten thousand objects alive across hundreds of young collections (the messages, envelopes and
+    events of two batches), which get promoted and make the full collections, over the whole
+    heap, frequent. With a young generation of 100,000 allocations instead of 700 a rebuild
+    costs 35-40% less CPU per event (benchmarks/rebuild_rates.py); a rebuild runs as its own
+    command, and what it leaves uncollected meanwhile is at most that many objects."""
+    if not _collections_deferred:  # the first of rebuilds run side by side sets it, the last restores
+        before = gc.get_threshold()
+        gc.set_threshold(max(before[0], 100_000), *before[1:])
+        _collections_deferred.append(before)
+    else:
+        _collections_deferred.append(_collections_deferred[-1])
+    try:
+        yield
+    finally:
+        before = _collections_deferred.pop()
+        if not _collections_deferred:
+            gc.set_threshold(*before)
+
+
+_collections_deferred: list[tuple[int, int, int]] = []
 
 
 @dataclass(frozen=True, slots=True)
