@@ -184,6 +184,20 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         False,
     ),
     (
+        "05-fee-in-the-promise-turn-is-said-up-front",
+        std(
+            ("a", "上门检测完全免费,不收任何费用;要换零件的话,零件费另算。"),
+            ("c", "好。"),
+            ("a", "师傅检测完会告诉您哪些零件需要换。"),
+            ("c", "你不是说不收任何费用吗?怎么又要零件费?"),
+            ("a", "检测是免费的,零件是您需要换才买。"),
+            ("c", "哦,行。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
         "05-the-customer-concedes-a-mishearing",
         std(
             ("a", "这次上门保养全部免费,不会再让您多掏一分钱。"),

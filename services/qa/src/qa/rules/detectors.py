@@ -554,7 +554,7 @@ def _contradiction_among(
     """The first stated contradiction of the promise in ``turns`` (an agent's fee, exclusion,
     condition; the terms a customer reads), else (unless ``stated_only``) the first money figure
     the agent gives."""
-    p_turn, _ps, p_end = promise
+    p_turn = promise[0]
     weak: tuple[TurnView, int, int] | None = None
     upfront: list[str] = []
 
@@ -566,15 +566,16 @@ def _contradiction_among(
         return figure in upfront[0]
 
     for t in turns:
-        if t.is_customer:
-            if t is not p_turn:
-                terms = _terms_read(ctx, t)
-                if terms is not None:
-                    return (t, *terms)
+        if t is p_turn:
+            # a fee or condition in the promise's own turn was said with it, up front (免费上门检测,换零件的话
+            # 零件费另算): the customer heard both at once, nothing was taken back later
             continue
-        c = _contradiction(
-            ctx, t, p_end if t is p_turn else 0, want_weak=weak is None and not stated_only, stated_before=stated_before
-        )
+        if t.is_customer:
+            terms = _terms_read(ctx, t)
+            if terms is not None:
+                return (t, *terms)
+            continue
+        c = _contradiction(ctx, t, 0, want_weak=weak is None and not stated_only, stated_before=stated_before)
         if c is not None:
             if c[2]:
                 return (t, c[0], c[1])
