@@ -15,10 +15,11 @@ from common.identity import headers_for as identity_header
 from common.problems import RETRY_AFTER_S, SERVICE_UNAVAILABLE, problem_response
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 
 from gateway.routes import service_for
 from gateway.settings import GatewaySettings
+from gateway.upstream import UpstreamPool, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,20 @@ DECODED = {"content-encoding"}
 # The token stops here (services get the verified identity instead), and an identity header a
 # client made up is never passed on.
 NOT_FORWARDED = HOP_BY_HOP | {"authorization", IDENTITY_HEADER.lower()}
+# The same as the bytes of ASGI's header names (lower case); ``expect`` too: the gateway's own
+# server answers a client's ``100-continue``, and the body then comes whole to the service.
+NOT_FORWARDED_RAW = frozenset(name.encode() for name in NOT_FORWARDED | {"expect", "x-forwarded-for"})
+# The answer's headers not passed on: the body is passed as the service sent it (not decoded,
+# so its Content-Encoding still holds), with a Content-Length of its own.
+DROPPED_RESPONSE_HEADERS = frozenset(name.encode() for name in HOP_BY_HOP | SET_BY_THIS_SERVER)
+# What the lean client (gateway.upstream) forwards; any other method goes through httpx.
+FORWARDED_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+_tracer = trace.get_tracer(__name__)
+
+
+def _has_body(request: Request) -> bool:
+    headers = request.headers
+    return "content-length" in headers or "transfer-encoding" in headers
 
 
 class Upstreams:
@@ -54,48 +69,115 @@ class Upstreams:
             timeout=httpx.Timeout(settings.upstream_timeout_s, connect=settings.upstream_connect_timeout_s),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        # The forwarding path's own client (gateway.upstream); httpx above for the rest (the
+        # readiness of the upstreams, their OpenAPI documents, the dead letters' listing).
+        self.pools = {
+            name: UpstreamPool(
+                url,
+                timeout_s=settings.upstream_timeout_s,
+                connect_timeout_s=settings.upstream_connect_timeout_s,
+                max_connections=200,
+                max_idle=50,
+            )
+            for name, url in self.urls.items()
+        }
 
     async def forward(self, service: str, request: Request, *, path: str | None = None) -> Response:
         """``path``: the service's own path when it differs from the public one."""
+        if request.method not in FORWARDED_METHODS:  # HEAD and the like: through httpx
+            return await self._forward_with_httpx(service, request, path=path)
         # The path as the client sent it, still percent-encoded: decoded, a path segment holding
         # a control character or a '?' would not be a URL any more (schemathesis found the first).
+        scope = request.scope
+        raw_path = scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        target = (path or raw_path).encode("latin-1")
+        query = scope.get("query_string", b"")
+        if query:
+            target += b"?" + query
+        headers = self._forwarded_headers(request)
+        try:
+            with _tracer.start_as_current_span(request.method, kind=trace.SpanKind.CLIENT) as span:
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+                headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in carrier.items())
+                status, response_headers, body = await self.pools[service].exchange(
+                    request.method, target, headers, request.stream() if _has_body(request) else None
+                )
+                if span.is_recording():
+                    span.set_attributes(
+                        {
+                            "http.request.method": request.method,
+                            "url.full": self.urls[service] + target.decode("latin-1"),
+                            "http.response.status_code": status,
+                        }
+                    )
+        except UpstreamUnavailable as exc:
+            return self._unavailable(service, request, exc)
+        response = Response(body, status_code=status)
+        # Every header of the service's answer but the hop-by-hop ones and those this server
+        # sets itself; repeated headers (several Set-Cookie, Link …) kept as they came.
+        response.raw_headers = [
+            (name, value) for name, value in response_headers if name.lower() not in DROPPED_RESPONSE_HEADERS
+        ]
+        response.raw_headers.append((b"content-length", str(len(body)).encode()))
+        return response
+
+    def _forwarded_headers(self, request: Request) -> list[tuple[bytes, bytes]]:
+        """The client's headers minus the hop-by-hop ones, the token and any identity it made up;
+        the verified identity signed for the service; where the caller is (the audit log)."""
+        headers: list[tuple[bytes, bytes]] = []
+        prior: bytes | None = None
+        for name, value in request.scope["headers"]:
+            lowered = name.lower()
+            if lowered == b"x-forwarded-for":
+                prior = value
+                continue
+            # The body's declared length goes on when it is one (the service then reads the body
+            # as sent); anything else is dropped and the body sent chunked, as its own framing.
+            if lowered not in NOT_FORWARDED_RAW or (lowered == b"content-length" and value.isdigit()):
+                headers.append((name, value))
+        headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in self.identity_headers(request).items())
+        client = request.client
+        if client:
+            host = client.host.encode("latin-1")
+            headers.append((b"X-Forwarded-For", prior + b", " + host if prior else host))
+        elif prior:
+            headers.append((b"X-Forwarded-For", prior))
+        return headers
+
+    def _unavailable(self, service: str, request: Request, exc: Exception) -> Response:
+        # Whether a write the service was given got stored is not known when its answer
+        # never came: retrying with the same ids stores it once (every write is idempotent).
+        log.warning("upstream unavailable", extra={"service": service, "error": f"{type(exc).__name__}: {exc}"})
+        return problem_response(
+            503,
+            f"the {service} service is unavailable; retry after {RETRY_AFTER_S} s with the same request",
+            type_=SERVICE_UNAVAILABLE,
+            title="Service unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    async def _forward_with_httpx(self, service: str, request: Request, *, path: str | None = None) -> Response:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
         url = self.urls[service] + (path or raw_path)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
         headers.update(self.identity_headers(request))
-        if request.client:  # where the caller is, for the services' audit log
+        if request.client:
             prior = request.headers.get("x-forwarded-for")
             headers["X-Forwarded-For"] = f"{prior}, {request.client.host}" if prior else request.client.host
         propagate.inject(headers)
         try:
-            # The body streams through (an upload may be hundreds of MB), counted on its way by
-            # the edge limit (common.problems), which stops it with a 413 once it is over.
-            has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
             upstream = await self.client.request(
-                request.method,
-                url,
-                params=request.query_params,
-                headers=headers,
-                content=request.stream() if has_body else None,
+                request.method, url, params=request.query_params, headers=headers, content=None
             )
         except httpx.TransportError as exc:
-            # Whether a write the service was given got stored is not known when its answer
-            # never came: retrying with the same ids stores it once (every write is idempotent).
-            log.warning("upstream unavailable", extra={"service": service, "error": f"{type(exc).__name__}: {exc}"})
-            return problem_response(
-                503,
-                f"the {service} service is unavailable; retry after {RETRY_AFTER_S} s with the same request",
-                type_=SERVICE_UNAVAILABLE,
-                title="Service unavailable",
-                instance=request.url.path,
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
+            return self._unavailable(service, request, exc)
         dropped = HOP_BY_HOP | SET_BY_THIS_SERVER | DECODED
-        response_headers = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in dropped]
         response = Response(upstream.content, status_code=upstream.status_code)
-        # multi_items keeps repeated headers (several Set-Cookie, Link …) that a dict would collapse.
-        for name, value in response_headers:
-            response.headers.append(name, value)
+        for name, value in upstream.headers.multi_items():
+            if name.lower() not in dropped:
+                response.headers.append(name, value)
         return response
 
     def identity_headers(self, request: Request) -> dict[str, str]:
@@ -133,6 +215,8 @@ class Upstreams:
         return paths, schemas
 
     async def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
         await self.client.aclose()
 
 
