@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from email.message import Message
 from http import HTTPStatus
 from typing import Any
 
@@ -331,9 +330,11 @@ class BodyTooLarge(HTTPException):
 
 
 def _media_type(content_type: str) -> str:
-    message = Message()
-    message["content-type"] = content_type
-    return message.get_content_type()
+    """The media type of a Content-Type value, lower case, as ``email.message.Message``'s
+    ``get_content_type`` reads it (the parameters cut off; not ``type/subtype``: text/plain),
+    without building a message per request."""
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type if media_type.count("/") == 1 else "text/plain"
 
 
 def _is_json(media_type: str) -> bool:
@@ -384,16 +385,23 @@ class _EdgeGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        content_type = headers.get("content-type", "")
+        content_type = length = ""
+        chunked = False
+        for name, value in scope["headers"]:  # the three it needs, not every header decoded
+            lowered = name.lower()
+            if lowered == b"content-type":
+                content_type = value.decode("latin-1")
+            elif lowered == b"content-length":
+                length = value.decode("latin-1")
+            elif lowered == b"transfer-encoding":
+                chunked = True
         media_type = _media_type(content_type) if content_type else ""
         limit = self.max_upload_bytes if media_type in FORM_TYPES else self.max_json_bytes
         path = scope.get("path")
-        length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             await _too_large(limit, path)(scope, receive, send)
             return
-        has_body = (length.isdigit() and int(length) > 0) or "transfer-encoding" in headers
+        has_body = (length.isdigit() and int(length) > 0) or chunked
         declared = self._declared_types(scope["method"], path or "") if has_body and content_type else frozenset()
         if declared and media_type not in declared and not (_is_json(media_type) and "application/json" in declared):
             wanted = " or ".join(sorted(declared))
