@@ -243,6 +243,42 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-05",
         False,
     ),
+    (
+        "05-nothing-at-all-to-pay",
+        std(
+            ("a", "这个套餐办了以后月租就是零,什么都不用交。"),
+            ("c", "那行,办吧。"),
+            ("a", "好的,另外开通要先交一百的卡费。"),
+            ("c", "你刚才不是说什么都不用交吗?这不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-differs-from-what-was-said",
+        std(
+            ("a", "您放心,办了卡以后随时可以退,没有任何违约金。"),
+            ("c", "那好,办吧。"),
+            ("a", "好的,卡是一年期的,提前退要扣两个月的费用。"),
+            ("c", "这跟你说的不一样啊,你们就是忽悠人。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-fee-stated-with-the-offer-and-accepted",
+        std(
+            ("a", "这个套餐月租是零,但是开通要交一百的卡费,您看可以吗?"),
+            ("c", "那行,办吧。"),
+            ("a", "好的,给您办了。"),
+            ("c", "好。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
     # QA-09: a lump figure for the whole; counts with a classifier are no price
     ("09-lump-figure-for-the-whole", std(("a", "您这个户型,整套下来两万六,含安装。")), NO_PRICE, "QA-09", True),
     ("09-set-figure", std(("a", "还有一款入门的,全套七千八,效果差一点。")), NO_PRICE, "QA-09", True),
@@ -262,6 +298,20 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         {},
         "QA-12",
         False,
+    ),
+    (
+        "12-old-people-of-the-estate-are-not-the-speaker",
+        std(("c", "我们小区七十多岁的老人很多。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-the-speaker-describes-herself",
+        std(("c", "我一个七十多岁的老太婆,用不来这个。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        True,
     ),
     # QA-14: any organisation presented names the company (the wrong one is QA-06's)
     (
@@ -293,6 +343,20 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-15",
         False,
     ),
+    (
+        "15-own-brief-action-in-any-verb",
+        std(("a", "我这边同步一下您的资料,麻烦您稍候。"), ("hold", 30), ("a", "谢谢您久等。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "15-words-to-the-customer-are-no-action",
+        std(("a", "我跟您说一下,您稍等。"), ("hold", 30), ("a", "好了。")),
+        {},
+        "QA-15",
+        True,
+    ),
     ("15-bare-wait", std(("a", "您稍等一下,别挂。"), ("hold", 35), ("a", "久等了。")), {}, "QA-15", True),
     # QA-06: an affiliation in more words (旗下), any offering after it; the own brand passes
     (
@@ -309,6 +373,11 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-06",
         True,
     ),
+    ("06-partner-relation-claimed", std(("a", "我们跟国家电网是合作关系,专门做充电桩。")), {}, "QA-06", True),
+    ("06-official-after-sales-of-another", std(("a", "我们是格力的官方售后,想跟您约个保养。")), {}, "QA-06", True),
+    ("06-own-official-after-sales", std(("a", "我们是中国移动的官方售后,想跟您约个保养。")), {}, "QA-06", False),
+    ("06-unnamed-partners", std(("a", "我们跟很多小区物业都有合作关系。")), {}, "QA-06", False),
+    ("06-found-on-their-site", std(("a", "我们是在格力的官方网站上看到您的留言的。")), {}, "QA-06", False),
     (
         "06-own-brand-umbrella",
         [("a", "您好,我是洁净到家的小吴,我们是洁净到家旗下的上门服务团队,来电想跟您约个清洗。"), YES, CLOSE, BYE],

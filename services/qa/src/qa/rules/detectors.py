@@ -1214,8 +1214,10 @@ def _age_statements(
         for p in rx.age:
             for m in p.finditer(clause):
                 if rx.attributive is not None and rx.attributive.match(clause, m.end()):
-                    if not rx_self_start(rx, clause):
-                        continue  # describes someone else (一个八岁的孩子)
+                    if not rx_self_start(rx, clause) or clause.startswith("我们"):
+                        # describes someone else (一个八岁的孩子; 我们小区七十多岁的老人很多), not the speaker
+                        # (我一个七十多岁的老太婆)
+                        continue
                 if "岁" not in m.group(0) and rx.not_age is not None and rx.not_age.search(clause) is not None:
                     continue  # a figure in a clause about a price or a count (总共也就八十), not an age
                 value = parse_number(m.group("n"))
