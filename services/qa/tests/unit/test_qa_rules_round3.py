@@ -429,3 +429,15 @@ def test_qa07_offence_reading_carries_the_reaction(mk: Callable[..., CallRecord]
     (f,) = [f for f in check_call(call, policy) if f.rule == "QA-07"]
     assert f.evidence == "哟,您这是要货比三家啊,那您慢慢比?"
     assert [(e.role, e.text) for e in f.related] == [("reaction", "你这话说的")]
+
+
+def test_reproach_form_anchors_in_step_with_patterns(policy: Policy) -> None:
+    """Each ``reproach_form`` pattern has its anchor phrases, their union is the trigger set (a turn
+    runs only the patterns its anchors call for)."""
+    spec = policy.rules["QA-07"]
+    patterns = spec.patterns["reproach_form"]
+    anchors = spec.params["reproach_form_anchors"]
+    assert len(anchors) == len(patterns)
+    union = {a for group in anchors for a in group}
+    assert union == set(spec.phrases["reproach_form_trigger"])
+    assert all(group for group in anchors)

@@ -790,21 +790,46 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     return out
 
 
+def _reproach_form_plan(ctx: CallContext) -> dict[str, tuple[re.Pattern[str], ...]]:
+    """anchor phrase -> the ``reproach_form`` patterns it anchors (``reproach_form_anchors``, in the
+    patterns' order), built once per policy: a turn runs only the patterns its anchors call for."""
+    cached = ctx.cp.cache.get("QA-07:reproach_form")
+    if not isinstance(cached, dict):
+        pats = ctx.cp.regex("QA-07", "reproach_form")
+        anchors = ctx.cp.param("QA-07", "reproach_form_anchors", [])
+        plan: dict[str, list[re.Pattern[str]]] = {}
+        for k, pat in enumerate(pats):
+            # a pattern without anchors of its own runs on every turn holding a trigger phrase
+            for a in anchors[k] if k < len(anchors) else ctx.cp.phrases("QA-07", "reproach_form_trigger"):
+                plan.setdefault(normalize(str(a)), []).append(pat)
+        cached = {a: tuple(p) for a, p in plan.items()}
+        ctx.cp.cache["QA-07:reproach_form"] = cached
+    built: dict[str, tuple[re.Pattern[str], ...]] = cached  # set just above under this key
+    return built
+
+
 def _reproach_form(ctx: CallContext, t: TurnView) -> re.Match[str] | None:
-    """The first ``reproach_form`` match of an agent turn (a "who" question after a mishap, "until
-    when", "don't you know yourself", the customer singled out …) that the agent does not answer at
-    once for its own side (出了问题谁负责?我们全程负责。: exposition, not a reproach)."""
-    rx = ctx.cp.regex_any("QA-07", "reproach_form")
-    if rx is None:
-        return None
+    """The leftmost ``reproach_form`` match of an agent turn (a "who" question after a mishap,
+    "until when", "don't you know yourself", the customer singled out …), among the patterns its
+    anchor phrases call for, that the agent does not answer at once for its own side (出了问题谁负责?
+    我们全程负责。: exposition, not a reproach)."""
+    plan = _reproach_form_plan(ctx)
+    pats: dict[re.Pattern[str], None] = {}  # the patterns to run, once each, in a stable order
+    for h in t.hits.get("QA-07:reproach_form_trigger", ()):
+        pats.update(dict.fromkeys(plan.get(h.phrase, ())))
     answered = ctx.cp.regex_any("QA-07", "answered_for_own_side")
     norm = t.norm
-    for m in rx.finditer(norm):
-        e = m.end() if norm[m.end() - 1 : m.end()] == "?" else _sentence_bounds(norm, *m.span())[1]
-        if answered is not None and norm[e - 1 : e] == "?" and answered.match(norm, e) is not None:
-            continue
-        return m
-    return None
+    best: re.Match[str] | None = None
+    for pat in pats:
+        for m in pat.finditer(norm):
+            if best is not None and m.start() >= best.start():
+                break
+            e = m.end() if norm[m.end() - 1 : m.end()] == "?" else _sentence_bounds(norm, *m.span())[1]
+            if answered is not None and norm[e - 1 : e] == "?" and answered.match(norm, e) is not None:
+                continue
+            best = m
+            break
+    return best
 
 
 def _offence_readings(ctx: CallContext, offended: list[TurnView], out: list[Finding]) -> list[Finding]:
