@@ -284,6 +284,15 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
     ("09-set-figure", std(("a", "还有一款入门的,全套七千八,效果差一点。")), NO_PRICE, "QA-09", True),
     ("09-count-of-households", std(("a", "整个小区两千多户,一共三百多辆车停在地库。")), NO_PRICE, "QA-09", False),
     ("09-duration-for-the-whole", std(("a", "整套下来三个小时就能装完。")), NO_PRICE, "QA-09", False),
+    ("09-price-per-unit-or-sold-1", std(("a", "一次课两百八。")), NO_PRICE, "QA-09", True),
+    ("09-price-per-unit-or-sold-2", std(("a", "全年会员三千六,现在打八折。")), NO_PRICE, "QA-09", True),
+    ("09-price-per-unit-or-sold-3", std(("a", "这个款式卖四千九百九。")), NO_PRICE, "QA-09", True),
+    ("09-price-per-unit-or-sold-4", std(("a", "每平米一百二十八。")), NO_PRICE, "QA-09", True),
+    ("09-count-not-price-1", std(("a", "这款去年卖了两千多台。")), NO_PRICE, "QA-09", False),
+    ("09-count-not-price-2", std(("a", "一次上门两个师傅。")), NO_PRICE, "QA-09", False),
+    ("09-count-not-price-3", std(("a", "全年服务三百六十五天。")), NO_PRICE, "QA-09", False),
+    ("09-count-not-price-4", std(("a", "每平米能放两百斤的东西。")), NO_PRICE, "QA-09", False),
+    ("09-count-not-price-5", std(("a", "已经有两万多位会员了。")), NO_PRICE, "QA-09", False),
     # QA-12: whose age: a question to the one on the line with 问一下 before 今年
     (
         "12-asked-the-one-on-the-line",
