@@ -827,17 +827,18 @@ class ProjectionRunner:
         # Read a batch at a time (common.batch_pull), not message by message through nats-py's
         # ``fetch``; the next batch is on its way while one is applied.
         pull = BatchPull(self.js, self.stream, rebuild_consumer)
-        await pull.start()
         applied = 0
         batch = self.rebuild_batch_size
-        # Deliveries the consumer holds for this rebuild, as far as known: what it had pending at
-        # the start, then after each batch what its last message says is still pending behind
-        # it (events published meanwhile are replayed too, as with any fetch).
-        expected = (await self.js.consumer_info(self.stream, rebuild_consumer)).num_pending or 0
         requested = received = 0
-        bar = tqdm(total=expected, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
+        bar = tqdm(total=None, desc=f"rebuild {self.projection.name}", unit="ev", disable=not progress)
         self._next_delivery = 1
         try:
+            await pull.start()
+            # Deliveries the consumer holds for this rebuild, as far as known: what it had
+            # pending at the start, then after each batch what its last message says is still
+            # pending behind it (events published meanwhile are replayed too, as with any fetch).
+            expected = (await self.js.consumer_info(self.stream, rebuild_consumer)).num_pending or 0
+            bar.total = expected
             with _fewer_collections():
                 while received < expected:
                     # Only what is pending is asked for, so the server fills each request at once.
