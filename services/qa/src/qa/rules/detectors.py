@@ -110,10 +110,23 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             for start, end in names.occurrences(norm):
                 if _read_out(norm, start):
                     continue  # the name in a text read aloud (碑文是:…妻崔淑芬敬立), not said to the customer
-                if not norm.startswith(honorifics, end) and not norm.startswith(followers_ok, end):
-                    out.append(ctx.quote(t, start, end, rid, "agent calls the customer by bare full name"))
-                    break
+                if norm.startswith(honorifics, end) or norm.startswith(followers_ok, end):
+                    continue
+                if _surname_address_follows(norm, end, norm[start:end], honorifics):
+                    continue  # 周国平周先生: the full name, then a form of address by surname — an address
+                out.append(ctx.quote(t, start, end, rid, "agent calls the customer by bare full name"))
+                break
     return out
+
+
+def _surname_address_follows(norm: str, end: int, name: str, honorifics: tuple[str, ...]) -> bool:
+    """After the full name comes a form of address by the surname (请问是周国平周先生吗? / 欧阳娜娜欧阳女士):
+    the name is said to check who answers, then the customer is addressed politely. The surname is
+    the name's first one or two characters (a compound surname); a pause between them is allowed."""
+    k = end
+    while k < len(norm) and norm[k] in ",、 ":
+        k += 1
+    return any(len(name) > n and norm.startswith(name[:n], k) and norm.startswith(honorifics, k + n) for n in (1, 2))
 
 
 # --------------------------------------------------------------------------------------------- QA-02
@@ -1016,13 +1029,21 @@ def _not_yes_patterns(ctx: CallContext) -> tuple[re.Pattern[str] | None, re.Patt
 
 def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
     """The agent proposes the sale and asks: a listed consent question, or in any wording a
-    question (?) after the sale's verb (师傅周四上门安装,行吧阿姨? / 就这么给您订了,您看呢?)."""
+    question (?) after the sale's verb (师傅周四上门安装,行吧阿姨? / 就这么给您订了,您看呢?) or after
+    the agent's offer to act for the customer (那我给您…, 我帮您把…), whatever its verb."""
     rid = "QA-11"
     # the call-wide consent set and the "?" first: the sale's verbs are a lazy set (a scan of the turn)
-    if ctx.has(t, rid, "consent_question"):
-        return ctx.has(t, rid, "sale_verb")
+    if ctx.has(t, rid, "consent_question") and ctx.has(t, rid, "sale_verb"):
+        return True
     q = t.norm.rfind("?")
-    return q != -1 and any(h.start < q for h in ctx.hits(t, rid, "sale_verb"))
+    if q == -1:
+        return False
+    if any(h.start < q for h in ctx.hits(t, rid, "sale_verb")):
+        return True
+    # the agent proposes to act for the customer in any verb (那我给您账户充三百…,行吧? / 我就直接给她续上…,
+    # 好吗?): first person, then for whom, is the proposal's structure whatever the sale's verb
+    proposal = ctx.cp.regex_any(rid, "proposal")
+    return proposal is not None and proposal.search(t.norm, 0, q) is not None
 
 
 def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:

@@ -1,0 +1,87 @@
+"""Issue 17, fourth round (policy 2026.12.01): the kinds read from qa-unseen-4's misses and false
+alarms (released after being scored sealed), each checked here on wordings of its own (other names,
+products and verbs) with hard negatives, so what is tested is the kind, not that set's sentences.
+The positives fail on the checker before this round (b59b590 / 5936af8, policy 2026.11.30)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from qa.rules import CallRecord
+
+OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
+YES = ("c", "是我。")
+PURPOSE = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
+CLOSE = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
+BYE = ("c", "好,再见。")
+SALE = {"disposition": "success"}
+
+
+# a purpose with no sale verb in it: the consent question must be found in the proposal itself
+REWARD = ("a", "王先生您好,今天来电是想跟您说一下老客户的回馈活动。")
+
+
+def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
+    return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
+
+
+def plain(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
+    return [OPEN, YES, REWARD, *middle, CLOSE, BYE]
+
+
+def named(first: str, lead: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+    """A call that opens with ``first`` as the agent's name check, the lead named ``lead``."""
+    return [("a", first), YES, PURPOSE, CLOSE, BYE], {"lead": {"name": lead}}
+
+
+# (case id, turns, overrides, rule, expected?)
+CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
+    # QA-01: a full name followed by a form of address by the surname is an address, not a bare name
+    ("01-name-then-surname-title", *named("您好,请问是李秀英李女士吗?", "李秀英"), "QA-01", False),
+    ("01-name-pause-surname-title", *named("您好,请问您是孙大海,孙师傅吗?", "孙大海"), "QA-01", False),
+    ("01-compound-surname-title", *named("请问是欧阳明月欧阳老师吗?", "欧阳明月"), "QA-01", False),
+    # hard negatives: the bare full name, and the full name followed by someone else's surname and title
+    ("01-bare-full-name-still-counts", *named("李秀英,你好,我是中国移动的小李。", "李秀英"), "QA-01", True),
+    ("01-name-then-another-surname", *named("李秀英王女士是您家人吗?", "李秀英"), "QA-01", True),
+    # QA-11: the consent question after the agent's offer to act for the customer, in any verb
+    (
+        "11-offer-to-act-any-verb-top-up",
+        plain(("a", "那我给您卡里存五百,送的一百马上到,行吧?"), ("c", "哦。"), ("a", "好的,已经给您办好了。")),
+        SALE,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-offer-to-act-for-the-child",
+        plain(
+            ("a", "那我就直接帮孩子延一个学期,费用从余额里走,好吗?"), ("c", "啊……嗯。"), ("a", "好的,已经帮您延好了。")
+        ),
+        SALE,
+        "QA-11",
+        True,
+    ),
+    # hard negative: the same offer answered with a clear yes
+    (
+        "11-offer-to-act-clear-yes",
+        plain(("a", "那我给您卡里存五百,送的一百马上到,行吧?"), ("c", "行,存吧。"), ("a", "好的,已经给您办好了。")),
+        SALE,
+        "QA-11",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "turns", "overrides", "rule", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_round4_kinds(
+    mk: Callable[..., CallRecord],
+    rules_of: Callable[[CallRecord], set[str]],
+    case: str,
+    turns: list[tuple[str, Any]],
+    overrides: dict[str, Any],
+    rule: str,
+    expected: bool,
+) -> None:
+    call = mk(turns, **overrides)
+    assert (rule in rules_of(call)) is expected, f"{case}: {rule} expected={expected}"
