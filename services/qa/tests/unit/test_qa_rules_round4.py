@@ -70,6 +70,57 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-11",
         False,
     ),
+    # QA-05: the whole paid or given back whatever happens (全额/原价 + 赔/退/返, 全部退给), and "not a cent
+    # added" (加 is a cost verb too), each then contradicted, and the customer reacts
+    (
+        "05-full-compensation-then-depreciation",
+        std(
+            ("a", "您放心,托运途中摔坏了,我们按购买价足额赔给您。"),
+            ("c", "那挺好。"),
+            ("a", "不过赔之前要扣掉使用年限的折旧,还有两百的免赔额。"),
+            ("c", "刚才说足额赔,现在又要扣折旧?那我不寄了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-everything-given-back-then-a-deposit-kept",
+        std(
+            ("a", "到期押金全部退还给您,一分不少。"),
+            ("c", "行。"),
+            ("a", "对了,押金里的三百是清洁费,这个要扣。"),
+            ("c", "你刚才不是说全部退吗?这不是忽悠人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-not-a-cent-added-then-a-surcharge",
+        std(
+            ("a", "不管几点送、送到几楼,都不会多加一分钱。"),
+            ("c", "这么好?"),
+            ("a", "晚上十点以后配送的话,每单加收二十元夜间费。"),
+            ("c", "刚才还说不加钱,怎么又有夜间费了?我不用了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # hard negative: a full refund promised and kept, the customer only asks
+    (
+        "05-full-refund-kept",
+        std(
+            ("a", "课上得不满意,学费按原价全额退,不扣任何费用。"),
+            ("c", "那退款要多久?"),
+            ("a", "提交以后七个工作日原路退回。"),
+            ("c", "好的,那我考虑一下。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
 ]
 
 
