@@ -124,6 +124,7 @@ def wait_ready(url: str, timeout: float = 180.0, proc: subprocess.Popen[bytes] |
 
 def start_platform(nats_url: str, namespace: str, database_for: Callable[[str], str]) -> RunningPlatform:
     env = dict(os.environ, NATS_URL=nats_url, EVENT_NAMESPACE=namespace, LOG_LEVEL="INFO")
+    env.setdefault("MALLOC_ARENA_MAX", "2")  # as deployed (deploy/containers/Containerfile)
     urls = {s: f"http://127.0.0.1:{free_port()}" for s in SERVICES}
     platform = RunningPlatform(gateway_url=f"http://127.0.0.1:{free_port()}", service_urls=urls, env=env)
     for service in SERVICES:

@@ -173,6 +173,9 @@ def main() -> int:
     RUN_DIR.mkdir(exist_ok=True)
     children: list[Supervised] = []
     env = dict(os.environ)
+    # As deployed (deploy/containers/Containerfile): one glibc arena for the loop, one shared by
+    # aiosqlite's threads, whose own arenas otherwise keep freed memory and RSS creeps up.
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     env.setdefault("GATEWAY_SECRET", gateway_secret())
     DevKeys.in_folder(AUTH_DIR)  # before the gateway starts: it reads the public key at start-up
     gateway_port = int(env.get("GATEWAY_PORT", "8000"))
