@@ -121,6 +121,29 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-05",
         False,
     ),
+    # QA-06: the offering presented under another organisation's name, whatever the offering is called
+    # (<org>官方授权的<any noun>), a licence claimed from it (拿到了<org>的授权), and the subject said before the
+    # comma (…,是<org>的正式经销商); the sector named in a licence is no brand
+    ("06-authorised-any-offering", std(("a", "我们是迪士尼官方授权的亲子乐园,门票全国通用。")), {}, "QA-06", True),
+    ("06-partner-any-offering", std(("a", "我们是北京协和医院的合作体检点,报告专家会看。")), {}, "QA-06", True),
+    ("06-licence-claimed", std(("a", "去年我们获得了故宫文创的官方授权,礼盒都印他们的图案。")), {}, "QA-06", True),
+    ("06-dealer-subject-elided", std(("a", "今年业务扩大了,是茅台的正式经销商,货源有保障。")), {}, "QA-06", True),
+    # hard negatives: the team's own brand authorised, a legitimacy claim naming no one, the sector in a licence
+    ("06-own-brand-authorised", std(("a", "我们是中国移动官方授权的营业网点,办理有保障。")), {}, "QA-06", False),
+    ("06-legitimacy-no-one-named", std(("a", "我们是正规授权的培训学校,有办学许可证。")), {}, "QA-06", False),
+    (
+        "06-sector-in-a-licence",
+        [
+            ("a", "您好,我是声达通信的客户经理小沈,请问是王先生吗?"),
+            YES,
+            ("a", "我们声达通信有增值电信业务经营许可证,在电信行业做了十年。"),
+            CLOSE,
+            BYE,
+        ],
+        {"campaign": {"brand": "声达通信", "authorized_brands": ["声达通信"]}},
+        "QA-06",
+        False,
+    ),
 ]
 
 
