@@ -144,6 +144,29 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-06",
         False,
     ),
+    # QA-12: a school stage after which something stopped is the speaker's past, not a school they attend
+    (
+        "12-stopped-after-school-stage-1",
+        std(("c", "我以前也学过琴,读了高一作业多了就没再弹了。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-stopped-after-school-stage-2",
+        std(("c", "游泳我会一点,上初三学过半个月就再没下过水。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        False,
+    ),
+    # hard negative: the school they attend now, nothing stopped
+    (
+        "12-attends-school-now",
+        std(("c", "我上初二,周末才有空。"), ("a", "那这个套餐特别适合您,给您办理一个?")),
+        {},
+        "QA-12",
+        True,
+    ),
 ]
 
 
