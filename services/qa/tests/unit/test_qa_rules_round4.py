@@ -167,6 +167,14 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-12",
         True,
     ),
+    # QA-07: "you cannot even A, why V at all?" and "who would dare / put up with you?", aimed at the customer
+    ("07-cannot-even-why-bother-1", std(("a", "合同都看不懂,还签什么约呢?")), {}, "QA-07", True),
+    ("07-cannot-even-why-bother-2", std(("a", "这点钱也不舍得出,还装什么修啊?")), {}, "QA-07", True),
+    ("07-who-would-dare-1", std(("a", "您天天改主意,哪个设计师敢接您的活?")), {}, "QA-07", True),
+    ("07-who-would-dare-2", std(("a", "像这样挑剔,谁受得了您呀?")), {}, "QA-07", True),
+    # hard negatives: a plain question what else they need, a genuine "who" question with no dare
+    ("07-what-else-do-you-need", std(("a", "宽带这边都弄好了,您还需要什么服务呢?")), {}, "QA-07", False),
+    ("07-which-family-member-receives", std(("a", "师傅下午上门,哪位家人方便帮您开个门?")), {}, "QA-07", False),
 ]
 
 
