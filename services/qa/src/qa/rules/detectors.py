@@ -1042,6 +1042,8 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
         return True
     # the agent proposes to act for the customer in any verb (那我给您账户充三百…,行吧? / 我就直接给她续上…,
     # 好吗?): first person, then for whom, is the proposal's structure whatever the sale's verb
+    if "我" not in t.norm[:q]:
+        return False  # (the proposal is in the first person: most questions need no regex)
     proposal = ctx.cp.regex_any(rid, "proposal")
     return proposal is not None and proposal.search(t.norm, 0, q) is not None
 
