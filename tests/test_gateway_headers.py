@@ -4,30 +4,15 @@ headers kept. Real uvicorn servers on both sides, since those headers are the se
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
-from common.testing import free_port
+from common.testing import serving
 from fastapi import FastAPI, Response
 from gateway.app import create_app
 
 from tests.platform import auth_headers, gateway_settings
-
-
-def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 @pytest.fixture
@@ -40,12 +25,8 @@ def gateway_url() -> Iterator[str]:
         response.headers.append("Set-Cookie", "b=2")
         return {"items": []}
 
-    leads_url, leads_server, leads_thread = _serve(upstream)
-    url, server, thread = _serve(create_app(gateway_settings(leads_url=leads_url)))
-    yield url
-    for running, runner in ((server, thread), (leads_server, leads_thread)):
-        running.should_exit = True
-        runner.join(timeout=10)
+    with serving(upstream) as leads_url, serving(create_app(gateway_settings(leads_url=leads_url))) as url:
+        yield url
 
 
 def test_one_date_and_one_server_header_through_the_gateway(gateway_url: str) -> None:

@@ -5,16 +5,13 @@ service's answer as it gave it; a service that is down is a 503 problem."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from common.identity import HEADER, verify
-from common.testing import free_port
+from common.testing import free_port, serving
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from gateway.app import create_app
@@ -22,18 +19,6 @@ from gateway.app import create_app
 from tests.platform import auth_headers, gateway_settings
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
-
-
-def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 @pytest.fixture
@@ -50,13 +35,12 @@ def gateway_url() -> Iterator[str]:
         }
         return JSONResponse(echoed, status_code=202, headers={"X-Upstream": "calls"})
 
-    calls_url, calls_server, calls_thread = _serve(upstream)
     down = f"http://127.0.0.1:{free_port()}"
-    url, server, thread = _serve(create_app(gateway_settings(calls_url=calls_url, leads_url=down)))
-    yield url
-    for running, runner in ((server, thread), (calls_server, calls_thread)):
-        running.should_exit = True
-        runner.join(timeout=10)
+    with (
+        serving(upstream) as calls_url,
+        serving(create_app(gateway_settings(calls_url=calls_url, leads_url=down))) as url,
+    ):
+        yield url
 
 
 def test_a_request_reaches_the_service_as_sent_with_the_identity_in_place_of_the_token(gateway_url: str) -> None:

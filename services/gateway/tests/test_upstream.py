@@ -6,13 +6,10 @@ service (UpstreamUnavailable, the gateway's 503)."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import uvicorn
-from common.testing import free_port
+from common.testing import free_port, serving
 from gateway.upstream import UpstreamPool, UpstreamUnavailable
 from starlette.types import Receive, Scope, Send
 
@@ -55,19 +52,8 @@ async def echo(scope: Scope, receive: Receive, send: Send) -> None:
 
 @pytest.fixture(scope="module")
 def upstream_url() -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(echo, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_keep_alive=1)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(echo, timeout_keep_alive=1) as url:
+        yield url
 
 
 def pool(url: str, *, timeout_s: float = 5.0, idle_expiry_s: float = 2.0) -> UpstreamPool:

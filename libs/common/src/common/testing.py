@@ -23,10 +23,11 @@ import socket
 import subprocess
 import sysconfig
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Generator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,29 @@ def free_port() -> int:
 _paths: dict[str, str] = {}
 # The container engine, once asked for: an Engine, or the reason there is none.
 _engine: Engine | str | None = None
+
+
+@contextmanager
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn on a free local port in a thread of its own, for tests that
+    need a real HTTP server (the gateway's forwarding, its headers): yields the base URL and
+    stops the server on the way out. ``config`` goes to ``uvicorn.Config``."""
+    import uvicorn
+
+    port = free_port()
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": port, "log_config": None, "access_log": False}
+    server = uvicorn.Server(uvicorn.Config(app, **(options | config)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def container_engine() -> Engine | None:
