@@ -175,6 +175,58 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
     # hard negatives: a plain question what else they need, a genuine "who" question with no dare
     ("07-what-else-do-you-need", std(("a", "宽带这边都弄好了,您还需要什么服务呢?")), {}, "QA-07", False),
     ("07-which-family-member-receives", std(("a", "师傅下午上门,哪位家人方便帮您开个门?")), {}, "QA-07", False),
+    # QA-05: a promise in no listed family, located by the customer quoting it back and setting what is
+    # said now against it
+    (
+        "05-quoted-back-result-promise",
+        std(
+            ("a", "报我们这个班,一个月就能开口说流利英语。"),
+            ("c", "真的?"),
+            ("a", "不过得先上完三个月基础课才能进口语班。"),
+            ("c", "刚才说一个月就能开口说流利英语,现在又要先上三个月?这不是忽悠人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-quoted-back-range-promise",
+        std(
+            ("a", "这款车充一次电能跑五百公里,冬天夏天一个样。"),
+            ("c", "那挺好。"),
+            ("a", "冬天开暖风的话,实际大概三百公里左右。"),
+            ("c", "刚才还说冬天夏天一个样,怎么又变成三百了?你们这是骗人吧。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # hard negatives: what the customer quotes back was never said; the customer then concedes a mishearing
+    (
+        "05-quoted-back-never-said",
+        std(
+            ("a", "这款车充一次电能跑五百公里。"),
+            ("c", "那挺好。"),
+            ("a", "冬天开暖风的话,实际大概三百公里左右。"),
+            ("c", "刚才还说送五年免费保养,怎么又变成三年了?骗人吧。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-quoted-back-then-conceded",
+        std(
+            ("a", "报我们这个班,一个月就能开口说流利英语。"),
+            ("c", "真的?"),
+            ("a", "先上三个月基础课再进口语班,也可以直接进口语班。"),
+            ("c", "刚才说一个月就能开口说流利英语,现在又要先上三个月?"),
+            ("c", "哦,是我听错了,可以直接进。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
 ]
 
 

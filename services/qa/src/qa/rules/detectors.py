@@ -478,13 +478,15 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     promise: tuple[TurnView, int, int] | None = None
     for t in ctx.agent_turns:  # the first promise
         if t.index >= last:
-            return []
+            break
         promised = _promises(ctx, t)
         if promised:
             promise = (t, *promised[0])
             break
     if promise is None:
-        return []
+        promise = _promise_quoted_back(ctx, reacting)
+        if promise is None:
+            return []
     window = int(ctx.cp.param(rid, "contradiction_window_turns", 3))
     speech = ctx.speech
     for r in reacting:
@@ -511,6 +513,32 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if contra is not None:
             return [_qa05_finding(ctx, promise, contra, None)]
     return []
+
+
+def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[TurnView, int, int] | None:
+    """A promise in no listed family, located by the customer who quotes it back: they point back
+    (刚才还说…), quote what was said and set what is said now against it (…,怎么一转眼就…?). The
+    agent's earliest turn before them holding most of the quote's character pairs (at least
+    ``quoted_promise_share`` of them, and at least three) is the promise, its clause the evidence."""
+    rid = "QA-05"
+    share = float(ctx.cp.param(rid, "quoted_promise_share", 0.6))
+    for r in reacting:
+        m = _rx_search(ctx, r, rid, "objection")
+        if m is None or not _points_back_and_accuses(ctx, r):
+            continue
+        end = _CLAUSE_END.search(r.norm, m.end())
+        quote = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
+        pairs = {quote[i : i + 2] for i in range(len(quote) - 1)}
+        if len(pairs) < 3:
+            continue
+        for t in ctx.agent_turns:
+            if t.index >= r.index:
+                break
+            held = [p for p in pairs if p in t.norm]
+            if len(held) >= share * len(pairs):
+                first = min(t.norm.find(p) for p in held)
+                return (t, *_clause_bounds(t.norm, first, first + 2))
+    return None
 
 
 def _concedes_next(ctx: CallContext, r: TurnView) -> bool:
