@@ -227,6 +227,13 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
         "QA-05",
         False,
     ),
+    # QA-06: a kind or a quantity of organisations names no one (false alarms on the previous checker too),
+    # while a named organisation of that kind still does
+    ("06-many-schools-name-no-one", std(("a", "我们是很多学校合作的课外机构。")), {}, "QA-06", False),
+    ("06-the-maker-names-no-one", std(("a", "我们是厂家授权的售后,配件都是原装的。")), {}, "QA-06", False),
+    ("06-government-names-no-one", std(("a", "我们是政府指定的采购单位。")), {}, "QA-06", False),
+    ("06-named-hospital-still-counts", std(("a", "我们是北京协和医院的合作体检点。")), {}, "QA-06", True),
+    ("06-named-maker-still-counts", std(("a", "我们是茅台厂家授权的经销商。")), {}, "QA-06", True),
 ]
 
 
