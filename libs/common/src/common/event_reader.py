@@ -15,11 +15,16 @@ does that:
   (reading one raises ``AttributeError``); fields no version of the class knows (a newer
   producer's) are not kept either, since such a projection reads only the fields it names.
 
-Only where the result is the one ``decode`` gives: the event's class at the schema version the
-message carries (older versions are upcast from their data by ``decode``), and no validators or
-private attributes of its own (copying the fields would leave them out). Whatever ``read``
-refuses or fails to validate goes the usual way (``NotReadHere``, ``ValidationError``), so a
-faulty event is dead-lettered with the usual reason.
+A projection may also read a field *as* another type (``ReadsAs``): the calls read model stores a
+transcript as JSON, so it has the turns validated as the same checks on dicts (TypedDicts) rather
+than as models it would dump back (``calls.projection``). Such a field differs from ``decode``'s
+by its type only; the projection takes either form.
+
+Only where the result is the one ``decode`` gives (but for the fields read as another type): the
+event's class at the schema version the message carries (older versions are upcast from their
+data by ``decode``), and no validators or private attributes of its own (copying the fields would
+leave them out). Whatever ``read`` refuses or fails to validate goes the usual way
+(``NotReadHere``, ``ValidationError``), so a faulty event is dead-lettered with the usual reason.
 """
 
 from __future__ import annotations
@@ -41,8 +46,12 @@ class NotReadHere(Exception):
 
 
 class EventReader:
-    def __init__(self, unread: Mapping[str, AbstractSet[str]]) -> None:
+    def __init__(
+        self, unread: Mapping[str, AbstractSet[str]], read_as: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.unread = {event_type: frozenset(fields) for event_type, fields in unread.items()}
+        # event type -> field -> the type its value is validated as instead of the field's own
+        self.read_as = {event_type: dict(fields) for event_type, fields in (read_as or {}).items()}
         # event class -> the model validating the fields read (the class itself when every
         # field is read; None when the class cannot be read this way).
         self._models: dict[type[DomainEvent], type[BaseModel] | None] = {}
@@ -57,7 +66,9 @@ class EventReader:
         try:
             model = self._models[cls]
         except KeyError:
-            model = self._models[cls] = _model_of(cls, self.unread.get(envelope.type, frozenset()))
+            model = self._models[cls] = _model_of(
+                cls, self.unread.get(envelope.type, frozenset()), self.read_as.get(envelope.type, {})
+            )
         if model is None:
             raise NotReadHere(envelope.type)
         if model is cls:
@@ -73,7 +84,9 @@ class EventReader:
         return event
 
 
-def _model_of(cls: type[DomainEvent], unread: frozenset[str]) -> type[BaseModel] | None:
+def _model_of(
+    cls: type[DomainEvent], unread: frozenset[str], read_as: Mapping[str, Any] | None = None
+) -> type[BaseModel] | None:
     decorators = cls.__pydantic_decorators__
     if (
         decorators.validators
@@ -83,10 +96,13 @@ def _model_of(cls: type[DomainEvent], unread: frozenset[str]) -> type[BaseModel]
         or cls.__private_attributes__
     ):
         return None
-    if not unread:
+    read_as = read_as or {}
+    if not unread and not read_as:
         return cls
     fields: dict[str, Any] = {
-        name: (field.annotation, field) for name, field in cls.model_fields.items() if name not in unread
+        name: (read_as.get(name, field.annotation), field)
+        for name, field in cls.model_fields.items()
+        if name not in unread
     }
     return create_model(
         f"_{cls.__name__}Reading",

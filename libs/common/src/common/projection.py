@@ -52,7 +52,14 @@ from common.batch_pull import BatchPull
 from common.db import checkpoint_wal
 from common.envelope import Envelope, EnvelopeError
 from common.event_reader import EventReader, NotReadHere
-from common.events.base import DomainEvent, UnknownEventType, UnsupportedSchemaVersion, check_unread, decode
+from common.events.base import (
+    DomainEvent,
+    UnknownEventType,
+    UnsupportedSchemaVersion,
+    check_unread,
+    decode,
+    event_class,
+)
 from common.events.types import parse_type
 from common.eventstore import EventNames
 from common.metrics import LatencyHistogram
@@ -154,6 +161,33 @@ def unread_fields_of(projection: Projection) -> dict[str, frozenset[str]]:
     for event_type, fields in unread.items():
         check_unread(event_type, fields)
     return unread
+
+
+@runtime_checkable
+class ReadsAs(Protocol):
+    """A projection that reads some fields of the events it consumes as another type than the
+    event's own, with the same checks (the calls read model stores the transcript as JSON: its
+    turns validated as TypedDicts, not as models dumped back). Only on the runner's path from
+    the message's bytes (``common.event_reader``); events decoded the usual way (sealed values
+    opened, dead letters replayed, an older schema version) carry the event's own type, so the
+    projection takes either form."""
+
+    @property
+    def fields_read_as(self) -> Mapping[str, Mapping[str, Any]]:
+        """Event type -> field -> the type its value is validated as."""
+        ...
+
+
+def read_as_of(projection: Projection) -> dict[str, dict[str, Any]]:
+    """What ``projection`` reads as another type, checked (a field the event lacks is refused)."""
+    if not isinstance(projection, ReadsAs):
+        return {}
+    read_as = {event_type: dict(fields) for event_type, fields in projection.fields_read_as.items()}
+    for event_type, fields in read_as.items():
+        missing = set(fields) - set(event_class(event_type).model_fields)
+        if missing:
+            raise ValueError(f"{event_type} has no field {sorted(missing)}")
+    return read_as
 
 
 class EventByEvent(ABC):
@@ -362,7 +396,7 @@ class ProjectionRunner:
         # checkpoint, the projection's reads before its writes, the commit) over more events.
         self.rebuild_batch_size = max(rebuild_batch_size, batch_size)
         self.unread = unread_fields_of(projection)
-        self._reader = EventReader(self.unread)
+        self._reader = EventReader(self.unread, read_as_of(projection))
         self.stats = RunnerStats()
         self._stopping = asyncio.Event()
         self._lease = ProjectionLease(sessions, self.key)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
+from pydantic import ConfigDict, with_config
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import TypedDict  # pydantic validates typing's TypedDict only from 3.12
 
 from common.db import insert, upsert
 from common.events.base import DomainEvent
@@ -177,6 +179,33 @@ guard_dnc = Table(
 # --- the calls read model -----------------------------------------------------------------
 
 
+# A transcript's turns as the table stores them (JSON): the checks of the events' SpeechTurn and
+# HoldPeriod (common.events.calls), validated by pydantic from the message's bytes into dicts
+# rather than into models dumped back to dicts for the row (a fifth of a rebuild's CPU).
+@with_config(ConfigDict(extra="allow"))
+class SpeechTurnData(TypedDict):
+    speaker: Literal["agent", "customer"]
+    start_s: float
+    end_s: float
+    text: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class HoldPeriodData(TypedDict):
+    hold: Literal[True]
+    start_s: float
+    end_s: float
+
+
+TRANSCRIPT_AS_DATA = list[SpeechTurnData | HoldPeriodData]
+
+
+def transcript_row(turns: Sequence[Any]) -> list[Any]:
+    """The transcript column's value: turns read as data (``fields_read_as``) as they are, turns
+    decoded as the event's models (a sealed event opened, a dead letter replayed) dumped."""
+    return [turn if isinstance(turn, dict) else turn.model_dump(mode="json") for turn in turns]
+
+
 class CallsReadModel(EventByEvent):
     """Calls as the queries, the attempt caps and the history classification read them."""
 
@@ -192,6 +221,11 @@ class CallsReadModel(EventByEvent):
         ],
         # A lead's personal data erased: its calls keep every figure, lose the sealed values.
         "leads": ["LeadPersonalDataErased"],
+    }
+    # common.projection.ReadsAs: the transcript is stored, never read as models.
+    fields_read_as: ClassVar[dict[str, dict[str, Any]]] = {
+        "CallEnded": {"turns": TRANSCRIPT_AS_DATA},
+        "CallTranscribed": {"turns": TRANSCRIPT_AS_DATA},
     }
 
     def __init__(self, centre_timezone: str = "Asia/Shanghai") -> None:
@@ -296,7 +330,7 @@ class CallsReadModel(EventByEvent):
         if event.first_contact is not None:
             row["first_contact"] = event.first_contact
         if event.turns:
-            row["transcript"] = [t.model_dump(mode="json") for t in event.turns]
+            row["transcript"] = transcript_row(event.turns)
             row["transcribed_at"] = as_utc(event.ended_at)
         return row
 
@@ -312,7 +346,7 @@ class CallsReadModel(EventByEvent):
             )
         elif isinstance(event, CallTranscribed):
             values: dict[str, Any] = {
-                "transcript": [t.model_dump(mode="json") for t in event.turns],
+                "transcript": transcript_row(event.turns),
                 "transcribed_at": ctx.envelope.time,
                 "updated_at": datetime.now(UTC),
             }
