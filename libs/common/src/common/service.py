@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -279,7 +280,13 @@ async def connect_nats(settings: ServiceSettings) -> NATS:
     raise RuntimeError("unreachable")
 
 
-def create_app(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, run_projections: bool = True) -> FastAPI:
+def create_app(
+    spec: ServiceSpec[SettingsT, ContextT],
+    settings: SettingsT,
+    *,
+    run_projections: bool = True,
+    settle_gc: bool = False,
+) -> FastAPI:
     """The service's ASGI app; its lifespan starts and stops the runtime (``app.state.runtime``).
 
     Start-up (waiting for the broker, migrating) can take long, and uvicorn looks at its exit
@@ -302,6 +309,8 @@ def create_app(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT, *, r
         await asyncio.gather(starting, stop_requested, return_exceptions=True)
         if not starting.cancelled():
             starting.result()  # start-up's own failure, if any
+        if settle_gc:  # the service's own process (``serve``), not a test's
+            settle_garbage_collector()
         try:
             yield
         finally:
@@ -368,11 +377,24 @@ class _Server(uvicorn.Server):
         self.runtime.request_stop()
 
 
+def settle_garbage_collector(young: int = 10_000) -> None:
+    """Once started: what start-up left (modules, the app, the ORM's tables, the policy) moved
+    out of the cyclic collector's way (``gc.freeze``), and the young generation collected every
+    ``young`` allocations instead of 700. A projection's batch keeps thousands of objects alive
+    across what would be dozens of young collections; promoted, they made full collections over
+    the whole heap frequent (the rebuild measured 35-40% of its CPU in them, see
+    ``common.projection``). What waits uncollected is at most ``young`` objects."""
+    gc.collect()
+    gc.freeze()
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(max(first, young), second, third)
+
+
 def serve(spec: ServiceSpec[SettingsT, ContextT], settings: SettingsT) -> None:
     """Run the service until SIGTERM/SIGINT."""
     setup_logging(spec.name, settings.log_level)
     setup_tracing(spec.name)
-    app = create_app(spec, settings)
+    app = create_app(spec, settings, settle_gc=True)
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False, lifespan="on"
     )
