@@ -21,6 +21,7 @@ from common.problems import (
     problem_response,
 )
 from common.problems import Problem as ProblemDetails
+from common.schemas import rendered
 from common.service import runtime_of
 
 from calls.context import CallsRuntime
@@ -125,14 +126,8 @@ async def post_finished_call(
         return unprocessable(result.problems)
     if result.conflicts:
         return JSONResponse(_recorded_differently(result), status_code=409, media_type=PROBLEM_JSON)
-    # The answer rendered once, here: returned as a model, FastAPI would dump it, validate the
-    # dump against the response model and encode it again (the model is still the documented one).
     answer = CallRecorded(call_id=result.call_id, status="accepted" if result.written else "duplicate")
-    return Response(
-        answer.__pydantic_serializer__.to_json(answer),
-        status_code=202 if result.written else 200,
-        media_type="application/json",
-    )
+    return rendered(answer, status_code=202 if result.written else 200)
 
 
 def _recorded_differently(result: Recorded) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from common.identity import Caller, Identity, Nothing, row_scope
 from common.pagination import Cursor, Limit, next_offset_cursor, offset_of
+from common.schemas import rendered
 from common.service import runtime_of
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -163,7 +164,9 @@ async def get_daily_report(
     rows, totals = await _table(runtime, day, day, group_by, daily=True, team=_team(caller))
     if chosen == "csv":
         return _csv(f"daily-{day.isoformat()}-{group_by}.csv", _columns(group_by, True), rows, totals)
-    return {"date": day.isoformat(), "group_by": group_by, "rows": rows, "totals": totals}
+    # Rendered once: the table is hundreds of rows of thirty figures (see common.schemas.rendered).
+    report = DailyReport.model_validate({"date": day, "group_by": group_by, "rows": rows, "totals": totals})
+    return rendered(report, exclude_unset=True)
 
 
 @router.get("/daily.csv", response_class=Response, responses={200: CSV})
@@ -197,14 +200,10 @@ async def get_weekly_report(
     rows, totals = await _table(runtime, first, last, group_by, team=_team(caller))
     if chosen == "csv":
         return _csv(f"weekly-{week}-{group_by}.csv", _columns(group_by, False), rows, totals)
-    return {
-        "week": week,
-        "from": first.isoformat(),
-        "to": last.isoformat(),
-        "group_by": group_by,
-        "rows": rows,
-        "totals": totals,
-    }
+    report = WeeklyReport.model_validate(
+        {"week": week, "from": first, "to": last, "group_by": group_by, "rows": rows, "totals": totals}
+    )
+    return rendered(report, exclude_unset=True)
 
 
 @router.get("/weekly.csv", response_class=Response, responses={200: CSV})
