@@ -82,3 +82,20 @@ def rules_of(policy: Policy) -> Callable[[CallRecord], set[str]]:
         return {f.rule for f in check_call(call, policy)}
 
     return run
+
+
+# A detector case: (name, turns, make_call overrides, rule, whether the rule is expected to fire).
+DetectorCase = tuple[str, list[Any], dict[str, Any], str, bool]
+
+
+@pytest.fixture(scope="session")
+def check_case(rules_of: Callable[[CallRecord], set[str]]) -> Callable[[DetectorCase], None]:
+    """The one assertion of the case tables (detectors, and each round's kinds): the call built
+    from the case's turns and overrides raises its rule, or does not."""
+
+    def check(case: DetectorCase) -> None:
+        name, turns, overrides, rule, expected = case
+        call = make_call(turns, **dict(overrides))
+        assert (rule in rules_of(call)) is expected, f"{name}: {rule} expected={expected}"
+
+    return check

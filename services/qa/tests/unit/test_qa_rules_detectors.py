@@ -21,7 +21,8 @@ def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
 
 
 # (case id, turns, overrides, rule, expected?)
-CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
+Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
+CASES: list[Case] = [
     # QA-01
     ("01-ni", std(("c", "多少钱?"), ("a", "你看这个套餐每月多送十G。")), {}, "QA-01", True),
     ("01-nimen-respectful", std(("c", "嗯。"), ("a", "您和你们公司的同事都可以办理。")), {}, "QA-01", False),
@@ -1144,18 +1145,9 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "turns", "overrides", "rule", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_detector_table(
-    mk: Callable[..., CallRecord],
-    rules_of: Callable[[CallRecord], set[str]],
-    case: str,
-    turns: list[tuple[str, Any]],
-    overrides: dict[str, Any],
-    rule: str,
-    expected: bool,
-) -> None:
-    call = mk(turns, **overrides)
-    assert (rule in rules_of(call)) is expected, f"{case}: {rule} expected={expected}"
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_detector_table(check_case: Callable[[Case], None], case: Case) -> None:
+    check_case(case)
 
 
 def test_clean_baseline_has_no_findings(mk: Callable[..., CallRecord], policy: Policy) -> None:

@@ -24,7 +24,8 @@ def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
 
 
 # (case id, turns, overrides, rule, expected?)
-CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
+Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
+CASES: list[Case] = [
     # QA-07: reproaches by form and target, each family in wordings of its own
     ("07-who-suffers-after-a-mishap", std(("a", "不按时换滤芯,将来喝出毛病来,遭罪的是谁?")), {}, "QA-07", True),
     ("07-until-when-dithering", std(("a", "您这比来比去的,要比到什么时候啊?")), {}, "QA-07", True),
@@ -404,18 +405,9 @@ CASES: list[tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "turns", "overrides", "rule", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_round3_kinds(
-    mk: Callable[..., CallRecord],
-    rules_of: Callable[[CallRecord], set[str]],
-    case: str,
-    turns: list[tuple[str, Any]],
-    overrides: dict[str, Any],
-    rule: str,
-    expected: bool,
-) -> None:
-    call = mk(turns, **overrides)
-    assert (rule in rules_of(call)) is expected, f"{case}: {rule} expected={expected}"
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_round3_kinds(check_case: Callable[[Case], None], case: Case) -> None:
+    check_case(case)
 
 
 def test_qa05_contrast_quotes_the_agents_last_words(mk: Callable[..., CallRecord], policy: Policy) -> None:
