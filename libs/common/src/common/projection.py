@@ -48,7 +48,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common.batch_pull import BatchPull
+from common.batch_pull import BatchPull, PullFailed
 from common.db import checkpoint_wal
 from common.envelope import Envelope, EnvelopeError
 from common.event_reader import EventReader, NotReadHere
@@ -404,6 +404,8 @@ class ProjectionRunner:
         self.use_lease = True
         self._next_delivery = 1  # the consumer sequence the next message must carry
         self._replaying = False
+        self._live_pull: BatchPull | None = None  # _take_pending's reader, for ``_live_pull_of``
+        self._live_pull_of: JetStreamContext.PullSubscription | None = None
 
     async def _decode(self, msg: Msg, parsed: _Parsed | None = None) -> tuple[Envelope, DomainEvent]:
         if parsed is not None and parsed.from_bytes:
@@ -532,6 +534,7 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, 5.0)
         if psub is not None:
             await _safe(psub.unsubscribe())
+        await self._drop_live_pull()
         await self._lease.release()
 
     def in_order(self, msgs: Sequence[Msg]) -> tuple[list[Msg], bool]:
@@ -561,21 +564,45 @@ class ProjectionRunner:
         return await self._take_pending(psub, msgs, self.batch_size)
 
     async def _take_pending(self, psub: JetStreamContext.PullSubscription, msgs: list[Msg], limit: int) -> list[Msg]:
-        """``msgs`` and what the consumer has pending after them, up to ``limit`` messages. One
-        fetch returns what the server had ready when asked, often a few dozen messages while a
-        backlog is read, so a batch is filled with as many fetches as it takes. Gaps are checked
-        by the caller (``in_order``), as for any fetch."""
+        """``msgs`` and what the consumer has pending after them, up to ``limit`` messages.
+
+        Asked for with one pull request on the runner's own ``BatchPull`` (only what is pending,
+        so the server fills it at once) and taken in one wake-up, not through nats-py's
+        ``fetch``, which hands over each message with a task of its own: in a process whose
+        event loop is busy with requests (the calls service's read model beside
+        ``POST /v1/calls``) every one of those tasks waits a turn of the loop, and a batch of a
+        few hundred took seconds to fetch (benchmarks/ingest.py, "202 to visible in calls").
+        Gaps are checked by the caller (``in_order``), as for any fetch."""
         pending = msgs[-1].metadata.num_pending if msgs else 0
-        while pending and len(msgs) < limit:
-            try:
-                more = await psub.fetch(min(limit - len(msgs), pending), timeout=self.fetch_timeout)
-            except NatsTimeoutError:
-                break
-            if not more:
-                break
-            msgs += more
-            pending = more[-1].metadata.num_pending
-        return msgs
+        if not pending or len(msgs) >= limit:
+            return msgs
+        pull = await self._live_pull_for(psub)
+        wanted = min(limit - len(msgs), pending)
+        await pull.request(wanted)
+        try:
+            more = await pull.take(wanted)
+        except PullFailed:
+            # Fewer delivered than were pending (the stream's limits dropped some meanwhile), or
+            # the consumer went away: the runner positions the consumer again from the
+            # checkpoint, as after any fetch error, with a new pull.
+            await self._drop_live_pull()
+            raise
+        return msgs + more
+
+    async def _live_pull_for(self, psub: JetStreamContext.PullSubscription) -> BatchPull:
+        """The batch reader of the consumer ``psub`` is bound to (a new one after each
+        positioning: a request left on the old consumer dies with it)."""
+        if self._live_pull is None or self._live_pull_of is not psub:
+            await self._drop_live_pull()
+            pull = BatchPull(self.js, self.stream, self.durable, timeout=max(self.fetch_timeout, 5.0))
+            await pull.start()
+            self._live_pull, self._live_pull_of = pull, psub
+        return self._live_pull
+
+    async def _drop_live_pull(self) -> None:
+        pull, self._live_pull, self._live_pull_of = self._live_pull, None, None
+        if pull is not None:
+            await _safe(pull.stop())
 
     def _note_error(self, exc: BaseException) -> None:
         self.stats.last_error = f"{type(exc).__name__}: {exc}"
