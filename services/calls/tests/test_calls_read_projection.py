@@ -152,8 +152,11 @@ async def table(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
     async with sessions() as session:
         rows = (await session.execute(select(calls_table).order_by(calls_table.c.call_id))).mappings()
         settings = (await session.execute(select(campaign_settings_table))).mappings()
+        # And the values as stored, unconverted (SQLite's text for times, days and JSON).
+        stored = (await (await session.connection()).exec_driver_sql("SELECT * FROM calls ORDER BY call_id")).mappings()
         return {
             "calls": [{k: v for k, v in row.items() if k != "updated_at"} for row in rows],
+            "stored": [{k: v for k, v in row.items() if k != "updated_at"} for row in stored],
             "campaign_settings": [dict(row) for row in settings],
         }
 

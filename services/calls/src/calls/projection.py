@@ -10,8 +10,10 @@ Times are stored in UTC (SQLite keeps no offset; ``aware`` puts it back on read)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
@@ -263,19 +265,13 @@ class CallsReadModel(EventByEvent):
 
         async def flush() -> None:
             if placed:
-                stmt = insert(session, calls_table).on_conflict_do_nothing(index_elements=["call_id"])
-                await session.execute(stmt, list(placed))
+                await _write_calls(session, placed, update=None)
                 placed.clear()
             groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in ended:  # executemany needs one column set per statement
                 groups.setdefault(tuple(row), []).append(row)
             for columns, rows in groups.items():
-                up = insert(session, calls_table)
-                up = up.on_conflict_do_update(
-                    index_elements=["call_id"],
-                    set_={c: up.excluded[c] for c in columns if c not in _KEPT_ON_END},
-                )
-                await session.execute(up, rows)
+                await _write_calls(session, rows, update=tuple(c for c in columns if c not in _KEPT_ON_END))
             ended.clear()
             ended_calls.clear()
 
@@ -428,6 +424,78 @@ class CallsReadModel(EventByEvent):
 
 # What a CallEnded leaves as the CallPlaced wrote it (and the key).
 _KEPT_ON_END = frozenset({"call_id", "redial_requested", "first_contact", "history"})
+
+
+async def _write_calls(session: AsyncSession, rows: list[dict[str, Any]], *, update: tuple[str, ...] | None) -> None:
+    """Insert ``rows`` (one column set) into ``calls``; on a conflict over the call id leave the
+    stored row (``update=None``) or replace ``update``'s columns with the new values.
+
+    On SQLite the statement is written once per column set and the rows go to the driver as
+    SQLAlchemy would send them (its per-row bind processing cost more than SQLite's work: a
+    fifth of a rebuild's CPU): times as its DATETIME text in UTC, days as ISO dates, JSON
+    columns serialized (``None`` as JSON ``null``, as SQLAlchemy's JSON type stores it),
+    booleans as 0/1. tests/test_calls_read_projection.py compares the stored values with
+    SQLAlchemy's."""
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = insert(session, calls_table)
+        if update is None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["call_id"])
+        else:
+            stmt = stmt.on_conflict_do_update(index_elements=["call_id"], set_={c: stmt.excluded[c] for c in update})
+        await session.execute(stmt, rows)
+        return
+    columns = tuple(rows[0])
+    convert = [(name, _SQLITE_VALUE.get(name)) for name in columns]
+    values = [
+        tuple(
+            row[name]
+            if to_driver is None or (row[name] is None and to_driver is not _json_text)
+            else to_driver(row[name])
+            for name, to_driver in convert
+        )
+        for row in rows
+    ]
+    connection = await session.connection()
+    await connection.exec_driver_sql(_sqlite_insert(columns, update), values)
+
+
+@cache
+def _sqlite_insert(columns: tuple[str, ...], update: tuple[str, ...] | None) -> str:
+    action = "NOTHING" if not update else "UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+    return (
+        f"INSERT INTO calls ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT (call_id) DO {action}"
+    )
+
+
+def _sqlite_time(value: datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME storage format (the fields as given: the rows hold UTC).
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _sqlite_values() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in calls_table.columns:
+        if isinstance(column.type, DateTime):
+            out[column.name] = _sqlite_time
+        elif isinstance(column.type, Date):
+            out[column.name] = date.isoformat
+        elif isinstance(column.type, JSON):
+            out[column.name] = _json_text
+        elif isinstance(column.type, Boolean):
+            out[column.name] = int
+    return out
+
+
+# Column -> how its value goes to sqlite3 (absent: as it is). NULL stays NULL but in JSON columns.
+_SQLITE_VALUE = _sqlite_values()
 
 
 def _erased(column: Any) -> Any:
