@@ -13,7 +13,7 @@ from typing import Any
 
 import nats
 import pytest
-from common.db import create_engine, migrate, sessionmaker
+from common.db import READ_ONLY, create_engine, migrate, sessionmaker
 from common.events import CallbackDue
 from common.events.base import DomainEvent
 from common.eventstore import EventNames, EventStore, ensure_stream
@@ -126,3 +126,39 @@ async def test_a_backlog_is_read_in_full_batches_without_a_task_per_event(
     async with sessions() as session:
         assert await read_checkpoint(session, runner.key) == 320
     assert sum(projection.batches) == 320 and runner.stats.extra.get("gaps", 0) == 0
+
+
+async def test_on_sqlite_the_live_runner_does_not_wait_for_the_services_pool(
+    nats_url: str, event_namespace: str, any_database: ProvisionedDatabase
+) -> None:
+    """Every connection of the service's pool held (requests in flight): the runner applies on
+    its own connection. On PostgreSQL it shares the pool (not tested here)."""
+    if any_database.kind != "sqlite":
+        pytest.skip("the runner's own connection is for SQLite files")
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    names = EventNames(event_namespace)
+    await ensure_stream(js, names, "scheduling")
+    engine = create_engine(any_database.url, pool_size=1, max_overflow=0, pool_timeout=30)
+    await migrate(engine, [])
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    sessions = sessionmaker(engine)
+    store = EventStore(js, names, "/test")
+    await asyncio.gather(*(store.publish(due(i)) for i in range(30)))
+    runner = ProjectionRunner(js, names, sessions, Remember(), "scheduling", batch_size=10)
+    try:
+        async with engine.connect() as held:  # the pool's only connection, busy with a read
+            await held.execution_options(**{READ_ONLY: True})
+            await held.exec_driver_sql("SELECT 1")
+            task = asyncio.create_task(runner.run())
+            await eventually(lambda: asyncio.sleep(0, result=runner.stats.applied >= 30), timeout=10)
+            runner.stop()
+            await task
+        assert runner.sessions is sessions  # given back after the run
+        async with sessions() as session:
+            assert await read_checkpoint(session, runner.key) == 30
+    finally:
+        await js.delete_stream(names.stream("scheduling"))
+        await nc.close()
+        await engine.dispose()

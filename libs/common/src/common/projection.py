@@ -46,10 +46,10 @@ from sqlalchemy import JSON as SAJSON
 from sqlalchemy import BigInteger as SABigInteger
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common.batch_pull import BatchPull, PullFailed
-from common.db import checkpoint_wal
+from common.db import checkpoint_wal, create_engine
 from common.envelope import Envelope, EnvelopeError
 from common.event_reader import EventReader, NotReadHere
 from common.events.base import (
@@ -488,6 +488,18 @@ class ProjectionRunner:
 
     async def run(self) -> None:
         """Fetch and apply until stopped; survives broker restarts and database outages."""
+        shared = self.sessions
+        own = _own_sessions(shared)
+        if own is not None:
+            self.sessions = self._lease.sessions = own
+        try:
+            await self._run()
+        finally:
+            self.sessions = self._lease.sessions = shared
+            if own is not None:
+                await _safe(own.kw["bind"].dispose())
+
+    async def _run(self) -> None:
         backoff = 0.2
         psub: JetStreamContext.PullSubscription | None = None
         while not self._stopping.is_set():
@@ -930,6 +942,22 @@ class ProjectionRunner:
             # A rebuild does not wait on a failing event: it is dead-lettered at once.
             outcome, _ = await self._apply_batch(msgs, isolate=True, attempt=self.max_deliver)
         return outcome
+
+
+def _own_sessions(shared: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession] | None:
+    """On a SQLite file, the live runner's own connection (a pool of one, and one more for a
+    moment of overlap), not one from the service's pool: in the calls service every
+    ``POST /v1/calls`` takes a pooled connection for its lookups, and with some sixty requests in
+    flight the read model's batch waited seconds in the pool's queue for one
+    (benchmarks/ingest.py, "202 to visible in calls"); the requests wait on the read model in
+    turn (read your writes). Elsewhere (PostgreSQL, an in-memory database) the shared pool."""
+    engine = shared.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return None
+    if engine.url.database in (None, "", ":memory:"):
+        return None
+    own = create_engine(engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=1)
+    return async_sessionmaker(own, **{k: v for k, v in shared.kw.items() if k != "bind"})
 
 
 class _RetryIsolated(Exception):
