@@ -243,3 +243,13 @@ def test_a_nul_character_in_a_string_is_refused_before_any_route(client: TestCli
     escaped_backslash = b'{"call_id": "c-1", "ring_count": 1, "notes": {"path": "c:\\\\u0000"}}'  # text, no NUL
     resp = client.post("/records", content=escaped_backslash, headers={"content-type": "application/json"})
     assert resp.status_code == 200, resp.text
+
+
+def test_a_nul_in_the_query_string_is_422_naming_the_parameter(client: TestClient) -> None:
+    """PostgreSQL cannot hold U+0000 in text: a filter carrying it was a 500 in a service's query
+    (schemathesis found it on GET /v1/calls?team_id=…%00…); refused at the edge for every route."""
+    answer = client.get("/string?team=ok&team_id=q%00x")
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "'team_id'" in answer.json()["detail"]
+    assert client.get("/string?team_id=q%01x").status_code != 422  # other control characters pass on

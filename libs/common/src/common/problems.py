@@ -398,6 +398,21 @@ class _EdgeGuard:
         media_type = _media_type(content_type) if content_type else ""
         limit = self.max_upload_bytes if media_type in FORM_TYPES else self.max_json_bytes
         path = scope.get("path")
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            # As for the JSON body below: PostgreSQL text cannot hold U+0000, and no parameter of
+            # this API has a use for it; refused here rather than a 500 in a query filter.
+            name = next((p.split(b"=")[0] for p in query.split(b"&") if b"%00" in p or b"\x00" in p), b"")
+            nul = problem_response(
+                422,
+                f"the query parameter {name.decode('latin-1')!r} holds the NUL character (%00), "
+                "which no parameter accepts",
+                type_=INVALID_FIELDS,
+                title="Invalid fields",
+                instance=path,
+            )
+            await nul(scope, receive, send)
+            return
         if length.isdigit() and int(length) > limit:
             await _too_large(limit, path)(scope, receive, send)
             return
