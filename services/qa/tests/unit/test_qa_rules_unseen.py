@@ -1,19 +1,20 @@
-"""The checker over the issue-17 sets: qa-unseen-1 (67 calls written by a helper who had not read
-the detectors; scored before any change, see its README, then used to find kinds of wording the
+"""The checker over the issue-17 sets: qa-unseen-1 (67 calls written by a helper who had not read the
+detectors; scored before any change, see its README, then used to find kinds of wording the
 detectors missed), qa-unseen-2 (70 calls by the same helper, sealed and scored once with policy
 2026.11.11, then read for detector work from policy 2026.11.29 on), qa-unseen-3 (74 calls by a
 helper who had not read the detectors, sealed and scored before and after the second round, then
-released as a development set for the third round, policy 2026.11.30), qa-unseen-4 (66 calls,
-sealed and scored before and after the third round, then released as a development set for the
-fourth round, policy 2026.12.01) and qa-structural (the detector engineer's own tuning calls for
-the structural readings: promise -> contradiction -> reaction, reply form and target and the
-customer's offence, whose age, announced holds, own brands, consent read in call order).
+released as a development set for the third round, policy 2026.11.30), qa-unseen-4 (66 calls, sealed
+and scored before and after the third round, then released as a development set for the fourth
+round, policy 2026.12.01), qa-unseen-5 (64 calls, sealed and scored before and after the fourth
+round, then released as a development set for the fifth round, policy 2026.12.02) and qa-structural
+(the detector engineer's own tuning calls for the structural readings: promise -> contradiction ->
+reaction, reply form and target and the customer's offence, whose age, announced holds, own brands,
+consent read in call order).
 
-None is held out any more: they guard against regressions. The thresholds are what the
-detectors reach on them (policy 2026.12.01: every rule 1.000 / 1.000), with the per-rule floor
-below that so one relabelled or added call does not break the build while a regression in a rule
-still does. These are development figures. The sealed held-out set is qa-unseen-5; it is
-deliberately not read here.
+None is held out any more: they guard against regressions. The thresholds are what the detectors
+reach on them (policy 2026.12.02: every rule 1.000 / 1.000), with the per-rule floor below that so
+one relabelled or added call does not break the build while a regression in a rule still does. These
+are development figures. The sealed held-out set is qa-unseen-6; it is deliberately not read here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SETS = [
     ("qa-unseen-2", 70, 0.85, 0.97),
     ("qa-unseen-3", 74, 0.85, 0.97),
     ("qa-unseen-4", 66, 0.85, 0.97),
+    ("qa-unseen-5", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

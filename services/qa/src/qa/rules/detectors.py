@@ -140,8 +140,13 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             continue
         visit = ctx.cp.regex_any(rid, "visit")
         negs = ctx.hits(t, rid, "negated")
-        for h in ctx.hits(t, rid, "store"):
-            cs, ce = _clause_bounds(t.norm, h.start, h.end)
+        places = [(h.start, h.end) for h in ctx.hits(t, rid, "store")]
+        invite = ctx.cp.regex_any(rid, "invite")
+        if invite is not None:
+            # an invitation to the team's own premises in any wording (来我们仓库看看嘛): no list of places
+            places += [m.span() for m in invite.finditer(t.norm)]
+        for hs, he in places:
+            cs, ce = _clause_bounds(t.norm, hs, he)
             if _any_in(negs, cs, ce) or visit is None or not visit.search(t.norm, cs, ce):
                 continue
             return [
@@ -181,7 +186,9 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     exempt_by = set(ctx.cp.param(rid, "exempt_hangup_by", ["customer", "network"]))
     # an agent whose last words close the call (行吧,那就这样 / 那先这样,拜拜) had the floor to bless,
     # whatever the customer mutters after it
-    closed = ctx.has(ctx.agent_turns[-1], rid, "closing_line") and not _is_cut_off(ctx, rid, ctx.agent_turns[-1])
+    final = ctx.agent_turns[-1]
+    conceded = _first_match(ctx.cp.regex(rid, "closing_concession"), final.norm) is not None
+    closed = (ctx.has(final, rid, "closing_line") or conceded) and not _is_cut_off(ctx, rid, final)
     if call.hangup_by in exempt_by and not closed:
         if _is_cut_off(ctx, rid, last):
             return []  # the line dropped / the customer hung up while someone was still talking
@@ -678,7 +685,9 @@ def _shares_bigram(a: str, b: str) -> bool:
     return any(a[i : i + 2] in b for i in range(len(a) - 1))
 
 
-_FIGURES = re.compile(r"[0-9０-９一二两三四五六七八九十百千万多余几年]")
+# figures and counts say how many, not who (一家, 三年, 2家); digits that belong to a Latin name (3M, 7-Eleven's
+# 7, A8) are part of the name
+_FIGURES = re.compile(r"(?<![A-Za-z0-9０-９])[0-9０-９]+(?![A-Za-z0-9０-９])|[一二两三四五六七八九十百千万多余几年]")
 
 
 def _org_core(ctx: CallContext, name: str) -> str:
@@ -719,6 +728,52 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     return False
 
 
+def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
+    """The organisation the agent names belongs to the customer's side: the customer named it
+    before, or the agent did in a clause about the customer (您孩子在学校报了围棋社团): a club,
+    school or employer of theirs, not a brand the agent sells under."""
+    core = _org_core(ctx, org)
+    if len(core) < 2:
+        return False
+    for u in ctx.speech:
+        if u.index > t.index:
+            break
+        text = u.norm[:start] if u is t else u.norm
+        pos = text.find(core)
+        while pos != -1:
+            if u.is_customer:
+                return True
+            cs = _sentence_bounds(text, pos, pos)[0]
+            if re.search(r"[您你]", text[cs:pos]):
+                return True
+            pos = text.find(core, pos + 1)
+    return False
+
+
+_SUPPLIER_BEFORE = re.compile(
+    r"(?:[一-龥]{1,6}(?:是|用的是|用的|采用|选用|配的是|配的|装的是|都是|也是)|(?:采用|选用|用了?))$"
+)
+_SUPPLIER_AFTER = re.compile(r"的[一-龥A-Za-z]{1,8}")
+
+
+def _supplier_mention(ctx: CallContext, t: TurnView, start: int, end: int, authorized: list[str]) -> bool:
+    """A catalogue brand named as the maker or insurer of a part of the offer (保险是中国人保的团体意外险,
+    用的是华为的路由器), no presentation word before it in its clause, by an agent who has presented the
+    team's own authorised brand by then: the team sells under its own name, the brand is a supplier."""
+    norm = t.norm
+    cs = clause_start(norm, start)
+    if _SUPPLIER_BEFORE.search(norm, cs, start) is None:
+        return False
+    after = _SUPPLIER_AFTER.match(norm, end)
+    if after is None:
+        return False
+    claims = ctx.cp.phrases("QA-06", "org_intro_trigger")
+    if any(w in after.group(0) for w in claims):
+        return False  # 是中国移动的授权代理: a presentation after all
+    own = "\n".join(a.norm for a in ctx.agent_turns if a.index <= t.index)
+    return any(b and b in own for b in authorized)
+
+
 def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-06"
     index = _brand_index(ctx)
@@ -739,6 +794,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for s, e, canon in brand_hits:
             if canon in authorized or canon in raised_by_customer:
                 continue
+            if any(a <= s and e <= b and (a, b) != (s, e) for a, b, _ in brand_hits):
+                continue  # an alias inside a longer name (人保 in 中国人保): the longer one is read
             if any(a <= s and e <= b for a, b in auth_spans) or any(v.start <= s and e <= v.end for v in vetoes):
                 continue
             cs = clause_start(t.norm, s)
@@ -746,6 +803,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             last_ok = max((h.end for h in ctx_ok if cs <= h.start and h.end <= s), default=-1)
             if last_ok > last_pres:
                 continue  # the customer's current provider / a comparison (我们比移动的便宜)
+            if last_pres < 0 and _supplier_mention(ctx, t, s, e, authorized_raw):
+                continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
         for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
             for m in pat.finditer(t.norm):
@@ -755,6 +814,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 if index.find(org):
                     continue  # catalogue brands are handled above
                 s, e = _group_span(m, "org")
+                if _customer_side(ctx, t, s, org):
+                    continue  # the customer's own club, school or employer (您孩子报了围棋社团,我们是社团的合作机构)
                 return [ctx.quote(t, s, e, rid, f"agent presents as {org}, not an authorised brand")]
     return []
 
@@ -787,7 +848,11 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     out: list[Finding] = []
     for t in ctx.agent_turns:
         if t.hits.keys().isdisjoint(_QA07_SETS):
-            continue  # none of the rule's call-wide sets in the turn: nothing to read (one look per turn)
+            # none of the rule's call-wide sets in the turn: only its questions are left to read
+            q = _marked_question(ctx, t) if "?" in t.norm else None
+            if q is not None:
+                out.append(ctx.quote(t, *q, rid, "rhetorical question aimed at the customer"))
+            continue
         hits = t.hits.get("QA-07:rude")  # a call-wide set: its hits are in the turn's dict
         if hits:
             h = min(hits)
@@ -825,10 +890,48 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                         continue  # about the agent's own side (难道是我说得太快了吗?)
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
             break
+        else:
+            q = _marked_question(ctx, t) if "?" in t.norm else None
+            if q is not None:
+                out.append(ctx.quote(t, *q, rid, "rhetorical question aimed at the customer"))
     offended = [c for c in ctx.customer_turns if "QA-07:offended_trigger" in c.hits]  # a call-wide set
     if offended:
         out = _offence_readings(ctx, offended, out)
     return out
+
+
+def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
+    """A question of the agent's that is rhetorical by its grammar, whatever its words: it names
+    the customer (您, 你, 自己) or sets others against them (别人, 人家), and carries a marker of
+    a question that expects no answer (``rhetorical_marker``: 连…都, 还有心思, 不就…了, 怎么就, 不会…吧,
+    是不是压根, 都…了还…). A polite request (``polite_question``) or a question about the offer's
+    value that blames no one (``offer_value``) is not one. Read sentence by sentence, so the cost
+    is bounded by the turn's question marks."""
+    rid = "QA-07"
+    marker = ctx.cp.regex_any(rid, "rhetorical_marker")
+    if marker is None:
+        return None
+    target = ctx.cp.regex_any(rid, "question_target")
+    polite = ctx.cp.regex_any(rid, "polite_question")
+    offer = ctx.cp.regex_any(rid, "offer_value")
+    blame = ctx.cp.regex_any(rid, "customer_blame")
+    norm = t.norm
+    end = norm.find("?")
+    while end != -1:
+        s, e = _trim(norm, *_sentence_bounds(norm, end, end))
+        if (
+            marker.search(norm, s, e) is not None
+            and (target is None or target.search(norm, s, e) is not None)
+            and (polite is None or polite.search(norm, s, e) is None)
+            and (
+                offer is None
+                or offer.search(norm, s, e) is None
+                or (blame is not None and blame.search(norm, s, e) is not None)
+            )
+        ):
+            return s, e
+        end = norm.find("?", e)
+    return None
 
 
 def _reproach_form_plan(ctx: CallContext) -> dict[str, tuple[re.Pattern[str], ...]]:
@@ -1317,6 +1420,10 @@ def _age_statements(
             hit = p.search(clause)
             if hit:
                 ages.append((off + hit.start(), off + hit.end(), 80.0))
+    # nobody on the phone is a baby: an age below ``min_speaker_age`` (有,快一岁了 answering 家里有小宝宝吗?)
+    # is the age of someone the speaker speaks of
+    youngest = float(ctx.cp.param("QA-12", "min_speaker_age", 6))
+    ages = [a for a in ages if a[2] >= youngest]
     return (ages or schooled), other_user
 
 
