@@ -1,8 +1,11 @@
 """Issue 17, fifth round (policy 2026.12.02): the kinds read from qa-unseen-5's misses and false
 alarms (released after being scored sealed), each checked here on wordings of its own (other
 products, names and verbs) with hard negatives, so what is tested is the kind, not that set's
-sentences. The positives, and the negatives marked so, fail on the checker before this round
-(f47af21, policy 2026.12.01)."""
+sentences; then the kinds read from qa-variants, a development set written for this round by a
+helper who had not read the detectors. On the checker before this round (f47af21, policy
+2026.12.01) 30 of these cases fail: every positive but three, and the negatives marked so. The three
+positives it already finds (06-subordinate-unit, 06-customer-echoes-the-claim, 05-limited-after-all)
+guard this round's new exemptions against swallowing them."""
 
 from __future__ import annotations
 
@@ -138,6 +141,106 @@ CASES: list[Case] = [
         "QA-05",
         False,
     ),
+]
+
+# The kinds read from qa-variants (a development set written for this round by a helper who had not
+# read the detectors), in wordings of their own
+CASES += [
+    # QA-14: the purpose as what the agent will do with the customer; a bare 您是? asks who is calling
+    (
+        "14-purpose-in-any-verb",
+        [("a", "李先生您好,我是中国移动的客服小周,看到您反映网速慢,我来给您排查一下。"), ("c", "好的。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-bare-who-are-you",
+        [
+            ("a", "王先生,您家宽带快到期了吧?我们这个月续费有活动。"),
+            ("c", "您是?"),
+            ("a", "我是中国移动的客户经理小李。"),
+            ("c", "哦。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-07: blame weighed, "can it not", "not even", "how could it", "only now"
+    ("07-blame-weighed", std(("a", "您三个月没来上课,这能怪老师教得慢吗?")), {}, "QA-07", True),
+    ("07-can-it-not", std(("a", "您天天不锁门,东西能不丢吗?")), {}, "QA-07", True),
+    ("07-not-even", std(("a", "您平时都不看说明书的吗?")), {}, "QA-07", True),
+    ("07-how-could-it", std(("a", "自己不按时吃药,血压怎么会降呢?")), {}, "QA-07", True),
+    ("07-only-now", std(("a", "您现在漏水了才想起来找我们?")), {}, "QA-07", True),
+    ("07-how-come-about-the-price", std(("a", "这款怎么会这么便宜呢?因为是厂家直供。")), {}, "QA-07", False),
+    ("07-can-you-repeat", std(("a", "您能不能把地址再说一遍?")), {}, "QA-07", False),
+    # QA-02: the team's premises under any name, however far the words run
+    (
+        "02-our-showroom-far-away",
+        std(("a", "这个小区我们装不了。"), ("c", "那算了。"), ("a", "您可以来我们城东的样板间看一看。")),
+        INELIGIBLE,
+        "QA-02",
+        True,
+    ),
+    # QA-09: a price told by its digits or its bound; a piece of land is no yuan
+    ("09-digits-of-a-price", std(("a", "一次大概三位数。")), NO_PRICE, "QA-09", True),
+    ("09-bound-of-a-price", std(("a", "也就不到两千。")), NO_PRICE, "QA-09", True),
+    ("09-a-piece-of-land", std(("a", "我们有一块三十亩的基地。")), NO_PRICE, "QA-09", False),
+    # QA-03b: the agent spoke over the customer's cut-off words, closed and hung up
+    (
+        "03b-talked-over-then-hung-up",
+        [*std(), ("c", "那如果坏了——"), ("a", "好的,资料发您,祝您生活愉快。")],
+        {"hangup_by": "agent"},
+        "QA-03b",
+        True,
+    ),
+    # QA-06: a subordinate of another organisation; the customer echoing the agent's claim; a joint product
+    ("06-subordinate-unit", std(("a", "我们是中科院下属的检测机构。")), {}, "QA-06", True),
+    (
+        "06-customer-echoes-the-claim",
+        std(("a", "我们跟华润是战略合作关系。"), ("c", "华润的?"), ("a", "对,我们是华润授权的合作单位。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    ("06-developed-jointly", std(("a", "我们的课程是跟清华大学联合研发的。")), {}, "QA-06", True),
+    # QA-15: the customer asked to wait, the agent only acknowledged
+    (
+        "15-customer-asked-agent-acknowledged",
+        std(
+            ("c", "你等我一下,我去拿合同,别挂啊。"),
+            ("a", "好的,您慢慢找,不着急。"),
+            ("hold", 50.0),
+            ("c", "找到了。"),
+        ),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "15-agent-acknowledged-nothing-asked",
+        std(("c", "嗯。"), ("a", "好的,您慢慢找,不着急。"), ("hold", 50.0), ("a", "让您久等了。")),
+        {},
+        "QA-15",
+        True,
+    ),
+    # QA-05: a limit or an extra service after all
+    (
+        "05-limited-after-all",
+        std(
+            ("a", "我们的售后是终身免费上门的,什么费用都没有。"),
+            ("c", "那挺好。"),
+            ("a", "免费上门只限市区,郊区要另外收路费。"),
+            ("c", "你刚才不是说什么费用都没有吗?那我不买了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-03a: the agent leaves it for later and asks nothing
+    ("03a-left-for-later", ending(("a", "那您再考虑考虑吧。"), ("c", "不用考虑了。")), {}, "QA-03a", True),
 ]
 
 

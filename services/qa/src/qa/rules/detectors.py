@@ -199,12 +199,20 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
 
 
 def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
+    """The agent hung up (``hangup_by`` agent) while the customer was still talking: their last
+    words are more than a goodbye, or were cut off, even when the agent spoke over them and closed
+    (qa-dev's convention: after the customer's own goodbye, the call was complete)."""
     rid = "QA-03b"
     if call.hangup_by != "agent" or not ctx.speech:
         return []
     last = ctx.speech[-1]
     if last.is_customer and (_is_cut_off(ctx, rid, last) or not _is_ack(ctx, rid, last)):
         return [ctx.quote(last, 0, len(last.text), rid, "the agent hung up while the customer was still talking")]
+    customers = ctx.customer_turns
+    if last.is_agent and customers and _is_cut_off(ctx, rid, customers[-1]):
+        # the agent talked over the customer's last words (如果牌子被台风吹坏了——), closed and hung up
+        c = customers[-1]
+        return [ctx.quote(c, 0, len(c.text), rid, "the agent cut the customer off, closed and hung up")]
     return []
 
 
@@ -703,7 +711,7 @@ def _org_core(ctx: CallContext, name: str) -> str:
     return _FIGURES.sub("", cached.sub("", name))
 
 
-_AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟|旗下)")
+_AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟|旗下|下属|直属|隶属|附属)")
 
 
 def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
@@ -735,18 +743,17 @@ def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
     core = _org_core(ctx, org)
     if len(core) < 2:
         return False
-    for u in ctx.speech:
+    for u in ctx.speech:  # the first mention in the call decides whose it is
         if u.index > t.index:
             break
         text = u.norm[:start] if u is t else u.norm
         pos = text.find(core)
-        while pos != -1:
-            if u.is_customer:
-                return True
-            cs = _sentence_bounds(text, pos, pos)[0]
-            if re.search(r"[您你]", text[cs:pos]):
-                return True
-            pos = text.find(core, pos + 1)
+        if pos == -1:
+            continue
+        if u.is_customer:
+            return True
+        cs = _sentence_bounds(text, pos, pos)[0]
+        return re.search(r"[您你]", text[cs:pos]) is not None
     return False
 
 
@@ -848,11 +855,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     out: list[Finding] = []
     for t in ctx.agent_turns:
         if t.hits.keys().isdisjoint(_QA07_SETS):
-            # none of the rule's call-wide sets in the turn: only its questions are left to read
-            q = _marked_question(ctx, t) if "?" in t.norm else None
-            if q is not None:
-                out.append(ctx.quote(t, *q, rid, "rhetorical question aimed at the customer"))
-            continue
+            continue  # none of the rule's call-wide sets in the turn: nothing to read (one look per turn)
         hits = t.hits.get("QA-07:rude")  # a call-wide set: its hits are in the turn's dict
         if hits:
             h = min(hits)
@@ -891,7 +894,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             out.append(ctx.quote(t, s, e, rid, "rhetorical / interrogating reply"))
             break
         else:
-            q = _marked_question(ctx, t) if "?" in t.norm else None
+            q = _marked_question(ctx, t) if "QA-07:rhetorical_marker_trigger" in t.hits and "?" in t.norm else None
             if q is not None:
                 out.append(ctx.quote(t, *q, rid, "rhetorical question aimed at the customer"))
     offended = [c for c in ctx.customer_turns if "QA-07:offended_trigger" in c.hits]  # a call-wide set
@@ -911,16 +914,20 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
     marker = ctx.cp.regex_any(rid, "rhetorical_marker")
     if marker is None:
         return None
+    norm = t.norm
+    first = marker.search(norm)
+    if first is None:
+        return None  # one look at the whole turn: most have no marker at all
     target = ctx.cp.regex_any(rid, "question_target")
     polite = ctx.cp.regex_any(rid, "polite_question")
     offer = ctx.cp.regex_any(rid, "offer_value")
     blame = ctx.cp.regex_any(rid, "customer_blame")
-    norm = t.norm
-    end = norm.find("?")
+    end = norm.find("?", first.start())
     while end != -1:
         s, e = _trim(norm, *_sentence_bounds(norm, end, end))
         if (
-            marker.search(norm, s, e) is not None
+            first.start() < e
+            and (first.start() >= s or marker.search(norm, s, e) is not None)
             and (target is None or target.search(norm, s, e) is not None)
             and (polite is None or polite.search(norm, s, e) is None)
             and (
@@ -1055,7 +1062,7 @@ def _echoes_back(c: TurnView, a: TurnView) -> tuple[int, int] | None:
 # Every QA-07 set a reading starts from (all call-wide agent sets): a turn with none is skipped.
 _QA07_SETS = frozenset({
     "QA-07:rude", "QA-07:reproach_trigger", "QA-07:reproach_slight_trigger", "QA-07:reproach_form_trigger",
-    "QA-07:rhetorical_trigger", "QA-07:rhetorical_about_trigger",
+    "QA-07:rhetorical_trigger", "QA-07:rhetorical_about_trigger", "QA-07:rhetorical_marker_trigger",
 })  # fmt: skip
 # (pattern list, its trigger set, counts only when aimed at the customer): see detect_qa07
 _RHETORICAL_LISTS = (
@@ -1603,6 +1610,8 @@ def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             j += 1
         k = bisect_left(speech, hold.index, key=_turn_index)
         before = speech[k - 1] if k else None
+        if before is not None and before.is_agent and k > 1 and not _hold_reason_given(ctx, before):
+            before = speech[k - 2]  # the agent only acknowledged (好的,您慢慢找): the customer's words before it
         if before is not None and before.is_customer and "QA-15:customer_asks_wait" in before.hits:
             continue  # the customer put the call aside (a call-wide set): the agent kept no one waiting
         if hold.duration_s > max_hold:

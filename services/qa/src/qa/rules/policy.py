@@ -170,6 +170,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-07:rhetorical_trigger": "agent",
     "QA-07:reproach_trigger": "agent",
     "QA-07:reproach_form_trigger": "agent",
+    "QA-07:rhetorical_marker_trigger": "agent",
     "QA-07:offended_trigger": "customer",
     "QA-10:forbidden": "agent",
     "QA-10:paraphrase_trigger": "agent",
