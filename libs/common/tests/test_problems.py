@@ -240,6 +240,7 @@ def test_a_nul_character_in_a_string_is_refused_before_any_route(client: TestCli
     body = b'{"call_id": "c-1\\u0000", "ring_count": 1}'
     resp = client.post("/records", content=body, headers={"content-type": "application/json"})
     assert resp.status_code == 422 and "NUL" in str(problem(resp)["detail"])
+    assert problem(resp)["errors"][0]["loc"] == ["body"]
     escaped_backslash = b'{"call_id": "c-1", "ring_count": 1, "notes": {"path": "c:\\\\u0000"}}'  # text, no NUL
     resp = client.post("/records", content=escaped_backslash, headers={"content-type": "application/json"})
     assert resp.status_code == 200, resp.text
@@ -251,5 +252,6 @@ def test_a_nul_in_the_query_string_is_422_naming_the_parameter(client: TestClien
     answer = client.get("/string?team=ok&team_id=q%00x")
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
-    assert "'team_id'" in answer.json()["detail"]
+    assert answer.json()["errors"][0]["field"] == "team_id" and "NUL" in answer.json()["detail"]
+    assert client.get("/string?team_%69d=q%00x").json()["errors"][0]["field"] == "team_id"  # the name decoded
     assert client.get("/string?team_id=q%01x").status_code != 422  # other control characters pass on

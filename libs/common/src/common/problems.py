@@ -25,6 +25,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import nats.errors
 import nats.js.errors
@@ -403,15 +404,10 @@ class _EdgeGuard:
             # As for the JSON body below: PostgreSQL text cannot hold U+0000, and no parameter of
             # this API has a use for it; refused here rather than a 500 in a query filter.
             name = next((p.split(b"=")[0] for p in query.split(b"&") if b"%00" in p or b"\x00" in p), b"")
-            nul = problem_response(
-                422,
-                f"the query parameter {name.decode('latin-1')!r} holds the NUL character (%00), "
-                "which no parameter accepts",
-                type_=INVALID_FIELDS,
-                title="Invalid fields",
-                instance=path,
+            where = ["query", unquote_to_bytes(name).decode("utf-8", "replace")]
+            await _nul_refused(where, "holds the NUL character (%00), which no parameter accepts", path)(
+                scope, receive, send
             )
-            await nul(scope, receive, send)
             return
         if length.isdigit() and int(length) > limit:
             await _too_large(limit, path)(scope, receive, send)
@@ -472,13 +468,7 @@ class _EdgeGuard:
         if _NUL_ESCAPE.search(body):
             # PostgreSQL text cannot hold U+0000 (asyncpg refuses it), and no field of this API
             # has a use for it: refused here, for every route, rather than a 500 deep inside.
-            nul = problem_response(
-                422,
-                "a string in the JSON body holds the NUL character (\\u0000), which no field accepts",
-                type_=INVALID_FIELDS,
-                title="Invalid fields",
-                instance=path,
-            )
+            nul = _nul_refused(["body"], "a string holds the NUL character (\\u0000), which no field accepts", path)
             await nul(scope, receive, send)
             return
         replayed = False
@@ -491,6 +481,11 @@ class _EdgeGuard:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+def _nul_refused(loc: list[str], msg: str, path: str | None) -> JSONResponse:
+    """The edge's one answer to U+0000 in a query parameter or a JSON body: 422 naming where."""
+    return invalid_fields([{"loc": loc, "msg": msg, "type": "nul_character"}], instance=path)
 
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?')
