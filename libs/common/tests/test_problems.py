@@ -240,7 +240,8 @@ def test_a_nul_character_in_a_string_is_refused_before_any_route(client: TestCli
     body = b'{"call_id": "c-1\\u0000", "ring_count": 1}'
     resp = client.post("/records", content=body, headers={"content-type": "application/json"})
     assert resp.status_code == 422 and "NUL" in str(problem(resp)["detail"])
-    assert problem(resp)["errors"][0]["loc"] == ["body"]
+    errors = problem(resp)["errors"]
+    assert isinstance(errors, list) and errors[0]["loc"] == ["body"]
     escaped_backslash = b'{"call_id": "c-1", "ring_count": 1, "notes": {"path": "c:\\\\u0000"}}'  # text, no NUL
     resp = client.post("/records", content=escaped_backslash, headers={"content-type": "application/json"})
     assert resp.status_code == 200, resp.text
