@@ -1,11 +1,11 @@
 """Issue 17, fifth round (policy 2026.12.02): the kinds read from qa-unseen-5's misses and false
-alarms (released after being scored sealed), each checked here on wordings of its own (other
-products, names and verbs) with hard negatives, so what is tested is the kind, not that set's
-sentences; then the kinds read from qa-variants, a development set written for this round by a
-helper who had not read the detectors. On the checker before this round (f47af21, policy
-2026.12.01) 30 of these cases fail: every positive but three, and the negatives marked so. The three
-positives it already finds (06-subordinate-unit, 06-customer-echoes-the-claim, 05-limited-after-all)
-guard this round's new exemptions against swallowing them."""
+alarms (released after being scored sealed), then from qa-variants and qa-variants-2 (development
+sets written for this round by helpers who had not read the detectors), each checked here on
+wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
+the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
+44 of these 69 cases fail; each case that passes there is a guard: a positive that the round's new
+exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
+negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
 from __future__ import annotations
 
@@ -241,6 +241,105 @@ CASES += [
     ),
     # QA-03a: the agent leaves it for later and asks nothing
     ("03a-left-for-later", ending(("a", "那您再考虑考虑吧。"), ("c", "不用考虑了。")), {}, "QA-03a", True),
+]
+
+PIECES = [("a", "灯管各要三十块。"), ("c", "那价钱呢?")]
+
+# The kinds read from qa-variants-2 (a second development set, colloquial and regional speech,
+# written for this round without reading the detectors), in wordings of their own
+CASES += [
+    # QA-12: kin in other words; a customer addressed as staff speaks of the school they work at
+    (
+        "12-kin-in-other-words",
+        std(("c", "我老妈今年七十九,想给她装一个。"), ("a", "那千兆宽带很合适,看视频不卡。")),
+        {"disposition": "success", "lead": {"birth_year": 1980}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-a-young-childs-age",
+        std(("c", "我家囡囡七岁了,想给她报个班。"), ("a", "那千兆宽带很合适,上网课不卡。")),
+        {"disposition": "success", "lead": {"birth_year": 1988}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-teacher-speaks-of-her-school",
+        [
+            ("a", "王老师您好,我是中国移动的客户经理小李,想跟您介绍一下校园宽带。"),
+            ("c", "我们学校初一有六个班,网一直很慢。"),
+            ("a", "那千兆宽带很合适,给您办一个?"),
+            ("c", "好的。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-pupil-still-counts",
+        std(("c", "我上初一,我爸不在家。"), ("a", "那千兆宽带很合适,给你办一个?")),
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    # QA-09: measures, per-item prices, pieces the customer then asks the price of
+    ("09-centimetres-are-no-price", std(("a", "底座只要十公分。")), NO_PRICE, "QA-09", False),
+    ("09-per-item-price", std(("a", "矿泉水一箱四十八。")), NO_PRICE, "QA-09", True),
+    ("09-items-per-box", std(("a", "一箱二十四瓶。")), NO_PRICE, "QA-09", False),
+    ("09-pieces-then-price-asked", std(*PIECES), NO_PRICE, "QA-09", False),
+    ("09-yuan-then-no-question", std(("a", "灯管三十块一根。"), ("c", "好。")), NO_PRICE, "QA-09", True),
+    # QA-14: the purpose said as "I call to ask"; a customer's title is not the agent's name
+    (
+        "14-call-to-ask",
+        [("a", "刘姐您好,我是中国移动的小李,我打个电话问问您家宽带装好没。"), ("c", "装好了。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-customers-title-is-no-name",
+        [("a", "赵经理您好,这边是中国移动,想跟您聊聊专线的事。"), ("c", "哦。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-04: pushing on after three refusals in words of its own
+    (
+        "04-push-in-any-words",
+        std(
+            ("c", "不需要。"),
+            ("a", "您可以先了解一下。"),
+            ("c", "我说了不要。"),
+            ("a", "那我给您发个资料?"),
+            ("c", "不用发,真不需要。"),
+            ("a", "我们还有以旧换新,旧手机也能折价。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-11: a completion word inside a question proposes the sale, it does not record it
+    (
+        "11-question-then-bare-hmm",
+        std(
+            ("a", "那我就给您下单了,下午发货,行不?"),
+            ("c", "嗯。"),
+            ("a", "好的,已经给您下单了。"),
+        ),
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    # QA-10: what do you mean, with words between
+    ("10-what-do-you-mean", std(("a", "您这话什么意思?我们都是按流程来的。")), {}, "QA-10", True),
+    # QA-03a: the customer sent elsewhere or left to it, no blessing
+    ("03a-sent-elsewhere", ending(("a", "这个您去营业厅问吧。"), ("c", "行,我自己去。")), {}, "QA-03a", True),
+    ("03a-left-to-it", ending(("a", "那随您。"), ("c", "挂了!")), {}, "QA-03a", True),
+    # QA-06: a government body's recommended firm; an underwriter named in its role
+    ("06-recommended-by-a-ministry", std(("a", "我们是国家卫健委的推荐企业。")), {}, "QA-06", True),
+    ("06-underwriter-in-its-role", std(("a", "我们中国移动的碎屏险,承保公司是中国人保。")), {}, "QA-06", False),
 ]
 
 

@@ -8,7 +8,8 @@ and scored before and after the third round, then released as a development set 
 round, policy 2026.12.01), qa-unseen-5 (64 calls, sealed and scored before and after the fourth
 round, then released as a development set for the fifth round, policy 2026.12.02), qa-variants (68
 calls written for the fifth round as a development set by a helper who had not read the detectors;
-scored once before it was read: 0.924 / 0.836) and qa-structural
+scored once before it was read: 0.924 / 0.836), qa-variants-2 (64 calls of colloquial and regional
+speech, written the same way; scored before it was read: 0.878 / 0.900) and qa-structural
 (the detector engineer's own tuning calls for the structural readings: promise -> contradiction ->
 reaction, reply form and target and the customer's offence, whose age, announced holds, own brands,
 consent read in call order).
@@ -37,6 +38,7 @@ SETS = [
     ("qa-unseen-4", 66, 0.85, 0.97),
     ("qa-unseen-5", 64, 0.85, 0.97),
     ("qa-variants", 68, 0.85, 0.97),
+    ("qa-variants-2", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

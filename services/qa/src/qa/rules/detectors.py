@@ -17,7 +17,7 @@ from common.phones import carrier_of
 from qa.rules.context import CallContext, TurnView
 from qa.rules.model import CallRecord, Finding
 from qa.rules.policy import Hit, Policy
-from qa.rules.textutil import clause_start, clauses, normalize, parse_number
+from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, parse_number
 
 Detector = Callable[[CallRecord, Policy, CallContext], list[Finding]]
 
@@ -279,19 +279,15 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                     refusals += 1
         elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
-            pitch = [
-                h for h in ctx.hits(t, rid, "pitch") if not _any_in(closing, *_clause_bounds(t.norm, h.start, h.end))
-            ]
+            spans = [(h.start, h.end) for h in ctx.hits(t, rid, "pitch")]
+            if not closing:  # still selling in any words, in a turn that does not close the call
+                push = ctx.cp.regex_any(rid, "push")
+                spans += [m.span() for m in push.finditer(t.norm)] if push is not None else []
+            pitch = [(s, e) for s, e in spans if not _any_in(closing, *_clause_bounds(t.norm, s, e))]
             if pitch:
-                h = min(pitch)
-                return [
-                    ctx.quote(
-                        t,
-                        *_clause_bounds(t.norm, h.start, h.end),
-                        rid,
-                        f"the agent keeps pitching after {refusals} clear refusals",
-                    )
-                ]
+                s, e = min(pitch)
+                said = f"the agent keeps pitching after {refusals} clear refusals"
+                return [ctx.quote(t, *_clause_bounds(t.norm, s, e), rid, said)]
     return []
 
 
@@ -775,10 +771,21 @@ def _supplier_mention(ctx: CallContext, t: TurnView, start: int, end: int, autho
         return False
     after = _SUPPLIER_AFTER.match(norm, end)
     if after is None:
-        return False
+        # named in its role (承保公司是中国平安, 芯片是华为): what it makes or underwrites, not who sells
+        if not (end == len(norm) or norm[end] in CLAUSE_DELIMS) or _SUPPLIER_ROLE.search(norm, cs, start) is None:
+            return False
+        return _own_presented(ctx, t, authorized)
     claims = ctx.cp.phrases("QA-06", "org_intro_trigger")
     if any(w in after.group(0) for w in claims):
         return False  # 是中国移动的授权代理: a presentation after all
+    return _own_presented(ctx, t, authorized)
+
+
+_SUPPLIER_ROLE = re.compile(r"承保|保险公司|厂家|厂商|制造|生产|供应|出品|品牌方|原厂|芯片|面板|发动机|电池|系统")
+
+
+def _own_presented(ctx: CallContext, t: TurnView, authorized: list[str]) -> bool:
+    """The agent has named the team's own authorised brand by turn ``t``."""
     own = "\n".join(a.norm for a in ctx.agent_turns if a.index <= t.index)
     return any(b and b in own for b in authorized)
 
@@ -1111,8 +1118,16 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     if call.campaign.price_on_phone:
         return []
     out: list[Finding] = []
+    asked = ctx.cp.regex_any(rid, "price_asked")
+    speech = ctx.speech
     for t in ctx.agent_turns:
         spans = _money_spans(ctx, t)
+        if spans and asked is not None and all(t.norm[e - 1] == "块" for _, e in spans):
+            # only bare 块 figures, and the customer then asks the price: they were pieces (各要二十四块)
+            k = bisect_left(speech, t.index + 1, key=_turn_index)
+            nxt = speech[k] if k < len(speech) else None
+            if nxt is not None and nxt.is_customer and asked.search(nxt.norm) is not None:
+                continue
         if spans:
             s, e = spans[0]
             out.append(ctx.quote(t, s, e, rid, "concrete price quoted on the phone (price_on_phone is false)"))
@@ -1203,6 +1218,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 or ("QA-11:completion_trigger" in t.hits and _rx_search(ctx, t, rid, "completion") is not None)
             )
             and not ctx.has(t, rid, "consent_question")
+            and not t.norm.rstrip().endswith("?")  # 给您下单了,明天装车,行不?: a proposal, asked
         ),
         len(speech),
     )
@@ -1431,9 +1447,21 @@ def _age_statements(
                 ages.append((off + hit.start(), off + hit.end(), 80.0))
     # nobody on the phone is a baby: an age below ``min_speaker_age`` (有,快一岁了 answering 家里有小宝宝吗?)
     # is the age of someone the speaker speaks of
-    youngest = float(ctx.cp.param("QA-12", "min_speaker_age", 6))
+    youngest = float(ctx.cp.param("QA-12", "min_speaker_age", 8))
     ages = [a for a in ages if a[2] >= youngest]
+    if schooled and _addressed_as_staff(ctx):
+        schooled = []  # a teacher or a head of studies speaks of the school they work at (初二开物理)
     return (ages or schooled), other_user
+
+
+def _addressed_as_staff(ctx: CallContext) -> bool:
+    """The agent addresses the customer by a staff title (肖老师您好, 曾主任): an adult at work."""
+    memo = ctx.memo.setdefault("QA-12:staff", {})
+    found = memo.get(0)
+    if found is None:
+        rx = ctx.cp.regex_any("QA-12", "customer_staff_address")
+        found = memo[0] = [] if rx is None or not any(rx.search(a.norm) for a in ctx.agent_turns) else [(0, 0)]
+    return bool(found)
 
 
 def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
