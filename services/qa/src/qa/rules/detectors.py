@@ -188,16 +188,23 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     exempt_by = set(ctx.cp.param(rid, "exempt_hangup_by", ["customer", "network"]))
     # an agent whose last words close the call (行吧,那就这样 / 那先这样,拜拜) had the floor to bless,
     # whatever the customer mutters after it
-    final = ctx.agent_turns[-1]
-    conceded = _first_match(ctx.cp.regex(rid, "closing_concession"), final.norm) is not None
-    closed = (ctx.has(final, rid, "closing_line") or conceded) and not _is_cut_off(ctx, rid, final)
-    if call.hangup_by in exempt_by and not closed:
+    if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, ctx.agent_turns[-1]):
         if _is_cut_off(ctx, rid, last):
             return []  # the line dropped / the customer hung up while someone was still talking
         if last.is_customer and not _is_ack(ctx, rid, last):
             return []  # the customer ended the call (refusal, anger, question) before the agent could close
     t = ctx.agent_turns[-1]
     return [ctx.quote(t, 0, len(t.text), rid, "the agent's closing has no blessing (祝您… / 请您先挂机)")]
+
+
+def _agent_closed(ctx: CallContext, rid: str, final: TurnView) -> bool:
+    """The agent's last turn closes the call (a closing line, or conceding the end and asking nothing)."""
+    if _is_cut_off(ctx, rid, final):
+        return False
+    if ctx.has(final, rid, "closing_line"):
+        return True
+    conceded = ctx.cp.regex_any(rid, "closing_concession")
+    return conceded is not None and conceded.search(final.norm) is not None
 
 
 def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -339,10 +346,11 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
             cs, ce = _clause_bounds(norm, h.start, h.end)
             if not _in_clause(quals, cs, ce) and not any(s <= h.start < e for s, e in found):
                 found.append((h.start, h.end))
-    if ctx.has(t, rid, "promise_trigger"):
-        rx = ctx.cp.regex_any(rid, "promise")
-        if rx is not None:
-            found.extend(m.span() for m in rx.finditer(norm))
+    for trigger, patterns in (("promise_trigger", "promise"), ("guarantee_trigger", "guarantee")):
+        if ctx.has(t, rid, trigger):
+            rx = ctx.cp.regex_any(rid, patterns)
+            if rx is not None:
+                found.extend(m.span() for m in rx.finditer(norm))
     out: list[tuple[int, int]] = []
     if found:
         veto = ctx.cp.regex_any(rid, "promise_veto")
@@ -1601,7 +1609,7 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     has_purpose = (
         request_raised
         or any(ctx.has(t, rid, "purpose") for t in purpose_turns)
-        or any(_first_match(cp.regex(rid, "purpose"), t.norm) for t in purpose_turns)
+        or any(rx.search(t.norm) for t in purpose_turns if (rx := cp.regex_any(rid, "purpose")) is not None)
     )
     missing = [w for w, ok in (("name", has_name), ("company", has_company), ("purpose", has_purpose)) if not ok]
     if not missing:
@@ -1640,10 +1648,17 @@ def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             j += 1
         k = bisect_left(speech, hold.index, key=_turn_index)
         before = speech[k - 1] if k else None
-        if before is not None and before.is_agent and k > 1 and not _hold_reason_given(ctx, before):
-            before = speech[k - 2]  # the agent only acknowledged (好的,您慢慢找): the customer's words before it
         if before is not None and before.is_customer and "QA-15:customer_asks_wait" in before.hits:
             continue  # the customer put the call aside (a call-wide set): the agent kept no one waiting
+        asked = speech[k - 2] if k > 1 else None
+        if (
+            before is not None
+            and asked is not None
+            and asked.is_customer
+            and "QA-15:customer_asks_wait" in asked.hits
+            and not _hold_reason_given(ctx, before)
+        ):
+            continue  # the customer asked to wait and the agent only acknowledged it (好的,您慢慢找)
         if hold.duration_s > max_hold:
             reason = f"hold of {hold.duration_s:.0f} s, over {max_hold:.0f} s"
         elif not _hold_reason_given(ctx, last_agent):
