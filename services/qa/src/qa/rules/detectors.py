@@ -737,7 +737,9 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
             return True
         # a Chinese organisation name leads with what distinguishes it (悠途旅行社 / 携程旅行)
         own = _org_core(ctx, name) or name
-        if own[:2] in core or core[:2] in own:
+        # (the whole core inside the own name: 恒爱珠宝 in 六安恒爱珠宝; a sector word the two share, 知识产权 in
+        # 标卫知识产权 and 国家知识产权局, is no match)
+        if own[:2] in core or core in own:
             return True
     return False
 
@@ -769,13 +771,18 @@ _SUPPLIER_BEFORE = re.compile(
 _SUPPLIER_AFTER = re.compile(r"的[一-龥A-Za-z]{1,8}")
 
 
-def _supplier_mention(ctx: CallContext, t: TurnView, start: int, end: int, authorized: list[str]) -> bool:
+def _supplier_mention(
+    ctx: CallContext, t: TurnView, start: int, end: int, authorized: list[str], presented: bool
+) -> bool:
     """A catalogue brand named as the maker or insurer of a part of the offer (保险是中国人保的团体意外险,
     用的是华为的路由器), no presentation word before it in its clause, by an agent who has presented the
     team's own authorised brand by then: the team sells under its own name, the brand is a supplier."""
     norm = t.norm
     cs = clause_start(norm, start)
-    if _SUPPLIER_BEFORE.search(norm, cs, start) is None:
+    if norm[cs:start].endswith("由") and _SUPPLIER_VERB.match(norm, end) is not None:
+        # 我们代理的货运险是由太平洋保险承保的: who underwrites it, not who sells it, even after 我们
+        return _own_presented(ctx, t, authorized)
+    if presented or _SUPPLIER_BEFORE.search(norm, cs, start) is None:
         return False
     after = _SUPPLIER_AFTER.match(norm, end)
     if after is None:
@@ -789,6 +796,7 @@ def _supplier_mention(ctx: CallContext, t: TurnView, start: int, end: int, autho
     return _own_presented(ctx, t, authorized)
 
 
+_SUPPLIER_VERB = re.compile(r"(?:来|负责)?(?:承保|生产|制造|提供|出品|供货|代工|研发)")
 _SUPPLIER_ROLE = re.compile(r"承保|保险公司|厂家|厂商|制造|生产|供应|出品|品牌方|原厂|芯片|面板|发动机|电池|系统")
 
 
@@ -804,6 +812,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     authorized_raw = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
     authorized = {index.alias_to_canon.get(b, b) for b in authorized_raw}
     raised_by_customer: set[str] = set()
+    suppliers: set[str] = set()
     for t in ctx.speech:
         brand_hits = [(h.start, h.end, index.alias_to_canon[h.phrase]) for h in ctx.hits(t, rid, "brand")]
         if t.is_customer:
@@ -827,7 +836,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             last_ok = max((h.end for h in ctx_ok if cs <= h.start and h.end <= s), default=-1)
             if last_ok > last_pres:
                 continue  # the customer's current provider / a comparison (我们比移动的便宜)
-            if last_pres < 0 and _supplier_mention(ctx, t, s, e, authorized_raw):
+            if (last_pres < 0 and canon in suppliers) or _supplier_mention(ctx, t, s, e, authorized_raw, last_pres >= 0):
+                suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
         for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
