@@ -836,7 +836,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             last_ok = max((h.end for h in ctx_ok if cs <= h.start and h.end <= s), default=-1)
             if last_ok > last_pres:
                 continue  # the customer's current provider / a comparison (我们比移动的便宜)
-            if (last_pres < 0 and canon in suppliers) or _supplier_mention(ctx, t, s, e, authorized_raw, last_pres >= 0):
+            presented = last_pres >= 0
+            if (not presented and canon in suppliers) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
