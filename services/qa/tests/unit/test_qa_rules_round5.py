@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from qa.rules import Policy
 
 OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
 YES = ("c", "是我。")
@@ -346,3 +347,15 @@ CASES += [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round5_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
+
+
+def test_rhetorical_marker_anchors_in_step_with_patterns(policy: Policy) -> None:
+    """Each ``rhetorical_marker`` pattern has its anchor phrases; their union is the trigger set (a
+    question runs only the patterns its anchors call for)."""
+    spec = policy.rules["QA-07"]
+    patterns = spec.patterns["rhetorical_marker"]
+    anchors = spec.params["rhetorical_marker_anchors"]
+    assert len(anchors) == len(patterns)
+    assert all(group for group in anchors)
+    union = {a for group in anchors for a in group}
+    assert union == set(spec.phrases["rhetorical_marker_trigger"])

@@ -287,7 +287,7 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
             spans = [(h.start, h.end) for h in ctx.hits(t, rid, "pitch")]
-            if not closing:  # still selling in any words, in a turn that does not close the call
+            if not spans and not closing:  # still selling in any words, in a turn that does not close the call
                 push = ctx.cp.regex_any(rid, "push")
                 spans += [m.span() for m in push.finditer(t.norm)] if push is not None else []
             pitch = [(s, e) for s, e in spans if not _any_in(closing, *_clause_bounds(t.norm, s, e))]
@@ -547,7 +547,7 @@ def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[Tu
         m = _rx_search(ctx, r, rid, "objection")
         if m is None or not _points_back_and_accuses(ctx, r):
             continue
-        end = _CLAUSE_END.search(r.norm, m.end())
+        end = _QUOTE_END.search(r.norm, m.end())  # (an enumeration, 不绑卡、不留…, is one quote)
         quote = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
         pairs = {quote[i : i + 2] for i in range(len(quote) - 1)}
         if len(pairs) < 3:
@@ -574,6 +574,7 @@ def _concedes_next(ctx: CallContext, r: TurnView) -> bool:
 
 
 _CJK_RUN = re.compile(r"[一-龥]+")
+_QUOTE_END = re.compile(r"[,。!?;:,.!?;:…—\n]")
 
 
 def _contrasts_upfront(ctx: CallContext, r: TurnView, promise_turn: TurnView) -> bool:
@@ -779,7 +780,7 @@ def _supplier_mention(
     team's own authorised brand by then: the team sells under its own name, the brand is a supplier."""
     norm = t.norm
     cs = clause_start(norm, start)
-    if norm[cs:start].endswith("由") and _SUPPLIER_VERB.match(norm, end) is not None:
+    if _SUPPLIER_VERB.match(norm, end) is not None and (norm[cs:start].endswith(("由", "是")) or not presented):
         # 我们代理的货运险是由太平洋保险承保的: who underwrites it, not who sells it, even after 我们
         return _own_presented(ctx, t, authorized)
     if presented or _SUPPLIER_BEFORE.search(norm, cs, start) is None:
@@ -804,6 +805,13 @@ def _own_presented(ctx: CallContext, t: TurnView, authorized: list[str]) -> bool
     """The agent has named the team's own authorised brand by turn ``t``."""
     own = "\n".join(a.norm for a in ctx.agent_turns if a.index <= t.index)
     return any(b and b in own for b in authorized)
+
+
+_OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
+_AFFILIATED_AFTER = re.compile(
+    r"[一-龥]{0,4}?的?(?:官方|授权|合作|旗下|指定|代理|经销|特约|直营|加盟|客服|客户经理|工作人员|员工|营业厅|门店|业务员|顾问|"
+    r"专员|背书|系统|一家|体系|标准)"
+)
 
 
 def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -840,6 +848,11 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if (not presented and canon in suppliers) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
+            if not presented and t.index > _OPENING_TURNS and _AFFILIATED_AFTER.match(t.norm, e) is None:
+                # named, not presented under: a payment app, a mall, a maker (先绑定一下支付宝, 万达广场一楼). In the
+                # opening any naming presents (移动公司的小王); later it takes a presentation word before it or an
+                # affiliation after it (中国邮政的合作运营商, 雀巢那边的体系)
+                continue
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
         for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
             for m in pat.finditer(t.norm):
@@ -931,31 +944,62 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     return out
 
 
+_MarkerPlan = tuple[
+    dict[str, tuple[re.Pattern[str], ...]],
+    re.Pattern[str] | None,
+    re.Pattern[str] | None,
+    re.Pattern[str] | None,
+    re.Pattern[str] | None,
+]
+
+
+def _marker_plan(ctx: CallContext) -> _MarkerPlan:
+    """(anchor phrase -> the ``rhetorical_marker`` patterns it anchors, per ``rhetorical_marker_anchors``;
+    then the target, polite, offer-value and blame patterns the question is read with), built once per
+    policy."""
+    cached = ctx.cp.cache.get("QA-07:marker_plan")
+    if not isinstance(cached, tuple):
+        rid = "QA-07"
+        pats = ctx.cp.regex(rid, "rhetorical_marker")
+        anchors = ctx.cp.param(rid, "rhetorical_marker_anchors", [])
+        plan: dict[str, list[re.Pattern[str]]] = {}
+        for k, pat in enumerate(pats):
+            for a in anchors[k] if k < len(anchors) else ():
+                plan.setdefault(normalize(str(a)), []).append(pat)
+        cached = (
+            {a: tuple(p) for a, p in plan.items()},
+            ctx.cp.regex_any(rid, "question_target"),
+            ctx.cp.regex_any(rid, "polite_question"),
+            ctx.cp.regex_any(rid, "offer_value"),
+            ctx.cp.regex_any(rid, "customer_blame"),
+        )
+        ctx.cp.cache["QA-07:marker_plan"] = cached
+    built: _MarkerPlan = cached  # set just above under this key
+    return built
+
+
 def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
     """A question of the agent's that is rhetorical by its grammar, whatever its words: it names
     the customer (您, 你, 自己) or sets others against them (别人, 人家), and carries a marker of
     a question that expects no answer (``rhetorical_marker``: 连…都, 还有心思, 不就…了, 怎么就, 不会…吧,
-    是不是压根, 都…了还…). A polite request (``polite_question``) or a question about the offer's
-    value that blames no one (``offer_value``) is not one. Read sentence by sentence, so the cost
-    is bounded by the turn's question marks."""
-    rid = "QA-07"
-    marker = ctx.cp.regex_any(rid, "rhetorical_marker")
-    if marker is None:
-        return None
+    是不是压根, 别人都…). A polite request (``polite_question``) or a question about the offer's value
+    that blames no one (``offer_value``) is not one. Only the patterns whose anchors the turn holds
+    run, once over the turn; then each question sentence holding a marker is read."""
+    plan, target, polite, offer, blame = _marker_plan(ctx)
     norm = t.norm
-    first = marker.search(norm)
-    if first is None:
-        return None  # one look at the whole turn: most have no marker at all
-    target = ctx.cp.regex_any(rid, "question_target")
-    polite = ctx.cp.regex_any(rid, "polite_question")
-    offer = ctx.cp.regex_any(rid, "offer_value")
-    blame = ctx.cp.regex_any(rid, "customer_blame")
-    end = norm.find("?", first.start())
+    pats: dict[re.Pattern[str], None] = {}
+    for h in t.hits.get("QA-07:rhetorical_marker_trigger", ()):
+        pats.update(dict.fromkeys(plan.get(h.phrase, ())))
+    starts = sorted(m.start() for pat in pats for m in pat.finditer(norm))
+    if not starts:
+        return None  # the anchors stood in other words (能不能, 大家好)
+    end = norm.find("?", starts[0])
     while end != -1:
         s, e = _trim(norm, *_sentence_bounds(norm, end, end))
+        k = bisect_left(starts, s)
         if (
-            first.start() < e
-            and (first.start() >= s or marker.search(norm, s, e) is not None)
+            k < len(starts)
+            and starts[k] < e
             and (target is None or target.search(norm, s, e) is not None)
             and (polite is None or polite.search(norm, s, e) is None)
             and (
@@ -1141,6 +1185,12 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     speech = ctx.speech
     for t in ctx.agent_turns:
         spans = _money_spans(ctx, t)
+        if spans:
+            # a figure the customer said just before is theirs, echoed (四百出头吧 -> 四百出头有点悬: a score)
+            k = bisect_left(speech, t.index, key=_turn_index)
+            prev = speech[k - 1] if k > 0 else None
+            if prev is not None and prev.is_customer:
+                spans = [(s, e) for s, e in spans if t.norm[s:e] not in prev.norm]
         if spans and asked is not None and all(t.norm[e - 1] == "块" for _, e in spans):
             # only bare 块 figures, and the customer then asks the price: they were pieces (各要二十四块)
             k = bisect_left(speech, t.index + 1, key=_turn_index)
@@ -1325,6 +1375,10 @@ class _AgeRegexes:
         self.asked_other = cp.regex_any(rid, "age_question_other")
         self.not_age = cp.regex_any(rid, "not_age_context")
         self.school_attributive = cp.regex_any(rid, "school_attributive")
+        self.minor_other_before = cp.regex_any(rid, "minor_other_before")
+        # nobody on the phone is a baby: an age below this is someone the speaker speaks of
+        self.youngest = float(cp.param(rid, "min_speaker_age", 8))
+        self.elderly_turn = cp.regex_any(rid, "elderly_turn")
 
 
 _CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
@@ -1398,6 +1452,15 @@ def _age_statements(
     if not want_other and not want_age:
         return [], False
     rx = _age_regexes(ctx)
+    if "QA-12:elderly_words_trigger" in hits and rx.elderly_turn is not None and "退休" in t.norm:
+        # read over the whole turn, across a comma (我五十五退休的,到今年整整十八年了), unless the clause of
+        # 退休 is about someone else (我爸退休都二十年了)
+        m = rx.elderly_turn.search(t.norm)
+        if m is not None:
+            cs = clause_start(t.norm, m.start())
+            if rx.third is None or rx.third.search(t.norm[cs : m.start()]) is None:
+                other = want_other and rx.other_user is not None and rx.other_user.search(t.norm) is not None
+                return [(m.start(), m.end(), 80.0)], other
     asked = _asked_age_of(ctx, asked_in) if want_age else None
     want_age = want_age and (asked == "self" or rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
     if not want_other and not want_age:
@@ -1455,6 +1518,8 @@ def _age_statements(
             for school in p.finditer(clause):
                 if _adult_school(rx, clause, school.start(), school.end()):
                     continue
+                if rx.minor_other_before is not None and rx.minor_other_before.search(clause, 0, school.start()):
+                    continue  # a child named before it (怎么知道我家孩子上小学?): the child's school
                 if rx.school_attributive is not None and rx.school_attributive.match(clause, school.end()):
                     if not rx_self_start(rx, clause):
                         continue  # describes a child or a course (五年级的孩子, 初中的课程), not the speaker
@@ -1466,8 +1531,8 @@ def _age_statements(
                 ages.append((off + hit.start(), off + hit.end(), 80.0))
     # nobody on the phone is a baby: an age below ``min_speaker_age`` (有,快一岁了 answering 家里有小宝宝吗?)
     # is the age of someone the speaker speaks of
-    youngest = float(ctx.cp.param("QA-12", "min_speaker_age", 8))
-    ages = [a for a in ages if a[2] >= youngest]
+    if ages:
+        ages = [a for a in ages if a[2] >= rx.youngest]
     if schooled and _addressed_as_staff(ctx):
         schooled = []  # a teacher or a head of studies speaks of the school they work at (初二开物理)
     return (ages or schooled), other_user
