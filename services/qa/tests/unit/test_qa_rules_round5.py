@@ -1,9 +1,9 @@
 """Issue 17, fifth round (policy 2026.12.02): the kinds read from qa-unseen-5's misses and false
-alarms (released after being scored sealed), then from qa-variants and qa-variants-2 (development
-sets written for this round by helpers who had not read the detectors), each checked here on
+alarms (released after being scored sealed), then from qa-variants 1-4 (development sets written
+for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
 the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
-44 of these 69 cases fail; each case that passes there is a guard: a positive that the round's new
+65 of these 96 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -341,6 +341,145 @@ CASES += [
     # QA-06: a government body's recommended firm; an underwriter named in its role
     ("06-recommended-by-a-ministry", std(("a", "我们是国家卫健委的推荐企业。")), {}, "QA-06", True),
     ("06-underwriter-in-its-role", std(("a", "我们中国移动的碎屏险,承保公司是中国人保。")), {}, "QA-06", False),
+]
+
+# The kinds read from qa-variants-3 (business customers) and qa-variants-4 (consumers, many elderly),
+# development sets written for this round without reading the detectors, in wordings of their own
+CASES += [
+    # QA-14: names without 是 and after any title; purposes with the subject left out
+    (
+        "14-name-without-shi",
+        [("a", "周老板,我中国移动的小孙啊,想跟进一下您店里宽带的事。"), ("c", "哦。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-name-after-any-title",
+        [("a", "您好,我是中国移动的装维员刘强,来跟您确认上门时间。"), ("c", "好。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-06: a partnership denied; an underwriter named in its role; a payment app named later in the call
+    ("06-partnership-denied", std(("a", "我们跟华为没有合作关系,只是用他们的芯片。")), {}, "QA-06", False),
+    ("06-underwritten-by", std(("a", "这款碎屏险是由中国人保承保的。")), {}, "QA-06", False),
+    ("06-a-payment-app", std(("a", "您在小程序里绑定一下支付宝就行。")), {}, "QA-06", False),
+    ("06-presented-later-still-counts", std(("a", "我们其实是支付宝的官方合作商。")), {}, "QA-06", True),
+    (
+        "06-sector-word-is-no-own-name",
+        [
+            ("a", "您好,我是标卫知识产权的顾问小方,想跟您介绍一下商标监测。"),
+            ("c", "嗯。"),
+            ("a", "我们是国家知识产权局备案的合作机构。"),
+            CLOSE,
+            BYE,
+        ],
+        {"campaign": {"brand": "标卫知识产权", "authorized_brands": ["标卫知识产权"]}},
+        "QA-06",
+        True,
+    ),
+    # QA-09: an area is no yuan; a bare 一块 is a piece
+    ("09-this-area", std(("a", "我们是厂家在华南这一块的代理。")), NO_PRICE, "QA-09", False),
+    ("09-a-piece-each", std(("a", "坏一块我们换一块。")), NO_PRICE, "QA-09", False),
+    ("09-price-word-then-area", std(("a", "费用按三百平算,报价单发您。")), NO_PRICE, "QA-09", False),
+    (
+        "09-customers-own-figure",
+        std(("c", "我考了四百出头吧。"), ("a", "四百出头还有希望。")),
+        NO_PRICE,
+        "QA-09",
+        False,
+    ),
+    # QA-12: a height is no grade; the customer's grown grandchildren; long retirement; a child's school
+    (
+        "12-a-height-is-no-grade",
+        std(("c", "柜子要高二十五的。"), ("a", "好的,给您下单。")),
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-grandchild-at-work",
+        std(("c", "外孙女都参加工作了,我一个人在家。"), ("a", "那给您办个亲情号?")),
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-long-retired-across-a-comma",
+        std(("c", "我六十岁退休的,到现在都二十多年了。"), ("a", "那给您办个亲情号?")),
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-fathers-retirement",
+        std(("c", "我爸退休都二十年了,我给他问问。"), ("a", "那给您办个亲情号?")),
+        {"disposition": "success", "lead": {"birth_year": 1975}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-how-do-you-know-my-child",
+        std(("c", "你怎么知道我家闺女上初中?"), ("a", "那给您办个学生卡?")),
+        {"disposition": "success", "lead": {"birth_year": 1982}},
+        "QA-12",
+        False,
+    ),
+    # QA-03a: a wish to a third person is a blessing
+    ("03a-wish-to-the-father", ending(("a", "好的,周三见。祝老爷子早日康复!"), ("c", "谢谢。")), {}, "QA-03a", False),
+    # QA-11: a completion in the agent's 你
+    (
+        "11-completion-with-ni",
+        std(("a", "那我给你登记了啊?"), ("c", "嗯。"), ("a", "好嘞,这就给你下单。")),
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    # QA-10: certain of a wrong result in any verb
+    ("10-counted-wrong", std(("a", "您肯定是抄错了,我们的单子上写的是八台。")), {}, "QA-10", True),
+    # QA-07: what were you doing all along; suffering until when; or do you think; again too dear
+    ("07-doing-all-along", std(("a", "这些年干什么去了?现在才来问。")), {}, "QA-07", True),
+    ("07-suffer-until-when", std(("a", "您打算熬到什么时候再治?")), {}, "QA-07", True),
+    ("07-or-do-you-expect", std(("a", "还是说您指望牙自己长回来?")), {}, "QA-07", True),
+    ("07-rent-until-when-asks", std(("a", "您打算租到什么时候?我好给您排车。")), {}, "QA-07", False),
+    ("07-can-you-come", std(("a", "您能不能周六来一趟吗?")), {}, "QA-07", False),
+    # QA-04: arguing on after three refusals
+    (
+        "04-argues-on-by-comparison",
+        std(
+            ("c", "不需要。"),
+            ("a", "您可以先了解一下。"),
+            ("c", "不用了。"),
+            ("a", "就占用您两分钟。"),
+            ("c", "我说了不要。"),
+            ("a", "我们的套餐比您现在的便宜一半呢。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-15: the customer's request to wait in other words
+    (
+        "15-customer-wait-in-other-words",
+        std(("c", "你等会儿,我看看合同。"), ("hold", 40.0), ("c", "好了。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    # QA-05: 刚说 points back, and the quote runs over an enumeration
+    (
+        "05-quote-over-an-enumeration",
+        std(
+            ("a", "体验课不收押金,不绑银行卡,不扣一分钱。"),
+            ("c", "那好。"),
+            ("a", "下单时先绑定银行卡,七天后自动扣费。"),
+            ("c", "你刚说不收押金、不绑银行卡,现在又要绑卡?我不约了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
 ]
 
 

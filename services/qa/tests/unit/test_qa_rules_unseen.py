@@ -9,7 +9,9 @@ round, policy 2026.12.01), qa-unseen-5 (64 calls, sealed and scored before and a
 round, then released as a development set for the fifth round, policy 2026.12.02), qa-variants (68
 calls written for the fifth round as a development set by a helper who had not read the detectors;
 scored once before it was read: 0.924 / 0.836), qa-variants-2 (64 calls of colloquial and regional
-speech, written the same way; scored before it was read: 0.878 / 0.900) and qa-structural
+speech, written the same way; scored before it was read: 0.878 / 0.900), qa-variants-3 (64 calls
+with business customers: 0.868 / 0.919 before it was read) and qa-variants-4 (64 consumer calls, many
+elderly: 0.878 / 0.929 before its misses were acted on) and qa-structural
 (the detector engineer's own tuning calls for the structural readings: promise -> contradiction ->
 reaction, reply form and target and the customer's offence, whose age, announced holds, own brands,
 consent read in call order).
@@ -39,6 +41,8 @@ SETS = [
     ("qa-unseen-5", 64, 0.85, 0.97),
     ("qa-variants", 68, 0.85, 0.97),
     ("qa-variants-2", 64, 0.85, 0.97),
+    ("qa-variants-3", 64, 0.85, 0.97),
+    ("qa-variants-4", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 
