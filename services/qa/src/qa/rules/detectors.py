@@ -21,9 +21,13 @@ from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, p
 
 Detector = Callable[[CallRecord, Policy, CallContext], list[Finding]]
 
-# a figure that may be an age; 一 in 一下 / 一点 / 一些 … is no number (it is in most turns, and each
-# turn with a figure runs QA-12's long age prefilter)
-_NUMERAL = re.compile(r"[0-9０-９二两三四五六七八九十]|一(?![下点些起样直定般共切边会个])")
+# a figure that may be an age: followed by 岁, an approximation, 了, 年 or the clause's end (七十六了, 我今年
+#七十, 五一年的); 一 in 一下 / 一点 / 一些 … is no number. Most turns hold some figure (三个, 十分), and each
+# turn that passes runs QA-12's long age prefilter
+_NUMERAL = re.compile(
+    r"(?:[0-9０-９二两三四五六七八九十]|一(?![下点些起样直定般共切边会个]))[0-9０-９一二两三四五六七八九十百]{0,3}"
+    r"(?:岁|周岁|多|来|了|啦|喽|咯|年|出头|好几|[,.!?;:。、…—\s]|$)"
+)
 _CLAUSE_END = re.compile(r"[,。!?;:、,.!?;:…—\n]")
 
 
