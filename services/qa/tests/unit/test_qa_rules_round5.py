@@ -1,9 +1,9 @@
 """Issue 17, fifth round (policy 2026.12.02): the kinds read from qa-unseen-5's misses and false
-alarms (released after being scored sealed), then from qa-variants 1-4 (development sets written
+alarms (released after being scored sealed), then from qa-variants 1-6 (development sets written
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
 the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
-65 of these 96 cases fail; each case that passes there is a guard: a positive that the round's new
+72 of these 107 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -480,6 +480,46 @@ CASES += [
         "QA-05",
         True,
     ),
+]
+
+# The false alarms and misses read from qa-variants-6 (a development set of mostly clean calls that look
+# like violations), in wordings of their own
+CASES += [
+    (
+        "14-name-then-calling",
+        [("a", "孙先生您好,中国移动的小秦给您打电话,想跟您确认一下装机时间。"), ("c", "好。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    ("09-a-full-score", std(("a", "每科满分一百,六十分及格。")), NO_PRICE, "QA-09", False),
+    ("09-orders-a-month", std(("a", "有个学员一个月卖了三百多单。")), NO_PRICE, "QA-09", False),
+    ("06-registered-not-partnered", std(("a", "我们是市教育局备案的培训学校,可以开发票。")), {}, "QA-06", False),
+    ("06-registered-and-partnered", std(("a", "我们是市教育局备案的合作学校。")), {}, "QA-06", True),
+    ("03a-customer-signs-off", ending(("a", "那您有空过来坐坐。"), ("c", "嗯,挂了。")), {}, "QA-03a", True),
+    (
+        "15-customer-just-says-wait",
+        std(("c", "哦,等一下,门口有人敲门。"), ("hold", 30.0), ("c", "好了,你说。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "12-house-built-before-retiring",
+        std(("c", "房子是我岳父退休前盖的,三十年了。"), ("a", "那给您换一套新的防水?")),
+        {"disposition": "success", "lead": {"birth_year": 1970}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-the-regulars-ages",
+        std(("c", "来我店里的多是附近的老人,都八十多了。"), ("a", "那给您换一台静音的?")),
+        {"disposition": "success", "lead": {"birth_year": 1978}},
+        "QA-12",
+        False,
+    ),
+    ("07-and-still-blames-us", std(("a", "你自己把包装拆了,还怪我们?")), {}, "QA-07", True),
+    ("07-make-us-answer-for-it", std(("a", "这种事您也要我们负责?")), {}, "QA-07", True),
 ]
 
 

@@ -22,7 +22,7 @@ from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, p
 Detector = Callable[[CallRecord, Policy, CallContext], list[Finding]]
 
 # a figure that may be an age: followed by 岁, an approximation, 了, 年 or the clause's end (七十六了, 我今年
-#七十, 五一年的); 一 in 一下 / 一点 / 一些 … is no number. Most turns hold some figure (三个, 十分), and each
+# 七十, 五一年的); 一 in 一下 / 一点 / 一些 … is no number. Most turns hold some figure (三个, 十分), and each
 # turn that passes runs QA-12's long age prefilter
 _NUMERAL = re.compile(
     r"(?:[0-9０-９二两三四五六七八九十]|一(?![下点些起样直定般共切边会个]))[0-9０-９一二两三四五六七八九十百]{0,3}"
@@ -725,10 +725,17 @@ def _org_core(ctx: CallContext, name: str) -> str:
 _AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟|旗下|下属|直属|隶属|附属)")
 
 
+_REGISTERED_WITH = re.compile(r"(?:备案|注册|认证|登记|批准|审批|持牌|发证)的")
+
+
 def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
     """The organisation the agent presents as is the team's own: an authorised name, one sharing
     its distinctive part (恒安 in 恒安保险代理), or no name at all but a general claim of legitimacy
-    (我们是国家正规的通信运营商, 正规持牌中介机构)."""
+    (我们是国家正规的通信运营商, 正规持牌中介机构; 人社局备案的职业培训机构: registered with an authority,
+    not its partner)."""
+    registered = _REGISTERED_WITH.search(org)
+    if registered is not None and _AFFILIATION.search(org, registered.end()) is None:
+        return True
     partner = _AFFILIATION.match(org)
     if partner:
         org = partner.group(1)  # 美年大健康的合作体检: the organisation claimed is 美年大健康
