@@ -3,7 +3,7 @@ alarms (released after being scored sealed), then from qa-variants 1-6 (developm
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
 the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
-72 of these 107 cases fail; each case that passes there is a guard: a positive that the round's new
+79 of these 115 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -520,6 +520,67 @@ CASES += [
     ),
     ("07-and-still-blames-us", std(("a", "你自己把包装拆了,还怪我们?")), {}, "QA-07", True),
     ("07-make-us-answer-for-it", std(("a", "这种事您也要我们负责?")), {}, "QA-07", True),
+]
+
+# The kinds read from qa-variants-5 (the rulebooks' own trades: telecom, banking, insurance), in
+# wordings of their own
+CASES += [
+    (
+        "05-no-conditions-then-conditions",
+        std(
+            ("a", "旧机统一折五百,什么条件都没有。"),
+            ("c", "那行。"),
+            ("a", "旧机寄来要检测,电池不行的要扣钱。"),
+            ("c", "刚说什么条件都没有,现在又要扣钱?这不是套路吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-want-it-first-is-no-condition",
+        std(("a", "这次升级是免费的,您要不要先办上?"), ("c", "先不用。")),
+        {"disposition": "complaint"},
+        "QA-05",
+        False,
+    ),
+    (
+        "11-done-said-of-the-thing",
+        std(("a", "那我这边帮您开通了,好吗?"), ("c", "嗯嗯。"), ("a", "好的,套餐已经开通了。")),
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    (
+        "04-another-buyer-offered",
+        std(
+            ("c", "不用了。"),
+            ("a", "您出差多吗?"),
+            ("c", "不需要。"),
+            ("a", "单位的保险不全。"),
+            ("c", "不要了不要了。"),
+            ("a", "那您可以给孩子买一份,我们有个少儿版。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "12-a-bit-higher",
+        std(("c", "比存款高一点。"), ("a", "那给您办一个?")),
+        {"disposition": "success", "lead": {"birth_year": 1985}},
+        "QA-12",
+        False,
+    ),
+    ("07-still-think-mocked", std(("a", "您天天熬夜,还觉得自己不会生病?")), {}, "QA-07", True),
+    ("07-your-whole-life", std(("a", "那您这辈子就只能拿死工资了。")), {}, "QA-07", True),
+    (
+        "03b-a-short-last-word-is-said",
+        [*std(), ("c", "不去了。")],
+        {"hangup_by": "agent"},
+        "QA-03b",
+        False,
+    ),
 ]
 
 

@@ -211,6 +211,13 @@ def _agent_closed(ctx: CallContext, rid: str, final: TurnView) -> bool:
     return conceded is not None and conceded.search(final.norm) is not None
 
 
+def _said_last(t: TurnView) -> bool:
+    """A short, complete last word of the customer's (不去了。 / 不用了!): said, not broken off; no
+    question, at most a few characters."""
+    text = t.norm.strip()
+    return "?" not in text and text[-1:] in "。.!" and len(_CJK_RUN.findall(text)) == 1 and len(text) <= 6
+
+
 def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     """The agent hung up (``hangup_by`` agent) while the customer was still talking: their last
     words are more than a goodbye, or were cut off, even when the agent spoke over them and closed
@@ -219,7 +226,7 @@ def detect_qa03b(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     if call.hangup_by != "agent" or not ctx.speech:
         return []
     last = ctx.speech[-1]
-    if last.is_customer and (_is_cut_off(ctx, rid, last) or not _is_ack(ctx, rid, last)):
+    if last.is_customer and (_is_cut_off(ctx, rid, last) or not (_is_ack(ctx, rid, last) or _said_last(last))):
         return [ctx.quote(last, 0, len(last.text), rid, "the agent hung up while the customer was still talking")]
     customers = ctx.customer_turns
     if last.is_agent and customers and _is_cut_off(ctx, rid, customers[-1]):
@@ -1001,9 +1008,10 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
     pats: dict[re.Pattern[str], None] = {}
     for h in t.hits.get("QA-07:rhetorical_marker_trigger", ()):
         pats.update(dict.fromkeys(plan.get(h.phrase, ())))
-    starts = sorted(m.start() for pat in pats for m in pat.finditer(norm))
-    if not starts:
+    spans = sorted(m.span() for pat in pats for m in pat.finditer(norm))
+    if not spans:
         return None  # the anchors stood in other words (能不能, 大家好)
+    starts = [a for a, _ in spans]
     end = norm.find("?", starts[0])
     while end != -1:
         s, e = _trim(norm, *_sentence_bounds(norm, end, end))
@@ -1012,7 +1020,7 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
             k < len(starts)
             and starts[k] < e
             and (target is None or target.search(norm, s, e) is not None)
-            and (polite is None or polite.search(norm, s, e) is None)
+            and (polite is None or not _polite_outside(polite, norm, s, e, spans))
             and (
                 offer is None
                 or offer.search(norm, s, e) is None
@@ -1022,6 +1030,16 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
             return s, e
         end = norm.find("?", e)
     return None
+
+
+def _polite_outside(polite: re.Pattern[str], norm: str, s: int, e: int, markers: list[tuple[int, int]]) -> bool:
+    """A polite word in ``norm[s:e]`` that is not part of a marker (还觉得…? holds 觉得, and mocks)."""
+    m = polite.search(norm, s, e)
+    while m is not None:
+        if not any(a <= m.start() < b for a, b in markers):
+            return True
+        m = polite.search(norm, m.end(), e)
+    return False
 
 
 def _reproach_form_plan(ctx: CallContext) -> dict[str, tuple[re.Pattern[str], ...]]:
