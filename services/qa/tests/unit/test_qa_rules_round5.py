@@ -3,7 +3,7 @@ alarms (released after being scored sealed), then from qa-variants 1-6 (developm
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
 the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
-79 of these 115 cases fail; each case that passes there is a guard: a positive that the round's new
+80 of these 117 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -574,6 +574,8 @@ CASES += [
     ),
     ("07-still-think-mocked", std(("a", "您天天熬夜,还觉得自己不会生病?")), {}, "QA-07", True),
     ("07-your-whole-life", std(("a", "那您这辈子就只能拿死工资了。")), {}, "QA-07", True),
+    ("06-selling-its-product-later", std(("c", "好的。"), ("a", "这个月办电信的宽带送路由器。")), {}, "QA-06", True),
+    ("06-paying-by-a-bank-card", std(("c", "好的。"), ("a", "到时候从您工行的卡里扣款就行。")), {}, "QA-06", False),
     (
         "03b-a-short-last-word-is-said",
         [*std(), ("c", "不去了。")],

@@ -828,7 +828,7 @@ def _own_presented(ctx: CallContext, t: TurnView, authorized: list[str]) -> bool
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
 _AFFILIATED_AFTER = re.compile(
     r"[一-龥]{0,4}?的?(?:官方|授权|合作|旗下|指定|代理|经销|特约|直营|加盟|客服|客户经理|工作人员|员工|营业厅|门店|业务员|顾问|"
-    r"专员|背书|系统|一家|体系|标准)"
+    r"专员|背书|系统|一家|体系|标准|套餐|宽带|业务|产品|理财|课程)"
 )
 
 
