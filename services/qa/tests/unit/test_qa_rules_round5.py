@@ -1,9 +1,9 @@
 """Issue 17, fifth round (policy 2026.12.02): the kinds read from qa-unseen-5's misses and false
-alarms (released after being scored sealed), then from qa-variants 1-6 (development sets written
+alarms (released after being scored sealed), then from qa-variants 1-8 (development sets written
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
 the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
-80 of these 117 cases fail; each case that passes there is a guard: a positive that the round's new
+95 of these 135 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -582,6 +582,115 @@ CASES += [
         {"hangup_by": "agent"},
         "QA-03b",
         False,
+    ),
+]
+
+# The kinds read from qa-variants-7 (curt, fast calls) and qa-variants-8 (long, detailed calls), in
+# wordings of their own
+CASES += [
+    (
+        "14-bare-name-check-first",
+        [
+            ("a", "喂,王先生吧?"),
+            ("c", "哪位?"),
+            ("a", "王先生好,我是中国移动的小李,问问您家宽带要不要续。"),
+            ("c", "再说吧。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-curt-purpose",
+        [("a", "刘老板您好,中国移动的小周,您的专线下月到期,约个时间续签。"), ("c", "行。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-follows-the-customers-request",
+        [("a", "陈女士您好,中国移动售后小吴,您报修的光猫我看了。"), ("c", "嗯。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "04-a-bare-negated-verb-refuses",
+        std(
+            ("c", "不换。"),
+            ("a", "新套餐流量多。"),
+            ("c", "不要。"),
+            ("a", "每月便宜十块。"),
+            ("c", "真不需要。"),
+            ("a", "那宽带呢?也可以一起办。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-already-done-refuses",
+        std(
+            ("c", "不用。"),
+            ("a", "年底查得严。"),
+            ("c", "我们已经检过了。"),
+            ("a", "我们做的更全。"),
+            ("c", "不需要,别打了。"),
+            ("a", "您可以考虑一下我们的年度合同。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    ("07-dont-you-worry", std(("a", "孩子天天在家玩手机,您不着急啊?")), {}, "QA-07", True),
+    ("07-yourself-not-checking", std(("a", "您下单的时候自己不核对地址吗?")), {}, "QA-07", True),
+    ("07-can-it-not-without-ma", std(("a", "您天天开着窗,能不着凉?")), {}, "QA-07", True),
+    (
+        "05-unlimited-then-capped",
+        std(
+            ("a", "月卡随便用,不限次。"),
+            ("c", "那办一张。"),
+            ("a", "每月十次,用完就停。"),
+            ("c", "十次?这不是忽悠人吗,不办了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    ("09-price-then-per-piece", std(("a", "这款地砖五十八一片。")), NO_PRICE, "QA-09", True),
+    ("09-twenty-one-pieces", std(("a", "这批货二十一个,明天到。")), NO_PRICE, "QA-09", False),
+    (
+        "02-to-any-premises",
+        std(("a", "这个我们做不了。"), ("c", "那算了。"), ("a", "要不您来郑州厂里看看?")),
+        INELIGIBLE,
+        "QA-02",
+        True,
+    ),
+    ("03a-silence-is-no-cut-off", ending(("a", "那随您吧。"), ("c", "……")), {}, "QA-03a", True),
+    (
+        "03a-asked-then-customer-ended",
+        ending(("a", "那我给您发个短信,可以吗?"), ("c", "挂了。")),
+        {},
+        "QA-03a",
+        False,
+    ),
+    ("06-own-brand-as-subject", std(("a", "先介绍一下,我们中国移动是华为官方合作的服务商。")), {}, "QA-06", True),
+    (
+        "06-a-description-of-the-team",
+        std(("a", "我们是独立的第三方检测平台,跟哪个厂家都没有合作。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    ("06-an-unnamed-organiser", std(("a", "我们是主办方授权的售票平台。")), {}, "QA-06", False),
+    (
+        "12-elderly-and-pitched-on",
+        std(("c", "我七十四了,不贷。"), ("a", "这个贷款不用您自己还,等于白装一套。")),
+        {"disposition": "refused", "lead": {"birth_year": None}},
+        "QA-12",
+        True,
     ),
 ]
 

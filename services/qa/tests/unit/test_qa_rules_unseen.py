@@ -13,13 +13,15 @@ speech, written the same way; scored before it was read: 0.878 / 0.900), qa-vari
 with business customers: 0.868 / 0.919 before it was read) and qa-variants-4 (64 consumer calls, many
 elderly: 0.878 / 0.929 before its misses were acted on), qa-variants-5 (64 calls in the rulebooks'
 own trades: 0.955 / 0.913 before it was read), qa-variants-6 (64 calls, 44 of them clean
-hard negatives: 0.789 / 0.938 before it was read) and qa-structural
+hard negatives: 0.789 / 0.938 before it was read), qa-variants-7 (64 curt calls: 0.762 / 0.865) and
+qa-variants-8 (64 long calls: 0.978 / 0.935 before its misses were acted on) and qa-structural
 (the detector engineer's own tuning calls for the structural readings: promise -> contradiction ->
 reaction, reply form and target and the customer's offence, whose age, announced holds, own brands,
 consent read in call order).
 
 None is held out any more: they guard against regressions. The thresholds are what the detectors
-reach on them (policy 2026.12.02: every rule 1.000 / 1.000), with the per-rule floor below that so
+reach on them (policy 2026.12.02: every rule 1.000 / 1.000 but one QA-09 false alarm on qa-variants-8,
+see its README), with the per-rule floor below that so
 one relabelled or added call does not break the build while a regression in a rule still does. These
 are development figures. The sealed held-out set is qa-unseen-6; it is deliberately not read here.
 """
@@ -47,6 +49,8 @@ SETS = [
     ("qa-variants-4", 64, 0.85, 0.97),
     ("qa-variants-5", 64, 0.85, 0.97),
     ("qa-variants-6", 64, 0.85, 0.97),
+    ("qa-variants-7", 64, 0.85, 0.97),
+    ("qa-variants-8", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

@@ -170,6 +170,8 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 # ------------------------------------------------------------------------------------- QA-03a / QA-03b
 def _is_cut_off(ctx: CallContext, rid: str, t: TurnView) -> bool:
+    if not _CJK_RUN.search(t.norm):
+        return False  # a silence (……), not words broken off
     return _first_match(ctx.cp.regex(rid, "cut_off"), t.norm) is not None
 
 
@@ -192,7 +194,10 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     exempt_by = set(ctx.cp.param(rid, "exempt_hangup_by", ["customer", "network"]))
     # an agent whose last words close the call (行吧,那就这样 / 那先这样,拜拜) had the floor to bless,
     # whatever the customer mutters after it
-    if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, ctx.agent_turns[-1]):
+    final = ctx.agent_turns[-1]
+    if call.hangup_by in exempt_by and last.is_customer and final.norm.rstrip().endswith("?"):
+        return []  # the agent's last words asked something: the customer ended the call before any close
+    if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, final):
         if _is_cut_off(ctx, rid, last):
             return []  # the line dropped / the customer hung up while someone was still talking
         if last.is_customer and not _is_ack(ctx, rid, last):
@@ -270,6 +275,10 @@ def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
     return None
 
 
+# a customer turn that is nothing but a negated verb (不进。 / 不换! / 真不去): a refusal of whatever was offered
+_BARE_TURN = re.compile(r"(?:我|我们)?(?:真|真的|就|也|坚决|暂时|先)?不(?:想|要|打算)?[一-龥](?:了|啦)?[。.!]*")
+
+
 def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-04"
     limit = int(ctx.cp.param(rid, "refusal_limit", 3))
@@ -293,7 +302,10 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配):
                 # the verb must be in what the agent said before
                 verb = _declined_verb(t.norm, plan)
-                if verb is not None and any(verb in a.norm for a in ctx.agent_turns if a.index < t.index):
+                if verb is not None and (
+                    _BARE_TURN.fullmatch(t.norm.strip()) is not None  # the whole answer a negated verb: 不进。
+                    or any(verb in a.norm for a in ctx.agent_turns if a.index < t.index)
+                ):
                     refusals += 1
         elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
@@ -743,6 +755,8 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     registered = _REGISTERED_WITH.search(org)
     if registered is not None and _AFFILIATION.search(org, registered.end()) is None:
         return True
+    if "的" in org and _AFFILIATION.search(org) is None:
+        return True  # a description of the team (独立的二手鉴定寄卖平台), no other organisation claimed
     partner = _AFFILIATION.match(org)
     if partner:
         org = partner.group(1)  # 美年大健康的合作体检: the organisation claimed is 美年大健康
