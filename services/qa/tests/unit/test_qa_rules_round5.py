@@ -2,8 +2,9 @@
 alarms (released after being scored sealed), then from qa-variants 1-8 (development sets written
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
-the kind, not those sets' sentences. On the checker before this round (f47af21, policy 2026.12.01)
-95 of these 135 cases fail; each case that passes there is a guard: a positive that the round's new
+the kind, not those sets' sentences; last, the four kinds qa-unseen-6 showed once it had been
+scored sealed and released. On the checker before this round (f47af21, policy 2026.12.01)
+100 of these 140 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -691,6 +692,41 @@ CASES += [
         {"disposition": "refused", "lead": {"birth_year": None}},
         "QA-12",
         True,
+    ),
+]
+
+# The kinds read from qa-unseen-6 once it had been scored sealed and released, in wordings of their own
+CASES += [
+    ("09-cubic-metres-a-season", std(("a", "一亩地一季要用六百方水。")), NO_PRICE, "QA-09", False),
+    ("09-degrees-a-year", std(("a", "孩子一年能涨一百多度。")), NO_PRICE, "QA-09", False),
+    (
+        "05-a-bodily-result-guaranteed",
+        std(
+            ("a", "您坚持喝三个月,保证血糖降下来,药都不用吃了。"),
+            ("c", "那我买。"),
+            ("a", "药还是得按医生说的吃,我们这个只是辅助。"),
+            ("c", "你刚才不是说不用吃药吗?怎么又要接着吃?不买了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "06-partnered-with-a-brand-the-customer-asked-about",
+        std(
+            ("c", "我想看华为的手机。"),
+            ("a", "我们营业厅跟小米也是官方授权合作,都能订。"),
+        ),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-the-customers-own-union-named-by-them",
+        std(("c", "我们单位的工会想订。"), ("a", "好的,我们是工会的指定服务商。")),
+        {},
+        "QA-06",
+        False,
     ),
 ]
 

@@ -777,10 +777,14 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     return False
 
 
+_CUSTOMERS_OWN = re.compile(r"(?:我|我们|我家|咱|咱们)(?:[一-龥]{0,4}的)?$")
+_ABOUT_CUSTOMER = re.compile(r"[您你]")
+
+
 def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
-    """The organisation the agent names belongs to the customer's side: the customer named it
-    before, or the agent did in a clause about the customer (您孩子在学校报了围棋社团): a club,
-    school or employer of theirs, not a brand the agent sells under."""
+    """The organisation the agent names belongs to the customer's side: its first mention in the
+    call is the customer's own (我们单位的工会) or the agent's in a clause about the customer
+    (您孩子在学校报了围棋社团): a club, school or employer of theirs, not a brand the agent sells under."""
     core = _org_core(ctx, org)
     if len(core) < 2:
         return False
@@ -791,10 +795,10 @@ def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
         pos = text.find(core)
         if pos == -1:
             continue
-        if u.is_customer:
-            return True
         cs = _sentence_bounds(text, pos, pos)[0]
-        return re.search(r"[您你]", text[cs:pos]) is not None
+        # theirs: the customer says 我/我们 of it (我们单位的工会), or the agent 您/你 (您孩子报了围棋社团); a
+        # brand the customer only asks about (我想看比亚迪的车) is no organisation of theirs
+        return (_CUSTOMERS_OWN if u.is_customer else _ABOUT_CUSTOMER).search(text[cs:pos]) is not None
     return False
 
 
