@@ -862,8 +862,11 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if t.is_customer:
             raised_by_customer.update(c for _, _, c in brand_hits)
             continue
+        subject = "QA-06:org_affiliation_trigger" in t.hits
         if not brand_hits and _rx_search(ctx, t, rid, "org_intro") is None:
-            continue
+            subject_rx = ctx.cp.regex_any(rid, "org_intro_subject") if subject else None
+            if subject_rx is None or subject_rx.search(t.norm) is None:
+                continue
         auth_spans = [(p, p + len(b)) for b in authorized_raw for p in _find_all(t.norm, b)]
         vetoes = ctx.hits(t, rid, "brand_except")
         pres = ctx.hits(t, rid, "presentation")
@@ -890,7 +893,10 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 # affiliation after it (中国邮政的合作运营商, 雀巢那边的体系)
                 continue
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
-        for pat in ctx.cp.regex(rid, "org_intro") if ctx.has(t, rid, "org_intro_trigger") else ():
+        intro = list(ctx.cp.regex(rid, "org_intro")) if ctx.has(t, rid, "org_intro_trigger") else []
+        if subject:
+            intro += ctx.cp.regex(rid, "org_intro_subject")
+        for pat in intro:
             for m in pat.finditer(t.norm):
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
                 if _own_organisation(ctx, org, authorized_raw):

@@ -167,6 +167,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-06:presentation": "agent",
     "QA-06:brand_except": "agent",
     "QA-06:org_intro_trigger": "agent",
+    "QA-06:org_affiliation_trigger": "agent",
     "QA-07:rude": "agent",
     "QA-07:rhetorical_trigger": "agent",
     "QA-07:reproach_trigger": "agent",
