@@ -2,9 +2,9 @@
 alarms (released after being scored sealed), then from qa-variants 1-8 (development sets written
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
-the kind, not those sets' sentences; last, the four kinds qa-unseen-6 showed once it had been
-scored sealed and released. On the checker before this round (f47af21, policy 2026.12.01)
-100 of these 140 cases fail; each case that passes there is a guard: a positive that the round's new
+the kind, not those sets' sentences; last, the kinds qa-unseen-6 and qa-unseen-7 showed once
+each had been scored sealed and released. On the checker before this round (f47af21, policy 2026.12.01)
+112 of these 154 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -727,6 +727,73 @@ CASES += [
         {},
         "QA-06",
         False,
+    ),
+]
+
+# The kinds read from qa-unseen-7 once it had been scored sealed and released, in wordings of their own
+CASES += [
+    ("07-didnt-you-either", std(("a", "您自己不也没提前跟物业报备吗?")), {}, "QA-07", True),
+    ("07-blame-moved-onto-us", std(("a", "这事怎么能全算到我们头上呢?")), {}, "QA-07", True),
+    ("07-who-answers-for-it", std(("a", "真装坏了谁负责?")), {}, "QA-07", True),
+    ("07-no-idea-at-all", std(("a", "自家院子多大您心里没个数吗?")), {}, "QA-07", True),
+    ("06-a-numeral-inside-a-name", std(("a", "我们是五粮液集团旗下的酒类电商。")), {}, "QA-06", True),
+    (
+        "06-the-customers-truck",
+        [("a", "高师傅您好,我是中国移动的小齐,看到您那台重汽的车载终端要续费了。"), ("c", "嗯。"), CLOSE, BYE],
+        {},
+        "QA-06",
+        False,
+    ),
+    ("06-a-data-centre", std(("a", "我们的服务器放在中国电信的机房。")), {}, "QA-06", False),
+    (
+        "14-we-can-do-it",
+        [("a", "王师傅吗?我是中国移动的小齐,您家宽带要到期了,我们可以上门续约。"), ("c", "嗯。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    ("03a-left-to-go-and-check", ending(("a", "退款要走流程,我先去问问。"), ("c", "你赶紧的。")), {}, "QA-03a", True),
+    (
+        "03a-sent-to-look-themselves",
+        ending(("a", "您自己再找找吧,看电脑里有没有。"), ("c", "算了。")),
+        {},
+        "QA-03a",
+        True,
+    ),
+    (
+        "12-its-my-mother",
+        std(("c", "是我妈,今年八十四,腿脚不好。"), ("a", "那给老人家装个扶手?")),
+        {"disposition": "success", "lead": {"birth_year": 1978}},
+        "QA-12",
+        False,
+    ),
+    (
+        "15-a-noun-two-sentences-back-is-no-reason",
+        std(("a", "每一单都有记录。您等一下。"), ("hold", 25.0), ("a", "好了。")),
+        {},
+        "QA-15",
+        True,
+    ),
+    (
+        "15-reason-in-the-wait-sentence",
+        std(("a", "我查一下系统,您稍等。"), ("hold", 25.0), ("a", "谢谢您稍等。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "04-said-it-already",
+        std(
+            ("c", "不考虑了。"),
+            ("a", "周日上课不耽误。"),
+            ("c", "真不需要。"),
+            ("a", "坚持下来就不一样了。"),
+            ("c", "我说了不报,你别再说了。"),
+            ("a", "一学期还送一套演出服。"),
+        ),
+        {},
+        "QA-04",
+        True,
     ),
 ]
 

@@ -24,8 +24,10 @@ reach on them (policy 2026.12.02: every rule 1.000 / 1.000 but one QA-09 false a
 see its README), with the per-rule floor below that so
 one relabelled or added call does not break the build while a regression in a rule still does. These
 are development figures. qa-unseen-6 was sealed and scored before and after the fifth round (0.948 /
-0.890 -> 0.976 / 0.976), then released; its four remaining misses were read as kinds. The sealed
-held-out set is qa-unseen-7; it is deliberately not read here.
+0.890 -> 0.976 / 0.976), then released; its four remaining misses were read as kinds. qa-unseen-7 was
+sealed and scored on the checkers before and after the round (0.918 / 0.848 -> 0.947 / 0.911), then
+released and read the same way. The sealed held-out set is qa-unseen-8; it is deliberately not read
+here.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ SETS = [
     ("qa-unseen-4", 66, 0.85, 0.97),
     ("qa-unseen-5", 64, 0.85, 0.97),
     ("qa-unseen-6", 64, 0.85, 0.97),
+    ("qa-unseen-7", 64, 0.85, 0.97),
     ("qa-variants", 68, 0.85, 0.97),
     ("qa-variants-2", 64, 0.85, 0.97),
     ("qa-variants-3", 64, 0.85, 0.97),

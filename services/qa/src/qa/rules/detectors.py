@@ -724,8 +724,12 @@ def _shares_bigram(a: str, b: str) -> bool:
 
 
 # figures and counts say how many, not who (一家, 三年, 2家); digits that belong to a Latin name (3M, 7-Eleven's
-# 7, A8) are part of the name
-_FIGURES = re.compile(r"(?<![A-Za-z0-9０-９])[0-9０-９]+(?![A-Za-z0-9０-９])|[一二两三四五六七八九十百千万多余几年]")
+# 7, A8) and numerals inside a Chinese name (万达, 三星) are part of the name
+_FIGURES = re.compile(
+    r"(?<![A-Za-z0-9０-９])[0-9０-９]+(?![A-Za-z0-9０-９])"
+    # a count or an age in Chinese numerals (一家, 三年, 两百多家, 百年): a numeral inside a name stays (万达, 三星)
+    r"|[一二两三四五六七八九十百千万几]+[多余]?(?:家|个|所|座|位|年|月|天|间|处|条|支|种|类|大)|[多余几]+(?:家|个|所)|年"
+)
 
 
 def _org_core(ctx: CallContext, name: str) -> str:
@@ -819,6 +823,8 @@ def _supplier_mention(
     if _SUPPLIER_VERB.match(norm, end) is not None and (norm[cs:start].endswith(("由", "是")) or not presented):
         # 我们代理的货运险是由太平洋保险承保的: who underwrites it, not who sells it, even after 我们
         return _own_presented(ctx, t, authorized)
+    if _FACILITY_AFTER.match(norm, end) is not None:
+        return _own_presented(ctx, t, authorized)  # 我们的服务器放在中国电信的机房: where it runs, not who sells
     if presented or _SUPPLIER_BEFORE.search(norm, cs, start) is None:
         return False
     after = _SUPPLIER_AFTER.match(norm, end)
@@ -833,6 +839,9 @@ def _supplier_mention(
     return _own_presented(ctx, t, authorized)
 
 
+_FACILITY_AFTER = re.compile(
+    r"的(?:机房|服务器|线路|网络|光纤|基站|芯片|屏幕|电池|系统|云|数据中心|仓库|物流|快递|支付|接口|平台上|店里|商场)"
+)
 _SUPPLIER_VERB = re.compile(r"(?:来|负责)?(?:承保|生产|制造|提供|出品|供货|代工|研发)")
 _SUPPLIER_ROLE = re.compile(r"承保|保险公司|厂家|厂商|制造|生产|供应|出品|品牌方|原厂|芯片|面板|发动机|电池|系统")
 
@@ -1748,13 +1757,27 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-15
+_WAIT_WORD = re.compile(r"稍等|稍候|等一下|等一会|等会|等我|别挂|先别挂")
+
+
 def _hold_reason_given(ctx: CallContext, t: TurnView | None) -> bool:
-    """The agent said why before the hold: a listed reason word (查, 核实, 系统 …) or, in any
-    wording, what the agent is going to do meanwhile (我去把您的记录调出来, 我跟同事对一对)."""
+    """The agent said why before the hold: in any wording, what the agent is going to do meanwhile
+    (我去把您的记录调出来, 我跟同事对一对), or a listed reason word (查, 核实, 系统 …) in the sentence that
+    asks the customer to wait (a 记录 two sentences before 您等一下 is no reason for it)."""
     rid = "QA-15"
     if t is None:
         return False
-    return ctx.has(t, rid, "reason") or _rx_search(ctx, t, rid, "reason_action") is not None
+    if _rx_search(ctx, t, rid, "reason_action") is not None:
+        return True
+    reasons = ctx.hits(t, rid, "reason")
+    if not reasons:
+        return False
+    waits = list(_WAIT_WORD.finditer(t.norm))
+    if not waits:
+        return True
+    wait = waits[-1]  # the last request to wait
+    s, e = _sentence_bounds(t.norm, wait.start(), wait.end())
+    return any(s <= h.start < e for h in reasons)
 
 
 def _turn_index(t: TurnView) -> int:
