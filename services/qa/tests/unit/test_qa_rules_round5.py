@@ -1,10 +1,10 @@
 """Issue 17, fifth round (policy 2026.12.02): the kinds read from qa-unseen-5's misses and false
-alarms (released after being scored sealed), then from qa-variants 1-8 (development sets written
+alarms (released after being scored sealed), then from qa-variants 1-9 (development sets written
 for this round by helpers who had not read the detectors), each checked here on
 wordings of its own (other products, names and verbs) with hard negatives, so what is tested is
 the kind, not those sets' sentences; last, the kinds qa-unseen-6 and qa-unseen-7 showed once
 each had been scored sealed and released. On the checker before this round (f47af21, policy 2026.12.01)
-112 of these 154 cases fail; each case that passes there is a guard: a positive that the round's new
+120 of these 165 cases fail; each case that passes there is a guard: a positive that the round's new
 exemptions must not swallow (06-customer-echoes-the-claim, 12-pupil-still-counts, ...) or a hard
 negative that its new readings must not fire on (07-polite-anything-else, 09-items-per-box, ...)."""
 
@@ -795,6 +795,64 @@ CASES += [
         "QA-04",
         True,
     ),
+]
+
+# The kinds read from qa-variants-9 (the hardest rules weighted), in wordings of their own
+CASES += [
+    ("07-as-a-mother", std(("a", "当妈的连陪孩子读本书的时间都没有?")), {}, "QA-07", True),
+    ("07-no-one-else-to-blame", std(("a", "以后成绩掉了,那可真怨不了别人。")), {}, "QA-07", True),
+    ("07-the-agents-own-fault", std(("a", "这是我们安排不周,怪不得别人。")), {}, "QA-07", False),
+    ("07-too-dear-is-it", std(("a", "哟,这是嫌贵了吧?")), {}, "QA-07", True),
+    (
+        "07-offended-at-being-taught",
+        std(("a", "您说您这么做图的是什么呢?"), ("c", "我怎么做生意还要你来教?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "14-brand-then-xiao",
+        [("a", "唐女士好,中国移动小严,给您说下宽带续费的事。"), ("c", "哦。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-a-teacher-is-no-name",
+        [("a", "中国移动回访一下,您家宽带用着怎么样?"), ("c", "还行。"), ("a", "有问题可以找我们的老师。"), CLOSE, BYE],
+        {},
+        "QA-14",
+        True,
+    ),
+    (
+        "03a-see-how-it-goes-is-no-close",
+        ending(("a", "您先用着,用着好再说。"), ("c", "不要不要,挂了啊。")),
+        {},
+        "QA-03a",
+        False,
+    ),
+    (
+        "04-just-try-one",
+        std(
+            ("c", "不用。"),
+            ("a", "我们便宜。"),
+            ("c", "我说了不需要。"),
+            ("a", "先做季度的。"),
+            ("c", "不要!"),
+            ("a", "您别生气,就先试一个季度。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "12-a-nephew-at-school",
+        std(("c", "我外甥在一中念高中,也老借我手机。"), ("a", "那给您开两台设备?")),
+        {"disposition": "success", "lead": {"birth_year": 1979}},
+        "QA-12",
+        False,
+    ),
+    ("06-we-are-now-its-partner", std(("a", "我们现在是奥佳华在本地的合作门店。")), {}, "QA-06", True),
 ]
 
 

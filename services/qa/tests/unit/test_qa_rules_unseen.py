@@ -14,7 +14,9 @@ with business customers: 0.868 / 0.919 before it was read) and qa-variants-4 (64
 elderly: 0.878 / 0.929 before its misses were acted on), qa-variants-5 (64 calls in the rulebooks'
 own trades: 0.955 / 0.913 before it was read), qa-variants-6 (64 calls, 44 of them clean
 hard negatives: 0.789 / 0.938 before it was read), qa-variants-7 (64 curt calls: 0.762 / 0.865) and
-qa-variants-8 (64 long calls: 0.978 / 0.935 before its misses were acted on) and qa-structural
+qa-variants-8 (64 long calls: 0.978 / 0.935 before its misses were acted on), qa-variants-9 (64 calls
+weighted to the hardest rules: 0.914 / 0.881 before it was read; two misses left, so its micro floor is
+0.95) and qa-structural
 (the detector engineer's own tuning calls for the structural readings: promise -> contradiction ->
 reaction, reply form and target and the customer's offence, whose age, announced holds, own brands,
 consent read in call order).
@@ -57,6 +59,7 @@ SETS = [
     ("qa-variants-6", 64, 0.85, 0.97),
     ("qa-variants-7", 64, 0.85, 0.97),
     ("qa-variants-8", 64, 0.85, 0.97),
+    ("qa-variants-9", 64, 0.85, 0.95),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

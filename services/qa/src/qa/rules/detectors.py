@@ -782,7 +782,7 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
 
 
 _CUSTOMERS_OWN = re.compile(r"(?:我|我们|我家|咱|咱们)(?:[一-龥]{0,4}的)?$")
-_ABOUT_CUSTOMER = re.compile(r"[您你]")
+_ABOUT_CUSTOMER = re.compile(r"[您你](?:的|家|孩子|单位|公司|学校|小区|们)")  # (not the 您 of 您好)
 
 
 def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
@@ -1732,8 +1732,12 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             asked = asked or (opened and ctx.has(t, rid, "identity_question"))
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
     text = "\n".join(t.norm for t in opening)
-    has_name = _first_match(cp.regex(rid, "self_name"), text) is not None
     brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
+    has_name = _first_match(cp.regex(rid, "self_name"), text) is not None or any(
+        # the brand then the agent's 小X with nothing between (青禾研学小严, / 良田农机小隋,)
+        re.search(re.escape(b) + r"(?:的)?(?:小|老)[一-龥](?=[,,。!?!?]|$)", text)
+        for b in brands
+    )
     has_company = (
         any(b in text for b in brands)
         # a short form of an authorised name (its distinctive lead: 悠途 for 悠途旅行社)
