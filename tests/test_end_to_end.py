@@ -124,8 +124,16 @@ def test_calls_posted_over_http_show_in_the_daily_report(platform: RunningPlatfo
             assert [r["status"] for r in again.json()["results"]] == ["duplicate", "duplicate"], again.text
             foreign = partner.post("/v1/calls/batch", json={"calls": [sample_call("c-e2e-b4", "a-3")]})
             assert foreign.status_code == 403, foreign.text
-        rows = wait_for(lambda: (r := daily(client, "2026-11-20")) and r.get("a-3", {}).get("dials") == 2 and r)
-        assert rows["a-3"]["connected"] == 2
+        # (dials and connections arrive from different events: wait for both, not for the first)
+        rows = wait_for(
+            lambda: (
+                (r := daily(client, "2026-11-20"))
+                and r.get("a-3", {}).get("dials") == 2
+                and r["a-3"].get("connected") == 2
+                and r
+            )
+        )
+        assert rows["a-3"]["dials"] == 2 and rows["a-3"]["connected"] == 2
 
         # The gateway publishes one OpenAPI document for the whole platform.
         doc = client.get("/openapi.json").json()
