@@ -275,10 +275,6 @@ def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
     return None
 
 
-# a customer turn that is nothing but a negated verb (不进。 / 不换! / 真不去): a refusal of whatever was offered
-_BARE_TURN = re.compile(r"(?:我|我们)?(?:真|真的|就|也|坚决|暂时|先)?不(?:想|要|打算)?[一-龥](?:了|啦)?[。.!]*")
-
-
 def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-04"
     limit = int(ctx.cp.param(rid, "refusal_limit", 3))
@@ -303,7 +299,7 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 # the verb must be in what the agent said before
                 verb = _declined_verb(t.norm, plan)
                 if verb is not None and (
-                    _BARE_TURN.fullmatch(t.norm.strip()) is not None  # the whole answer a negated verb: 不进。
+                    len(clauses(t.norm)) == 1  # the whole answer is that negated verb (不进。 / 真不去!)
                     or any(verb in a.norm for a in ctx.agent_turns if a.index < t.index)
                 ):
                     refusals += 1
