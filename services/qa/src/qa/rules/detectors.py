@@ -198,12 +198,20 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     if call.hangup_by in exempt_by and last.is_customer and final.norm.rstrip().endswith("?"):
         return []  # the agent's last words asked something: the customer ended the call before any close
     if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, final):
+        if last.is_customer and ctx.has(final, "QA-04", "pitch") and _leaves(ctx, rid, last):
+            return []  # the agent was still selling; the customer said goodbye to the pitch (再见。) and hung up
         if _is_cut_off(ctx, rid, last):
             return []  # the line dropped / the customer hung up while someone was still talking
         if last.is_customer and not _is_ack(ctx, rid, last):
             return []  # the customer ended the call (refusal, anger, question) before the agent could close
     t = ctx.agent_turns[-1]
     return [ctx.quote(t, 0, len(t.text), rid, "the agent's closing has no blessing (祝您… / 请您先挂机)")]
+
+
+def _leaves(ctx: CallContext, rid: str, t: TurnView) -> bool:
+    """The customer's turn only takes leave (再见。 / 我挂了。), agreeing to nothing (not 好,再见)."""
+    rx = ctx.cp.regex_any(rid, "customer_leaves")
+    return rx is not None and rx.fullmatch(t.norm.strip()) is not None
 
 
 def _agent_closed(ctx: CallContext, rid: str, final: TurnView) -> bool:
@@ -838,7 +846,7 @@ def _supplier_mention(
 _FACILITY_AFTER = re.compile(
     r"的(?:机房|服务器|线路|网络|光纤|基站|芯片|屏幕|电池|系统|云|数据中心|仓库|物流|快递|支付|接口|平台上|店里|商场)"
 )
-_SUPPLIER_VERB = re.compile(r"(?:来|负责)?(?:承保|生产|制造|提供|出品|供货|代工|研发)")
+_SUPPLIER_VERB = re.compile(r"(?:来|负责)?(?:承保|生产|制造|提供|出品|供货|代工|研发|出的|出具|签发)")
 _SUPPLIER_ROLE = re.compile(r"承保|保险公司|厂家|厂商|制造|生产|供应|出品|品牌方|原厂|芯片|面板|发动机|电池|系统")
 
 
@@ -846,6 +854,26 @@ def _own_presented(ctx: CallContext, t: TurnView, authorized: list[str]) -> bool
     """The agent has named the team's own authorised brand by turn ``t``."""
     own = "\n".join(a.norm for a in ctx.agent_turns if a.index <= t.index)
     return any(b and b in own for b in authorized)
+
+
+# the team set against another organisation (,不是比亚迪的授权服务商 / ,并非隆基代理 / ,跟国网没关系), not against a
+# word like 骗子
+_DENIAL_AFTER = re.compile(
+    r"[,,、]?(?:而)?(?:(?:不是|并不是|并非|不属于)[^,.!?;。]{1,12}?(?:的|代理|授权|官方|售后|旗下|合作|公司|厂家)"
+    r"|跟[^,.!?;。]{1,10}没(?:有)?关系)"
+)
+
+
+def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, authorized: list[str]) -> bool:
+    """The agent, having presented the team's own brand, says what kind of firm the team is and sets
+    it against another organisation in the same sentence (我们是第三方安装公司,不是比亚迪的授权服务商 /
+    我们是安装公司,不是隆基的代理): a description of the team, not a brand it presents under. (A claimed tie,
+    我们是国家电网的合作单位,不是骗子, is a presentation whatever follows.)"""
+    return (
+        _DENIAL_AFTER.match(t.norm, end) is not None
+        and _AFFILIATION.search(org) is None
+        and _own_presented(ctx, t, authorized)
+    )
 
 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
@@ -889,7 +917,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if last_ok > last_pres:
                 continue  # the customer's current provider / a comparison (我们比移动的便宜)
             presented = last_pres >= 0
-            if (not presented and canon in suppliers) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
+            named_again = canon in suppliers or any(t.norm[s:e] in sup for sup in suppliers)  # 人保 after 人保财险
+            if (not presented and named_again) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
             if not presented and t.index > _OPENING_TURNS and _AFFILIATED_AFTER.match(t.norm, e) is None:
@@ -911,6 +940,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 s, e = _group_span(m, "org")
                 if _customer_side(ctx, t, s, org):
                     continue  # the customer's own club, school or employer (您孩子报了围棋社团,我们是社团的合作机构)
+                if _described_against_other(ctx, t, org, e, authorized_raw):
+                    continue  # 我们是第三方安装公司,不是比亚迪的授权服务商: what kind of firm the team is
                 return [ctx.quote(t, s, e, rid, f"agent presents as {org}, not an authorised brand")]
     return []
 
@@ -1033,6 +1064,7 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
     that blames no one (``offer_value``) is not one. Only the patterns whose anchors the turn holds
     run, once over the turn; then each question sentence holding a marker is read."""
     plan, target, polite, offer, blame = _marker_plan(ctx)
+    remedy = ctx.cp.regex_any("QA-07", "remedy_follows")
     norm = t.norm
     pats: dict[re.Pattern[str], None] = {}
     for h in t.hits.get("QA-07:rhetorical_marker_trigger", ()):
@@ -1051,9 +1083,12 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
             and (target is None or target.search(norm, s, e) is not None)
             and (polite is None or not _polite_outside(polite, norm, s, e, spans))
             and (
-                offer is None
-                or offer.search(norm, s, e) is None
-                or (blame is not None and blame.search(norm, s, e) is not None)
+                (blame is not None and blame.search(norm, s, e) is not None)
+                or (
+                    (offer is None or offer.search(norm, s, e) is None)
+                    # (…眼睛能不累吗?检查是免费的: the problem raised to sell its remedy)
+                    and (remedy is None or remedy.match(norm, e) is None)
+                )
             )
         ):
             return s, e
@@ -1636,7 +1671,10 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if not at_risk(age):
             return []
         pitched_after = any(
-            x.is_agent and (ctx.has(x, rid, "pitch") or _money_spans(ctx, x)) for x in ctx.speech[k + 1 :]
+            x.is_agent
+            and (ctx.has(x, rid, "pitch") or _money_spans(ctx, x))
+            and not ctx.has(x, rid, "withdrawal")  # 那我就不打扰您了,…报名时留错了: withdrawing, not pitching
+            for x in ctx.speech[k + 1 :]
         )
         if pitched_after or sold or marketed:
             who = "elderly" if age >= elderly_age else "a minor"
@@ -1729,10 +1767,21 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
     text = "\n".join(t.norm for t in opening)
     brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
-    has_name = _first_match(cp.regex(rid, "self_name"), text) is not None or any(
-        # the brand then the agent's 小X with nothing between (青禾研学小严, / 良田农机小隋,)
-        re.search(re.escape(b) + r"(?:的)?(?:小|老)[一-龥](?=[,,。!?!?]|$)", text)
-        for b in brands
+    self_name = cp.regex(rid, "self_name")
+    has_name = (
+        _first_match(self_name, text) is not None
+        or any(
+            # the brand then the agent's 小X with nothing between (青禾研学小严, / 良田农机小隋,)
+            re.search(re.escape(b) + r"(?:的)?(?:小|老)[一-龥](?=[,,。!?!?]|$)", text)
+            for b in brands
+        )
+        # the brand opening a clause stands where 我是 would (王总好,聚力拓展的卢凯,…): read it as 我是<brand>…
+        or any(
+            _first_match(self_name, "我是" + text[p:]) is not None
+            for b in brands
+            for p in _find_all(text, b)
+            if p == 0 or text[p - 1] in CLAUSE_DELIMS or text[max(0, p - 3) : p] in ("这里是", "这边是")
+        )
     )
     has_company = (
         any(b in text for b in brands)

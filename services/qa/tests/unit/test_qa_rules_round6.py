@@ -1,0 +1,207 @@
+"""Issue 17, sixth round (policy 2026.12.03): the kinds read from development sets written for the
+round by helpers who had not read the detectors (qa-variants-10, then qa-variants-11 ... 15), each
+scored before it was read. Every kind is checked here on wordings of its own (other products, names
+and verbs), with hard negatives, so what is tested is the kind and not those sets' sentences. A case
+that already passes on the checker before the round (34fe58f, policy 2026.12.02) is a guard: a
+positive that the round's new exemptions must not swallow, or a hard negative its new readings must
+not fire on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
+YES = ("c", "是我。")
+PURPOSE = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
+CLOSE = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
+BYE = ("c", "好,再见。")
+NO_PRICE = {"campaign": {"price_on_phone": False}}
+SOLD = {"disposition": "success"}
+
+
+def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
+    return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
+
+
+def opening(first: str, *rest: tuple[str, Any]) -> list[tuple[str, Any]]:
+    """A call that opens with the agent's ``first`` words (the introduction under test)."""
+    return [("a", first), ("c", "嗯,你说。"), *rest, CLOSE, BYE]
+
+
+def ending(*last: tuple[str, Any]) -> list[tuple[str, Any]]:
+    """A call whose last turns are ``last`` (no standard closing after them)."""
+    return [OPEN, YES, PURPOSE, ("c", "不需要,我家里已经装了。"), *last]
+
+
+Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
+CASES: list[Case] = [
+    # QA-14: after the organisation and 的, the agent's surname with a title, a doubled nickname or 阿X
+    # names the agent; a bare title does not
+    ("14-surname-with-title", opening("您好,这里是中国移动的郑经理,来电是想跟您说一下宽带提速。"), {}, "QA-14", False),
+    ("14-doubled-nickname", opening("王先生好,中国移动的乐乐老师,给您打电话说一下流量包。"), {}, "QA-14", False),
+    ("14-a-nickname", opening("王哥您好,中国移动的阿杰,跟您说下家庭套餐的事。"), {}, "QA-14", False),
+    ("14-bare-title-no-name", opening("您好,这里是中国移动的客服,来电是想跟您说一下宽带提速。"), {}, "QA-14", True),
+    ("14-staff-is-no-name", opening("您好,这里是中国移动的工作人员,来电是想跟您说一下宽带提速。"), {}, "QA-14", True),
+    # QA-14: inviting the customer to something is what the call is for
+    ("14-invites-you-to", opening("您好,我是中国移动的小李,约您周末来营业厅领一下新手机。"), {}, "QA-14", False),
+    ("14-invites-you-to-chat", opening("王总好,中国移动的刘畅,约您聊聊公司专线的方案。"), {}, "QA-14", False),
+    (
+        "14-name-and-firm-no-purpose",
+        opening("您好,我是中国移动的小李。", ("a", "您最近手机信号怎么样?")),
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-06: the team described as a kind of firm and set against another organisation, once its own
+    # brand is presented; a claimed tie or a bare other name still counts
+    (
+        "06-kind-of-firm-set-against-another",
+        std(("a", "我们是第三方维修公司,不是美的的授权网点,不过配件都是原装的。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-installer-not-their-agent",
+        std(("a", "我们是本地装修公司,并不是东方雨虹的代理,防水材料是它家出的。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    ("06-claimed-tie-then-denial", std(("a", "我们是国家电网的合作单位,不是骗子。")), {}, "QA-06", True),
+    ("06-other-name-then-not-a-scam", std(("a", "我们是华安电力公司,不是骗子。")), {}, "QA-06", True),
+    # QA-06: the maker or insurer in its role in the past tense (保单是…出的), named again by a shorter alias
+    (
+        "06-policy-issued-by-insurer",
+        std(("a", "保单是太平洋人寿出的,我们只是代理,出险了由太保直接赔。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    ("06-presented-as-insurers-agent", std(("a", "我们就是太平洋保险的代理。")), {}, "QA-06", True),
+    # QA-09: a cover or compensation amount is no price; a premium still is
+    ("09-cover-amount", std(("a", "意外最高赔二十万,住院医疗保五万。")), NO_PRICE, "QA-09", False),
+    ("09-credit-line", std(("a", "这张卡的额度十万,您看够不够用。")), NO_PRICE, "QA-09", False),
+    ("09-premium-still-a-price", std(("a", "这个保险一年保费三百。")), NO_PRICE, "QA-09", True),
+    # QA-12: once the age is known the agent withdraws; pitch words in that turn are no marketing
+    (
+        "12-withdraws-after-age",
+        std(
+            ("c", "我都七十八了,弄不懂这些。"),
+            ("a", "明白了大爷,那我就不打扰您了,这个活动通知可能是发错号码了。"),
+        ),
+        {"lead": {"birth_year": None}, "disposition": "no_interest"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-pitches-on-after-age",
+        std(("c", "我都七十八了,弄不懂这些。"), ("a", "没关系大爷,这个套餐每月只要九块,很适合您。")),
+        {"lead": {"birth_year": None}, "disposition": "no_interest"},
+        "QA-12",
+        True,
+    ),
+    # QA-07: a rhetorical question that raises the customer's problem to sell its remedy (the offer in
+    # the next sentence) persuades, unless it blames them
+    (
+        "07-problem-then-remedy",
+        std(("a", "您一天开八个小时车,腰能不疼吗?我们这款护腰垫就是给司机做的。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    ("07-problem-no-remedy", std(("a", "您天天开着窗睡觉,空调能不坏吗?")), {}, "QA-07", True),
+    (
+        "07-blame-then-remedy",
+        std(("a", "您连说明书都不看,能不出问题吗?我们这边可以上门教您。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-07: "only so little, and still V what?" and "what did you call us for?"
+    ("07-so-little-still-what", std(("a", "您家就两口人,还装什么中央空调呢?")), {}, "QA-07", True),
+    ("07-budget-still-picks-brand", std(("a", "预算才这么点,还挑什么牌子啊?")), {}, "QA-07", True),
+    ("07-anything-else-polite", std(("a", "就差签字了,还有什么需要我帮您的吗?")), {}, "QA-07", False),
+    ("07-just-opened-need-help", std(("a", "套餐才刚开通,还需要什么帮助吗?")), {}, "QA-07", False),
+    ("07-what-did-you-call-us-for", std(("a", "房子都卖了,您找我们干嘛呢?")), {}, "QA-07", True),
+    ("07-what-can-we-do-for-you", std(("a", "您找我们主要是想办什么业务呢?")), {}, "QA-07", False),
+    # QA-03a: the agent still selling, the customer only takes leave and hangs up: no floor to bless
+    (
+        "03a-customer-leaves-on-a-pitch",
+        ending(("a", "就一个月,您先试试,还送您一个月会员。"), ("c", "再见。")),
+        {},
+        "QA-03a",
+        False,
+    ),
+    ("03a-agent-closed-bare", ending(("a", "好的,那先这样。"), ("c", "再见。")), {}, "QA-03a", True),
+    ("03a-customer-agrees-then-leaves", ending(("a", "您先试试,还送会员。"), ("c", "好,再见。")), {}, "QA-03a", True),
+    # QA-03a: a wish by 愿 and a new-year greeting are blessings
+    (
+        "03a-wish-by-yuan",
+        [OPEN, YES, PURPOSE, ("c", "行,办吧。"), ("a", "好的,已经办好了。提前给您拜个早年,愿您全家身体安康。"), BYE],
+        {},
+        "QA-03a",
+        False,
+    ),
+    (
+        "03a-willing-is-no-wish",
+        [OPEN, YES, PURPOSE, ("c", "行,办吧。"), ("a", "好的,已经办好了,您愿意的话以后再联系。"), BYE],
+        {},
+        "QA-03a",
+        True,
+    ),
+    # QA-04: "stop pushing" in other verbs is a refusal
+    (
+        "04-stop-pushing",
+        std(
+            ("c", "不需要。"),
+            ("a", "这个活动很划算的。"),
+            ("c", "真不用。"),
+            ("a", "您可以先体验一下。"),
+            ("c", "别劝了。"),
+            ("a", "就一个月,还送您流量。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-11: regional yes words (中, 要得) stand alone as an answer; 中午 is no yes
+    (
+        "11-zhong-is-yes",
+        std(("a", "那给您把套餐升级了,中不?"), ("c", "中。"), ("a", "好的,已经给您办好了。")),
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-yaode-is-yes",
+        std(("a", "那给您把套餐升级了,可以吗?"), ("c", "要得,办嘛。"), ("a", "好的,已经给您办好了。")),
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-noon-is-no-yes",
+        std(("a", "那给您把套餐升级了,可以吗?"), ("c", "嗯,中午再说。"), ("a", "好的,已经给您办好了。")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    # QA-15: going somewhere to check is a reason for the hold
+    (
+        "15-goes-to-check",
+        std(("a", "我去库房看一眼还有没有现货,您稍等。"), ("hold", 40.0), ("a", "谢谢您等我。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    ("15-bare-wait", std(("a", "您稍等。"), ("hold", 40.0), ("a", "好了。")), {}, "QA-15", True),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
+    check_case(case)
