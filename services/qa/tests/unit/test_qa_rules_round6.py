@@ -199,6 +199,33 @@ CASES: list[Case] = [
         False,
     ),
     ("15-bare-wait", std(("a", "您稍等。"), ("hold", 40.0), ("a", "好了。")), {}, "QA-15", True),
+    # QA-14: "the teacher we arrange" in a later turn is no name of the agent's
+    (
+        "14-arranged-teacher-is-no-name",
+        [
+            ("a", "中国移动回访一下,您家宽带用着怎么样?"),
+            ("c", "还行。"),
+            ("a", "我们给您安排的老师傅明天上门检修。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-05: "no one can guarantee it" takes the promise back; it is no promise itself
+    (
+        "05-cannot-guarantee-takes-back",
+        std(
+            ("a", "装了我们的净水器,百分之百喝不出水垢。"),
+            ("c", "那装吧。"),
+            ("a", "不过说实话,哪家净水器都不可能保证百分之百没有水垢。"),
+            ("c", "你们当初说百分之百的,我要投诉。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
 ]
 
 
