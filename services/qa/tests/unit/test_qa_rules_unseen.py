@@ -59,9 +59,19 @@ SETS = [
     ("qa-variants-6", 64, 0.85, 0.97),
     ("qa-variants-7", 64, 0.85, 0.97),
     ("qa-variants-8", 64, 0.85, 0.97),
-    ("qa-variants-9", 64, 0.85, 0.95),
+    ("qa-variants-9", 64, 0.85, 0.97),
+    ("qa-variants-10", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
+
+
+# Labels the checker reads otherwise on purpose, each explained in its set's README: (call id, rule).
+# A rule whose only misses are these is not held to the floor; any other miss still is.
+DISAGREEMENTS: dict[str, set[tuple[str, str]]] = {
+    # the purpose given in the agent's second turn, after the customer's 有什么事?: qa-dev labels this
+    # opening clean (dev-001, and qa-extra x-005), qa-variants-10 labels it QA-14; the checker follows qa-dev
+    "qa-variants-10": {("c-sv049", "QA-14")},
+}
 
 
 def _evaluate(name: str, policy: Policy) -> Evaluation:
@@ -80,10 +90,15 @@ def test_issue17_sets_per_rule(
     mismatches = [
         (c.call_id, c.false_positives, c.false_negatives) for c in ev.calls if c.false_positives or c.false_negatives
     ]
+    allowed = DISAGREEMENTS.get(name, set())
+    missed = {
+        (c.call_id, rule) for c in ev.calls for rule in (*c.false_positives, *c.false_negatives)
+    }  # every (call, rule) the checker gets wrong
+    assert allowed <= missed, f"{name}: no longer disagrees on {allowed - missed}: drop it from DISAGREEMENTS"
     weak = {
         rule: (round(c.precision, 3), round(c.recall, 3))
         for rule, c in ev.per_rule.items()
-        if min(c.precision, c.recall) < rule_floor
+        if min(c.precision, c.recall) < rule_floor and {m for m in missed if m[1] == rule} - allowed
     }
     assert not weak, f"{name}: rules below {rule_floor}: {weak}; mismatches: {mismatches}"
     micro = ev.overall
