@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from qa.rules import Policy
 
 OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
 YES = ("c", "是我。")
@@ -232,3 +233,33 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
+
+
+# The word lists the detectors read structures with live in the versioned policy (moved from
+# detectors.py in this round); a policy that dropped one would silently match nothing.
+STRUCTURE_LISTS = [
+    ("QA-06", name)
+    for name in (
+        "affiliation",
+        "registered_with",
+        "customers_own",
+        "about_customer",
+        "supplier_before",
+        "supplier_after",
+        "supplier_verb",
+        "supplier_role",
+        "facility_after",
+        "affiliated_after",
+        "denial_after",
+    )
+] + [("QA-15", "wait_word"), ("QA-07", "remedy_follows"), ("QA-03a", "customer_leaves")]
+
+
+@pytest.mark.parametrize(("rule_id", "name"), STRUCTURE_LISTS, ids=[f"{r}:{n}" for r, n in STRUCTURE_LISTS])
+def test_structure_word_lists_are_in_the_policy(policy: Policy, rule_id: str, name: str) -> None:
+    assert len(policy.compiled().regex(rule_id, name)) == 1
+
+
+def test_affiliation_names_the_organisation(policy: Policy) -> None:
+    m = policy.compiled().regex("QA-06", "affiliation")[0].match("美年大健康的合作体检")
+    assert m is not None and m.group("org") == "美年大健康"

@@ -749,10 +749,14 @@ def _org_core(ctx: CallContext, name: str) -> str:
     return _FIGURES.sub("", cached.sub("", name))
 
 
-_AFFILIATION = re.compile(r"(.{2,}?)的?(?:官方)?(?:合作|授权|指定|签约|特约|直营|加盟|旗下|下属|直属|隶属|附属)")
+_NEVER = re.compile(r"(?!)")
 
 
-_REGISTERED_WITH = re.compile(r"(?:备案|注册|认证|登记|批准|审批|持牌|发证)的")
+def _pattern(ctx: CallContext, rule_id: str, name: str) -> re.Pattern[str]:
+    """The one pattern of a policy list that a structure is read with (a word list kept in the
+    policy, groups intact); a list the policy leaves out matches nothing."""
+    pats = ctx.cp.regex(rule_id, name)
+    return pats[0] if pats else _NEVER
 
 
 def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
@@ -760,14 +764,15 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     its distinctive part (恒安 in 恒安保险代理), or no name at all but a general claim of legitimacy
     (我们是国家正规的通信运营商, 正规持牌中介机构; 人社局备案的职业培训机构: registered with an authority,
     not its partner)."""
-    registered = _REGISTERED_WITH.search(org)
-    if registered is not None and _AFFILIATION.search(org, registered.end()) is None:
+    affiliation = _pattern(ctx, "QA-06", "affiliation")
+    registered = _pattern(ctx, "QA-06", "registered_with").search(org)
+    if registered is not None and affiliation.search(org, registered.end()) is None:
         return True
-    if "的" in org and _AFFILIATION.search(org) is None:
+    if "的" in org and affiliation.search(org) is None:
         return True  # a description of the team (独立的二手鉴定寄卖平台), no other organisation claimed
-    partner = _AFFILIATION.match(org)
+    partner = affiliation.match(org)
     if partner:
-        org = partner.group(1)  # 美年大健康的合作体检: the organisation claimed is 美年大健康
+        org = partner.group("org")  # 美年大健康的合作体检: the organisation claimed is 美年大健康
     else:
         org = org.rsplit("的", 1)[-1]  # a description (在证监会备案的正规持牌机构) names what follows its last 的
     core = _org_core(ctx, org)
@@ -783,10 +788,6 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
         if own[:2] in core or core in own:
             return True
     return False
-
-
-_CUSTOMERS_OWN = re.compile(r"(?:我|我们|我家|咱|咱们)(?:[一-龥]{0,4}的)?$")
-_ABOUT_CUSTOMER = re.compile(r"[您你](?:的|家|孩子|单位|公司|学校|小区|们)")  # (not the 您 of 您好)
 
 
 def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
@@ -806,14 +807,9 @@ def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
         cs = _sentence_bounds(text, pos, pos)[0]
         # theirs: the customer says 我/我们 of it (我们单位的工会), or the agent 您/你 (您孩子报了围棋社团); a
         # brand the customer only asks about (我想看比亚迪的车) is no organisation of theirs
-        return (_CUSTOMERS_OWN if u.is_customer else _ABOUT_CUSTOMER).search(text[cs:pos]) is not None
+        whose = _pattern(ctx, "QA-06", "customers_own" if u.is_customer else "about_customer")
+        return whose.search(text[cs:pos]) is not None
     return False
-
-
-_SUPPLIER_BEFORE = re.compile(
-    r"(?:[一-龥]{1,6}(?:是|用的是|用的|采用|选用|配的是|配的|装的是|都是|也是)|(?:采用|选用|用了?))$"
-)
-_SUPPLIER_AFTER = re.compile(r"的[一-龥A-Za-z]{1,8}")
 
 
 def _supplier_mention(
@@ -824,30 +820,27 @@ def _supplier_mention(
     team's own authorised brand by then: the team sells under its own name, the brand is a supplier."""
     norm = t.norm
     cs = clause_start(norm, start)
-    if _SUPPLIER_VERB.match(norm, end) is not None and (norm[cs:start].endswith(("由", "是")) or not presented):
+    rid = "QA-06"
+    if _pattern(ctx, rid, "supplier_verb").match(norm, end) is not None and (
+        norm[cs:start].endswith(("由", "是")) or not presented
+    ):
         # 我们代理的货运险是由太平洋保险承保的: who underwrites it, not who sells it, even after 我们
         return _own_presented(ctx, t, authorized)
-    if _FACILITY_AFTER.match(norm, end) is not None:
+    if _pattern(ctx, rid, "facility_after").match(norm, end) is not None:
         return _own_presented(ctx, t, authorized)  # 我们的服务器放在中国电信的机房: where it runs, not who sells
-    if presented or _SUPPLIER_BEFORE.search(norm, cs, start) is None:
+    if presented or _pattern(ctx, rid, "supplier_before").search(norm, cs, start) is None:
         return False
-    after = _SUPPLIER_AFTER.match(norm, end)
+    after = _pattern(ctx, rid, "supplier_after").match(norm, end)
     if after is None:
         # named in its role (承保公司是中国平安, 芯片是华为): what it makes or underwrites, not who sells
-        if not (end == len(norm) or norm[end] in CLAUSE_DELIMS) or _SUPPLIER_ROLE.search(norm, cs, start) is None:
+        role = _pattern(ctx, rid, "supplier_role")
+        if not (end == len(norm) or norm[end] in CLAUSE_DELIMS) or role.search(norm, cs, start) is None:
             return False
         return _own_presented(ctx, t, authorized)
-    claims = ctx.cp.phrases("QA-06", "org_intro_trigger")
+    claims = ctx.cp.phrases(rid, "org_intro_trigger")
     if any(w in after.group(0) for w in claims):
         return False  # 是中国移动的授权代理: a presentation after all
     return _own_presented(ctx, t, authorized)
-
-
-_FACILITY_AFTER = re.compile(
-    r"的(?:机房|服务器|线路|网络|光纤|基站|芯片|屏幕|电池|系统|云|数据中心|仓库|物流|快递|支付|接口|平台上|店里|商场)"
-)
-_SUPPLIER_VERB = re.compile(r"(?:来|负责)?(?:承保|生产|制造|提供|出品|供货|代工|研发|出的|出具|签发)")
-_SUPPLIER_ROLE = re.compile(r"承保|保险公司|厂家|厂商|制造|生产|供应|出品|品牌方|原厂|芯片|面板|发动机|电池|系统")
 
 
 def _own_presented(ctx: CallContext, t: TurnView, authorized: list[str]) -> bool:
@@ -856,31 +849,19 @@ def _own_presented(ctx: CallContext, t: TurnView, authorized: list[str]) -> bool
     return any(b and b in own for b in authorized)
 
 
-# the team set against another organisation (,不是比亚迪的授权服务商 / ,并非隆基代理 / ,跟国网没关系), not against a
-# word like 骗子
-_DENIAL_AFTER = re.compile(
-    r"[,,、]?(?:而)?(?:(?:不是|并不是|并非|不属于)[^,.!?;。]{1,12}?(?:的|代理|授权|官方|售后|旗下|合作|公司|厂家)"
-    r"|跟[^,.!?;。]{1,10}没(?:有)?关系)"
-)
-
-
 def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, authorized: list[str]) -> bool:
     """The agent, having presented the team's own brand, says what kind of firm the team is and sets
     it against another organisation in the same sentence (我们是第三方安装公司,不是比亚迪的授权服务商 /
     我们是安装公司,不是隆基的代理): a description of the team, not a brand it presents under. (A claimed tie,
     我们是国家电网的合作单位,不是骗子, is a presentation whatever follows.)"""
     return (
-        _DENIAL_AFTER.match(t.norm, end) is not None
-        and _AFFILIATION.search(org) is None
+        _pattern(ctx, "QA-06", "denial_after").match(t.norm, end) is not None
+        and _pattern(ctx, "QA-06", "affiliation").search(org) is None
         and _own_presented(ctx, t, authorized)
     )
 
 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
-_AFFILIATED_AFTER = re.compile(
-    r"[一-龥]{0,4}?的?(?:官方|授权|合作|旗下|指定|代理|经销|特约|直营|加盟|客服|客户经理|工作人员|员工|营业厅|门店|业务员|顾问|"
-    r"专员|背书|系统|一家|体系|标准|套餐|宽带|业务|产品|理财|课程)"
-)
 
 
 def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -890,6 +871,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     authorized = {index.alias_to_canon.get(b, b) for b in authorized_raw}
     raised_by_customer: set[str] = set()
     suppliers: set[str] = set()
+    affiliated_after = _pattern(ctx, rid, "affiliated_after")
     for t in ctx.speech:
         brand_hits = [(h.start, h.end, index.alias_to_canon[h.phrase]) for h in ctx.hits(t, rid, "brand")]
         if t.is_customer:
@@ -921,7 +903,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if (not presented and named_again) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
-            if not presented and t.index > _OPENING_TURNS and _AFFILIATED_AFTER.match(t.norm, e) is None:
+            if not presented and t.index > _OPENING_TURNS and affiliated_after.match(t.norm, e) is None:
                 # named, not presented under: a payment app, a mall, a maker (先绑定一下支付宝, 万达广场一楼). In the
                 # opening any naming presents (移动公司的小王); later it takes a presentation word before it or an
                 # affiliation after it (中国邮政的合作运营商, 雀巢那边的体系)
@@ -1806,9 +1788,6 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-15
-_WAIT_WORD = re.compile(r"稍等|稍候|等一下|等一会|等会|等我|别挂|先别挂")
-
-
 def _hold_reason_given(ctx: CallContext, t: TurnView | None) -> bool:
     """The agent said why before the hold: in any wording, what the agent is going to do meanwhile
     (我去把您的记录调出来, 我跟同事对一对), or a listed reason word (查, 核实, 系统 …) in the sentence that
@@ -1821,7 +1800,7 @@ def _hold_reason_given(ctx: CallContext, t: TurnView | None) -> bool:
     reasons = ctx.hits(t, rid, "reason")
     if not reasons:
         return False
-    waits = list(_WAIT_WORD.finditer(t.norm))
+    waits = list(_pattern(ctx, rid, "wait_word").finditer(t.norm))
     if not waits:
         return True
     wait = waits[-1]  # the last request to wait
