@@ -230,6 +230,121 @@ CASES: list[Case] = [
 ]
 
 
+# The kinds read from qa-variants-15 (transcripts as a speech recogniser gives them: pauses as spaces,
+# no punctuation), in wordings of their own
+ASR_OPEN = ("a", "喂 您好 王先生吗 我是中国移动客服小李啊 跟您说下宽带提速的事")
+CASES += [
+    # a pause (a space beside a Chinese character) is a clause break, and after 吗 a question
+    ("14-asr-opening-complete", [ASR_OPEN, ("c", "嗯 你说"), CLOSE, BYE], {}, "QA-14", False),
+    ("07-asr-reproach", std(("a", "您自己不看说明书 能不出问题吗 这个我们也没办法")), {}, "QA-07", True),
+    ("01-asr-customer-you", [ASR_OPEN, ("c", "你说 你说"), CLOSE, BYE], {}, "QA-01", False),
+    # a check of who answers with more in the turn: its purpose counts, and it uses up no opening turn
+    (
+        "14-check-with-purpose-in-turn",
+        opening("喂 您好 王先生吗 我是中国移动的小李 您上次问的宽带 我这边跟进一下"),
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-check-then-purpose-for-another",
+        [
+            ("a", "您好,我是中国移动的客服小李,请问是王建国先生吗?"),
+            ("c", "不是,我是他女儿。"),
+            ("a", "您好,那我晚点再打给王先生。"),
+            ("c", "行。"),
+            ("a", "好的,是想跟他说一下宽带到期续费的事。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    # a bare 你是 ending the customer's turn asks who calls
+    (
+        "14-bare-who-are-you",
+        [
+            ("a", "您好 现在家里宽带网速还行吗"),
+            ("c", "还行 你是"),
+            ("a", "我是中国移动的小李 来电是想介绍一下提速活动"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-12: a bare stage read as the speaker's past elsewhere in the turn (初中 我初中毕业就去当兵了)
+    (
+        "12-bare-stage-then-graduated",
+        std(("a", "您现在最高学历是"), ("c", "初中 我初中毕业就去当兵了"), ("a", "明白 这个课很适合您")),
+        {"disposition": "interested", "lead": {"birth_year": None}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-pupil-still-counts",
+        std(("a", "你现在读几年级了"), ("c", "初二"), ("a", "那这个课很适合你")),
+        {"disposition": "interested", "lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    # QA-11: a sale stated with a tag particle asks for the customer's yes (那我就给您开通了哈)
+    (
+        "11-tag-ask-then-hum",
+        std(("a", "那我就给您开通了哈"), ("c", "嗯"), ("a", "好的 已经给您开通了")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-tag-ask-then-yes",
+        std(("a", "那我就给您开通了哈"), ("c", "行 开吧"), ("a", "好的 已经给您开通了")),
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-settled-on-a-hum",
+        std(("a", "周六上午给您安排师傅上门 行吗"), ("c", "嗯嗯"), ("a", "行 那就这么定了")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    # QA-01: a full name, then the surname with a kin title (王建国王伯): an address
+    ("01-name-then-surname-uncle", [("a", "喂 您好 是王建国王伯吗"), YES, PURPOSE, CLOSE, BYE], {}, "QA-01", False),
+    ("01-bare-full-name", [("a", "喂 王建国 我是中国移动的小李"), YES, PURPOSE, CLOSE, BYE], {}, "QA-01", True),
+    # QA-04: "we also have a … class" pushes another offer, whatever stands between
+    (
+        "04-another-class",
+        std(
+            ("c", "不考虑了。"),
+            ("a", "现在报名有优惠。"),
+            ("c", "不用了 没时间"),
+            ("a", "晚上手机就能学。"),
+            ("c", "我说了不需要"),
+            ("a", "那 我们还有一个 会计培训班 考出来能加工资"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-03a: an invitation to come by when free closes the call; it needs a blessing
+    ("03a-come-by-when-free", ending(("a", "行 那您有空过来看看"), ("c", "再说吧")), {}, "QA-03a", True),
+    # QA-07: the customer's own neglect as the cause, in other words
+    ("07-wonder-if-not", std(("a", "您这么用法,电池不鼓才怪呢。")), {}, "QA-07", True),
+    ("07-cannot-rely-on-us", std(("a", "您自己不注意,也不能全指望我们吧。")), {}, "QA-07", True),
+    ("07-so-careless", std(("a", "您这心也太大了吧,合同都不看。")), {}, "QA-07", True),
+    ("07-come-to-this-and-still", std(("a", "车都这样了您还往高速上开。")), {}, "QA-07", True),
+    ("07-if-not-it-who", std(("a", "三年没换滤芯,它不堵谁堵啊。")), {}, "QA-07", True),
+    ("07-you-are-too-kind", std(("a", "您也太客气了,这是应该的。")), {}, "QA-07", False),
+    ("07-late-and-still-bothering", std(("a", "都这么晚了还打扰您,真不好意思。")), {}, "QA-07", False),
+    ("07-who-would-not-join", std(("a", "这么划算的活动,不参加谁参加呀。")), {}, "QA-07", False),
+    ("07-rely-on-us", std(("a", "这事您放心,全指望我们就行。")), {}, "QA-07", False),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
@@ -263,3 +378,19 @@ def test_structure_word_lists_are_in_the_policy(policy: Policy, rule_id: str, na
 def test_affiliation_names_the_organisation(policy: Policy) -> None:
     m = policy.compiled().regex("QA-06", "affiliation")[0].match("美年大健康的合作体检")
     assert m is not None and m.group("org") == "美年大健康"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("喂 您好 雷先生吗 我是客服小郑", "喂,您好,雷先生吗?我是客服小郑"),  # pauses, and a question after 吗
+        ("CXW 什么 200 什么的", "CXW,什么,200,什么的"),  # a pause beside any Chinese character
+        ("Apple Store", "Apple Store"),  # a space between Latin words stays
+        ("好的,谢谢。", "好的,谢谢。"),  # punctuated text is unchanged
+    ],
+)
+def test_pauses_read_as_punctuation(text: str, expected: str) -> None:
+    from qa.rules.textutil import normalize
+
+    assert normalize(text) == expected
+    assert len(normalize(text)) == len(text)  # offsets into the original text stay valid

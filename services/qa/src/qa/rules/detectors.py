@@ -1326,6 +1326,15 @@ def _not_yes_patterns(ctx: CallContext) -> tuple[re.Pattern[str] | None, re.Patt
     return plan
 
 
+# a statement of the sale closed by a tag particle (那我就给您报上了啊 / 给您安排上,做了哈): the agent asks the
+# customer to go along with it, as a question would, rather than stating it done
+_TAG_ASK = ("了啊", "了哈", "了吧", "了呀", "了哦", "了噢", "了嘛")
+
+
+def _asks_by_tag(t: TurnView) -> bool:
+    return t.norm.rstrip(" ,.。!~").endswith(_TAG_ASK)
+
+
 def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
     """The agent proposes the sale and asks: a listed consent question, or in any wording a
     question (?) after the sale's verb (师傅周四上门安装,行吧阿姨? / 就这么给您订了,您看呢?) or after
@@ -1333,6 +1342,8 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
     rid = "QA-11"
     # the call-wide consent set and the "?" first: the sale's verbs are a lazy set (a scan of the turn)
     if ctx.has(t, rid, "consent_question") and ctx.has(t, rid, "sale_verb"):
+        return True
+    if _asks_by_tag(t) and (ctx.has(t, rid, "sale_verb") or "QA-11:completion_trigger" in t.hits):
         return True
     q = t.norm.rfind("?")
     if q == -1:
@@ -1363,13 +1374,18 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             )
             and not ctx.has(t, rid, "consent_question")
             and not t.norm.rstrip().endswith("?")  # 给您下单了,明天装车,行不?: a proposal, asked
+            and not _asks_by_tag(t)  # 那我就给您报上了啊: a proposal, asked by its tag
         ),
         len(speech),
     )
     ask = None
     for k in range(done - 1, -1, -1):
         t = speech[k]
-        if t.is_agent and ("QA-11:consent_question" in t.hits or "?" in t.norm) and _asks_consent(ctx, t):
+        if (
+            t.is_agent
+            and ("QA-11:consent_question" in t.hits or "?" in t.norm or _asks_by_tag(t))
+            and _asks_consent(ctx, t)
+        ):
             ask = k
             break
     if ask is None:
@@ -1549,6 +1565,7 @@ def _age_statements(
     # a school stage only suggests an age; an age the speaker states outright in the same turn
     # (后来上初中…现在都四十了) is the better witness, so school ages count only without one
     schooled: list[tuple[int, int, float]] = []
+    adult_stages: set[str] = set()  # school stages the turn reads as an adult's (高中毕业)
     subject_self = asked != "other"
     this_year = ctx.local_placed.year
     for off, clause in parts:
@@ -1592,6 +1609,7 @@ def _age_statements(
         for p in rx.minor:
             for school in p.finditer(clause):
                 if _adult_school(rx, clause, school.start(), school.end()):
+                    adult_stages.add(school.group(0))
                     continue
                 if rx.minor_other_before is not None and rx.minor_other_before.search(clause, 0, school.start()):
                     continue  # a child named before it (怎么知道我家孩子上小学?): the child's school
@@ -1608,6 +1626,10 @@ def _age_statements(
     # is the age of someone the speaker speaks of
     if ages:
         ages = [a for a in ages if a[2] >= rx.youngest]
+    if schooled and adult_stages:
+        # the same stage read as the speaker's past elsewhere in the turn (高中,我高中毕业就出来打工了): a
+        # bare 高中 answering "your highest education?" is that past too
+        schooled = [x for x in schooled if t.norm[x[0] : x[1]] not in adult_stages]
     if schooled and _addressed_as_staff(ctx):
         schooled = []  # a teacher or a head of studies speaks of the school they work at (初二开物理)
     return (ages or schooled), other_user
@@ -1731,21 +1753,30 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     request_raised = False
     asked = False
     opened = False  # an agent turn that is more than a check of who is on the line
+    checks = 0  # opening turns that also check who is on the line (they do not count towards n)
     for t in ctx.speech:
-        if len(purpose_turns) >= n:
+        if len(purpose_turns) - checks >= n:
             break
         if t.is_agent:
             if not asked:
                 opening.append(t)
             if ctx.has(t, rid, "identity_check") and not ctx.has(t, rid, "purpose"):
-                # only checks who is on the line; the opening proper starts after it (and a 哪位?
-                # answering a bare 请问是邓女士吗? does not end it)
-                opened = opened or not _only_checks_who(ctx, t)
-                continue
+                # checks who is on the line; the opening proper starts after it (and a 哪位? answering a
+                # bare 请问是邓女士吗? does not end it). A check with more in the turn (覃先生吗?我是…的小韦,
+                # …我这边跟进一下) opens the call: a purpose in it, in any words, counts too, without
+                # using up one of the opening's turns
+                if _only_checks_who(ctx, t):
+                    continue
+                checks += 1
             opened = True
             purpose_turns.append(t)
         else:
-            asked = asked or (opened and ctx.has(t, rid, "identity_question"))
+            asked = asked or (
+                opened
+                and (
+                    ctx.has(t, rid, "identity_question") or _rx_search(ctx, t, rid, "identity_question_end") is not None
+                )
+            )
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
     text = "\n".join(t.norm for t in opening)
     brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]

@@ -29,11 +29,24 @@ _PUNCT = (("\uff0c", ","), ("\uff1f", "?"), ("\uff01", "!"), ("\uff1b", ";"), ("
           ("\uff08", "("), ("\uff09", ")"))  # fmt: skip
 
 
+# A speech recogniser's transcript marks pauses with spaces, not punctuation (喂 您好 雷先生吗 我千寻光网客服小郑啊):
+# a space beside a Chinese character is read as the comma it stands for, and after 吗 as the question mark,
+# so clauses, sentences and questions are found the same way in punctuated and unpunctuated transcripts.
+_PAUSE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000]|[ \u3000](?=[\u3400-\u9fff])")
+
+
+def _pause(m: re.Match[str]) -> str:
+    return "?" if m.string[m.start() - 1 : m.start()] == "吗" else ","
+
+
 def normalize(text: str) -> str:
-    """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching."""
+    """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching, and
+    a pause (a space beside a Chinese character) to a comma, or a question mark after 吗."""
     for wide, narrow in _PUNCT:
         if wide in text:
             text = text.replace(wide, narrow)
+    if " " in text or "\u3000" in text:
+        text = _PAUSE.sub(_pause, text)
     return text
 
 
