@@ -345,6 +345,72 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-11 (every violation in the agent's own indirect words), in wordings of
+# their own
+CASES += [
+    # QA-10: "you got it wrong" and "we never" in any words
+    ("10-took-one-for-another", std(("a", "您八成是把退款短信看成扣费短信了。")), {}, "QA-10", True),
+    ("10-misread-the-meaning", std(("a", "您这是把合同的意思理解反了。")), {}, "QA-10", True),
+    ("10-you-misunderstood", std(("a", "李先生,您会错意了,我说的是月租。")), {}, "QA-10", True),
+    ("10-did-not-understand-the-card", std(("a", "您大概没看懂账单上的说明。")), {}, "QA-10", True),
+    ("10-what-are-you-getting-at", std(("a", "您这话是想说啥?")), {}, "QA-10", True),
+    ("10-never-since-day-one", std(("a", "我们这个平台打上线那天起就没出过一次错。")), {}, "QA-10", True),
+    ("10-never-in-six-years", std(("a", "我们店开了六年,就没干过坑客户的事。")), {}, "QA-10", True),
+    ("10-we-never-would", std(("a", "我们的师傅向来不会收现金。")), {}, "QA-10", True),
+    ("10-cannot-happen-here", std(("a", "这种事在我们这儿是出不了的。")), {}, "QA-10", True),
+    ("10-sorry-you-were-misled", std(("a", "抱歉让您误会了,是我没说清楚。")), {}, "QA-10", False),
+    ("10-do-not-misunderstand", std(("a", "您别误会,是我们登记的号码有问题。")), {}, "QA-10", False),
+    ("10-our-mistake-recorded", std(("a", "是我们把退款当成收入录进去了,马上更正。")), {}, "QA-10", False),
+    ("10-cannot-issue-online", std(("a", "这个证明我们线上出不了,得去营业厅。")), {}, "QA-10", False),
+    # QA-07: a customer who reads an insult into a statement about them (你的意思是我…, 你这叫啥话, 怪上我了)
+    # shows the statement was aimed at them; generic anger at a plain fact, a pitch or a QA-10 line does not
+    (
+        "07-statement-read-as-insult",
+        std(
+            ("a", "这套课本来就是给肯下功夫的人学的,您要是想轻松,报个兴趣班就行。"), ("c", "你的意思是我不肯下功夫呗?")
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-blame-in-advance",
+        std(("a", "您家狗要是不拴好,到时候可别又说是我们的围栏不结实。"), ("c", "我还没说啥你就先怪上我了?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-plain-fact-generic-anger",
+        std(("a", "系统显示您上个月有一次缴费晚了五天,所以这次不能提额。"), ("c", "至于吗。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-pitch-then-offence",
+        std(("a", "我们还有以旧换新,您家的旧冰箱能折价。"), ("c", "你这人咋回事,说了不要还说。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-listening-line-is-qa10s",
+        std(("a", "您肯定是数岔了,我们是扫码出库的。"), ("c", "你这意思是我们拿了你们的东西?")),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-07: "does that need saying?", a mocking guess at what a thing is used for, "you, of all people",
+    # "in this day and age, still…"
+    ("07-need-saying", std(("a", "保单上白纸黑字写着,这还用我说吗?")), {}, "QA-07", True),
+    ("07-used-for-a-table-leg", std(("a", "说明书写着充满就拔,您那本说明书是拿来垫桌腿的吧?")), {}, "QA-07", True),
+    ("07-this-day-and-age", std(("a", "都什么年代了还用纸笔记账。")), {}, "QA-07", True),
+    ("07-and-you-of-all", std(("a", "孩子在外头打拼,您倒好,补贴都不晓得领。")), {}, "QA-07", True),
+    ("07-need-i-ask-politely", std(("a", "您看这个时间还用改吗?")), {}, "QA-07", False),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

@@ -1153,6 +1153,8 @@ def _offence_readings(ctx: CallContext, offended: list[TurnView], out: list[Find
         prev = speech[k - 1] if k > 0 else None
         if prev is not None and prev.is_agent and prev.index not in flagged:
             q = _question_at_customer(ctx, prev)
+            if q is None and (by_remark := ctx.cp.regex_any(rid, "offended_by_remark")) is not None:
+                q = _remark_at_customer(ctx, prev) if by_remark.search(c.norm) else None
             if q is not None:
                 flagged.add(prev.index)
                 added.append(
@@ -1183,6 +1185,42 @@ def _question_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | No
         if aimed and (polite is None or polite.search(norm, s, e) is None):
             return s, e
         end = norm.rfind("?", 0, s)
+    return None
+
+
+_SORRY = ("抱歉", "不好意思", "对不起", "请您谅解", "理解您")
+
+
+def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
+    """With no question at the customer in the turn: its last sentence that names the customer
+    (您, 你, 您家 …) and is neither a polite request or proposal nor an apology. A customer who takes
+    offence at it (你的意思是我们不动脑子呗?) shows it was aimed at them: mockery or blame stated,
+    not asked (…您这是自己一勺一勺往管子里砌墙呢)."""
+    norm = t.norm
+    target = ctx.cp.regex_any("QA-07", "customer_target")
+    polite = ctx.cp.regex_any("QA-07", "polite_question")
+    offer = ctx.cp.regex_any("QA-07", "offer_value")
+    listening = ctx.cp.regex_any("QA-10", "paraphrase")
+    push = ctx.cp.regex_any("QA-04", "push")
+    end = len(norm)
+    while end > 0:
+        s, e = _trim(norm, *_sentence_bounds(norm, end - 1, end - 1))
+        said = norm[s:e]
+        if (
+            target is not None
+            and target.search(norm, s, e) is not None
+            and (polite is None or polite.search(norm, s, e) is None)
+            and not any(w in said for w in _SORRY)
+            # a pitch the customer is tired of is QA-04's matter, a "you got it wrong" QA-10's
+            and (offer is None or offer.search(norm, s, e) is None)
+            and (push is None or push.search(norm, s, e) is None)
+            and not any(s <= h.start < e for h in ctx.hits(t, "QA-10", "forbidden"))
+            and (listening is None or listening.search(norm, s, e) is None)
+        ):
+            return s, e
+        end = s - 1 if s > 0 else 0
+        while end > 0 and norm[end - 1] in "。!?…\n ":
+            end -= 1
     return None
 
 
