@@ -411,6 +411,111 @@ CASES += [
 ]
 
 
+REFUSED_THRICE = (
+    ("c", "不需要。"),
+    ("a", "这个活动很划算的。"),
+    ("c", "真不用。"),
+    ("a", "您可以先体验一下。"),
+    ("c", "我说了不要。"),
+)
+CASES += [
+    # QA-04: after three refusals, a pivot to a new proposal, WeChat, or the spouse asked for instead
+    (
+        "04-pivot-to-wechat",
+        std(*REFUSED_THRICE, ("a", "那这样王先生,我加您个微信,发点资料您闲了看看。")),
+        {},
+        "QA-04",
+        True,
+    ),
+    ("04-ask-for-the-spouse", std(*REFUSED_THRICE, ("a", "您爱人在家吗?我跟她说两句。")), {}, "QA-04", True),
+    ("04-pivot-to-goodbye", std(*REFUSED_THRICE, ("a", "那这样,我就不打扰您了,祝您生活愉快。")), {}, "QA-04", False),
+    (
+        "04-doing-it-myself-refuses",
+        std(
+            ("c", "不续了。"),
+            ("a", "续了孩子上学方便。"),
+            ("c", "这学期我自己送。"),
+            ("a", "路上车多,坐校车安全。"),
+            ("c", "说了不续。"),
+            ("a", "现在报名还有早鸟价。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-05: an enumeration all inside the price, and a smallest coin negated, are promises
+    (
+        "05-all-listed-inside-the-price",
+        std(
+            ("a", "安装、调试、拉线都在这一个价里,装完您不用再往外拿钱。"),
+            ("c", "那装吧。"),
+            ("a", "对了,拉线超过十米的部分要另收材料费。"),
+            ("c", "你刚才不是说都在价里吗?这不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-not-a-coin",
+        std(
+            ("a", "三年里出什么毛病,上门修都不用您出一个钢镚儿。"),
+            ("c", "那行。"),
+            ("a", "不过人为损坏的不在保修里,要按价收费。"),
+            ("c", "你刚说啥毛病都不用我出钱,这会儿又不保了?那我不要了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-06: 直供 presents under another organisation; so does an apposition after the team's own name
+    ("06-direct-supplier-base", std(("a", "我们园子是鲜丰水果的直供基地。")), {}, "QA-06", True),
+    (
+        "06-apposition-licensed-station",
+        [("a", "您好,我们这边是中国移动,华为官方授权的县级服务站,给您说一下换机活动。"), YES, CLOSE, BYE],
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-apposition-makers-licence-generic",
+        [("a", "您好,我们这边是中国移动,厂家授权的县级服务站,给您说一下换机活动。"), YES, CLOSE, BYE],
+        {},
+        "QA-06",
+        False,
+    ),
+    # QA-06 / QA-14: a trade said with a verb (我是做陶艺手作的小夏) is no organisation
+    ("06-trade-is-no-org", opening("温女士您好,我是做陶艺手作的小夏,跟您聊聊活动需求。"), {}, "QA-06", False),
+    ("14-trade-is-no-company", opening("温女士您好,我是做陶艺手作的小夏,跟您聊聊活动需求。"), {}, "QA-14", True),
+    # QA-14: what the agent means to do for the customer is a purpose
+    ("14-means-to-help", opening("您好,我是中国移动的小李,想提前帮您把明年的套餐合计合计。"), {}, "QA-14", False),
+    # QA-03a: leaving it to the customer (您自己看吧) closes the call; it needs a blessing
+    ("03a-left-to-you", ending(("a", "那周六就不给您留了,您自己看吧。"), ("c", "行,不用你操心。")), {}, "QA-03a", True),
+    # QA-12: inviting a child on the phone to come along is marketing to them
+    (
+        "12-child-invited-to-come",
+        std(
+            ("a", "你今年几年级啦?"),
+            ("c", "初一。"),
+            ("a", "我们就在你们学校后门,放了学直接过来,你是不是挺想来的?"),
+        ),
+        {"lead": {"birth_year": None}, "disposition": "no_interest"},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-child-asked-to-pass-a-message",
+        std(
+            ("c", "我不是,我是他女儿,我在上高一。"),
+            ("a", "好的同学,续订的事还是要跟您爸爸商量,我就不跟您多说了,麻烦您跟爸爸说一声。"),
+        ),
+        {"lead": {"birth_year": None}, "disposition": "callback"},
+        "QA-12",
+        False,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
