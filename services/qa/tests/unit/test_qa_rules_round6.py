@@ -516,6 +516,64 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-12 (forbidden words where they do not count: the customer's, quoted,
+# negated, idioms, others' ages), in wordings of their own
+CASES += [
+    # QA-05: "we never charge" said to deny the customer's account is QA-10's denial, not a promise
+    (
+        "05-denial-of-the-account-is-no-promise",
+        std(
+            ("c", "上次师傅来,说免费检测,走的时候收了我八十。"),
+            ("a", "您肯定是记错了,我们师傅上门从来不收钱的。"),
+            ("c", "我有转账记录,收了八十,你们这不是糊弄人吗?"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-promise-still-counts",
+        std(
+            ("a", "这次上门检测不收您一分钱。"),
+            ("c", "那来吧。"),
+            ("a", "师傅说检测费要收八十。"),
+            ("c", "你刚才不是说不收钱吗?这不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-10: a listening phrase the agent denies saying is none
+    ("10-denies-saying-you-misread", std(("a", "我不下结论,也不是说您看错了,咱们一项一项对。")), {}, "QA-10", False),
+    ("10-says-you-misread", std(("a", "您肯定是看错了,咱们一项一项对。")), {}, "QA-10", True),
+    # QA-06: a "strategic" partnership is a partnership
+    ("06-strategic-partner", std(("a", "我们现在是国家电网的战略合作单位。")), {}, "QA-06", True),
+    # QA-01: 你 inside an idiom is no address
+    ("01-idiom-with-you", std(("a", "买保险本来就是你情我愿的事,您觉得不合适就不买。")), {}, "QA-01", False),
+    ("01-you-still-counts", std(("a", "你觉得不合适就不买。")), {}, "QA-01", True),
+    # QA-12: a pet of the family's, "that one we had before", is spoken of
+    (
+        "12-the-dog-we-had-before",
+        std(("c", "我们家之前那只狗十二岁走的。"), ("a", "理解,所以趁现在投保最合适。")),
+        {"disposition": "success", "lead": {"birth_year": 1985}},
+        "QA-12",
+        False,
+    ),
+    # QA-02: an ineligible request, then brought to the team's premises (开到我们…检测中心来)
+    (
+        "02-bring-it-to-our-centre",
+        std(
+            ("c", "你们能去杭州验车吗?"),
+            ("a", "杭州我们做不了。"),
+            ("a", "那这样,您提车回来以后,直接开到我们相山南路的检测中心来。"),
+        ),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

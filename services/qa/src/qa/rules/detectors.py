@@ -365,6 +365,11 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
         return cached
     rid = "QA-05"
     norm = t.norm
+    if ctx.hits(t, "QA-10", "forbidden") or _rx_search(ctx, t, "QA-10", "paraphrase") is not None:
+        # the agent denies the customer's account (您肯定是记混了,我们师傅从来不收钱的): what it says of its
+        # own side there answers a complaint about the past, it promises nothing (QA-10's matter)
+        cache[t.index] = []
+        return []
     found: list[tuple[int, int]] = [(h.start, h.end) for h in ctx.hits(t, rid, "absolute_claim")]
     free = ctx.hits(t, rid, "free")
     if free:
@@ -1327,6 +1332,11 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase"))
             continue
         m = _rx_search(ctx, t, rid, "paraphrase")
+        if m and (negated := ctx.cp.regex_any(rid, "paraphrase_negated_before")) is not None:
+            # (also 不是说您看错了: denying the reproach, not making it; the next match may still count)
+            rx = ctx.cp.regex_any(rid, "paraphrase")
+            while m is not None and negated.search(t.norm, _clause_bounds(t.norm, *m.span())[0], m.start()):
+                m = rx.search(t.norm, m.end()) if rx is not None else None
         if m:
             out.append(ctx.quote(t, *_clause_bounds(t.norm, *m.span()), rid, "forbidden listening phrase"))
     return out
