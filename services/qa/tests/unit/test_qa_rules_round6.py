@@ -574,6 +574,71 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-13 (service calls: renewals, reminders, follow-ups), in wordings of their own
+CASES += [
+    # QA-06: a 的 in a name's second character belongs to the name (美的官方…); an organisation ending in 局;
+    # joined to another's network (加入了…联盟, 是…的成员影城), not a denial (不是…的门店)
+    ("06-de-inside-a-name", std(("a", "我是美的官方延保服务中心的小程。")), {}, "QA-06", True),
+    ("06-description-with-de", std(("a", "我们是本地的家电清洗公司。")), {}, "QA-06", False),
+    ("06-a-bureau", std(("a", "我是国家邮政报刊发行局达州分局的小何。")), {}, "QA-06", True),
+    ("06-registered-with-a-bureau", std(("a", "我们是人社局备案的职业培训机构。")), {}, "QA-06", False),
+    ("06-joined-a-chain", std(("a", "我们现在加入了万达院线联盟,续卡以后全国都能刷。")), {}, "QA-06", True),
+    ("06-member-of-a-chain", std(("a", "我们算是华润万家的成员店,积分通用。")), {}, "QA-06", True),
+    ("06-not-their-shop", std(("a", "板子用的是兔宝宝的,我们是定制工厂,不是兔宝宝的门店。")), {}, "QA-06", False),
+    # QA-12: a pitch word that offers nothing: denied, done before the call, someone else's act
+    (
+        "12-service-call-to-an-elder",
+        [
+            ("a", "阿姨您好,我是中国移动的小李,来电是跟您确认明天保养的时间。"),
+            ("c", "哦,明天上午在家。"),
+            ("a", "阿姨,这次就是按您儿子约好的做保养,别的不用您买,也不用您付钱。"),
+            ("c", "那好,我给开个门。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "appointment", "lead": {"birth_year": 1950}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-daughter-buys-the-strips",
+        [
+            ("a", "阿姨您好,我是中国移动的小李,来电是回访一下您用着顺不顺手。"),
+            ("c", "试纸快用完了,上哪儿买啊?"),
+            ("a", "您闺女上个月给您买了我们的血糖仪,试纸一直是您闺女在给您买,我跟她说一声。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "callback", "lead": {"birth_year": 1950}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-elder-sold-to",
+        std(("a", "阿姨,试纸您可以直接在我们这儿买,一盒送一盒。")),
+        {"disposition": "interested", "lead": {"birth_year": 1950}},
+        "QA-12",
+        True,
+    ),
+    # QA-09: a cover, a limit or pay is no price of the offer, unless its clause says it is paid
+    ("09-per-person-cover", std(("a", "每人的赔偿限额是八十万,工伤医疗每人五万。")), NO_PRICE, "QA-09", False),
+    ("09-monthly-salary", std(("a", "学完推荐就业,月薪八千左右。")), NO_PRICE, "QA-09", False),
+    ("09-premium-per-person", std(("a", "每人的赔偿限额是八十万,保费每人三百。")), NO_PRICE, "QA-09", True),
+    # QA-02: come to a named branch (到华龙店服务台来一趟) after an ineligible request
+    (
+        "02-come-to-the-branch-desk",
+        std(
+            ("c", "会员卡能转给我妹妹吗?"),
+            ("a", "会员卡是实名的,不能转让,系统里办不了。"),
+            ("a", "要不您回来的时候到华龙店服务台来一趟,当面跟店长聊聊。"),
+        ),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
@@ -596,7 +661,14 @@ STRUCTURE_LISTS = [
         "affiliated_after",
         "denial_after",
     )
-] + [("QA-15", "wait_word"), ("QA-07", "remedy_follows"), ("QA-03a", "customer_leaves")]
+] + [
+    ("QA-15", "wait_word"),
+    ("QA-07", "remedy_follows"),
+    ("QA-03a", "customer_leaves"),
+    ("QA-12", "pitch_not_offered"),
+    ("QA-09", "not_price_context"),
+    ("QA-09", "price_clause"),
+]
 
 
 @pytest.mark.parametrize(("rule_id", "name"), STRUCTURE_LISTS, ids=[f"{r}:{n}" for r, n in STRUCTURE_LISTS])

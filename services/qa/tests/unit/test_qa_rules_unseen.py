@@ -63,6 +63,7 @@ SETS = [
     ("qa-variants-10", 64, 0.85, 0.97),
     ("qa-variants-11", 64, 0.85, 0.97),
     ("qa-variants-12", 64, 0.85, 0.97),
+    ("qa-variants-13", 64, 0.85, 0.97),
     ("qa-variants-15", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]

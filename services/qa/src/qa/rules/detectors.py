@@ -773,8 +773,10 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     registered = _pattern(ctx, "QA-06", "registered_with").search(org)
     if registered is not None and affiliation.search(org, registered.end()) is None:
         return True
-    if "的" in org and affiliation.search(org) is None:
-        return True  # a description of the team (独立的二手鉴定寄卖平台), no other organisation claimed
+    if org.find("的", 2) != -1 and affiliation.search(org) is None:
+        # a description of the team (独立的二手鉴定寄卖平台), no other organisation claimed; a 的 in a name's
+        # second character (美的官方延保服务中心) belongs to the name
+        return True
     partner = affiliation.match(org)
     if partner:
         org = partner.group("org")  # 美年大健康的合作体检: the organisation claimed is 美年大健康
@@ -1294,6 +1296,20 @@ def detect_qa08(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-09
+def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
+    """The figure's clause, or the clause before it, is about a cover, a limit, a payout, pay or a loan
+    (每人的赔偿限额还是八十万,工伤医疗每人五万) and its own clause says nothing of paying it."""
+    context = ctx.cp.regex_any("QA-09", "not_price_context")
+    priced = ctx.cp.regex_any("QA-09", "price_clause")
+    if context is None:
+        return False
+    cs, ce = _clause_bounds(norm, s, e)
+    if priced is not None and priced.search(norm, cs, ce) is not None:
+        return False
+    before = clause_start(norm, cs - 1) if cs > 1 else cs
+    return context.search(norm, before, ce) is not None
+
+
 def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-09"
     if call.campaign.price_on_phone:
@@ -1309,6 +1325,8 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             prev = speech[k - 1] if k > 0 else None
             if prev is not None and prev.is_customer:
                 spans = [(s, e) for s, e in spans if t.norm[s:e] not in prev.norm]
+        if spans:
+            spans = [(s, e) for s, e in spans if not _figure_not_priced(ctx, t.norm, s, e)]
         if spans and asked is not None and all(t.norm[e - 1] == "块" for _, e in spans):
             # only bare 块 figures, and the customer then asks the price: they were pieces (各要二十四块)
             k = bisect_left(speech, t.index + 1, key=_turn_index)
@@ -1693,6 +1711,24 @@ def _addressed_as_staff(ctx: CallContext) -> bool:
     return bool(found)
 
 
+def _pitches(ctx: CallContext, t: TurnView) -> bool:
+    """The agent's turn markets something: a pitch word that is not denied (别的不用您买), not done
+    before the call (您闺女给您买了), and not the act of someone else the agent speaks of (试纸一直是您闺女在给
+    您买): a service call that sells nothing to the person on the phone holds such words too."""
+    hits = ctx.hits(t, "QA-12", "pitch")
+    if not hits:
+        return False
+    not_pitch = ctx.cp.regex_any("QA-12", "pitch_not_offered")
+    if not_pitch is None:
+        return True
+    norm = t.norm
+    for h in hits:
+        cs, ce = _clause_bounds(norm, h.start, h.end)
+        if not_pitch.search(norm[cs:h.start] + "\x00" + norm[h.end : ce]) is None:
+            return True
+    return False
+
+
 def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-12"
     cp = ctx.cp
@@ -1724,7 +1760,7 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             return []
         pitched_after = any(
             x.is_agent
-            and (ctx.has(x, rid, "pitch") or _money_spans(ctx, x))
+            and (_pitches(ctx, x) or _money_spans(ctx, x))
             and not ctx.has(x, rid, "withdrawal")  # 那我就不打扰您了,…报名时留错了: withdrawing, not pitching
             for x in ctx.speech[k + 1 :]
         )
@@ -1738,7 +1774,7 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     age = ctx.local_placed.year - by
     if not at_risk(age):
         return []
-    if sold or any(ctx.has(x, rid, "pitch") for x in ctx.agent_turns):
+    if sold or any(_pitches(ctx, x) for x in ctx.agent_turns):
         who = "elderly" if age >= elderly_age else "a minor"
         return [
             ctx.finding(
