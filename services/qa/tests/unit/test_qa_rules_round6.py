@@ -639,6 +639,169 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-14 (someone other than the lead answers), in wordings of their own
+SPOUSE = ("c", "我是他爱人,他出差了,手机在我这儿。")
+CASES += [
+    # QA-11: a clear yes from someone who is not the customer (the lead's spouse, child, housekeeper) is no
+    # yes of the customer's; one who fetches the lead, or whose number it is now, is another matter
+    (
+        "11-spouse-says-yes",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国先生吗?"),
+            SPOUSE,
+            ("a", "王先生的宽带下个月到期,给他续费一年,可以吗?"),
+            ("c", "行,续吧。"),
+            ("a", "好的,这边就给王先生续上了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-spouse-fetches-the-lead",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国先生吗?"),
+            ("c", "我是他爱人,你等一下,我去叫他。"),
+            ("c", "喂?"),
+            ("a", "王先生您好,我是中国移动的小李,您的宽带下个月到期,给您续一年,可以吗?"),
+            ("c", "行,续吧。"),
+            ("a", "好的,已经给您续上了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-number-is-the-sons-now",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国先生吗?"),
+            ("c", "我是他儿子,我爸前年走了,这个号现在是我在用。"),
+            ("a", "您好,请节哀。宽带下个月到期,给您续一年,可以吗?"),
+            ("c", "行,续吧。"),
+            ("a", "好的,已经给您续上了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-so-renew-it",
+        std(("a", "给您续一年,可以吗?"), ("c", "那就续一年吧。"), ("a", "好的,已经给您续上了。")),
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-say-later",
+        std(("a", "给您续一年,可以吗?"), ("c", "嗯,那就再说吧。"), ("a", "好的,已经给您续上了。")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    # QA-14: the phone passes to the lead; the agent's first words to the new voice must say who and why
+    (
+        "14-handed-over-no-intro",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国先生家吗?今天来电是回访一下宽带。"),
+            ("c", "我是他爱人,我让他接。老王,电话!"),
+            ("c", "喂?"),
+            ("a", "宽带用着怎么样?现在升级千兆每月只加二十。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    (
+        "14-handed-over-with-intro",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国先生家吗?今天来电是回访一下宽带。"),
+            ("c", "我是他爱人,我让他接。老王,电话!"),
+            ("c", "喂?"),
+            ("a", "王先生您好,我是中国移动的小李,来电是回访一下您家的宽带。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-message-comes-back",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国先生家吗?今天来电是回访一下宽带。"),
+            ("c", "我是他爱人,你等一下,我去叫他。"),
+            ("c", "他说在忙,让你晚点打。"),
+            ("a", "好的,那我明天上午再打过来。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-to-tell-someone-named",
+        opening("您好,我是中国移动的小李,想跟王建国先生说一下宽带到期的事。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-12: a carer answers for an old lead; an age as a bare year clause; retirement with the verb split;
+    # deferring to the lead withdraws
+    (
+        "12-carer-answers-for-the-elder",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国老先生家吗?"),
+            ("c", "是,我是照顾王伯的阿姨,电话都是我接。"),
+            ("a", "阿姨您好,这个套餐的事我还是先跟他儿子说,就不打扰王伯了。"),
+            CLOSE,
+            BYE,
+        ],
+        {"lead": {"birth_year": 1944}, "disposition": "callback"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-year-clause",
+        std(("c", "我属鼠的,四八年的,折腾不动了。"), ("a", "大爷,我们这个套餐每月只要九块。")),
+        {"lead": {"birth_year": None}, "disposition": "no_interest"},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-retired-verb-split",
+        std(("c", "我六十岁退的休,都退了十五年了。"), ("a", "大爷,我们这个套餐每月只要九块。")),
+        {"lead": {"birth_year": None}, "disposition": "no_interest"},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-defers-to-the-lead",
+        std(("c", "我今年七十四了,我能不能也订一瓶?"), ("a", "阿姨,订奶这个事我还是先跟孟女士商量,她回来我再打过来。")),
+        {"lead": {"birth_year": None}, "disposition": "callback"},
+        "QA-12",
+        False,
+    ),
+    # QA-09: a price per pair (两百六十八一双)
+    ("09-price-per-pair", std(("a", "现在店里活动价两百六十八一双。")), NO_PRICE, "QA-09", True),
+    ("09-count-of-pairs", std(("a", "我们给您留了三十七码的一双。")), NO_PRICE, "QA-09", False),
+    # QA-07: the customer's doing, then they come to the team (扣了钱倒来问我们); never thought of…?; and
+    # still call it…?; 别管懂不懂 is no condescension
+    ("07-and-then-you-ask-us", std(("a", "遥控器是您家自己人按的,扣了钱倒来问我们。")), {}, "QA-07", True),
+    ("07-never-thought-of", std(("a", "您自己天天抱着手机,您就没想过教教她?")), {}, "QA-07", True),
+    ("07-and-still-call-it", std(("a", "您现在还嫌她学这个多余?")), {}, "QA-07", True),
+    ("07-never-mind-understanding", std(("a", "大爷您别管懂不懂,炉子响就得修。")), {}, "QA-07", False),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

@@ -64,6 +64,7 @@ SETS = [
     ("qa-variants-11", 64, 0.85, 0.97),
     ("qa-variants-12", 64, 0.85, 0.97),
     ("qa-variants-13", 64, 0.85, 0.97),
+    ("qa-variants-14", 64, 0.85, 0.97),
     ("qa-variants-15", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]

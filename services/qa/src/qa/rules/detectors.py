@@ -1380,6 +1380,10 @@ def _answer_kind(ctx: CallContext, t: TurnView) -> str:
             if after is not None and after.match(norm, h.end):
                 continue
             return "clear"
+    form = ctx.cp.regex_any(rid, "clear_yes_form")
+    m = form.search(t.norm) if form is not None else None
+    if m is not None and not any(a.start < m.end() and m.start() < a.end for a in amb):
+        return "clear"  # 那就续一年吧: an acceptance in the sale's own verb
     return "ambiguous" if amb else "other"
 
 
@@ -1422,6 +1426,27 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
         return False  # (the proposal is in the first person: most questions need no regex)
     proposal = ctx.cp.regex_any(rid, "proposal")
     return proposal is not None and proposal.search(t.norm, 0, q) is not None
+
+
+def _answering_for_the_customer(ctx: CallContext, before: int) -> TurnView | None:
+    """The customer turn, before speech position ``before``, in which whoever answered said they are
+    someone else of the lead's (我是她老公 / 我是家里的保姆 / 我是她女儿), unless the number is theirs now
+    (这个号现在是我在用) or they hand the phone to the lead (我去叫她 / 妈——电话!) before that index."""
+    rid = "QA-11"
+    proxy_rx = ctx.cp.regex_any(rid, "proxy_speaker")
+    if proxy_rx is None:
+        return None
+    own = ctx.cp.regex_any(rid, "number_now_theirs")
+    handover = ctx.cp.regex_any(rid, "handover")
+    proxy: TurnView | None = None
+    for t in ctx.speech[:before]:
+        if not t.is_customer:
+            continue
+        if proxy is None and proxy_rx.search(t.norm) and (own is None or not own.search(t.norm)):
+            proxy = t
+        if proxy is not None and handover is not None and handover.search(t.norm):
+            proxy = None  # the lead comes to the phone
+    return proxy
 
 
 def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -1475,6 +1500,11 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if not t.is_customer:
             continue
         kind = _answer_kind(ctx, t)
+        if kind == "clear" and done < len(speech) and (proxy := _answering_for_the_customer(ctx, k)) is not None:
+            # a clear yes, but from someone who is not the customer (the lead's husband, child or
+            # housekeeper answering their phone): the sale rests on no yes of the customer's
+            reason = "sale recorded on the word of someone who is not the customer"
+            return [ctx.quote(t, 0, len(t.text), rid, reason, (ctx.evidence("speaker", proxy, 0, len(proxy.text)),))]
         if kind == "clear":
             return []
         if kind == "ambiguous" and ambiguous is None:
@@ -1609,7 +1639,7 @@ def _age_statements(
     if not want_other and not want_age:
         return [], False
     rx = _age_regexes(ctx)
-    if "QA-12:elderly_words_trigger" in hits and rx.elderly_turn is not None and "退休" in t.norm:
+    if "QA-12:elderly_words_trigger" in hits and rx.elderly_turn is not None and "退" in t.norm:
         # read over the whole turn, across a comma (我五十五退休的,到今年整整十八年了), unless the clause of
         # 退休 is about someone else (我爸退休都二十年了)
         m = rx.elderly_turn.search(t.norm)
@@ -1724,7 +1754,7 @@ def _pitches(ctx: CallContext, t: TurnView) -> bool:
     norm = t.norm
     for h in hits:
         cs, ce = _clause_bounds(norm, h.start, h.end)
-        if not_pitch.search(norm[cs:h.start] + "\x00" + norm[h.end : ce]) is None:
+        if not_pitch.search(norm[cs : h.start] + "\x00" + norm[h.end : ce]) is None:
             return True
     return False
 
@@ -1863,6 +1893,37 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             )
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
     text = "\n".join(t.norm for t in opening)
+    missing = _opening_missing(ctx, call, text, purpose_turns, request_raised)
+    if missing:
+        first = ctx.agent_turns[0]
+        return [ctx.quote(first, 0, len(first.text), rid, f"opening does not give the agent's {' / '.join(missing)}")]
+    # The phone passed to the lead (我让她接。老婆,电话! / 喂?): the agent's first words to the new voice open the
+    # call again, and must say who calls and why as well
+    handover = cp.regex_any("QA-11", "handover")
+    hello = cp.regex_any(rid, "new_voice")
+    speech = ctx.speech
+    for k, t in enumerate(speech[:-2]):
+        if not (t.is_customer and speech[k + 1].is_customer) or handover is None or not handover.search(t.norm):
+            continue
+        if hello is None or not hello.match(speech[k + 1].norm):
+            continue  # the one who answered comes back with a message (她说让你晚点打): no new voice
+        a = next((x for x in speech[k + 2 :] if x.is_agent), None)
+        if a is None:
+            break
+        missing = _opening_missing(ctx, call, a.norm, [a], False)
+        if missing:
+            said = f"after the phone is handed over, the agent does not give its {' / '.join(missing)}"
+            return [ctx.quote(a, 0, len(a.text), rid, said)]
+        break
+    return []
+
+
+def _opening_missing(
+    ctx: CallContext, call: CallRecord, text: str, purpose_turns: list[TurnView], request_raised: bool
+) -> list[str]:
+    """What an opening (``text``: its agent turns, joined) leaves out of name, company and purpose."""
+    rid = "QA-14"
+    cp = ctx.cp
     brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
     self_name = cp.regex(rid, "self_name")
     has_name = (
@@ -1895,11 +1956,7 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         or any(ctx.has(t, rid, "purpose") for t in purpose_turns)
         or any(rx.search(t.norm) for t in purpose_turns if (rx := cp.regex_any(rid, "purpose")) is not None)
     )
-    missing = [w for w, ok in (("name", has_name), ("company", has_company), ("purpose", has_purpose)) if not ok]
-    if not missing:
-        return []
-    first = ctx.agent_turns[0]
-    return [ctx.quote(first, 0, len(first.text), rid, f"opening does not give the agent's {' / '.join(missing)}")]
+    return [w for w, ok in (("name", has_name), ("company", has_company), ("purpose", has_purpose)) if not ok]
 
 
 # --------------------------------------------------------------------------------------------- QA-15
