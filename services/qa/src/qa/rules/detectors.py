@@ -10,12 +10,13 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import time
+from itertools import pairwise
 
 import ahocorasick_rs
 from common.phones import carrier_of
 
 from qa.rules.context import CallContext, TurnView
-from qa.rules.model import CallRecord, Finding
+from qa.rules.model import CallRecord, Finding, SpeechTurn
 from qa.rules.policy import Hit, Policy
 from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, parse_number
 
@@ -365,11 +366,6 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
         return cached
     rid = "QA-05"
     norm = t.norm
-    if ctx.hits(t, "QA-10", "forbidden") or _rx_search(ctx, t, "QA-10", "paraphrase") is not None:
-        # the agent denies the customer's account (您肯定是记混了,我们师傅从来不收钱的): what it says of its
-        # own side there answers a complaint about the past, it promises nothing (QA-10's matter)
-        cache[t.index] = []
-        return []
     found: list[tuple[int, int]] = [(h.start, h.end) for h in ctx.hits(t, rid, "absolute_claim")]
     free = ctx.hits(t, rid, "free")
     if free:
@@ -384,6 +380,10 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
             if rx is not None:
                 found.extend(m.span() for m in rx.finditer(norm))
     out: list[tuple[int, int]] = []
+    if found and (ctx.hits(t, "QA-10", "forbidden") or _listening_paraphrase(ctx, t) is not None):
+        # the agent denies the customer's account (您肯定是记混了,我们师傅从来不收钱的): what it says of its
+        # own side there answers a complaint about the past, it promises nothing (QA-10's matter)
+        found = []
     if found:
         veto = ctx.cp.regex_any(rid, "promise_veto")
         for s, e in sorted(found):
@@ -764,13 +764,42 @@ def _pattern(ctx: CallContext, rule_id: str, name: str) -> re.Pattern[str]:
     return pats[0] if pats else _NEVER
 
 
+class _OrgWords:
+    """The QA-06 word lists an organisation is read with, looked up once per policy."""
+
+    def __init__(self, ctx: CallContext) -> None:
+        def one(name: str) -> re.Pattern[str]:
+            return _pattern(ctx, "QA-06", name)
+
+        self.affiliation = one("affiliation")
+        self.registered_with = one("registered_with")
+        self.customers_own = one("customers_own")
+        self.about_customer = one("about_customer")
+        self.supplier_before = one("supplier_before")
+        self.supplier_after = one("supplier_after")
+        self.supplier_verb = one("supplier_verb")
+        self.supplier_role = one("supplier_role")
+        self.facility_after = one("facility_after")
+        self.affiliated_after = one("affiliated_after")
+        self.denial_after = one("denial_after")
+
+
+def _org_words(ctx: CallContext) -> _OrgWords:
+    cached = ctx.cp.cache.get("QA-06:words")
+    if not isinstance(cached, _OrgWords):
+        cached = _OrgWords(ctx)
+        ctx.cp.cache["QA-06:words"] = cached
+    return cached
+
+
 def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool:
     """The organisation the agent presents as is the team's own: an authorised name, one sharing
     its distinctive part (恒安 in 恒安保险代理), or no name at all but a general claim of legitimacy
     (我们是国家正规的通信运营商, 正规持牌中介机构; 人社局备案的职业培训机构: registered with an authority,
     not its partner)."""
-    affiliation = _pattern(ctx, "QA-06", "affiliation")
-    registered = _pattern(ctx, "QA-06", "registered_with").search(org)
+    words = _org_words(ctx)
+    affiliation = words.affiliation
+    registered = words.registered_with.search(org)
     if registered is not None and affiliation.search(org, registered.end()) is None:
         return True
     if org.find("的", 2) != -1 and affiliation.search(org) is None:
@@ -814,7 +843,8 @@ def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
         cs = _sentence_bounds(text, pos, pos)[0]
         # theirs: the customer says 我/我们 of it (我们单位的工会), or the agent 您/你 (您孩子报了围棋社团); a
         # brand the customer only asks about (我想看比亚迪的车) is no organisation of theirs
-        whose = _pattern(ctx, "QA-06", "customers_own" if u.is_customer else "about_customer")
+        words = _org_words(ctx)
+        whose = words.customers_own if u.is_customer else words.about_customer
         return whose.search(text[cs:pos]) is not None
     return False
 
@@ -828,19 +858,18 @@ def _supplier_mention(
     norm = t.norm
     cs = clause_start(norm, start)
     rid = "QA-06"
-    if _pattern(ctx, rid, "supplier_verb").match(norm, end) is not None and (
-        norm[cs:start].endswith(("由", "是")) or not presented
-    ):
+    words = _org_words(ctx)
+    if words.supplier_verb.match(norm, end) is not None and (norm[cs:start].endswith(("由", "是")) or not presented):
         # 我们代理的货运险是由太平洋保险承保的: who underwrites it, not who sells it, even after 我们
         return _own_presented(ctx, t, authorized)
-    if _pattern(ctx, rid, "facility_after").match(norm, end) is not None:
+    if words.facility_after.match(norm, end) is not None:
         return _own_presented(ctx, t, authorized)  # 我们的服务器放在中国电信的机房: where it runs, not who sells
-    if presented or _pattern(ctx, rid, "supplier_before").search(norm, cs, start) is None:
+    if presented or words.supplier_before.search(norm, cs, start) is None:
         return False
-    after = _pattern(ctx, rid, "supplier_after").match(norm, end)
+    after = words.supplier_after.match(norm, end)
     if after is None:
         # named in its role (承保公司是中国平安, 芯片是华为): what it makes or underwrites, not who sells
-        role = _pattern(ctx, rid, "supplier_role")
+        role = words.supplier_role
         if not (end == len(norm) or norm[end] in CLAUSE_DELIMS) or role.search(norm, cs, start) is None:
             return False
         return _own_presented(ctx, t, authorized)
@@ -862,13 +891,19 @@ def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, 
     我们是安装公司,不是隆基的代理): a description of the team, not a brand it presents under. (A claimed tie,
     我们是国家电网的合作单位,不是骗子, is a presentation whatever follows.)"""
     return (
-        _pattern(ctx, "QA-06", "denial_after").match(t.norm, end) is not None
-        and _pattern(ctx, "QA-06", "affiliation").search(org) is None
+        _org_words(ctx).denial_after.match(t.norm, end) is not None
+        and _org_words(ctx).affiliation.search(org) is None
         and _own_presented(ctx, t, authorized)
     )
 
 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
+
+
+# Every QA-06 call-wide set a reading starts from: a turn with none is skipped.
+_QA06_SETS = frozenset(
+    {"QA-06:brand", "QA-06:org_intro_trigger", "QA-06:org_affiliation_trigger", "QA-06:org_intro_join_trigger"}
+)
 
 
 def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -878,14 +913,20 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     authorized = {index.alias_to_canon.get(b, b) for b in authorized_raw}
     raised_by_customer: set[str] = set()
     suppliers: set[str] = set()
-    affiliated_after = _pattern(ctx, rid, "affiliated_after")
+    affiliated_after = _org_words(ctx).affiliated_after
     for t in ctx.speech:
+        if t.hits.keys().isdisjoint(_QA06_SETS):
+            continue  # no brand and no presentation of any organisation in the turn: one look
         brand_hits = [(h.start, h.end, index.alias_to_canon[h.phrase]) for h in ctx.hits(t, rid, "brand")]
         if t.is_customer:
             raised_by_customer.update(c for _, _, c in brand_hits)
             continue
         subject = "QA-06:org_affiliation_trigger" in t.hits
-        if not brand_hits and _rx_search(ctx, t, rid, "org_intro") is None:
+        if (
+            not brand_hits
+            and _rx_search(ctx, t, rid, "org_intro") is None
+            and ("QA-06:org_intro_join_trigger" not in t.hits or _rx_search(ctx, t, rid, "org_intro_join") is None)
+        ):
             subject_rx = ctx.cp.regex_any(rid, "org_intro_subject") if subject else None
             if subject_rx is None or subject_rx.search(t.norm) is None:
                 continue
@@ -917,6 +958,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 continue
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
         intro = list(ctx.cp.regex(rid, "org_intro")) if ctx.has(t, rid, "org_intro_trigger") else []
+        if "QA-06:org_intro_join_trigger" in t.hits:
+            intro += ctx.cp.regex(rid, "org_intro_join")  # joined to another's network (加入了…联盟)
         if subject:
             intro += ctx.cp.regex(rid, "org_intro_subject")
         for pat in intro:
@@ -972,6 +1015,8 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         m = _rx_search(ctx, t, rid, "reproach") if "QA-07:reproach_trigger" in t.hits else None
         if m is None and "QA-07:reproach_slight_trigger" in t.hits:
             m = _rx_search(ctx, t, rid, "reproach_slight")
+        if m is None and "QA-07:reproach_more_trigger" in t.hits:
+            m = _rx_search(ctx, t, rid, "reproach_more")
         if m is None and "QA-07:reproach_form_trigger" in t.hits:
             m = _reproach_form(ctx, t)
         if m:
@@ -1207,7 +1252,8 @@ def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None
     target = ctx.cp.regex_any("QA-07", "customer_target")
     polite = ctx.cp.regex_any("QA-07", "polite_question")
     offer = ctx.cp.regex_any("QA-07", "offer_value")
-    listening = ctx.cp.regex_any("QA-10", "paraphrase")
+    found = _listening_paraphrase(ctx, t)
+    listening = [found] if found is not None else []
     push = ctx.cp.regex_any("QA-04", "push")
     end = len(norm)
     while end > 0:
@@ -1222,7 +1268,7 @@ def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None
             and (offer is None or offer.search(norm, s, e) is None)
             and (push is None or push.search(norm, s, e) is None)
             and not any(s <= h.start < e for h in ctx.hits(t, "QA-10", "forbidden"))
-            and (listening is None or listening.search(norm, s, e) is None)
+            and not any(s <= m.start() < e for m in listening)
         ):
             return s, e
         end = s - 1 if s > 0 else 0
@@ -1255,6 +1301,7 @@ def _echoes_back(c: TurnView, a: TurnView) -> tuple[int, int] | None:
 _QA07_SETS = frozenset({
     "QA-07:rude", "QA-07:reproach_trigger", "QA-07:reproach_slight_trigger", "QA-07:reproach_form_trigger",
     "QA-07:rhetorical_trigger", "QA-07:rhetorical_about_trigger", "QA-07:rhetorical_marker_trigger",
+    "QA-07:reproach_more_trigger",
 })  # fmt: skip
 # (pattern list, its trigger set, counts only when aimed at the customer): see detect_qa07
 _RHETORICAL_LISTS = (
@@ -1340,6 +1387,30 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 
 # --------------------------------------------------------------------------------------------- QA-10
+# the QA-10 pattern lists a listening phrase is read with, each behind its own trigger set
+_LISTENING_LISTS = ("paraphrase", "paraphrase_misread", "paraphrase_never")
+_LISTENING_TRIGGERS = frozenset(f"QA-10:{name}_trigger" for name in _LISTENING_LISTS)
+
+
+def _listening_paraphrase(ctx: CallContext, t: TurnView) -> re.Match[str] | None:
+    """The first listed listening phrase in any wording in an agent turn (您八成是把…看成一个了,
+    打上线到现在…没丢过) that the agent does not deny saying (也不是说您看错了)."""
+    if t.hits.keys().isdisjoint(_LISTENING_TRIGGERS):
+        return None  # none of the lists' call-wide trigger sets in the turn: one look
+    rid = "QA-10"
+    negated = ctx.cp.regex_any(rid, "paraphrase_negated_before")
+    for name in _LISTENING_LISTS:
+        m = _rx_search(ctx, t, rid, name)
+        rx = ctx.cp.regex_any(rid, name) if m is not None and negated is not None else None
+        while m is not None and rx is not None and negated is not None:
+            if negated.search(t.norm, _clause_bounds(t.norm, *m.span())[0], m.start()) is None:
+                break
+            m = rx.search(t.norm, m.end())  # (denying the reproach, not making it; a later match may count)
+        if m is not None:
+            return m
+    return None
+
+
 def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-10"
     out: list[Finding] = []
@@ -1349,12 +1420,7 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase"))
             continue
-        m = _rx_search(ctx, t, rid, "paraphrase")
-        if m and (negated := ctx.cp.regex_any(rid, "paraphrase_negated_before")) is not None:
-            # (also 不是说您看错了: denying the reproach, not making it; the next match may still count)
-            rx = ctx.cp.regex_any(rid, "paraphrase")
-            while m is not None and negated.search(t.norm, _clause_bounds(t.norm, *m.span())[0], m.start()):
-                m = rx.search(t.norm, m.end()) if rx is not None else None
+        m = _listening_paraphrase(ctx, t)
         if m:
             out.append(ctx.quote(t, *_clause_bounds(t.norm, *m.span()), rid, "forbidden listening phrase"))
     return out
@@ -1380,7 +1446,7 @@ def _answer_kind(ctx: CallContext, t: TurnView) -> str:
             if after is not None and after.match(norm, h.end):
                 continue
             return "clear"
-    form = ctx.cp.regex_any(rid, "clear_yes_form")
+    form = ctx.cp.regex_any(rid, "clear_yes_form") if "吧" in t.norm else None
     m = form.search(t.norm) if form is not None else None
     if m is not None and not any(a.start < m.end() and m.start() < a.end for a in amb):
         return "clear"  # 那就续一年吧: an acceptance in the sale's own verb
@@ -1402,7 +1468,8 @@ _TAG_ASK = ("了啊", "了哈", "了吧", "了呀", "了哦", "了噢", "了嘛"
 
 
 def _asks_by_tag(t: TurnView) -> bool:
-    return t.norm.rstrip(" ,.。!~").endswith(_TAG_ASK)
+    norm = t.norm
+    return "了" in norm[-5:] and norm.rstrip(" ,.。!~").endswith(_TAG_ASK)
 
 
 def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
@@ -1429,7 +1496,7 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
 
 
 def _answering_for_the_customer(ctx: CallContext, before: int) -> TurnView | None:
-    """The customer turn, before speech position ``before``, in which whoever answered said they are
+    """The customer turn, before turn index ``before``, in which whoever answered said they are
     someone else of the lead's (我是她老公 / 我是家里的保姆 / 我是她女儿), unless the number is theirs now
     (这个号现在是我在用) or they hand the phone to the lead (我去叫她 / 妈——电话!) before that index."""
     rid = "QA-11"
@@ -1439,10 +1506,10 @@ def _answering_for_the_customer(ctx: CallContext, before: int) -> TurnView | Non
     own = ctx.cp.regex_any(rid, "number_now_theirs")
     handover = ctx.cp.regex_any(rid, "handover")
     proxy: TurnView | None = None
-    for t in ctx.speech[:before]:
-        if not t.is_customer:
-            continue
-        if proxy is None and proxy_rx.search(t.norm) and (own is None or not own.search(t.norm)):
+    for t in ctx.customer_turns:
+        if t.index >= before:
+            break
+        if proxy is None and "我是" in t.norm and proxy_rx.search(t.norm) and (own is None or not own.search(t.norm)):
             proxy = t
         if proxy is not None and handover is not None and handover.search(t.norm):
             proxy = None  # the lead comes to the phone
@@ -1500,7 +1567,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if not t.is_customer:
             continue
         kind = _answer_kind(ctx, t)
-        if kind == "clear" and done < len(speech) and (proxy := _answering_for_the_customer(ctx, k)) is not None:
+        if kind == "clear" and done < len(speech) and (proxy := _answering_for_the_customer(ctx, t.index)) is not None:
             # a clear yes, but from someone who is not the customer (the lead's husband, child or
             # housekeeper answering their phone): the sale rests on no yes of the customer's
             reason = "sale recorded on the word of someone who is not the customer"
@@ -1639,7 +1706,11 @@ def _age_statements(
     if not want_other and not want_age:
         return [], False
     rx = _age_regexes(ctx)
-    if "QA-12:elderly_words_trigger" in hits and rx.elderly_turn is not None and "退" in t.norm:
+    if (
+        "QA-12:elderly_words_trigger" in hits
+        and rx.elderly_turn is not None
+        and ("退休" in t.norm or "退的休" in t.norm or "退了" in t.norm)
+    ):
         # read over the whole turn, across a comma (我五十五退休的,到今年整整十八年了), unless the clause of
         # 退休 is about someone else (我爸退休都二十年了)
         m = rx.elderly_turn.search(t.norm)
@@ -1885,10 +1956,19 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             opened = True
             purpose_turns.append(t)
         else:
-            asked = asked or (
-                opened
-                and (
-                    ctx.has(t, rid, "identity_question") or _rx_search(ctx, t, rid, "identity_question_end") is not None
+            asked = (
+                asked
+                or (
+                    opened
+                    and (
+                        ctx.has(t, rid, "identity_question")
+                        # (a bare 你是 ends the turn: read its last few characters only)
+                        or (
+                            any(c in t.norm[-3:] for c in "是谁位")
+                            and (end_q := cp.regex_any(rid, "identity_question_end")) is not None
+                            and end_q.search(t.norm[-8:]) is not None
+                        )
+                    )
                 )
             )
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
@@ -1901,13 +1981,14 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     # call again, and must say who calls and why as well
     handover = cp.regex_any("QA-11", "handover")
     hello = cp.regex_any(rid, "new_voice")
-    speech = ctx.speech
-    for k, t in enumerate(speech[:-2]):
-        if not (t.is_customer and speech[k + 1].is_customer) or handover is None or not handover.search(t.norm):
+    customers = ctx.customer_turns[:_HANDOVER_WITHIN]
+    for t, nxt in pairwise(customers):
+        # two customer turns in a row (a hold may stand between them): the second may be a new voice
+        if nxt.index - t.index > 2 or (nxt.index - t.index == 2 and type(call.turns[t.index + 1]) is SpeechTurn):
             continue
-        if hello is None or not hello.match(speech[k + 1].norm):
-            continue  # the one who answered comes back with a message (她说让你晚点打): no new voice
-        a = next((x for x in speech[k + 2 :] if x.is_agent), None)
+        if handover is None or hello is None or not handover.search(t.norm) or not hello.match(nxt.norm):
+            continue  # (the one who answered comes back with a message, 她说让你晚点打: no new voice)
+        a = next((x for x in ctx.agent_turns if x.index > nxt.index), None)
         if a is None:
             break
         missing = _opening_missing(ctx, call, a.norm, [a], False)
@@ -1916,6 +1997,9 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             return [ctx.quote(a, 0, len(a.text), rid, said)]
         break
     return []
+
+
+_HANDOVER_WITHIN = 5  # customer turns: the phone is handed over while the call is being opened
 
 
 def _opening_missing(
