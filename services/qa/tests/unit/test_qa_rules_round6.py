@@ -802,6 +802,102 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-19 (machine transcripts with restored punctuation and mixed scripts), in
+# wordings of their own
+CASES += [
+    # QA-14: a name in Latin letters, and a recogniser's comma between the title and the name
+    ("14-latin-name", opening("王先生您好,我是中国移动的客户经理Amy,来电是回访一下宽带。"), {}, "QA-14", False),
+    (
+        "14-comma-before-nickname",
+        opening("王先生您好我是中国移动的客户经理,小檀。来电是回访一下宽带。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    ("14-latin-word-is-no-name", opening("您好,我是中国移动的,来电是跟您说一下5G套餐。"), {}, "QA-14", True),
+    # QA-14: a bare check by the customer's name (喂是王建国吧) opens nothing yet
+    (
+        "14-check-by-name-then-intro",
+        [
+            ("a", "喂是王建国吧"),
+            ("c", "是谁啊"),
+            ("a", "我是中国移动的顾问小贺,您上次问过宽带提速,给您回个电话。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-check-by-title",
+        [
+            ("a", "喂您好是王师傅吗"),
+            ("c", "是我你哪位"),
+            ("a", "王师傅您好我是中国移动的小贺,给您回个电话说下套餐。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-14: the customer's own earlier act, said with 你 or of a family member (你妈妈之前在我们这儿登记过)
+    (
+        "14-family-member-booked",
+        opening("小朋友你好我是中国移动的陈老师,你妈妈之前在我们这儿登记过宽带。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-06: a brand followed by its model is a product the customer has (一台华为P30)
+    ("06-product-by-model", std(("a", "您前两天提交了一台华为P30的回收申请。")), {}, "QA-06", False),
+    ("06-brand-presented-still", std(("a", "我们是华为官方授权的回收商。")), {}, "QA-06", True),
+    # QA-09: nought is free; digits after a period and a cost word are a price
+    ("09-zero-is-free", std(("a", "体验课是0元的,您带孩子来就行。")), NO_PRICE, "QA-09", False),
+    ("09-per-lesson-digits", std(("a", "后面进小班,小班一节才150。")), NO_PRICE, "QA-09", True),
+    ("09-per-lesson-minutes", std(("a", "小班一节是45分钟。")), NO_PRICE, "QA-09", False),
+    # QA-07: the customer's doing, then they come to the team again (扣了钱又来找平台)
+    ("07-and-again-to-us", std(("a", "您自己点的同意,扣了钱又来找平台。")), {}, "QA-07", True),
+    ("07-come-to-us-any-time", std(("a", "您有问题随时再来找我们。")), {}, "QA-07", False),
+    # QA-12: the agent declines to recommend anything to a minor
+    (
+        "12-no-recommendation-to-a-minor",
+        std(("c", "你们那儿做脸多少钱啊,我14了。"), ("a", "我们这边不给未成年的小朋友推荐项目,等妈妈回来再说。")),
+        {"lead": {"birth_year": None}, "disposition": "callback"},
+        "QA-12",
+        False,
+    ),
+    # QA-11: the sale put to the customer as done, then said again as done after the reply
+    (
+        "11-said-done-then-again",
+        std(
+            ("a", "现在活动价1299元,旧机能抵150。"),
+            ("c", "嗯。听着还行,送货上门吗"),
+            ("a", "送。那就1149货到付款,王先生给您下单了"),
+            ("c", "嗯"),
+            ("a", "好的已经下好了,明天上午给您送过去"),
+        ),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-said-done-then-yes",
+        std(
+            ("a", "现在活动价1299元,旧机能抵150。"),
+            ("c", "嗯。听着还行,送货上门吗"),
+            ("a", "送。那就1149货到付款,王先生给您下单了"),
+            ("c", "行,下吧"),
+            ("a", "好的已经下好了,明天上午给您送过去"),
+        ),
+        SOLD,
+        "QA-11",
+        False,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

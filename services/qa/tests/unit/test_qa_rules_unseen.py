@@ -66,6 +66,7 @@ SETS = [
     ("qa-variants-13", 64, 0.85, 0.97),
     ("qa-variants-14", 64, 0.85, 0.97),
     ("qa-variants-15", 64, 0.85, 0.97),
+    ("qa-variants-19", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

@@ -900,6 +900,7 @@ def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
 
 
+_MODEL_AFTER = re.compile(r"\s?(?:[A-Za-z]{0,4}\d|Mate|Pro|Max|Plus|nova|Nova)")
 # Every QA-06 call-wide set a reading starts from: a turn with none is skipped.
 _QA06_SETS = frozenset(
     {"QA-06:brand", "QA-06:org_intro_trigger", "QA-06:org_affiliation_trigger", "QA-06:org_intro_join_trigger"}
@@ -951,6 +952,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if (not presented and named_again) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
+            if not presented and _MODEL_AFTER.match(t.norm, e) is not None:
+                continue  # a product by its model (一台华为P30): what the customer has, no organisation
             if not presented and t.index > _OPENING_TURNS and affiliated_after.match(t.norm, e) is None:
                 # named, not presented under: a payment app, a mall, a maker (先绑定一下支付宝, 万达广场一楼). In the
                 # opening any naming presents (移动公司的小王); later it takes a presentation word before it or an
@@ -1344,12 +1347,15 @@ def detect_qa08(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 # --------------------------------------------------------------------------------------------- QA-09
 def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
-    """The figure's clause, or the clause before it, is about a cover, a limit, a payout, pay or a loan
-    (每人的赔偿限额还是八十万,工伤医疗每人五万) and its own clause says nothing of paying it."""
+    """The figure is nought (0元: free), or its clause, or the clause before it, is about a cover, a
+    limit, a payout, pay or a loan (每人的赔偿限额还是八十万,工伤医疗每人五万) and its own clause says
+    nothing of paying it."""
     context = ctx.cp.regex_any("QA-09", "not_price_context")
     priced = ctx.cp.regex_any("QA-09", "price_clause")
     if context is None:
         return False
+    if norm[s:e].lstrip("0０零〇")[:1] in ("元", "块", ""):
+        return True  # 0元 / 零元: free, no price
     cs, ce = _clause_bounds(norm, s, e)
     if priced is not None and priced.search(norm, cs, ce) is not None:
         return False
@@ -1495,6 +1501,16 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
     return proposal is not None and proposal.search(t.norm, 0, q) is not None
 
 
+def _ends_with_completion(ctx: CallContext, t: TurnView) -> bool:
+    """The turn's last clause states the sale done (…1149货到付款,周先生给您下单了): said last, it awaits a reply."""
+    norm = t.norm.rstrip(" 。.!")
+    last = clause_start(norm, len(norm))
+    if any(h.start >= last for h in t.hits.get("QA-11:completion", ())):
+        return True
+    rx = ctx.cp.regex_any("QA-11", "completion")
+    return rx is not None and rx.search(norm, last) is not None
+
+
 def _answering_for_the_customer(ctx: CallContext, before: int) -> TurnView | None:
     """The customer turn, before turn index ``before``, in which whoever answered said they are
     someone else of the lead's (我是她老公 / 我是家里的保姆 / 我是她女儿), unless the number is theirs now
@@ -1521,11 +1537,11 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     if call.disposition not in set(ctx.cp.param(rid, "dispositions", ["success"])):
         return []
     speech = ctx.speech
-    done = next(  # the agent states the sale as done (not a question proposing it)
-        (
-            k
-            for k, t in enumerate(speech)
-            if t.is_agent
+
+    def completes(t: TurnView) -> bool:
+        """The agent states the sale as done (not a question proposing it)."""
+        return (
+            t.is_agent
             and (
                 "QA-11:completion" in t.hits  # call-wide sets: dict lookups
                 or ("QA-11:completion_trigger" in t.hits and _rx_search(ctx, t, rid, "completion") is not None)
@@ -1533,11 +1549,17 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             and not ctx.has(t, rid, "consent_question")
             and not t.norm.rstrip().endswith("?")  # 给您下单了,明天装车,行不?: a proposal, asked
             and not _asks_by_tag(t)  # 那我就给您报上了啊: a proposal, asked by its tag
-        ),
-        len(speech),
-    )
+        )
+
+    done = next((k for k, t in enumerate(speech) if completes(t)), len(speech))
     ask = None
-    for k in range(done - 1, -1, -1):
+    if done + 2 < len(speech) and speech[done + 1].is_customer and speech[done + 2].is_agent:
+        # the agent says it again, as done, after the customer's reply (…,周先生给您下单了 / 嗯 / 好的已经下好了): the
+        # first statement was put to the customer, and the reply is the answer the sale rests on
+        again = speech[done + 2]
+        if "已经" in again.norm and completes(again) and _ends_with_completion(ctx, speech[done]):
+            ask, done = done, done + 2
+    for k in range(done - 1 if ask is None else -1, -1, -1):
         t = speech[k]
         if (
             t.is_agent
@@ -1921,10 +1943,27 @@ _GREETING = re.compile(r"[喂哎嗯啊您你好的呀,.!?;:、。 ]")
 
 def _only_checks_who(ctx: CallContext, t: TurnView) -> bool:
     """The turn does nothing but greet and check who is on the line (您好,请问是邓女士吗?)."""
-    h = min(ctx.hits(t, "QA-14", "identity_check"))
+    hits = ctx.hits(t, "QA-14", "identity_check")
+    if not hits:
+        return _checks_by_name(ctx, t)
+    h = min(hits)
     s, e = _clause_bounds(t.norm, h.start, h.end)
     rest = t.norm[:s] + t.norm[e:]
     return len(_GREETING.sub("", rest)) <= 2
+
+
+_NAME_CHECK_REST = re.compile(r"[喂哎嗯啊您你好的呀是请问吗吧么,.!?;:、。 ]")
+
+
+def _checks_by_name(ctx: CallContext, t: TurnView) -> bool:
+    """The turn only greets and asks for the customer by name (喂,是韩建军吧? / 请问是王建国吗): a check of
+    who is on the line (a bare full name is QA-01's matter)."""
+    names = ctx.names
+    if names is None or len(t.norm) > 16:
+        return False
+    for s, e in names.occurrences(t.norm):
+        return len(_NAME_CHECK_REST.sub("", t.norm[:s] + t.norm[e:])) <= 1
+    return False
 
 
 def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -1945,7 +1984,7 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if t.is_agent:
             if not asked:
                 opening.append(t)
-            if ctx.has(t, rid, "identity_check") and not ctx.has(t, rid, "purpose"):
+            if (ctx.has(t, rid, "identity_check") or _checks_by_name(ctx, t)) and not ctx.has(t, rid, "purpose"):
                 # checks who is on the line; the opening proper starts after it (and a 哪位? answering a
                 # bare 请问是邓女士吗? does not end it). A check with more in the turn (覃先生吗?我是…的小韦,
                 # …我这边跟进一下) opens the call: a purpose in it, in any words, counts too, without
