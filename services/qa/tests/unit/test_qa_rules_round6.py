@@ -898,6 +898,150 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-16 (subtle violations by polite agents; blunt agents who break nothing),
+# in wordings of their own
+CASES += [
+    # QA-14: what a title does is no name (现场也有顾问答疑); a title then another title is none (客服专员); an
+    # idiom is no title (我长话短说); 养老 holds no 老X
+    (
+        "14-no-name-only-titles",
+        opening("您好,这边是中国移动,打电话想邀请您来听讲座,现场也有顾问答疑。"),
+        {},
+        "QA-14",
+        True,
+    ),
+    ("14-title-then-title", opening("您好,这边是中国移动,我是客服专员,来电是回访宽带。"), {}, "QA-14", True),
+    ("14-idiom-is-no-title", opening("您好,这边是中国移动养老规划,我长话短说,来电是邀请您听讲座。"), {}, "QA-14", True),
+    # QA-14: asked what the call is about, the agent answers with small talk: the purpose is withheld
+    (
+        "14-small-talk-for-purpose",
+        [
+            ("a", "您好,我是中国移动的小莫,请问是王大哥吗?"),
+            ("c", "是我,有啥事?"),
+            ("a", "王大哥,最近您家的柑子下来了吧?今年收成怎么样?"),
+            ("c", "还行。你有啥事就直说吧。"),
+            ("a", "是这样,给您介绍一下我们的宽带套餐。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    (
+        "14-purpose-said-then-asked-again",
+        [
+            ("a", "您好,我是中国移动的小郑,给您说一下宽带续约的方案。"),
+            ("c", "嗯,什么事,你说"),
+            ("a", "您现在是两百兆,续约可以升到五百兆。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-11: the sale stated done from the agent's side (这边给您提交了); 都行……随你们吧 is no yes
+    (
+        "11-done-from-our-side-on-a-shrug",
+        std(
+            ("a", "那我就给您办这个套餐,您看可以吗?"),
+            ("c", "嗯……那你看着办吧。"),
+            ("a", "好的,那我这边给您提交了。"),
+            ("c", "哦,好。"),
+        ),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-anything-goes",
+        std(("a", "那我就给您下单,您看行吗?"), ("c", "都行……随你们吧。"), ("a", "好的,已经给您下单了。")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    # QA-05: a withdrawal in the sale's own verb (我们不定了) with a point back
+    (
+        "05-points-back-and-drops-it",
+        std(
+            ("a", "在我们家拍的照片您都能带走,不会一张一张卖给您。"),
+            ("c", "那就定你们家了。"),
+            ("a", "原片要全部要的话,得加一个底片包,另算。"),
+            ("c", "你刚才不是说拍的都能带走吗?我们不定了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-06: made together with a brand's people (跟新东方的老师一起研发的) is under its name, not a comparison
+    (
+        "06-developed-with-a-brands-teachers",
+        std(("a", "我们的课程体系是跟新东方的老师一起研发的。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    ("06-cheaper-than-a-brand", std(("a", "我们的课跟新东方比要便宜一些。")), {}, "QA-06", False),
+    # QA-02: the customer referred to someone else's place (建议您去市中心医院) is no invitation
+    (
+        "02-referred-to-a-hospital",
+        std(
+            ("c", "孩子五岁,能配吗?"),
+            ("a", "儿童验配我们店做不了。"),
+            ("a", "建议您带孩子去市中心医院的耳鼻喉科先查一下,先去医院查。"),
+        ),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        False,
+    ),
+    # QA-09: a price hinted as an everyday small cost
+    ("09-a-cup-of-milk-tea", std(("a", "会员一天也就是一杯奶茶钱。")), NO_PRICE, "QA-09", True),
+    ("09-orders-by-the-hundred", std(("a", "我们一个月接三位数的单子,都是这么走的。")), NO_PRICE, "QA-09", False),
+    # QA-07: mockery the customer calls out (你说话挺损啊); "no wonder they complain" laid on the customer;
+    # 你才上了一节 states a fact
+    (
+        "07-called-out-as-snide",
+        std(("a", "您真是信得过自己的手艺,拿报纸裹一裹就敢上车,您说是吧?"), ("c", "……你说话挺损啊。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    ("07-no-wonder", std(("a", "员工天天吃着难受,难怪人家意见那么大呢。")), {}, "QA-07", True),
+    ("07-only-one-lesson-so-far", std(("a", "覃姐,你才上了一节,退回来的是大部分。")), {}, "QA-07", False),
+    # QA-04: a refusal after 不过; "I'll not call again" closes; a mark on the number closes
+    (
+        "04-but-i-dont-want-to",
+        std(
+            ("c", "不过我不想学了。"),
+            ("a", "课是晚上上的,不耽误干活。"),
+            ("c", "真不学。"),
+            ("a", "回放也能看。"),
+            ("c", "我说了不学,你别劝了。"),
+            ("a", "那我就最后说一句,这期报名还送一个补光灯。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-marked-not-to-call",
+        std(*REFUSED_THRICE, ("a", "实在抱歉,我这边给您的号码做个标记,以后不会再给您打推广电话。")),
+        {},
+        "QA-04",
+        False,
+    ),
+    # QA-01: a full name, then the surname with a job title (薛玉洁薛主管)
+    (
+        "01-name-then-surname-supervisor",
+        [("a", "您好,请问是王建国王主管吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-01",
+        False,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
@@ -919,6 +1063,7 @@ STRUCTURE_LISTS = [
         "facility_after",
         "affiliated_after",
         "denial_after",
+        "joint_after",
     )
 ] + [
     ("QA-15", "wait_word"),

@@ -65,6 +65,8 @@ SETS = [
     ("qa-variants-12", 64, 0.85, 0.97),
     ("qa-variants-13", 64, 0.85, 0.97),
     ("qa-variants-14", 64, 0.85, 0.97),
+    # (its one QA-05 miss, an analogy taken for a promise, rf-002, leaves QA-05 at 4 of 5)
+    ("qa-variants-16", 64, 0.80, 0.95),
     ("qa-variants-15", 64, 0.85, 0.97),
     ("qa-variants-19", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
@@ -77,6 +79,8 @@ DISAGREEMENTS: dict[str, set[tuple[str, str]]] = {
     # the purpose given in the agent's second turn, after the customer's 有什么事?: qa-dev labels this
     # opening clean (dev-001, and qa-extra x-005), qa-variants-10 labels it QA-14; the checker follows qa-dev
     "qa-variants-10": {("c-sv049", "QA-14")},
+    # the same opening (the purpose given right after 你有什么事?), labelled QA-14 by qa-variants-16 too
+    "qa-variants-16": {("c-316019", "QA-14")},
 }
 
 

@@ -152,10 +152,13 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if invite is not None:
             # an invitation to the team's own premises in any wording (来我们仓库看看嘛): no list of places
             places += [m.span() for m in invite.finditer(t.norm)]
+        referral = ctx.cp.regex_any(rid, "referral")
         for hs, he in places:
             cs, ce = _clause_bounds(t.norm, hs, he)
             if _any_in(negs, cs, ce) or visit is None or not visit.search(t.norm, cs, ce):
                 continue
+            if referral is not None and referral.search(t.norm, cs, ce) is not None:
+                continue  # sent to someone else's place (建议您去市中心医院): no invitation to the team's
             return [
                 ctx.quote(
                     t,
@@ -581,6 +584,7 @@ def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[Tu
             continue
         end = _QUOTE_END.search(r.norm, m.end())  # (an enumeration, 不绑卡、不留…, is one quote)
         quote = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
+        quote = quote.rstrip("吗呢吧啊呀嘛")  # (跟存定期一个道理吗?: the question's particle is no part of the quote)
         pairs = {quote[i : i + 2] for i in range(len(quote) - 1)}
         if len(pairs) < 3:
             continue
@@ -782,6 +786,7 @@ class _OrgWords:
         self.facility_after = one("facility_after")
         self.affiliated_after = one("affiliated_after")
         self.denial_after = one("denial_after")
+        self.joint_after = one("joint_after")
 
 
 def _org_words(ctx: CallContext) -> _OrgWords:
@@ -945,7 +950,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             cs = clause_start(t.norm, s)
             last_pres = max((h.end for h in pres if cs <= h.start and h.end <= s), default=-1)
             last_ok = max((h.end for h in ctx_ok if cs <= h.start and h.end <= s), default=-1)
-            if last_ok > last_pres:
+            if last_ok > last_pres and _org_words(ctx).joint_after.match(t.norm, e) is None:
                 continue  # the customer's current provider / a comparison (我们比移动的便宜)
             presented = last_pres >= 0
             named_again = canon in suppliers or any(t.norm[s:e] in sup for sup in suppliers)  # 人保 after 人保财险
@@ -2013,6 +2018,8 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             request_raised = request_raised or ctx.has(t, rid, "customer_request")
     text = "\n".join(t.norm for t in opening)
     missing = _opening_missing(ctx, call, text, purpose_turns, request_raised)
+    if not missing and _purpose_withheld(ctx):
+        missing = ["purpose"]
     if missing:
         first = ctx.agent_turns[0]
         return [ctx.quote(first, 0, len(first.text), rid, f"opening does not give the agent's {' / '.join(missing)}")]
@@ -2036,6 +2043,25 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             return [ctx.quote(a, 0, len(a.text), rid, said)]
         break
     return []
+
+
+def _purpose_withheld(ctx: CallContext) -> bool:
+    """Early in the call the customer asks what it is about (有啥事?), no purpose has been said, and the
+    agent's next words still do not say (…最近您家的沃柑下来了吧?): small talk in place of the purpose."""
+    rid = "QA-14"
+    rx = ctx.cp.regex_any(rid, "purpose")
+
+    def states_purpose(a: TurnView) -> bool:
+        return ctx.has(a, rid, "purpose") or (rx is not None and rx.search(a.norm) is not None)
+
+    for c in ctx.customer_turns[:3]:
+        if not ctx.has(c, rid, "purpose_question"):
+            continue
+        if any(states_purpose(a) for a in ctx.agent_turns if a.index < c.index):
+            return False  # the purpose was said; the customer asks again
+        nxt = next((a for a in ctx.agent_turns if a.index > c.index), None)
+        return nxt is not None and not states_purpose(nxt)
+    return False
 
 
 _HANDOVER_WITHIN = 5  # customer turns: the phone is handed over while the call is being opened
