@@ -1042,6 +1042,52 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-17 (calls full of figures, most of them no price), in wordings of their own
+CASES += [
+    # QA-09: 块 counting pieces of the item; what the customer saves on a bill; energy and lesson counts
+    ("09-panels-by-the-piece", std(("a", "一块板一米六,您家屋顶能摆三十块左右。")), NO_PRICE, "QA-09", False),
+    ("09-panels-after-the-figure", std(("a", "屋顶能放二十块左右的板子。")), NO_PRICE, "QA-09", False),
+    ("09-yuan-still-a-price", std(("a", "这套设备算下来三万块左右。")), NO_PRICE, "QA-09", True),
+    ("09-saving-on-the-bill", std(("a", "按您家的用量,一年电费大概能省八百到一千块。")), NO_PRICE, "QA-09", False),
+    ("09-energy-not-money", std(("a", "十五千瓦一年就是一万八千度上下。")), NO_PRICE, "QA-09", False),
+    ("09-lesson-hours", std(("a", "寒假课十天,每天两小时,一共二十课时。")), NO_PRICE, "QA-09", False),
+    ("09-down-payment-share", std(("a", "首付比例最低百分之二十,剩下的分二十四期。")), NO_PRICE, "QA-09", False),
+    ("09-down-payment-figure", std(("a", "首付三万八,剩下的分二十四期。")), NO_PRICE, "QA-09", True),
+    # QA-14: a two-character name before 老师; a subject before 老师 is no name; 你是干啥的 asks who calls
+    ("14-name-before-teacher", opening("您好,想跟您约一节免费试听课,我是中国移动的温静老师。"), {}, "QA-14", False),
+    ("14-subject-before-teacher", opening("您好,想跟您约一节免费试听课,我是中国移动的数学老师。"), {}, "QA-14", True),
+    (
+        "14-what-do-you-do",
+        [
+            ("a", "喂,王老板吗?您车队加油一个月花多少钱啊?"),
+            ("c", "你是干啥的?"),
+            ("a", "我们是中国移动的,我姓吕。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-07: a question that leads to an offer of help is no reproach, whatever the customer makes of it
+    (
+        "07-question-leading-to-help",
+        std(("a", "那您厂里的司机都有证吧?我们这边也能帮着安排年检。"), ("c", "开了二十多年车,还用你教?")),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-01: a full name, then the surname and 会计
+    (
+        "01-name-then-surname-accountant",
+        [("a", "您好,请问是王建国王会计吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-01",
+        False,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

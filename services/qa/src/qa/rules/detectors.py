@@ -1238,12 +1238,17 @@ def _question_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | No
     end = norm.rfind("?")
     target = ctx.cp.regex_any("QA-07", "customer_target")
     polite = ctx.cp.regex_any("QA-07", "polite_question")
+    remedy = ctx.cp.regex_any("QA-07", "remedy_follows")
     while end != -1:
         s, e = _sentence_bounds(norm, end, end)
         s, e = _trim(norm, s, e)
         aimed = "谁" in norm[s:e] or (target is not None and target.search(norm, s, e) is not None)
-        if aimed and (polite is None or polite.search(norm, s, e) is None):
-            return s, e
+        if (
+            aimed
+            and (polite is None or polite.search(norm, s, e) is None)
+            and (remedy is None or remedy.match(norm, e) is None)
+        ):
+            return s, e  # (…司机都有证吧?我们这边也能帮着安排年检: a question leading to an offer of help)
         end = norm.rfind("?", 0, s)
     return None
 
@@ -1361,7 +1366,14 @@ def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
         return False
     if norm[s:e].lstrip("0０零〇")[:1] in ("元", "块", ""):
         return True  # 0元 / 零元: free, no price
+    if norm[s:e].endswith("块") or norm.startswith("块", e):
+        pieces = ctx.cp.regex_any("QA-09", "piece_items")
+        if pieces is not None and pieces.search(norm) is not None:
+            return True  # 块 counts pieces of the item named in the turn (一块板…能摆二十四块左右)
     cs, ce = _clause_bounds(norm, s, e)
+    saved = ctx.cp.regex_any("QA-09", "savings_before")
+    if saved is not None and saved.search(norm[cs:s]) is not None:
+        return True  # what the customer saves on a bill of theirs (一年电费大概能省八百到一千块)
     if priced is not None and priced.search(norm, cs, ce) is not None:
         return False
     before = clause_start(norm, cs - 1) if cs > 1 else cs
