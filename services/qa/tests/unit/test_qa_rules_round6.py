@@ -1088,6 +1088,86 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-18 (holds, hand-overs to colleagues, redials), in wordings of their own
+CASES += [
+    # QA-14: a redial picks up where the dropped call left off; a named act for the customer
+    (
+        "14-redial-picks-up",
+        opening("王先生您好,我是中国移动的小蔡,刚才电话断了,我给您回过来,接着说您家宽带报修的事。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-entrusted-to-activate",
+        opening("您好,我是中国移动的客服小韩,受银行委托帮您激活新卡,现在方便吗?"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-14: a transfer to a colleague: the new voice owes its name
+    (
+        "14-transfer-new-voice-unnamed",
+        std(
+            ("a", "这个我说不准,我帮您转给我们的技术师傅,您别挂。"), ("hold", 20.0), ("a", "喂,你那个路由器是啥牌子的?")
+        ),
+        {},
+        "QA-14",
+        True,
+    ),
+    (
+        "14-transfer-new-voice-named",
+        std(
+            ("a", "好的,我请我们客服主管来跟您说,稍等一下。"),
+            ("hold", 20.0),
+            ("a", "王先生您好,我是中国移动的客服主管,我叫邓琳。"),
+        ),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-15: a transfer is a reason for the hold
+    (
+        "15-transfer-is-a-reason",
+        std(("a", "我请我们主管来跟您说,转过去大概半分钟,您别挂。"), ("hold", 30.0), ("a", "您好。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    # QA-03a: the call ended during a hold (the line dropped): no close to bless
+    (
+        "03a-ended-on-hold",
+        [OPEN, YES, PURPOSE, ("a", "我帮您查一下,大概半分钟,您稍等。"), ("hold", 25.0)],
+        {},
+        "QA-03a",
+        False,
+    ),
+    # QA-11: a completion said of something done before the call is not this sale; a proposal doing a
+    # thing for the customer (帮您把这笔分成十二期,可以吗?)
+    (
+        "11-past-activation-then-instalment",
+        std(
+            ("a", "您的卡昨天已经激活了。帮您把这笔分成十二期,可以吗?"),
+            ("c", "嗯……我想想……"),
+            ("a", "已经给您办好分期了。"),
+        ),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    # QA-09: what a card lends is no price
+    ("09-what-the-card-lends", std(("a", "这张卡最高能借五万,按月慢慢还。")), NO_PRICE, "QA-09", False),
+    # QA-07: the question right after one put to the customer is aimed at them too
+    (
+        "07-second-question-after-one-at-you",
+        std(("a", "您回家以后给它吹干了没有?湿着毛就让它趴地板上,那能不起疹子吗?")),
+        {},
+        "QA-07",
+        True,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

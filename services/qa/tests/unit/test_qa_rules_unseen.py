@@ -68,6 +68,7 @@ SETS = [
     # (its one QA-05 miss, an analogy taken for a promise, rf-002, leaves QA-05 at 4 of 5)
     ("qa-variants-16", 64, 0.80, 0.95),
     ("qa-variants-17", 64, 0.85, 0.97),
+    ("qa-variants-18", 64, 0.85, 0.97),
     ("qa-variants-15", 64, 0.85, 0.97),
     ("qa-variants-19", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),

@@ -199,6 +199,8 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     # an agent whose last words close the call (行吧,那就这样 / 那先这样,拜拜) had the floor to bless,
     # whatever the customer mutters after it
     final = ctx.agent_turns[-1]
+    if call.hangup_by in exempt_by and type(call.turns[-1]) is not SpeechTurn:
+        return []  # the call ended during a hold (the line dropped, or the customer hung up waiting)
     if call.hangup_by in exempt_by and last.is_customer and final.norm.rstrip().endswith("?"):
         return []  # the agent's last words asked something: the customer ended the call before any close
     if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, final):
@@ -1122,7 +1124,13 @@ def _marked_question(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
         if (
             k < len(starts)
             and starts[k] < e
-            and (target is None or target.search(norm, s, e) is not None)
+            and (
+                target is None
+                or target.search(norm, s, e) is not None
+                # the question right after one put to the customer is aimed at them too (您回家以后给它吹干了没有?
+                # 湿着毛就让它趴地板上,那能不起疹子吗?)
+                or (s > 0 and norm[s - 1] == "?" and target.search(norm, _sentence_bounds(norm, s - 1, s - 1)[0], s))
+            )
             and (polite is None or not _polite_outside(polite, norm, s, e, spans))
             and (
                 (blame is not None and blame.search(norm, s, e) is not None)
@@ -1512,8 +1520,8 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
         return True
     # the agent proposes to act for the customer in any verb (那我给您账户充三百…,行吧? / 我就直接给她续上…,
     # 好吗?): first person, then for whom, is the proposal's structure whatever the sale's verb
-    if "我" not in t.norm[:q]:
-        return False  # (the proposal is in the first person: most questions need no regex)
+    if "我" not in t.norm[:q] and "您把" not in t.norm[:q]:
+        return False  # (the proposal is in the first person or does a thing for you: most questions need no regex)
     proposal = ctx.cp.regex_any(rid, "proposal")
     return proposal is not None and proposal.search(t.norm, 0, q) is not None
 
@@ -1555,14 +1563,23 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         return []
     speech = ctx.speech
 
+    past = ctx.cp.regex_any(rid, "completion_past")
+
+    def now_done(t: TurnView, start: int, end: int) -> bool:
+        """A completion said of this call's sale, not of something done before it (您的卡昨天已经激活了)."""
+        cs, ce = _clause_bounds(t.norm, start, end)
+        return past is None or past.search(t.norm, cs, ce) is None
+
     def completes(t: TurnView) -> bool:
         """The agent states the sale as done (not a question proposing it)."""
+        if not t.is_agent:
+            return False
+        said = any(now_done(t, h.start, h.end) for h in t.hits.get("QA-11:completion", ()))  # a call-wide set
+        if not said and "QA-11:completion_trigger" in t.hits:
+            m = _rx_search(ctx, t, rid, "completion")
+            said = m is not None and now_done(t, *m.span())
         return (
-            t.is_agent
-            and (
-                "QA-11:completion" in t.hits  # call-wide sets: dict lookups
-                or ("QA-11:completion_trigger" in t.hits and _rx_search(ctx, t, rid, "completion") is not None)
-            )
+            said
             and not ctx.has(t, rid, "consent_question")
             and not t.norm.rstrip().endswith("?")  # 给您下单了,明天装车,行不?: a proposal, asked
             and not _asks_by_tag(t)  # 那我就给您报上了啊: a proposal, asked by its tag
@@ -2054,6 +2071,25 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             said = f"after the phone is handed over, the agent does not give its {' / '.join(missing)}"
             return [ctx.quote(a, 0, len(a.text), rid, said)]
         break
+    return _transfer_unnamed(ctx)
+
+
+def _transfer_unnamed(ctx: CallContext) -> list[Finding]:
+    """The agent hands the call to a colleague (我帮您转给我们的技术师傅) and the next agent voice, after
+    the hold, does not say who it is (喂,你那个热水器是啥牌子的?): a new voice owes the customer its name."""
+    rid = "QA-14"
+    handover = ctx.cp.regex_any(rid, "agent_handover")
+    if handover is None:
+        return []
+    agents = ctx.agent_turns
+    for t, nxt in pairwise(agents):
+        if not handover.search(t.norm):
+            continue
+        if any(c.index < nxt.index for c in ctx.customer_turns if c.index > t.index):
+            continue  # the customer spoke in between: the same agent goes on
+        if _first_match(ctx.cp.regex(rid, "self_name"), nxt.norm) is None:
+            said = "after the call is transferred, the new voice does not give its name"
+            return [ctx.quote(nxt, 0, len(nxt.text), rid, said)]
     return []
 
 
