@@ -1451,6 +1451,8 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase"))
             continue
+        if t.hits.keys().isdisjoint(_LISTENING_TRIGGERS):
+            continue  # (one look: none of the paraphrase lists' anchors in the turn)
         m = _listening_paraphrase(ctx, t)
         if m:
             out.append(ctx.quote(t, *_clause_bounds(t.norm, *m.span()), rid, "forbidden listening phrase"))
@@ -1585,7 +1587,14 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             and not _asks_by_tag(t)  # 那我就给您报上了啊: a proposal, asked by its tag
         )
 
-    done = next((k for k, t in enumerate(speech) if completes(t)), len(speech))
+    done = next(
+        (
+            k
+            for k, t in enumerate(speech)
+            if ("QA-11:completion" in t.hits or "QA-11:completion_trigger" in t.hits) and completes(t)
+        ),
+        len(speech),
+    )
     ask = None
     if done + 2 < len(speech) and speech[done + 1].is_customer and speech[done + 2].is_agent:
         # the agent says it again, as done, after the customer's reply (…,周先生给您下单了 / 嗯 / 好的已经下好了): the
@@ -2082,7 +2091,8 @@ def _transfer_unnamed(ctx: CallContext) -> list[Finding]:
     if handover is None:
         return []
     agents = ctx.agent_turns
-    for t, nxt in pairwise(agents):
+    for k in [k for k, a in enumerate(agents[:-1]) if "QA-14:agent_handover_trigger" in a.hits]:
+        t, nxt = agents[k], agents[k + 1]
         if not handover.search(t.norm):
             continue
         if any(c.index < nxt.index for c in ctx.customer_turns if c.index > t.index):
@@ -2103,7 +2113,7 @@ def _purpose_withheld(ctx: CallContext) -> bool:
         return ctx.has(a, rid, "purpose") or (rx is not None and rx.search(a.norm) is not None)
 
     for c in ctx.customer_turns[:3]:
-        if not ctx.has(c, rid, "purpose_question"):
+        if "QA-14:purpose_question" not in c.hits:  # a call-wide customer set
             continue
         if any(states_purpose(a) for a in ctx.agent_turns if a.index < c.index):
             return False  # the purpose was said; the customer asks again

@@ -196,6 +196,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-12:withdrawal": "agent",
     "QA-14:identity_question": "customer",
     "QA-14:purpose_question": "customer",
+    "QA-14:agent_handover_trigger": "agent",
     "QA-14:customer_request": "customer",
     "QA-14:purpose": "agent",
     "QA-14:identity_check": "agent",
@@ -213,7 +214,6 @@ LAZY_SETS: frozenset[str] = frozenset({
     "QA-11:ambiguous", "QA-11:clear_yes", "QA-11:sale_verb",
     "QA-12:pitch", "QA-12:withdrawal",
     "QA-14:identity_question", "QA-14:customer_request", "QA-14:purpose", "QA-14:identity_check",
-    "QA-14:purpose_question",
     "QA-15:reason",
 })  # fmt: skip
 SPEAKERS = ("agent", "customer")
