@@ -1168,6 +1168,84 @@ CASES += [
 ]
 
 
+# The kinds read from qa-unseen-8 once it had been scored sealed after the round and released, in
+# wordings of their own
+CASES += [
+    # QA-14: the purpose asked as the customer's need or plan
+    ("14-need-asked", opening("王老板您好,我是中国移动的小殷,今年您店里有没有装监控的需求?"), {}, "QA-14", False),
+    ("14-plan-asked", opening("王老师您好,我是中国移动的小邝,今年打算换个千兆宽带吗?"), {}, "QA-14", False),
+    # QA-06: a person who recommends is no organisation (就说是小邱老师推荐的)
+    ("06-person-recommends", std(("a", "您就说是小王经理推荐的,让他给我回个电话。")), {}, "QA-06", False),
+    ("06-firm-recommends", std(("a", "我们是华安电力推荐的合作商。")), {}, "QA-06", True),
+    # QA-09: 元 in a place name; a listing price after 挂
+    ("09-place-name-with-yuan", std(("a", "我是锐剑击剑馆的小丁,在三元区那边。")), NO_PRICE, "QA-09", False),
+    ("09-listing-price", std(("a", "您要是挂一百零五万,我有把握月底前出掉。")), NO_PRICE, "QA-09", True),
+    ("09-hangers-count", std(("a", "一个挂衣仓能挂一百五十件左右。")), NO_PRICE, "QA-09", False),
+    # QA-12: an exam for a school stage; 我家小子 is spoken of
+    (
+        "12-exam-for-a-school-stage",
+        std(("c", "我大四了,想考初中数学老师。"), ("a", "那我们的教资课很适合您。")),
+        {"disposition": "interested", "lead": {"birth_year": None}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-my-boy-in-grade-eight",
+        std(("c", "对,我家小子初二,跑步太慢。"), ("a", "那我们的体育课很适合他。")),
+        {"disposition": "interested", "lead": {"birth_year": 1985}},
+        "QA-12",
+        False,
+    ),
+    # QA-04: 不卖 refuses
+    (
+        "04-wont-sell",
+        std(
+            ("c", "不卖,自己住。"),
+            ("a", "那个客户全款,不用您等贷款。"),
+            ("c", "说了不卖。"),
+            ("a", "可以先挂着试试。"),
+            ("c", "真不卖了,你别打了。"),
+            ("a", "我就再说一句,您先挂在我们这,一分钱不花。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-05: a condition promised not to get worse, then 不做承诺
+    (
+        "05-promised-no-worse",
+        std(
+            ("a", "您放心,用上这个垫子,腰椎的毛病不会再复发了。"),
+            ("c", "那挺好。"),
+            ("a", "复不复发主要看您的坐姿,垫子只是辅助,这个我们不做承诺。"),
+            ("c", "刚才你不是说用了就不复发吗?这不是骗人吗?退了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-07: the blame turned on the parent
+    ("07-parent-should-reflect", std(("a", "孩子不想学了,家长是不是也得反思一下?")), {}, "QA-07", True),
+    ("07-how-many-times-did-you", std(("a", "您自己陪他去过几次?")), {}, "QA-07", True),
+    # QA-11: 对了, (by the way) is no yes
+    (
+        "11-by-the-way-is-no-yes",
+        [
+            OPEN,
+            YES,
+            PURPOSE,
+            ("a", "那我就给您定下来,可以吗?"),
+            ("c", "好了好了就这样,我要开会。"),
+            ("a", "好的,祝您工作顺利。"),
+            ("c", "哎对了,那个定金——"),
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)

@@ -379,7 +379,11 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
             cs, ce = _clause_bounds(norm, h.start, h.end)
             if not _in_clause(quals, cs, ce) and not any(s <= h.start < e for s, e in found):
                 found.append((h.start, h.end))
-    for trigger, patterns in (("promise_trigger", "promise"), ("guarantee_trigger", "guarantee")):
+    for trigger, patterns in (
+        ("promise_trigger", "promise"),
+        ("guarantee_trigger", "guarantee"),
+        ("promise_trigger", "promise_no_worse"),
+    ):
         if ctx.has(t, rid, trigger):
             rx = ctx.cp.regex_any(rid, patterns)
             if rx is not None:
@@ -907,6 +911,7 @@ def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
 
 
+_PERSON = re.compile(r"(?:小|老|阿)?[一-龥]{1,2}(?:老师|经理|师傅|阿姨|叔叔|总|姐|哥|医生|顾问|主管|教练)")
 _MODEL_AFTER = re.compile(r"\s?(?:[A-Za-z]{0,4}\d|Mate|Pro|Max|Plus|nova|Nova)")
 # Every QA-06 call-wide set a reading starts from: a turn with none is skipped.
 _QA06_SETS = frozenset(
@@ -975,8 +980,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for pat in intro:
             for m in pat.finditer(t.norm):
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
-                if _own_organisation(ctx, org, authorized_raw):
-                    continue
+                if _PERSON.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
+                    continue  # (a person, 小邱老师推荐的, is no organisation)
                 if index.find(org):
                     continue  # catalogue brands are handled above
                 s, e = _group_span(m, "org")
