@@ -191,8 +191,8 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
     closing = ctx.agent_turns[-n:]
     if any(ctx.has(t, rid, "blessing") for t in closing):
         return []
-    blessing_any = ctx.cp.regex(rid, "blessing_any")
-    if any(_first_match(blessing_any, t.norm) for t in closing):
+    blessing_any = ctx.cp.regex_any(rid, "blessing_any")
+    if blessing_any is not None and any(blessing_any.search(t.norm) for t in closing):
         return []  # a wish to whoever is on the line (祝小同学学习进步)
     last = ctx.speech[-1]
     exempt_by = set(ctx.cp.param(rid, "exempt_hangup_by", ["customer", "network"]))
@@ -2102,7 +2102,8 @@ def _transfer_unnamed(ctx: CallContext) -> list[Finding]:
             continue
         if any(c.index < nxt.index for c in ctx.customer_turns if c.index > t.index):
             continue  # the customer spoke in between: the same agent goes on
-        if _first_match(ctx.cp.regex(rid, "self_name"), nxt.norm) is None:
+        named = ctx.cp.regex_any(rid, "self_name")
+        if named is None or named.search(nxt.norm) is None:
             said = "after the call is transferred, the new voice does not give its name"
             return [ctx.quote(nxt, 0, len(nxt.text), rid, said)]
     return []
@@ -2137,9 +2138,11 @@ def _opening_missing(
     rid = "QA-14"
     cp = ctx.cp
     brands = [normalize(b) for b in (*call.campaign.authorized_brands, call.campaign.brand) if b]
-    self_name = cp.regex(rid, "self_name")
+    self_name = cp.regex_any(rid, "self_name")  # one search over the list's alternation
+    if self_name is None:
+        return ["name", "company", "purpose"]
     has_name = (
-        _first_match(self_name, text) is not None
+        self_name.search(text) is not None
         or any(
             # the brand then the agent's 小X with nothing between (青禾研学小严, / 良田农机小隋,)
             re.search(re.escape(b) + r"(?:的)?(?:小|老)[一-龥](?=[,,。!?!?]|$)", text)
@@ -2147,7 +2150,7 @@ def _opening_missing(
         )
         # the brand opening a clause stands where 我是 would (王总好,聚力拓展的卢凯,…): read it as 我是<brand>…
         or any(
-            _first_match(self_name, "我是" + text[p:]) is not None
+            self_name.search("我是" + text[p:]) is not None
             for b in brands
             for p in _find_all(text, b)
             if p == 0 or text[p - 1] in CLAUSE_DELIMS or text[max(0, p - 3) : p] in ("这里是", "这边是")
@@ -2158,10 +2161,10 @@ def _opening_missing(
         # a short form of an authorised name (its distinctive lead: 悠途 for 悠途旅行社)
         or any(len(core) >= 2 and core[:2] in text for core in (_org_core(ctx, b) for b in brands))
         or bool(_brand_index(ctx).find(text))
-        or _first_match(cp.regex(rid, "company"), text) is not None
+        or ((company := cp.regex_any(rid, "company")) is not None and company.search(text) is not None)
         # any organisation the agent presents as, under whatever name (我是国家开放大学包头招生办的老师白雪):
         # the agent has said who it is; presenting under a brand it may not use is QA-06's finding
-        or _first_match(cp.regex("QA-06", "org_intro"), text) is not None
+        or ((intro := cp.regex_any("QA-06", "org_intro")) is not None and intro.search(text) is not None)
     )
     has_purpose = (
         request_raised
