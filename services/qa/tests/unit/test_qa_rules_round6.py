@@ -1246,6 +1246,102 @@ CASES += [
 ]
 
 
+# The kinds read from qa-variants-20 (rude or rhetorical replies, pushing) and qa-variants-21 (store
+# invitations, borrowed brands, listening phrases), in wordings of their own
+CASES += [
+    # QA-07: only the customer still…; "who else would they stop"; counting the repetitions; "so what do
+    # you want us to do"; "why did you … back then"; "even a child knows"; offence at being interrogated,
+    # at being talked down to, at "what do you mean by that"
+    ("07-only-you-still", std(("a", "人家早就换了,就您还用着老的。")), {}, "QA-07", True),
+    ("07-who-else-would-they-fine", std(("a", "车牌糊成这样,交警不罚您罚谁?")), {}, "QA-07", True),
+    ("07-counting-repetitions", std(("a", "唉,这都第三遍了,我最后再说一回。")), {}, "QA-07", True),
+    ("07-what-do-you-want-us-to-do", std(("a", "留了号码又嫌人打,您这让我们怎么做?")), {}, "QA-07", True),
+    ("07-why-back-then", std(("a", "那您当初办卡的时候干嘛留电话呢?")), {}, "QA-07", True),
+    ("07-even-a-child-knows", std(("a", "这个道理,家里小孩都懂吧?")), {}, "QA-07", True),
+    (
+        "07-interrogation-called-out",
+        std(("a", "您多久回去看她一次?您心里踏实吗?"), ("c", "你这是在审我吗?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-what-do-you-mean-by-that",
+        std(("a", "到时候成绩出来,您可别埋怨孩子,是您自己舍不得这点钱。"), ("c", "你这话什么意思?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-annual-check-is-no-interrogation",
+        std(("a", "我们代办很省事,您不用自己跑。"), ("c", "年审我自己会办,用不着你们。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    ("07-back-then-we-agreed", std(("a", "当时我们约好的是周六上午,对吧?")), {}, "QA-07", False),
+    # QA-10: "what are you getting at", misjudged, not got round to it, a mix-up idiom, read upside down,
+    # "never since we opened"
+    ("10-how-many-meanings", std(("a", "您这么说是几个意思呢?")), {}, "QA-10", True),
+    ("10-misjudged-it", std(("a", "这个您肯定是看走眼了。")), {}, "QA-10", True),
+    ("10-not-got-round", std(("a", "您好像还没绕过这个弯儿来。")), {}, "QA-10", True),
+    ("10-mix-up-idiom", std(("a", "您这是张冠李戴了。")), {}, "QA-10", True),
+    ("10-read-upside-down", std(("a", "您这是把彩色和黑白的张数看颠倒了。")), {}, "QA-10", True),
+    ("10-never-since-opening", std(("a", "我们从开业到今天就没跟哪一户收过这个钱。")), {}, "QA-10", True),
+    # QA-06: "just think of it as <brand>'s", a licence taken from a brand's formula
+    ("06-think-of-it-as-theirs", std(("a", "您就当是办的电信宽带,只是便宜一半。")), {}, "QA-06", True),
+    ("06-licensed-formula", std(("a", "这款是拿了雀巢的配方授权生产的。")), {}, "QA-06", True),
+]
+
+
+# The kinds read from qa-variants-22 (misleading promises), in wordings of their own
+CASES += [
+    (
+        "05-wont-grow-back",
+        std(
+            ("a", "您放心,做一次就能去干净,做完以后痘不会再长回来了。"),
+            ("c", "那我先交个定金。"),
+            ("a", "一般要做三到五次,以后还可能反复。"),
+            ("c", "你刚才不是说一次就去干净、不会长回来吗?定金退给我,我要投诉。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-not-affected-at-all",
+        std(
+            ("a", "在我们这保养,跟在4S店一样,原厂保修一点都不受影响。"),
+            ("c", "那行。"),
+            ("a", "不过发动机索赔的时候,厂家认不认我们的记录,我们也不好说。"),
+            ("c", "你刚才不是说一点都不受影响吗?那我不做了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-yours-for-ever",
+        std(
+            ("a", "课程买了永远是您的,什么时候想看都能看。"),
+            ("c", "那先交定金。"),
+            ("a", "课程到明年考试后就到期了,续看要另外收费。"),
+            ("c", "你刚才不是说永远是我的吗?定金退给我。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-yours-for-ever-kept",
+        std(("a", "课程买了永远是您的,什么时候想看都能看。"), ("c", "好的,那我买了。"), ("a", "好的,已经开通了。")),
+        {},
+        "QA-05",
+        False,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round6_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
