@@ -1364,6 +1364,8 @@ STRUCTURE_LISTS = [
         "affiliated_after",
         "denial_after",
         "joint_after",
+        "person",
+        "model_after",
     )
 ] + [
     ("QA-15", "wait_word"),
@@ -1372,6 +1374,8 @@ STRUCTURE_LISTS = [
     ("QA-12", "pitch_not_offered"),
     ("QA-09", "not_price_context"),
     ("QA-09", "price_clause"),
+    ("QA-07", "apology"),
+    ("QA-11", "tag_ask"),
 ]
 
 

@@ -793,6 +793,8 @@ class _OrgWords:
         self.affiliated_after = one("affiliated_after")
         self.denial_after = one("denial_after")
         self.joint_after = one("joint_after")
+        self.person = one("person")
+        self.model_after = one("model_after")
 
 
 def _org_words(ctx: CallContext) -> _OrgWords:
@@ -911,8 +913,6 @@ def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
 
 
-_PERSON = re.compile(r"(?:小|老|阿)?[一-龥]{1,2}(?:老师|经理|师傅|阿姨|叔叔|总|姐|哥|医生|顾问|主管|教练)")
-_MODEL_AFTER = re.compile(r"\s?(?:[A-Za-z]{0,4}\d|Mate|Pro|Max|Plus|nova|Nova)")
 # Every QA-06 call-wide set a reading starts from: a turn with none is skipped.
 _QA06_SETS = frozenset(
     {"QA-06:brand", "QA-06:org_intro_trigger", "QA-06:org_affiliation_trigger", "QA-06:org_intro_join_trigger"}
@@ -964,7 +964,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if (not presented and named_again) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
-            if not presented and _MODEL_AFTER.match(t.norm, e) is not None:
+            if not presented and _org_words(ctx).model_after.match(t.norm, e) is not None:
                 continue  # a product by its model (一台华为P30): what the customer has, no organisation
             if not presented and t.index > _OPENING_TURNS and affiliated_after.match(t.norm, e) is None:
                 # named, not presented under: a payment app, a mall, a maker (先绑定一下支付宝, 万达广场一楼). In the
@@ -980,7 +980,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for pat in intro:
             for m in pat.finditer(t.norm):
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
-                if _PERSON.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
+                if _org_words(ctx).person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
                     continue  # (a person, 小邱老师推荐的, is no organisation)
                 if index.find(org):
                     continue  # catalogue brands are handled above
@@ -1266,9 +1266,6 @@ def _question_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | No
     return None
 
 
-_SORRY = ("抱歉", "不好意思", "对不起", "请您谅解", "理解您")
-
-
 def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
     """With no question at the customer in the turn: its last sentence that names the customer
     (您, 你, 您家 …) and is neither a polite request or proposal nor an apology. A customer who takes
@@ -1278,23 +1275,22 @@ def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None
     target = ctx.cp.regex_any("QA-07", "customer_target")
     polite = ctx.cp.regex_any("QA-07", "polite_question")
     offer = ctx.cp.regex_any("QA-07", "offer_value")
-    found = _listening_paraphrase(ctx, t)
-    listening = [found] if found is not None else []
+    apology = ctx.cp.regex_any("QA-07", "apology")
+    listening = _listening_paraphrase(ctx, t)
     push = ctx.cp.regex_any("QA-04", "push")
     end = len(norm)
     while end > 0:
         s, e = _trim(norm, *_sentence_bounds(norm, end - 1, end - 1))
-        said = norm[s:e]
         if (
             target is not None
             and target.search(norm, s, e) is not None
             and (polite is None or polite.search(norm, s, e) is None)
-            and not any(w in said for w in _SORRY)
+            and (apology is None or apology.search(norm, s, e) is None)
             # a pitch the customer is tired of is QA-04's matter, a "you got it wrong" QA-10's
             and (offer is None or offer.search(norm, s, e) is None)
             and (push is None or push.search(norm, s, e) is None)
             and not any(s <= h.start < e for h in ctx.hits(t, "QA-10", "forbidden"))
-            and not any(s <= m.start() < e for m in listening)
+            and (listening is None or not s <= listening.start() < e)
         ):
             return s, e
         end = s - 1 if s > 0 else 0
@@ -1456,8 +1452,6 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase"))
             continue
-        if t.hits.keys().isdisjoint(_LISTENING_TRIGGERS):
-            continue  # (one look: none of the paraphrase lists' anchors in the turn)
         m = _listening_paraphrase(ctx, t)
         if m:
             out.append(ctx.quote(t, *_clause_bounds(t.norm, *m.span()), rid, "forbidden listening phrase"))
@@ -1502,12 +1496,12 @@ def _not_yes_patterns(ctx: CallContext) -> tuple[re.Pattern[str] | None, re.Patt
 
 # a statement of the sale closed by a tag particle (那我就给您报上了啊 / 给您安排上,做了哈): the agent asks the
 # customer to go along with it, as a question would, rather than stating it done
-_TAG_ASK = ("了啊", "了哈", "了吧", "了呀", "了哦", "了噢", "了嘛")
-
-
-def _asks_by_tag(t: TurnView) -> bool:
+def _asks_by_tag(ctx: CallContext, t: TurnView) -> bool:
     norm = t.norm
-    return "了" in norm[-5:] and norm.rstrip(" ,.。!~").endswith(_TAG_ASK)
+    if "了" not in norm[-5:]:
+        return False  # (the tag follows 了 at the turn's end: most turns need no regex)
+    rx = ctx.cp.regex_any("QA-11", "tag_ask")
+    return rx is not None and rx.search(norm, len(norm) - 5) is not None
 
 
 def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
@@ -1518,7 +1512,7 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
     # the call-wide consent set and the "?" first: the sale's verbs are a lazy set (a scan of the turn)
     if ctx.has(t, rid, "consent_question") and ctx.has(t, rid, "sale_verb"):
         return True
-    if _asks_by_tag(t) and (ctx.has(t, rid, "sale_verb") or "QA-11:completion_trigger" in t.hits):
+    if _asks_by_tag(ctx, t) and (ctx.has(t, rid, "sale_verb") or "QA-11:completion_trigger" in t.hits):
         return True
     q = t.norm.rfind("?")
     if q == -1:
@@ -1589,7 +1583,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             said
             and not ctx.has(t, rid, "consent_question")
             and not t.norm.rstrip().endswith("?")  # 给您下单了,明天装车,行不?: a proposal, asked
-            and not _asks_by_tag(t)  # 那我就给您报上了啊: a proposal, asked by its tag
+            and not _asks_by_tag(ctx, t)  # 那我就给您报上了啊: a proposal, asked by its tag
         )
 
     done = next(
@@ -1611,7 +1605,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         t = speech[k]
         if (
             t.is_agent
-            and ("QA-11:consent_question" in t.hits or "?" in t.norm or _asks_by_tag(t))
+            and ("QA-11:consent_question" in t.hits or "?" in t.norm or _asks_by_tag(ctx, t))
             and _asks_consent(ctx, t)
         ):
             ask = k
