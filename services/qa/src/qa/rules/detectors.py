@@ -903,9 +903,10 @@ def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, 
     it against another organisation in the same sentence (我们是第三方安装公司,不是比亚迪的授权服务商 /
     我们是安装公司,不是隆基的代理): a description of the team, not a brand it presents under. (A claimed tie,
     我们是国家电网的合作单位,不是骗子, is a presentation whatever follows.)"""
+    words = _org_words(ctx)
     return (
-        _org_words(ctx).denial_after.match(t.norm, end) is not None
-        and _org_words(ctx).affiliation.search(org) is None
+        words.denial_after.match(t.norm, end) is not None
+        and words.affiliation.search(org) is None
         and _own_presented(ctx, t, authorized)
     )
 
@@ -926,7 +927,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     authorized = {index.alias_to_canon.get(b, b) for b in authorized_raw}
     raised_by_customer: set[str] = set()
     suppliers: set[str] = set()
-    affiliated_after = _org_words(ctx).affiliated_after
+    words = _org_words(ctx)  # the QA-06 word lists, looked up once for the call
     for t in ctx.speech:
         if t.hits.keys().isdisjoint(_QA06_SETS):
             continue  # no brand and no presentation of any organisation in the turn: one look
@@ -957,16 +958,16 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             cs = clause_start(t.norm, s)
             last_pres = max((h.end for h in pres if cs <= h.start and h.end <= s), default=-1)
             last_ok = max((h.end for h in ctx_ok if cs <= h.start and h.end <= s), default=-1)
-            if last_ok > last_pres and _org_words(ctx).joint_after.match(t.norm, e) is None:
+            if last_ok > last_pres and words.joint_after.match(t.norm, e) is None:
                 continue  # the customer's current provider / a comparison (我们比移动的便宜)
             presented = last_pres >= 0
             named_again = canon in suppliers or any(t.norm[s:e] in sup for sup in suppliers)  # 人保 after 人保财险
             if (not presented and named_again) or _supplier_mention(ctx, t, s, e, authorized_raw, presented):
                 suppliers.add(canon)  # (named again later, 太保的客服电话, it is the same supplier)
                 continue  # the maker or insurer of a part of the team's own offer (保险是中国人保的团体意外险)
-            if not presented and _org_words(ctx).model_after.match(t.norm, e) is not None:
+            if not presented and words.model_after.match(t.norm, e) is not None:
                 continue  # a product by its model (一台华为P30): what the customer has, no organisation
-            if not presented and t.index > _OPENING_TURNS and affiliated_after.match(t.norm, e) is None:
+            if not presented and t.index > _OPENING_TURNS and words.affiliated_after.match(t.norm, e) is None:
                 # named, not presented under: a payment app, a mall, a maker (先绑定一下支付宝, 万达广场一楼). In the
                 # opening any naming presents (移动公司的小王); later it takes a presentation word before it or an
                 # affiliation after it (中国邮政的合作运营商, 雀巢那边的体系)
@@ -980,7 +981,7 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for pat in intro:
             for m in pat.finditer(t.norm):
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
-                if _org_words(ctx).person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
+                if words.person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
                     continue  # (a person, 小邱老师推荐的, is no organisation)
                 if index.find(org):
                     continue  # catalogue brands are handled above
