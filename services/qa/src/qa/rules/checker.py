@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from qa.rules.context import CallContext
-from qa.rules.detectors import DETECTORS
+from qa.rules.detectors import DETECTORS, Detector
 from qa.rules.model import CallRecord, Finding
 from qa.rules.names import name_matcher
-from qa.rules.policy import RULE_IDS, Policy, load_policy
+from qa.rules.policy import RULE_IDS, Policy, RuleSpec, load_policy
 
 
 def check_call(call: CallRecord, policy: Policy | None = None, *, pii_key: str | None = None) -> list[Finding]:
@@ -17,14 +17,25 @@ def check_call(call: CallRecord, policy: Policy | None = None, *, pii_key: str |
     pol = policy if policy is not None else load_policy()
     lead = call.lead
     ctx = CallContext(call, pol, name_matcher(lead.name, lead.name_digest, pii_key))
+    campaign = call.campaign.id
     findings: list[Finding] = []
-    for rule_id in RULE_IDS:
-        spec = pol.rules.get(rule_id)
-        detector = DETECTORS.get(rule_id)
-        if spec is None or detector is None or not spec.applies_to(call.campaign.id):
-            continue
+    for spec, detector in _plan(ctx):
+        if spec.campaigns and campaign not in spec.campaigns:
+            continue  # a rule limited to some campaigns
         findings.extend(detector(call, pol, ctx))
     return findings
+
+
+def _plan(ctx: CallContext) -> tuple[tuple[RuleSpec, Detector], ...]:
+    """The policy's enabled rules with their detectors, in rule order: worked out once per policy,
+    not looked up rule by rule on every check."""
+    plan = ctx.cp.cache.get("checker:plan")
+    if not isinstance(plan, tuple):
+        rules = ctx.policy.rules
+        plan = tuple((rules[r], DETECTORS[r]) for r in RULE_IDS if r in rules and r in DETECTORS and rules[r].enabled)
+        ctx.cp.cache["checker:plan"] = plan
+    found: tuple[tuple[RuleSpec, Detector], ...] = plan  # set just above under this key
+    return found
 
 
 def violated_rules(findings: list[Finding]) -> list[str]:

@@ -7,7 +7,7 @@ Only the agent's words count against the agent; customer turns are read for cont
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import time
 from itertools import pairwise
@@ -17,7 +17,7 @@ from common.phones import carrier_of
 
 from qa.rules.context import CallContext, TurnView
 from qa.rules.model import CallRecord, Finding, SpeechTurn
-from qa.rules.policy import Hit, Policy
+from qa.rules.policy import TURN_SEP, Hit, Policy
 from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, parse_number
 
 Detector = Callable[[CallRecord, Policy, CallContext], list[Finding]]
@@ -108,7 +108,7 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     names = ctx.names
     out: list[Finding] = []
     for t in ctx.agent_turns:
-        for h in ctx.hits(t, rid, "second_person"):
+        for h in t.hits.get("QA-01:second_person", ()):  # a call-wide set: in the turn's dict
             if not _read_out(t.norm, h.start):
                 out.append(ctx.quote(t, h.start, h.end, rid, "agent addresses the customer as 你 instead of 您"))
                 break
@@ -1448,10 +1448,13 @@ def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     rid = "QA-10"
     out: list[Finding] = []
     for t in ctx.agent_turns:
-        hits = ctx.hits(t, rid, "forbidden")
+        # call-wide sets: their hits are in the turn's dict, so most turns cost one or two lookups
+        hits = t.hits.get("QA-10:forbidden")
         if hits:
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "forbidden listening phrase"))
+            continue
+        if t.hits.keys().isdisjoint(_LISTENING_TRIGGERS):
             continue
         m = _listening_paraphrase(ctx, t)
         if m:
@@ -1754,22 +1757,45 @@ def _adult_school(rx: _AgeRegexes, clause: str, start: int, end: int) -> bool:
     )
 
 
+_QA12_AGE_TRIGGERS = frozenset({"QA-12:age_trigger", "QA-12:elderly_words_trigger"})
+
+
+def _turns_matching(views: list[TurnView], rx: re.Pattern[str]) -> set[int]:
+    """Indices (``TurnView.index``) of the turns in which ``rx`` matches, from one search over the
+    turns joined by ``TURN_SEP`` instead of one per turn. Only for patterns that match within a
+    turn: the separator counts as whitespace in a pattern, and no character class here admits it."""
+    if not views:
+        return set()
+    starts: list[int] = []
+    pos = 0
+    for v in views:
+        starts.append(pos)
+        pos += len(v.norm) + 1
+    joined = TURN_SEP.join(v.norm for v in views)
+    return {views[bisect_right(starts, m.start()) - 1].index for m in rx.finditer(joined)}
+
+
+def _someone_else_uses(ctx: CallContext, t: TurnView) -> bool:
+    """The customer's turn says someone else uses the lead's number (我是他女儿,这号我在用)."""
+    if "QA-12:other_user_trigger" not in t.hits:  # a call-wide customer set: one lookup
+        return False
+    rx = _age_regexes(ctx).other_user
+    return rx is not None and rx.search("\n".join(c for _, c in clauses(t.norm))) is not None
+
+
 def _age_statements(
-    ctx: CallContext, t: TurnView, max_age: int, asked_in: TurnView | None = None
-) -> tuple[list[tuple[int, int, float]], bool]:
-    """(self-stated ages as (start, end, age), someone-else-uses-the-number) for one customer turn.
+    ctx: CallContext, t: TurnView, max_age: int, numeral: bool, asked_in: TurnView | None = None
+) -> list[tuple[int, int, float]]:
+    """Self-stated ages as (start, end, age) in one customer turn.
 
     ``asked_in`` is the agent's turn just before; whose age it asked about matters: an answer to a question about
     the child's or a parent's age is theirs, not the speaker's, until the speaker says 我; a bare
-    number answering 您今年多大年纪? is the speaker's age."""
+    number answering 您今年多大年纪? is the speaker's age. ``numeral`` says whether the turn holds a
+    figure that may be an age (``_NUMERAL``, found for all the customer's turns at once)."""
     # call-wide customer sets: their hits are in the turn's dict (one lookup each)
     hits = t.hits
-    want_other = "QA-12:other_user_trigger" in hits
-    want_age = (
-        "QA-12:age_trigger" in hits or "QA-12:elderly_words_trigger" in hits or _NUMERAL.search(t.norm) is not None
-    )
-    if not want_other and not want_age:
-        return [], False
+    if not (numeral or "QA-12:age_trigger" in hits or "QA-12:elderly_words_trigger" in hits):
+        return []
     rx = _age_regexes(ctx)
     if (
         "QA-12:elderly_words_trigger" in hits
@@ -1782,17 +1808,14 @@ def _age_statements(
         if m is not None:
             cs = clause_start(t.norm, m.start())
             if rx.third is None or rx.third.search(t.norm[cs : m.start()]) is None:
-                other = want_other and rx.other_user is not None and rx.other_user.search(t.norm) is not None
-                return [(m.start(), m.end(), 80.0)], other
-    asked = _asked_age_of(ctx, asked_in) if want_age else None
-    want_age = want_age and (asked == "self" or rx.prefilter is None or rx.prefilter.search(t.norm) is not None)
-    if not want_other and not want_age:
-        return [], False
+                return [(m.start(), m.end(), 80.0)]
+    asked = _asked_age_of(ctx, asked_in)
+    if asked != "self" and rx.prefilter is not None and rx.prefilter.search(t.norm) is None:
+        return []
     parts = clauses(t.norm)
     joined = "\n".join(c for _, c in parts)
-    other_user = want_other and rx.other_user is not None and rx.other_user.search(joined) is not None
-    if not want_age or rx.trigger is None or not (rx.trigger.search(joined) or asked == "self"):
-        return [], other_user
+    if rx.trigger is None or not (rx.trigger.search(joined) or asked == "self"):
+        return []
     ages: list[tuple[int, int, float]] = []
     # a school stage only suggests an age; an age the speaker states outright in the same turn
     # (后来上初中…现在都四十了) is the better witness, so school ages count only without one
@@ -1864,7 +1887,7 @@ def _age_statements(
         schooled = [x for x in schooled if t.norm[x[0] : x[1]] not in adult_stages]
     if schooled and _addressed_as_staff(ctx):
         schooled = []  # a teacher or a head of studies speaks of the school they work at (初二开物理)
-    return (ages or schooled), other_user
+    return ages or schooled
 
 
 def _addressed_as_staff(ctx: CallContext) -> bool:
@@ -1907,19 +1930,21 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     def at_risk(age: float) -> bool:
         return age >= elderly_age or age < minor_age
 
-    other_user = False
     stated: tuple[int, TurnView, int, int, float] | None = None  # first self-stated age
     last_agent: TurnView | None = None
+    numeral_turns = _turns_matching(ctx.customer_turns, _NUMERAL)
     for k, t in enumerate(ctx.speech):
         if not t.is_customer:
             last_agent = t
             continue
-        ages, other = _age_statements(ctx, t, max_age, last_agent)
-        other_user = other_user or other
+        numeral = t.index in numeral_turns
+        if not numeral and t.hits.keys().isdisjoint(_QA12_AGE_TRIGGERS):
+            continue  # no figure and none of the age words: one look
+        ages = _age_statements(ctx, t, max_age, numeral, last_agent)
         if ages:
             s, e, age = ages[0]
             stated = (k, t, s, e, age)
-            break  # only the first stated age counts (and other_user only without one)
+            break  # only the first stated age counts
     if stated is not None:
         k, t, s, e, age = stated
         if not at_risk(age):
@@ -1935,11 +1960,13 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             return [ctx.quote(t, s, e, rid, f"the person on the phone says they are {who}; the agent markets")]
         return []
     by = call.lead.birth_year
-    if by is None or other_user:
+    if by is None:
         return []
     age = ctx.local_placed.year - by
     if not at_risk(age):
         return []
+    if any(_someone_else_uses(ctx, t) for t in ctx.customer_turns):
+        return []  # the lead's birth year is not the age of whoever uses the number now
     if sold or any(_pitches(ctx, x) for x in ctx.agent_turns):
         who = "elderly" if age >= elderly_age else "a minor"
         return [
