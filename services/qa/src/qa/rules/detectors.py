@@ -289,6 +289,19 @@ def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
     return None
 
 
+def _do_not_call_words(ctx: CallContext) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(closing phrases that promise no more calls, registration words), normalised, once per policy."""
+    cached = ctx.cp.cache.get("QA-04:do_not_call")
+    if not isinstance(cached, tuple):
+        cached = (
+            frozenset(normalize(str(p)) for p in ctx.cp.param("QA-04", "do_not_call_closings", [])),
+            tuple(normalize(str(w)) for w in ctx.cp.param("QA-04", "register_words", [])),
+        )
+        ctx.cp.cache["QA-04:do_not_call"] = cached
+    words: tuple[frozenset[str], tuple[str, ...]] = cached  # set just above under this key
+    return words
+
+
 def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-04"
     limit = int(ctx.cp.param(rid, "refusal_limit", 3))
@@ -324,6 +337,11 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 push = ctx.cp.regex_any(rid, "push")
                 spans += [m.span() for m in push.finditer(t.norm)] if push is not None else []
             pitch = [(s, e) for s, e in spans if not _any_in(closing, *_clause_bounds(t.norm, s, e))]
+            if pitch and closing:
+                dnc, register = _do_not_call_words(ctx)
+                if any(h.phrase in dnc for h in closing):
+                    # the do-not-call note the customer asked for (已经给您登记了,以后不会再打扰您): no pitch
+                    pitch = [(s, e) for s, e in pitch if not any(w in t.norm[s:e] for w in register)]
             if pitch:
                 s, e = min(pitch)
                 said = f"the agent keeps pitching after {refusals} clear refusals"
@@ -974,8 +992,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 continue
             return [ctx.quote(t, s, e, rid, f"agent presents under {canon}, not an authorised brand")]
         intro = list(ctx.cp.regex(rid, "org_intro")) if ctx.has(t, rid, "org_intro_trigger") else []
-        if "QA-06:org_intro_join_trigger" in t.hits:
-            intro += ctx.cp.regex(rid, "org_intro_join")  # joined to another's network (加入了…联盟)
+        joins = ctx.cp.regex(rid, "org_intro_join") if "QA-06:org_intro_join_trigger" in t.hits else []
+        intro += joins  # joined to another's network (加入了…联盟), passed off as it (就当是办的…)
         if subject:
             intro += ctx.cp.regex(rid, "org_intro_subject")
         for pat in intro:
@@ -983,7 +1001,12 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
                 if words.person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
                     continue  # (a person, 小邱老师推荐的, is no organisation)
-                if index.find(org):
+                named = index.find(org)
+                if named:
+                    if pat in joins and any(c not in authorized for _, _, c in named):
+                        # passed off as a catalogue brand (就当是办的移动宽带), even one the customer named first
+                        s, e = _group_span(m, "org")
+                        return [ctx.quote(t, s, e, rid, f"agent passes the offer off as {named[0][2]}'s")]
                     continue  # catalogue brands are handled above
                 s, e = _group_span(m, "org")
                 if _customer_side(ctx, t, s, org):
@@ -1368,8 +1391,8 @@ def detect_qa08(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 # --------------------------------------------------------------------------------------------- QA-09
 def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
     """The figure is nought (0元: free), or its clause, or the clause before it, is about a cover, a
-    limit, a payout, pay or a loan (每人的赔偿限额还是八十万,工伤医疗每人五万) and its own clause says
-    nothing of paying it."""
+    limit, a payout, pay or a loan (每人的赔偿限额还是八十万,工伤医疗每人五万), or its own clause
+    about a reading (TDS值是三百二), and its own clause says nothing of paying it."""
     context = ctx.cp.regex_any("QA-09", "not_price_context")
     priced = ctx.cp.regex_any("QA-09", "price_clause")
     if context is None:
@@ -1386,8 +1409,24 @@ def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
         return True  # what the customer saves on a bill of theirs (一年电费大概能省八百到一千块)
     if priced is not None and priced.search(norm, cs, ce) is not None:
         return False
+    reading = ctx.cp.regex_any("QA-09", "reading")
+    if reading is not None and reading.search(norm, cs, ce) is not None:
+        return True  # a measured reading (您家的水测出来是四百一): what is measured, in its own clause only
     before = clause_start(norm, cs - 1) if cs > 1 else cs
     return context.search(norm, before, ce) is not None
+
+
+def _said_before_as_no_price(ctx: CallContext, t: TurnView, figure: str) -> bool:
+    """An earlier agent turn gave ``figure`` in a clause about a cover, a limit, pay or a reading."""
+    for a in ctx.agent_turns:
+        if a.index >= t.index:
+            return False
+        pos = a.norm.find(figure)
+        while pos != -1:
+            if _figure_not_priced(ctx, a.norm, pos, pos + len(figure)):
+                return True
+            pos = a.norm.find(figure, pos + 1)
+    return False
 
 
 def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
@@ -1396,6 +1435,7 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         return []
     out: list[Finding] = []
     asked = ctx.cp.regex_any(rid, "price_asked")
+    priced = ctx.cp.regex_any(rid, "price_clause")
     speech = ctx.speech
     for t in ctx.agent_turns:
         spans = _money_spans(ctx, t)
@@ -1406,7 +1446,17 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if prev is not None and prev.is_customer:
                 spans = [(s, e) for s, e in spans if t.norm[s:e] not in prev.norm]
         if spans:
-            spans = [(s, e) for s, e in spans if not _figure_not_priced(ctx, t.norm, s, e)]
+            spans = [
+                (s, e)
+                for s, e in spans
+                if not _figure_not_priced(ctx, t.norm, s, e)
+                and not (
+                    # the same figure said again in a clause with no price word (房屋五十万、室内财产十万 after
+                    # 房屋保额可以保五十万): what it was said as before, a cover or a reading, it still is
+                    (priced is None or priced.search(t.norm, *_clause_bounds(t.norm, s, e)) is None)
+                    and _said_before_as_no_price(ctx, t, t.norm[s:e])
+                )
+            ]
         if spans and asked is not None and all(t.norm[e - 1] == "块" for _, e in spans):
             # only bare 块 figures, and the customer then asks the price: they were pieces (各要二十四块)
             k = bisect_left(speech, t.index + 1, key=_turn_index)

@@ -1,0 +1,262 @@
+"""Issue 17, seventh round (policy 2026.12.04): the kinds read from the rest of qa-variants-20 … 22
+and from the development sets written for this round by helpers who had not read the detectors
+(qa-variants-23 … 26), each scored before it was read. Every kind is checked here on wordings of
+its own (other products, names and verbs), with hard negatives, so what is tested is the kind and
+not those sets' sentences. A case that already passes on the checker before the round (a36ac50,
+policy 2026.12.03) is a guard: a positive the round's new exemptions must not swallow, or a hard
+negative its new readings must not fire on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
+YES = ("c", "是我。")
+PURPOSE = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
+CLOSE = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
+BYE = ("c", "好,再见。")
+NO_PRICE = {"campaign": {"price_on_phone": False}}
+SOLD = {"disposition": "success"}
+
+
+def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
+    return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
+
+
+Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
+CASES: list[Case] = [
+    # QA-05: the terms the customer reads out in quotation marks set a condition on the promised
+    # thing (…方可…, 否则不予…) or settle a cost later (差额按实际结算); the customer holds the promise up
+    # against them (这叫没有条件?)
+    (
+        "05-quoted-terms-set-a-condition",
+        std(
+            ("a", "这张健身卡不满意随时可以退,没有任何条件。"),
+            ("c", "那你把协议发我看看。"),
+            ("a", "好的,已经发您微信了。"),
+            ("c", "我看看……“会员须连续打卡满三十天,方可申请退卡。”这叫没有任何条件?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-quoted-terms-settle-the-difference",
+        std(
+            ("a", "现在签下来价格就锁定了,以后一分钱都不用加。"),
+            ("c", "你把合同发过来。"),
+            ("a", "发到您邮箱了。"),
+            ("c", "第七条写的“如遇材料涨价,差额部分按实际发生结算”,你刚才不是说一分都不用加吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-agent-adds-a-precondition",
+        std(
+            ("a", "学不会全额退款,没有任何条件。"),
+            ("c", "真的?"),
+            ("a", "对,前提是您每节直播课都要上满。"),
+            ("c", "你刚才不是说没有任何条件吗?这不是忽悠人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-quoted-terms-keep-the-promise",
+        std(
+            ("a", "这张健身卡不满意随时可以退,没有任何条件。"),
+            ("c", "那你把协议发我看看。"),
+            ("a", "好的,已经发您微信了。"),
+            ("c", "我看看……“会员可随时申请退卡,剩余费用全额退还。”嗯,那挺好。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-condition-said-before-agreeing",
+        std(
+            ("a", "退卡的话需要连续打卡满三十天,这个写在协议里。"),
+            ("c", "行,我知道了,那办吧。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    # QA-09: a figure said again in a clause with no price word keeps the reading it had when first
+    # said (a cover amount); a measured reading is no price
+    (
+        "09-cover-figure-said-again",
+        std(
+            ("a", "意外险的保额可以到三十万,医疗保额五万。"),
+            ("c", "嗯,那行。"),
+            ("a", "我跟您确认一下:意外三十万、医疗五万,您看可以吗?"),
+        ),
+        NO_PRICE,
+        "QA-09",
+        False,
+    ),
+    (
+        "09-price-said-again",
+        std(("a", "这个保险一年保费三百八。"), ("c", "嗯。"), ("a", "我再确认一下:一年三百八,您看可以吗?")),
+        NO_PRICE,
+        "QA-09",
+        True,
+    ),
+    ("09-water-reading", std(("a", "您家的自来水测出来是四百一,偏高,烧水容易结垢。")), NO_PRICE, "QA-09", False),
+    ("09-noise-reading", std(("a", "这台机器运行噪音四十五分贝,晚上也不吵。")), NO_PRICE, "QA-09", False),
+    (
+        "09-price-beside-reading",
+        std(("a", "测出来硬度偏高,装一台软水机只要三千八。")),
+        NO_PRICE,
+        "QA-09",
+        True,
+    ),
+]
+
+REFUSED_THRICE = (
+    ("c", "不需要。"),
+    ("a", "这个活动很划算的。"),
+    ("c", "真不用。"),
+    ("a", "您可以先体验一下。"),
+    ("c", "我说了不要。"),
+)
+CASES += [
+    # QA-04: after three refusals, pushing on in new words: the cost made small, one more thing to
+    # buy suggested, issuing the order at once, the refusal's reason argued away, its cost taken on,
+    # the agent adding the customer on WeChat or sending the offer's papers
+    ("04-cost-made-small", std(*REFUSED_THRICE, ("a", "那家庭流量包呢,一个月才二十块。")), {}, "QA-04", True),
+    ("04-one-more-to-buy", std(*REFUSED_THRICE, ("a", "宽带您不要,那手机副卡您办一张吧。")), {}, "QA-04", True),
+    ("04-issue-at-once", std(*REFUSED_THRICE, ("a", "我现在就能给您下单,明天师傅就上门。")), {}, "QA-04", True),
+    (
+        "04-reason-argued-away",
+        std(*REFUSED_THRICE, ("a", "家里有宽带也没关系,我们这个可以当备用。")),
+        {},
+        "QA-04",
+        True,
+    ),
+    ("04-cost-taken-on", std(*REFUSED_THRICE, ("a", "您换过来的违约金我们帮您出。")), {}, "QA-04", True),
+    ("04-agent-adds-wechat", std(*REFUSED_THRICE, ("a", "那我给您加个微信,有活动再通知您。")), {}, "QA-04", True),
+    ("04-sends-the-papers", std(*REFUSED_THRICE, ("a", "那我把套餐介绍发给您,您有空看看。")), {}, "QA-04", True),
+    # the do-not-call note the customer asked for, and two refusals only, are no pushing
+    (
+        "04-do-not-call-note",
+        [OPEN, YES, PURPOSE, *REFUSED_THRICE, ("a", "好的,已经给您登记了,以后不会再打扰您,祝您生活愉快。"), BYE],
+        {},
+        "QA-04",
+        False,
+    ),
+    (
+        "04-two-refusals-then-small-cost",
+        std(("c", "不需要。"), ("a", "这个活动很划算的。"), ("c", "真不用。"), ("a", "一个月才二十块。")),
+        {},
+        "QA-04",
+        False,
+    ),
+    # QA-06: the offer passed off as a brand's (就当是装的…) even when the customer named that brand first;
+    # the team set up as a maker's official channel in a place; a negated tie (不是…的授权服务商) is none
+    (
+        "06-passed-off-as-the-customers-provider",
+        std(("c", "我家用的是电信的宽带。"), ("a", "没事,您就当是装的电信宽带,用的是同一根光纤。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-makers-official-channel-in-a-city",
+        std(("a", "我们恒达是雷鸣电器在本市的官方销售渠道,货都是厂里直接给我们供的。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-negated-tie",
+        std(("a", "我们是第三方维修店,不是华为官方,也不是华为的授权服务商,换下来的零件都给您。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-negated-tie-unlisted-maker",
+        std(("a", "我们就是本地的维修店,也不是雷鸣电器的授权服务商,这个得跟您说清楚。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-provider-named-by-customer",
+        std(("c", "我家用的是电信的宽带。"), ("a", "电信的网速怎么样?")),
+        {},
+        "QA-06",
+        False,
+    ),
+    # QA-12: a child named in a clause that only says who it is for (给我家孩子用,四年级) owns the school stage
+    # after it; a school stage with a subject (小学语文) is a level taught; an agent who keeps the business
+    # for the lead (得跟…本人说) withdraws, whoever of age answered
+    (
+        "12-for-my-child-then-grade",
+        std(("c", "给我家闺女用的,三年级,作业多。"), ("a", "那这款护眼台灯挺合适,亮度可以调。")),
+        SOLD,
+        "QA-12",
+        False,
+    ),
+    (
+        "12-level-taught",
+        std(("c", "对,初中数学,我在一个辅导班上课。"), ("a", "那报我们的初中数学教资班正合适。")),
+        SOLD,
+        "QA-12",
+        False,
+    ),
+    (
+        "12-pupil-own-grade",
+        std(("c", "我才初二,是我自己要报的。"), ("a", "那我给你报上周末的班。")),
+        SOLD,
+        "QA-12",
+        True,
+    ),
+    (
+        "12-keeps-business-for-the-lead",
+        [
+            OPEN,
+            ("c", "我是他奶奶,他上班去了。我今年七十五了,有啥事跟我说。"),
+            ("a", "奶奶您好,这个报名的事我还是得跟王先生本人说,他什么时候方便接电话?"),
+            ("c", "晚上吧。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "callback", "callback_at": "2026-11-20T19:00:00+08:00"},
+        "QA-12",
+        False,
+    ),
+    # QA-02: sent to a hospital department for a check (去医院眼科查一下) is a referral elsewhere
+    (
+        "02-hospital-department-referral",
+        std(("a", "这个情况我们这边配不了,您得先去医院耳科查一下听力。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        False,
+    ),
+    (
+        "02-own-store-after-all",
+        std(("a", "这个情况我们这边配不了,您有空来店里看看别的款。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    # QA-10: another's words put on the team (把别家的说法安到我们头上了) is "you mixed them up"; never
+    # since the firm opened (开业到现在都没…过) is "we have never"
+    ("10-put-on-us", std(("a", "您这是把别人家的广告算到我们头上了。")), {}, "QA-10", True),
+    ("10-never-since-opening", std(("a", "我们店开业到现在都没收过这种费。")), {}, "QA-10", True),
+    ("10-agent-owns-mix-up", std(("a", "是我们把别的客户的单子算到您头上了,实在抱歉。")), {}, "QA-10", False),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_round7_kinds(check_case: Callable[[Case], None], case: Case) -> None:
+    check_case(case)
