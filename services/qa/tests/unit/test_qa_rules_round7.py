@@ -254,6 +254,84 @@ CASES += [
     ("10-put-on-us", std(("a", "您这是把别人家的广告算到我们头上了。")), {}, "QA-10", True),
     ("10-never-since-opening", std(("a", "我们店开业到现在都没收过这种费。")), {}, "QA-10", True),
     ("10-agent-owns-mix-up", std(("a", "是我们把别的客户的单子算到您头上了,实在抱歉。")), {}, "QA-10", False),
+    # QA-07: the customer's offence in more words shows the agent's remark just before was aimed at
+    # them (你这是威胁我? / 当我是三岁小孩啊? / 我又不是老糊涂 / 你这人咋说话呢? / 用不着你来评理 / 有冇搞错)
+    (
+        "07-veiled-threat-called-out",
+        std(("a", "地下车库晚上没人看,您那车哪天划了两道,可别来找我们物业。"), ("c", "你这是威胁我?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-treated-as-a-child",
+        std(("a", "这个道理很简单的,您回去慢慢琢磨就明白了。"), ("c", "你这口气,把我当小孩子啊?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-not-senile",
+        std(("a", "叔叔,您年纪大了,我讲了您也记不住,让您家里年轻人来听吧。"), ("c", "我又不是老糊涂!")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-family-judged",
+        std(("a", "您家姐妹为这点钱闹成这样,您母亲看着能好受吗?"), ("c", "我家的事用不着你来评理。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-offence-at-a-plain-fact",
+        std(("a", "您的宽带合约下个月到期,到期后可以续约。"), ("c", "你这人,到期就到期,我又不是不知道。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-07: reproaches in more words: said so many times, not taken in, the customer's wits or age
+    # doubted, coming back after going elsewhere; words the agent quotes are another's
+    ("07-said-three-times", std(("a", "这个我都跟您解释三遍了,您是没往心里去吧?")), {}, "QA-07", True),
+    ("07-wits-doubted", std(("a", "一个月省二十,这点账您总不至于算不清吧?")), {}, "QA-07", True),
+    ("07-age-cannot-follow", std(("a", "您这年纪了,跟您讲多了您也记不住。")), {}, "QA-07", True),
+    ("07-came-back", std(("a", "去年嫌我们贵,现在倒想起我们来了。")), {}, "QA-07", True),
+    (
+        "07-quoting-another-customer",
+        std(("a", "有个老客户一开始也说“你们这不就是骗钱嘛”,后来用了半年又续了。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    ("07-explained-once-politely", std(("a", "我再跟您解释一遍,这个套餐每月送二十G流量。")), {}, "QA-07", False),
+    # QA-01: a Cantonese form of address by surname (关志强关生) after the full name checks who answers
+    (
+        "01-cantonese-surname-address",
+        [("a", "喂,您好,请问系王建国王生吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-01",
+        False,
+    ),
+]
+
+
+def at(day: str, hhmm: str = "10:03") -> dict[str, Any]:
+    """Overrides placing the call on ``day`` at ``hhmm`` China time (answered 12 s later)."""
+    return {
+        "placed_at": f"{day}T{hhmm}:00+08:00",
+        "answered_at": f"{day}T{hhmm}:12+08:00",
+        "ended_at": f"{day}T{hhmm[:3]}59:00+08:00",
+    }
+
+
+CASES += [
+    # QA-13: a weekend or a public holiday is the customer's rest all day, by the platform's
+    # calling-day rule (common.calling_days); a make-up working day (调休) is a working day
+    ("13-saturday-morning", std(), at("2026-11-21"), "QA-13", True),
+    ("13-national-day-weekday", std(), at("2026-10-06"), "QA-13", True),
+    ("13-make-up-saturday", std(), at("2026-10-10"), "QA-13", False),
+    ("13-ordinary-friday", std(), at("2026-11-20"), "QA-13", False),
 ]
 
 

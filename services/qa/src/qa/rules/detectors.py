@@ -13,12 +13,13 @@ from datetime import time
 from itertools import pairwise
 
 import ahocorasick_rs
+from common.calling_days import calling_day
 from common.phones import carrier_of
 
 from qa.rules.context import CallContext, TurnView
 from qa.rules.model import CallRecord, Finding, SpeechTurn
 from qa.rules.policy import TURN_SEP, Hit, Policy
-from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, parse_number
+from qa.rules.textutil import CLAUSE_DELIMS, clause_start, clauses, normalize, parse_number, quoted_spans
 
 Detector = Callable[[CallRecord, Policy, CallContext], list[Finding]]
 
@@ -1046,7 +1047,13 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     for t in ctx.agent_turns:
         if t.hits.keys().isdisjoint(_QA07_SETS):
             continue  # none of the rule's call-wide sets in the turn: nothing to read (one look per turn)
-        hits = t.hits.get("QA-07:rude")  # a call-wide set: its hits are in the turn's dict
+        # words the agent quotes (上个月有个客户开口就说"这不就是骗钱嘛") are another's, aimed at no one on the line
+        quoted = quoted_spans(t.norm)
+
+        def in_own_voice(start: int, quoted: list[tuple[int, int]] = quoted) -> bool:
+            return not any(a <= start < b for a, b in quoted)
+
+        hits = [h for h in t.hits.get("QA-07:rude", ()) if in_own_voice(h.start)]  # a call-wide set: in the turn's dict
         if hits:
             h = min(hits)
             out.append(ctx.quote(t, *_clause_bounds(t.norm, h.start, h.end), rid, "rude / interrogating reply"))
@@ -1058,7 +1065,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             m = _rx_search(ctx, t, rid, "reproach_more")
         if m is None and "QA-07:reproach_form_trigger" in t.hits:
             m = _reproach_form(ctx, t)
-        if m:
+        if m and in_own_voice(m.start()):
             s, e = _sentence_bounds(t.norm, *m.span())
             out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
             continue
@@ -1066,7 +1073,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if trigger not in t.hits:  # call-wide sets: one dict lookup per turn
                 continue
             m = _rx_search(ctx, t, rid, name)
-            if m is None:
+            if m is None or not in_own_voice(m.start()):
                 continue
             s, e = _trim(t.norm, *m.span())
             ss, se = _sentence_bounds(t.norm, s, e)
@@ -1087,7 +1094,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             break
         else:
             q = _marked_question(ctx, t) if "QA-07:rhetorical_marker_trigger" in t.hits and "?" in t.norm else None
-            if q is not None:
+            if q is not None and in_own_voice(q[0]):
                 out.append(ctx.quote(t, *q, rid, "rhetorical question aimed at the customer"))
     offended = [c for c in ctx.customer_turns if "QA-07:offended_trigger" in c.hits]  # a call-wide set
     if offended:
@@ -2042,8 +2049,13 @@ def detect_qa13(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         windows = [(_hhmm(a), _hhmm(b)) for a, b in ctx.cp.param(rid, "windows", [["09:00", "18:00"]])]
         ctx.cp.cache["QA-13:windows"] = windows
     local = ctx.local_placed
-    if ctx.cp.param(rid, "working_days_only", False) and local.weekday() >= 5:
-        return [ctx.finding(rid, evidence=local.isoformat(), reason="dialled on a rest day")]
+    if ctx.cp.param(rid, "working_days_only", False):
+        # the platform's one calling-day rule (the calls guard and scheduling use it too): weekends and
+        # public holidays are the customer's rest, a make-up working day (调休) is not
+        day = calling_day(local.date(), country=ctx.cp.param(rid, "calendar", "CN"))
+        if not day.calling:
+            why = day.describe(local.date())
+            return [ctx.finding(rid, evidence=local.isoformat(), reason=f"dialled on a rest day: {why}")]
     now = local.time().replace(tzinfo=None)
     if any(a <= now < b for a, b in windows):
         return []

@@ -134,3 +134,26 @@ def parse_number(token: str) -> float | None:
                 # 一万八 = 18000
                 return total + _DIGITS[rest] * _BIG[big_ch] / 10 + frac
     return total + _section(rest) + frac
+
+
+_QUOTE_PAIRS = {"\u201c": "\u201d", "\u300c": "\u300d", "\u300e": "\u300f", '"': '"'}
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of text inside quotation marks (“…”, 「…」, 『…』, "…"), marks excluded: words quoted
+    or read out, not said in the speaker's own voice. An unclosed mark quotes nothing."""
+    if not any(q in text for q in _QUOTE_PAIRS):
+        return []
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text):
+        close = _QUOTE_PAIRS.get(text[i])
+        if close is not None:
+            j = text.find(close, i + 1)
+            if j == -1:
+                break
+            spans.append((i + 1, j))
+            i = j + 1
+        else:
+            i += 1
+    return spans
