@@ -313,6 +313,22 @@ CASES += [
         "QA-01",
         False,
     ),
+    # QA-10: the listening phrases in more words: a wrong take in any verb and result with the
+    # customer's side in between, what they remember is wrong, not understood, what do you mean,
+    # two things taken for one, no such thing ever, not a single one ever, cannot possibly
+    ("10-heard-it-crooked", std(("a", "您那是电话里听岔了,我们说的是两年。")), {}, "QA-10", True),
+    ("10-memory-wrong", std(("a", "您这个印象不对,当时签的是一年。")), {}, "QA-10", True),
+    ("10-not-grasped", std(("a", "您可能还没弄清楚我的意思。")), {}, "QA-10", True),
+    ("10-what-to-express", std(("a", "您说这么多到底想表达个什么?")), {}, "QA-10", True),
+    ("10-two-for-one", std(("a", "您是把月租跟安装费弄成一笔账了。")), {}, "QA-10", True),
+    ("10-no-such-thing", std(("a", "我们这儿根本没有这种说法。")), {}, "QA-10", True),
+    ("10-not-a-single-one", std(("a", "我们这个月一单都没往外退过。")), {}, "QA-10", True),
+    ("10-cannot-possibly", std(("a", "我们的路由器绝无可能偷跑流量。")), {}, "QA-10", True),
+    # ... and what is none: the agent's own mistake, a plain fact about the range, a date impossible
+    ("10-agent-mixed-up", std(("a", "是我们把您的月租跟安装费弄成一笔账了,抱歉。")), {}, "QA-10", False),
+    ("10-agent-misread", std(("a", "您的单子我们这边看错了,实在不好意思。")), {}, "QA-10", False),
+    ("10-range-fact", std(("a", "我们现在没有这个套餐,只有五十九的。")), {}, "QA-10", False),
+    ("10-date-impossible", std(("a", "周日装机不可能,师傅周末休息。")), {}, "QA-10", False),
 ]
 
 
