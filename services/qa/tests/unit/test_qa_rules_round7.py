@@ -329,6 +329,72 @@ CASES += [
     ("10-agent-misread", std(("a", "您的单子我们这边看错了,实在不好意思。")), {}, "QA-10", False),
     ("10-range-fact", std(("a", "我们现在没有这个套餐,只有五十九的。")), {}, "QA-10", False),
     ("10-date-impossible", std(("a", "周日装机不可能,师傅周末休息。")), {}, "QA-10", False),
+    # QA-04: refusals in other words count towards the three: no money or time, no room, already has
+    # one, does not consume the product at all, more than enough at home, Cantonese refusals; pushes
+    # after them: a referral asked with a reward, others' numbers asked for, a place kept anyway
+    (
+        "04-no-money-no-room",
+        std(
+            ("c", "没钱,工资就那么点。"),
+            ("a", "可以分期的。"),
+            ("c", "家里也没地方放。"),
+            ("a", "这款很小巧。"),
+            ("c", "说了不要。"),
+            ("a", "那您看这样,我加您个微信。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-already-has-and-does-not-drink",
+        std(
+            ("c", "我不喝咖啡,喝了心慌。"),
+            ("a", "我们也有挂耳茶。"),
+            ("c", "家里已经有一大罐茶叶了。"),
+            ("a", "我们的是明前茶。"),
+            ("c", "真不用。"),
+            ("a", "那您下单一盒,我再送您一个杯子,一盒才六十八。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-cantonese-refusals",
+        std(
+            ("c", "唔需要啊。"),
+            ("a", "我们有优惠的。"),
+            ("c", "冇钱。"),
+            ("a", "可以分期。"),
+            ("c", "讲咗唔要啦。"),
+            ("a", "那我给您加个微信,发资料给您。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-referral-with-reward",
+        std(*REFUSED_THRICE, ("a", "那您帮我在朋友圈转一下,成一单我给您返五十。")),
+        {},
+        "QA-04",
+        True,
+    ),
+    ("04-others-numbers", std(*REFUSED_THRICE, ("a", "您把您同事的电话给我一个,我问问他们。")), {}, "QA-04", True),
+    ("04-place-kept-anyway", std(*REFUSED_THRICE, ("a", "那我还是先给孩子留个位置吧。")), {}, "QA-04", True),
+    (
+        "04-two-indirect-then-close",
+        std(
+            ("c", "我不喝咖啡。"),
+            ("a", "那茶饮呢?"),
+            ("c", "家里茶叶多得喝不完。"),
+            ("a", "好的,那不打扰您了。"),
+        ),
+        {},
+        "QA-04",
+        False,
+    ),
 ]
 
 

@@ -310,7 +310,8 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     # bare negated verb): most calls have fewer, and need no further look
     may_refuse = 0
     for t in ctx.customer_turns:
-        if "QA-04:refusal" in t.hits or "不" in t.norm:  # a call-wide customer set: a dict lookup
+        # call-wide customer sets: dict lookups
+        if "QA-04:refusal" in t.hits or "不" in t.norm or "QA-04:refusal_indirect_trigger" in t.hits:
             may_refuse += 1
             if may_refuse >= limit:
                 break
@@ -322,15 +323,17 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if t.is_customer:
             if "QA-04:refusal" in t.hits:  # a call-wide customer set
                 refusals += 1
-            elif refusals < limit and "不" in t.norm:
+            elif refusals < limit:
                 # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配):
                 # the verb must be in what the agent said before
-                verb = _declined_verb(t.norm, plan)
+                verb = _declined_verb(t.norm, plan) if "不" in t.norm else None
                 if verb is not None and (
                     len(clauses(t.norm)) == 1  # the whole answer is that negated verb (不进。 / 真不去!)
                     or any(verb in a.norm for a in ctx.agent_turns if a.index < t.index)
                 ):
                     refusals += 1
+                elif "QA-04:refusal_indirect_trigger" in t.hits and _rx_search(ctx, t, rid, "refusal_indirect"):
+                    refusals += 1  # already has one, does not consume it at all, has more than enough
         elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
             spans = [(h.start, h.end) for h in ctx.hits(t, rid, "pitch")]

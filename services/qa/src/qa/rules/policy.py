@@ -152,6 +152,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-03a:blessing": "agent",
     "QA-03a:closing_line": "agent",
     "QA-04:refusal": "customer",
+    "QA-04:refusal_indirect_trigger": "customer",
     "QA-04:pitch": "agent",
     "QA-04:closing": "agent",
     "QA-05:absolute_claim": "agent",
