@@ -395,6 +395,37 @@ CASES += [
         "QA-04",
         False,
     ),
+    # QA-06: passed off as another maker's product (the same factory or line, buying it is buying
+    # theirs), the team set up as another maker's after-sales point or supplier, appointed by a
+    # public body; a brand whose name ends in 的 (美的) is a name; a kind of firm after a denial is none
+    (
+        "06-same-factory-as-a-maker",
+        std(("a", "我们这台跟欧姆龙的出自同一个厂,芯片都一样,您就当买了台欧姆龙。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    ("06-same-line-as-a-maker", std(("a", "这款跟贝亲卖得最好的那款是一条流水线下来的。")), {}, "QA-06", True),
+    ("06-buying-theirs", std(("a", "您买我们的,跟买良品铺子是一样的东西。")), {}, "QA-06", True),
+    ("06-not-the-same-factory", std(("a", "我们跟欧姆龙的不是一个厂出的,您放心比较。")), {}, "QA-06", False),
+    ("06-makers-after-sales", std(("a", "我们恒达就是格力在本市的售后网点,配件都是原厂的。")), {}, "QA-06", True),
+    ("06-makers-supplier", std(("a", "我们果园就是百草味的供货商。")), {}, "QA-06", True),
+    ("06-appointed-by-police", std(("a", "我们是市交警支队指定的电动车上牌服务点。")), {}, "QA-06", True),
+    ("06-brand-ending-in-de", std(("a", "我们是美的官方售后,空调清洗免费上门。")), {}, "QA-06", True),
+    (
+        "06-own-brand-ending-in-de",
+        [("a", "您好,我是美的的客服小李,请问是王先生吗?"), YES, ("a", "我们是美的官方售后,空调清洗上门。"), CLOSE, BYE],
+        {"campaign": {"brand": "美的", "authorized_brands": ["美的"]}},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-kind-of-firm-after-denial",
+        std(("a", "我们不是滴滴的,跟滴滴也没有合作关系,我们是租车公司,车可以自己去平台注册。")),
+        {},
+        "QA-06",
+        False,
+    ),
 ]
 
 

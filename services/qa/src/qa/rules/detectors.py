@@ -783,7 +783,8 @@ def _org_core(ctx: CallContext, name: str) -> str:
         )
         cached = re.compile("|".join(re.escape(w) for w in words if w) or "(?!)")
         ctx.cp.cache["QA-06:generic"] = cached
-    return _FIGURES.sub("", cached.sub("", name))
+    # (a 的 as a name's second character belongs to the name: 美的, 美的官方售后 -> 美的)
+    return _FIGURES.sub("", cached.sub(lambda m: "的" if m.start() == 1 and m.group(0) == "的" else "", name))
 
 
 _NEVER = re.compile(r"(?!)")
@@ -814,6 +815,7 @@ class _OrgWords:
         self.facility_after = one("facility_after")
         self.affiliated_after = one("affiliated_after")
         self.denial_after = one("denial_after")
+        self.denial_before = one("denial_before")
         self.joint_after = one("joint_after")
         self.person = one("person")
         self.model_after = one("model_after")
@@ -845,7 +847,10 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     if partner:
         org = partner.group("org")  # 美年大健康的合作体检: the organisation claimed is 美年大健康
     else:
-        org = org.rsplit("的", 1)[-1]  # a description (在证监会备案的正规持牌机构) names what follows its last 的
+        # a description (在证监会备案的正规持牌机构) names what follows its last 的; a 的 that ends the name
+        # (美的) is part of it
+        tail = org.rpartition("的")[2]
+        org = tail or org
     core = _org_core(ctx, org)
     if len(core) < 2:
         return True
@@ -926,11 +931,12 @@ def _described_against_other(ctx: CallContext, t: TurnView, org: str, end: int, 
     我们是安装公司,不是隆基的代理): a description of the team, not a brand it presents under. (A claimed tie,
     我们是国家电网的合作单位,不是骗子, is a presentation whatever follows.)"""
     words = _org_words(ctx)
-    return (
-        words.denial_after.match(t.norm, end) is not None
-        and words.affiliation.search(org) is None
-        and _own_presented(ctx, t, authorized)
+    start = end - len(org)
+    denied = words.denial_after.match(t.norm, end) is not None or (
+        # (or before it in the turn: 我们不是滴滴的,跟滴滴也没有合作关系,我们是租车公司)
+        words.denial_before.search(t.norm, 0, max(0, start)) is not None
     )
+    return denied and words.affiliation.search(org) is None and _own_presented(ctx, t, authorized)
 
 
 _OPENING_TURNS = 2  # turn indexes of the opening (greeting, who is on the line, introduction)
