@@ -426,6 +426,40 @@ CASES += [
         "QA-06",
         False,
     ),
+    # QA-02: after the request is found unmanageable, the team's event to come to (an open day, a
+    # stand at a fair) or the shop's door; a place word in quotation marks is a label, no place to go
+    (
+        "02-open-day-after-cannot",
+        std(
+            ("a", "网课这块我们办不了,不好意思。"),
+            ("c", "哦。"),
+            ("a", "下周六我们城东有个开放日,您带孩子过来参加一下。"),
+        ),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-stand-at-a-fair",
+        std(("a", "您这台老车改不了。"), ("c", "那算了。"), ("a", "周末车展我们有个展位,您有空过来看看新车。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-shop-door",
+        std(("a", "您这车装不了。"), ("c", "好吧。"), ("a", "您路过的时候把车开到我们店门口来,让师傅看一眼。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-label-in-quotes",
+        std(("a", "这个我们办不了,您可以在小程序“附近网点”那一栏看到别的服务。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        False,
+    ),
 ]
 
 

@@ -154,7 +154,10 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             # an invitation to the team's own premises in any wording (来我们仓库看看嘛): no list of places
             places += [m.span() for m in invite.finditer(t.norm)]
         referral = ctx.cp.regex_any(rid, "referral")
+        quoted = quoted_spans(t.norm)
         for hs, he in places:
+            if any(a <= hs < b for a, b in quoted):
+                continue  # a place word in quotation marks is a label (小程序上“换电网点”那一栏), no place to go
             cs, ce = _clause_bounds(t.norm, hs, he)
             if _any_in(negs, cs, ce) or visit is None or not visit.search(t.norm, cs, ce):
                 continue
