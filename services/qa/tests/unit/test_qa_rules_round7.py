@@ -460,6 +460,11 @@ CASES += [
         "QA-02",
         False,
     ),
+    # QA-09: a count of views or sales is no price; digits right after a period ending the clause are
+    # a price as a speech recogniser writes it, unless a unit follows
+    ("09-view-count", std(("a", "上个月我们给一家面馆拍的视频,播放量过了十万。")), NO_PRICE, "QA-09", False),
+    ("09-recogniser-digits-price", std(("a", "按人头算 一个人一个月60 您五个人一年下来3600")), NO_PRICE, "QA-09", True),
+    ("09-recogniser-digits-data", std(("a", "这个套餐一个月30G 够您用了")), NO_PRICE, "QA-09", False),
 ]
 
 
