@@ -465,6 +465,25 @@ CASES += [
     ("09-view-count", std(("a", "上个月我们给一家面馆拍的视频,播放量过了十万。")), NO_PRICE, "QA-09", False),
     ("09-recogniser-digits-price", std(("a", "按人头算 一个人一个月60 您五个人一年下来3600")), NO_PRICE, "QA-09", True),
     ("09-recogniser-digits-data", std(("a", "这个套餐一个月30G 够您用了")), NO_PRICE, "QA-09", False),
+    # QA-07: the customer's own doing thrown back at them (您自己就不会算算吗?, 倒打电话来说我们…, 这锅我们可背
+    # 不起); offence at being pushed on after a pitch is QA-04's matter, offence at a remark is not
+    ("07-not-your-own-sums", std(("a", "一天跑两百公里,您自己就不会算算吗?")), {}, "QA-07", True),
+    ("07-blame-thrown-back", std(("a", "您自己没拧紧,倒打电话来说我们漏气。")), {}, "QA-07", True),
+    ("07-not-our-blame", std(("a", "阀门是您拧的,这锅我们可背不起。")), {}, "QA-07", True),
+    (
+        "07-offence-at-pushing",
+        std(*REFUSED_THRICE, ("a", "那我加您个微信,您把您同事的电话给我一个?"), ("c", "你这人咋这么缠人呢!")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-offence-at-a-remark",
+        std(("a", "你那小店一天才卖几单,还印什么logo。"), ("c", "你这人说话咋这样!")),
+        {},
+        "QA-07",
+        True,
+    ),
 ]
 
 

@@ -1260,6 +1260,8 @@ def _offence_readings(ctx: CallContext, offended: list[TurnView], out: list[Find
     flagged = {f.turn for f in out}
     speech = ctx.speech
     added: list[Finding] = []
+    pushed = ctx.cp.regex_any(rid, "offended_by_pushing")
+    push = ctx.cp.regex_any("QA-04", "push")
     for c in offended:
         m = rx.search(c.norm)
         if m is None:
@@ -1267,7 +1269,14 @@ def _offence_readings(ctx: CallContext, offended: list[TurnView], out: list[Find
         reaction = ctx.evidence("reaction", c, *_clause_bounds(c.norm, *m.span()))
         k = bisect_left(speech, c.index, key=_turn_index)
         prev = speech[k - 1] if k > 0 else None
-        if prev is not None and prev.is_agent and prev.index not in flagged:
+        at_pushing = (
+            prev is not None
+            and pushed is not None
+            and pushed.search(c.norm) is not None
+            and (bool(ctx.hits(prev, "QA-04", "pitch")) or (push is not None and push.search(prev.norm) is not None))
+        )
+        if prev is not None and prev.is_agent and prev.index not in flagged and not at_pushing:
+            # (offence at being pushed on, 你这人咋这么缠人, after a pitch: QA-04's matter, not a remark)
             q = _question_at_customer(ctx, prev)
             if q is None and (by_remark := ctx.cp.regex_any(rid, "offended_by_remark")) is not None:
                 q = _remark_at_customer(ctx, prev) if by_remark.search(c.norm) else None
