@@ -484,6 +484,39 @@ CASES += [
         "QA-07",
         True,
     ),
+    # QA-05: a compensation promised for any fault (少一斤赔两斤, 无条件), then conditions; a part left to
+    # the customer after all (是你们店自己的事, 我们管不了); a condition said with the promise is none
+    (
+        "05-compensation-then-conditions",
+        std(
+            ("a", "您放心,少一斤我们赔两斤,无条件。"),
+            ("c", "那行,下单吧。"),
+            ("a", "好的。提醒您,收货后一小时内要拍视频,过了时间就赔不了,而且要少三斤以上才赔。"),
+            ("c", "你刚才不是说无条件吗?那我不要了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-left-to-the-customer-after-all",
+        std(
+            ("a", "签了我们,验收这块您一个字都不用管,全是我们负责。"),
+            ("c", "那消防检查呢?"),
+            ("a", "消防是你们店自己的事,我们管不了。"),
+            ("c", "你前头说啥都不用管,现在又不管了?不签了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-compensation-with-its-condition",
+        std(("a", "少一斤赔两斤,不过要收货一小时内拍视频。"), ("c", "行,那下单。")),
+        {},
+        "QA-05",
+        False,
+    ),
 ]
 
 
