@@ -517,6 +517,44 @@ CASES += [
         "QA-05",
         False,
     ),
+    # QA-03a: a blessing to the customer's relative after 那 (那祝老人家早日康复); a close after a remark
+    # (…。那行,您来之前给我打个电话就行) owes a blessing; last words that push on after three refusals
+    # (QA-04's finding) leave the customer to end the call
+    (
+        "03a-blessing-to-a-relative",
+        [OPEN, YES, PURPOSE, ("c", "好的,我问问。"), ("a", "好的,那祝老人家早日康复,再见。"), ("c", "再见。")],
+        {},
+        "QA-03a",
+        False,
+    ),
+    (
+        "03a-close-after-a-remark",
+        [
+            OPEN,
+            YES,
+            PURPOSE,
+            ("c", "我考虑考虑。"),
+            ("a", "去看看也不亏嘛。那行,您来之前给我打个电话就行。"),
+            ("c", "嗯,再说吧。"),
+        ],
+        {},
+        "QA-03a",
+        True,
+    ),
+    (
+        "03a-last-words-push-on",
+        [
+            OPEN,
+            YES,
+            PURPOSE,
+            *REFUSED_THRICE,
+            ("a", "那行,我先把您登记成意向客户,回头让经理给您打,他那边优惠比我大多了。"),
+            ("c", "不用登记,别打了。"),
+        ],
+        {},
+        "QA-03a",
+        False,
+    ),
 ]
 
 

@@ -207,6 +207,12 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
         return []  # the call ended during a hold (the line dropped, or the customer hung up waiting)
     if call.hangup_by in exempt_by and last.is_customer and final.norm.rstrip().endswith("?"):
         return []  # the agent's last words asked something: the customer ended the call before any close
+    if (
+        call.hangup_by in exempt_by
+        and last.is_customer
+        and any(f.turn == final.index for f in detect_qa04(call, policy, ctx))
+    ):
+        return []  # the agent's last words pushed on after three refusals (QA-04's finding): the customer ended it
     if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, final):
         if last.is_customer and ctx.has(final, "QA-04", "pitch") and _leaves(ctx, rid, last):
             return []  # the agent was still selling; the customer said goodbye to the pitch (再见。) and hung up
