@@ -555,6 +555,36 @@ CASES += [
         "QA-03a",
         False,
     ),
+    # QA-12: a figure about a gift box's price is no age (别家的礼盒才九十多); QA-11: a recogniser's 恩 for
+    # 嗯 is no clear yes; QA-04: a negated verb with its object (公司今年不发福利) declines what was offered
+    (
+        "12-price-of-a-gift-box",
+        std(("c", "别家的礼盒才九十多,你们的贵了。"), ("a", "我们的是产地直发的大果,您尝尝样品。")),
+        SOLD,
+        "QA-12",
+        False,
+    ),
+    (
+        "11-recogniser-en",
+        std(("a", "那就这么给您定了啊"), ("c", "恩"), ("a", "好嘞 已经给您登记上了")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "04-negated-verb-with-object",
+        std(
+            ("c", "不需要。"),
+            ("a", "我们的礼盒是产地直发的,员工福利发这个很体面。"),
+            ("c", "我们单位今年不发福利。"),
+            ("a", "那客户礼品呢?"),
+            ("c", "说了不要了。"),
+            ("a", "那您私人买两盒送朋友嘛,一盒才一百一。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
 ]
 
 

@@ -283,8 +283,10 @@ def _bare_refusal_plan(ctx: CallContext) -> _BarePlan:
 
 
 def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
-    """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), if any;
-    a refusal when it is what the agent has been offering (``detect_qa04``)."""
+    """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), with its
+    object when one follows (不发福利 -> 发福利 is returned as the verb and the object's words, 发 and
+    福利, joined by a space), if any; a refusal when it is what the agent has been offering
+    (``detect_qa04``)."""
     rx, before_rx, not_verbs = plan
     pos = norm.find("不")
     if rx is None:
@@ -294,9 +296,16 @@ def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
         if m is not None and m.group("v") not in not_verbs:
             cs = clause_start(norm, pos)
             if before_rx is None or before_rx.fullmatch(norm, cs, pos) is not None:
-                return m.group("v")
+                obj = m.group("o") if "o" in m.re.groupindex else None
+                return m.group("v") if not obj else f"{m.group('v')} {obj}"
         pos = norm.find("不", pos + 1)
     return None
+
+
+def _all_said_before(ctx: CallContext, words: list[str], before: int) -> bool:
+    """Every one of ``words`` is in what the agent said before turn index ``before``."""
+    said = [a.norm for a in ctx.agent_turns if a.index < before]
+    return all(any(w in n for n in said) for w in words)
 
 
 def _do_not_call_words(ctx: CallContext) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -336,9 +345,10 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配):
                 # the verb must be in what the agent said before
                 verb = _declined_verb(t.norm, plan) if "不" in t.norm else None
+                words = verb.split() if verb is not None else []
                 if verb is not None and (
-                    len(clauses(t.norm)) == 1  # the whole answer is that negated verb (不进。 / 真不去!)
-                    or any(verb in a.norm for a in ctx.agent_turns if a.index < t.index)
+                    (len(clauses(t.norm)) == 1 and len(words) == 1)  # the whole answer is that negated verb (不进。)
+                    or _all_said_before(ctx, words, t.index)
                 ):
                     refusals += 1
                 elif "QA-04:refusal_indirect_trigger" in t.hits and _rx_search(ctx, t, rid, "refusal_indirect"):
