@@ -68,28 +68,28 @@ class CallContext:
         self.agent_turns: list[TurnView] = []
         self.customer_turns: list[TurnView] = []
         speech, agent, customer, holds = self.speech, self.agent_turns, self.customer_turns, self.holds
-        texts: list[str] = []
+        spoken: list[tuple[int, SpeechTurn]] = []
         for i, turn in enumerate(call.turns):
             if type(turn) is SpeechTurn:
-                view = TurnView(i, turn.speaker, turn.text, "", turn.start_s, turn.end_s)
-                speech.append(view)
-                (agent if turn.speaker == "agent" else customer).append(view)
-                texts.append(turn.text)
+                spoken.append((i, turn))
             elif isinstance(turn, HoldPeriod):
                 holds.append(HoldView(i, turn.start_s, turn.end_s))
-        if speech:
-            # One normalisation over all turns (same length, so offsets hold), then one
-            # automaton pass per speaker over that speaker's turns.
+        if spoken:
+            # One normalisation over all turns (same length, so offsets hold), then one automaton pass
+            # per speaker over that speaker's turns; each view is built once, with its hits.
+            texts = [turn.text for _, turn in spoken]
             norms = normalize(TURN_SEP.join(texts)).split(TURN_SEP)
-            if len(norms) != len(speech):  # a turn containing the separator itself
+            if len(norms) != len(spoken):  # a turn containing the separator itself
                 norms = [normalize(t) for t in texts]
-            for view, norm in zip(speech, norms, strict=True):
-                view.norm = norm
-            for views in (agent, customer):
-                if views:
-                    found = self.cp.scan_turns([v.norm for v in views], views[0].speaker)
-                    for view, hits in zip(views, found, strict=True):
-                        view.hits = hits
+            is_agent = [turn.speaker == "agent" for _, turn in spoken]
+            found = {
+                True: iter(self.cp.scan_turns([n for n, a in zip(norms, is_agent, strict=True) if a], "agent")),
+                False: iter(self.cp.scan_turns([n for n, a in zip(norms, is_agent, strict=True) if not a], "customer")),
+            }
+            for (i, turn), norm, a in zip(spoken, norms, is_agent, strict=True):
+                view = TurnView(i, turn.speaker, turn.text, norm, turn.start_s, turn.end_s, next(found[a]))
+                speech.append(view)
+                (agent if a else customer).append(view)
         self.local_placed: datetime = call.placed_at.astimezone(get_tz(policy.timezone))
 
     def _lazy(self, turn: TurnView) -> dict[str, list[Hit]]:

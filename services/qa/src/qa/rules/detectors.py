@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from datetime import time
+from datetime import date, time
+from functools import lru_cache
 from itertools import pairwise
 
 import ahocorasick_rs
@@ -1076,10 +1077,10 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if t.hits.keys().isdisjoint(_QA07_SETS):
             continue  # none of the rule's call-wide sets in the turn: nothing to read (one look per turn)
         # words the agent quotes (上个月有个客户开口就说"这不就是骗钱嘛") are another's, aimed at no one on the line
-        quoted = quoted_spans(t.norm)
+        norm = t.norm
 
-        def in_own_voice(start: int, quoted: list[tuple[int, int]] = quoted) -> bool:
-            return not any(a <= start < b for a, b in quoted)
+        def in_own_voice(start: int, norm: str = norm) -> bool:
+            return not any(a <= start < b for a, b in quoted_spans(norm))
 
         hits = [h for h in t.hits.get("QA-07:rude", ()) if in_own_voice(h.start)]  # a call-wide set: in the turn's dict
         if hits:
@@ -1515,7 +1516,15 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 
 # --------------------------------------------------------------------------------------------- QA-10
 # the QA-10 pattern lists a listening phrase is read with, each behind its own trigger set
-_LISTENING_LISTS = ("paraphrase", "paraphrase_misread", "paraphrase_never")
+_LISTENING_LISTS = (
+    "paraphrase",
+    "paraphrase_misread",
+    "paraphrase_never",
+    "paraphrase_wrong_take",
+    "paraphrase_not_understood",
+    "paraphrase_express",
+    "paraphrase_denial",
+)
 _LISTENING_TRIGGERS = frozenset(f"QA-10:{name}_trigger" for name in _LISTENING_LISTS)
 
 
@@ -2079,6 +2088,13 @@ def _hhmm(value: str) -> time:
     return time(int(h), int(m))
 
 
+@lru_cache(maxsize=1024)
+def _rest_day(day: date, country: str | None) -> str | None:
+    """Why ``day`` is a rest day (the calendar lookup is slow, and calls come day after day), or None."""
+    verdict = calling_day(day, country=country)
+    return None if verdict.calling else verdict.describe(day)
+
+
 def detect_qa13(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     rid = "QA-13"
     windows = ctx.cp.cache.get("QA-13:windows")
@@ -2089,9 +2105,8 @@ def detect_qa13(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     if ctx.cp.param(rid, "working_days_only", False):
         # the platform's one calling-day rule (the calls guard and scheduling use it too): weekends and
         # public holidays are the customer's rest, a make-up working day (调休) is not
-        day = calling_day(local.date(), country=ctx.cp.param(rid, "calendar", "CN"))
-        if not day.calling:
-            why = day.describe(local.date())
+        why = _rest_day(local.date(), ctx.cp.param(rid, "calendar", "CN"))
+        if why is not None:
             return [ctx.finding(rid, evidence=local.isoformat(), reason=f"dialled on a rest day: {why}")]
     now = local.time().replace(tzinfo=None)
     if any(a <= now < b for a, b in windows):
