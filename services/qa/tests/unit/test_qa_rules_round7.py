@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from qa.rules import Policy
 
 OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
 YES = ("c", "是我。")
@@ -610,3 +611,44 @@ CASES += [
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round7_kinds(check_case: Callable[[Case], None], case: Case) -> None:
     check_case(case)
+
+
+# The lists and words this round's readings rest on live in the versioned policy; a policy that
+# dropped one would silently read nothing.
+ROUND7_LISTS = [
+    ("QA-04", "refusal_indirect"),
+    ("QA-06", "denial_before"),
+    ("QA-07", "offended_by_pushing"),
+    ("QA-09", "reading"),
+    ("QA-10", "paraphrase_wrong_take"),
+    ("QA-10", "paraphrase_not_understood"),
+    ("QA-10", "paraphrase_express"),
+    ("QA-10", "paraphrase_denial"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "name"), ROUND7_LISTS, ids=[f"{r}:{n}" for r, n in ROUND7_LISTS])
+def test_round7_lists_are_in_the_policy(policy: Policy, rule_id: str, name: str) -> None:
+    assert policy.compiled().regex(rule_id, name), f"{rule_id}.patterns.{name} is missing"
+    if name.startswith("paraphrase_") or name == "refusal_indirect":
+        assert policy.compiled().phrases(rule_id, f"{name}_trigger"), f"{rule_id}.phrases.{name}_trigger is missing"
+
+
+def test_do_not_call_words_are_in_the_policy(policy: Policy) -> None:
+    assert policy.rules["QA-04"].params.get("do_not_call_closings")
+    assert policy.rules["QA-04"].params.get("register_words")
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ('他说"这不就是骗钱嘛"', [(3, 10)]),
+        ("“会员须满三十天”", [(1, 8)]),
+        ("没有引号", []),
+        ('只有一个"引号', []),
+    ],
+)
+def test_quoted_spans(text: str, spans: list[tuple[int, int]]) -> None:
+    from qa.rules.textutil import quoted_spans
+
+    assert quoted_spans(text) == spans

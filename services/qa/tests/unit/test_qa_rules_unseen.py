@@ -3,18 +3,20 @@ scored before it was read (figures in its README), then read as kinds of wording
 
 - qa-unseen-1 … qa-unseen-8: written by helpers who had not read the detectors, scored sealed before and
   after a round (qa-unseen-8 after the sixth, 0.892 / 0.930 -> 0.917 / 0.930), then released and read;
-- qa-variants … qa-variants-9 (fifth round) and qa-variants-10 … qa-variants-19 (sixth round): development
-  sets written for a round by helpers who had not read the detectors, each in trades and styles of its
-  own (colloquial and regional speech, business customers, elderly consumers, hard negatives, curt and
-  long calls, paraphrases, look-alikes in the customer's or quoted words, service calls, someone else
-  answering, speech-recogniser transcripts, subtle violations, figures, holds and hand-overs, machine
-  transcripts with restored punctuation);
+- qa-variants … qa-variants-9 (fifth round), qa-variants-10 … qa-variants-22 (sixth round; 20 … 22 read in
+  full in the seventh) and qa-variants-23 … qa-variants-26 (seventh round): development sets written for a
+  round by helpers who had not read the detectors, each in trades and styles of its own (colloquial and
+  regional speech, business customers, elderly consumers, hard negatives, curt and long calls, paraphrases,
+  look-alikes in the customer's or quoted words, service calls, someone else answering, speech-recogniser
+  transcripts, subtle violations, figures, holds and hand-overs, machine transcripts with restored
+  punctuation, rude replies, pushing and store invitations, misleading promises, listening phrases and
+  borrowed brands, busy business owners);
 - qa-structural: the detector engineer's own tuning calls for the structural readings.
 
-The sealed sets qa-unseen-9 and qa-unseen-10 (written for the sixth round, scored before and after it)
-are deliberately not read here.
+The sealed sets qa-unseen-9, qa-unseen-10 (written for the sixth round) and qa-unseen-11, qa-unseen-12
+(written for the seventh), scored before and after a round, are deliberately not read here.
 
-The thresholds are below what the detectors reach (policy 2026.12.03: every set 1.000 / 1.000 but the
+The thresholds are below what the detectors reach (policy 2026.12.04: every set 1.000 / 1.000 but the
 disagreements listed in DISAGREEMENTS and qa-variants-16's one QA-05 miss), so that one relabelled or added
 call does not break the build while a regression in a rule still does. These are development figures.
 """
@@ -59,6 +61,13 @@ SETS = [
     ("qa-variants-18", 64, 0.85, 0.97),
     ("qa-variants-15", 64, 0.85, 0.97),
     ("qa-variants-19", 64, 0.85, 0.97),
+    ("qa-variants-20", 64, 0.85, 0.97),
+    ("qa-variants-21", 64, 0.85, 0.97),
+    ("qa-variants-22", 64, 0.85, 0.97),
+    ("qa-variants-23", 64, 0.85, 0.97),
+    ("qa-variants-24", 64, 0.85, 0.97),
+    ("qa-variants-25", 64, 0.85, 0.97),
+    ("qa-variants-26", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 
