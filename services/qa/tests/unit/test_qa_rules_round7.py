@@ -586,6 +586,100 @@ CASES += [
         "QA-04",
         True,
     ),
+    # QA-12 (read from qa-variants-29): a minor told only who calls and why, the business kept for the
+    # parent (转告爸爸, 跟爸爸本人沟通); a teacher speaking of a class; retirement age plus the years since
+    (
+        "12-minor-told-who-and-why",
+        [
+            ("a", "您好,请问是王建国王先生吗?我是中国移动的小李,想跟王先生说一下宽带续约的事。"),
+            ("c", "我爸不在,我是他儿子,初二。"),
+            ("a", "小同学您好,麻烦您转告爸爸,中国移动的小李找他,说宽带续约的事。"),
+            ("c", "哦,多少钱啊?"),
+            ("a", "费用这些我们跟爸爸本人沟通,他几点方便接电话?"),
+            ("c", "晚上吧。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "callback", "callback_at": "2026-11-20T19:00:00+08:00"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-teacher-on-a-class",
+        std(("c", "我们班三十八个孩子,都才九岁,学校不让推荐东西。"), ("a", "好的,明白了,那不打扰您了。")),
+        {"disposition": "no_interest"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-retired-years-ago",
+        std(("c", "我六十岁退的休,到今年退了十二年了。"), ("a", "那这个套餐很适合您,我给您办上。")),
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-retired-recently",
+        std(("c", "我五十五岁退的休,才退了两年。"), ("a", "那这个套餐很适合您,我给您办上。")),
+        {"disposition": "success", "lead": {"birth_year": None}},
+        "QA-12",
+        False,
+    ),
+    # QA-11: 行行行,别说了 stops the talk, it does not say yes; a colleague's yes is no customer's yes;
+    # a spouse who buys in their own name and pays gives the buyer's own yes; 随你吧,你觉得好就行 hands
+    # the choice back; done with the object after 上 (给您办上…了) or on the account with a count
+    (
+        "11-stop-talking",
+        std(("a", "那我给您装上宽带吧。"), ("c", "行行行,别说了。"), ("a", "好嘞,那我给您办上宽带套餐了。")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-colleague-renews",
+        [
+            OPEN,
+            ("c", "王哥开会去了,我是他同事小张。"),
+            ("a", "哦您好,王先生的宽带这个月到期,要不要续一年?还是六百。"),
+            ("c", "续吧续吧,等他回来让他付钱就行。"),
+            ("a", "好嘞,那我就在王先生的账户上续一年。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-spouse-buys-in-own-name",
+        [
+            OPEN,
+            ("c", "我是他爱人,这事我管。"),
+            ("a", "您好,宽带续一年六百,您看续吗?"),
+            ("c", "续,用我的名字办,钱我来付。"),
+            ("a", "好的,用您的名字续一年,您确认吗?"),
+            ("c", "确认。"),
+            ("a", "好的,已经给您办好了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-up-to-you",
+        std(("a", "给您加一本相册,您同意吗?"), ("c", "随你吧,你觉得好就行。"), ("a", "好的,已经给您加上了。")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    # QA-09: a hinted round amount (万把块钱), a price per plate; a saving on the customer's own bill
+    ("09-hinted-round-amount", std(("a", "全屋刷一遍也就万把块钱的事。")), NO_PRICE, "QA-09", True),
+    ("09-per-plate", std(("a", "录像带转数码一盘六十。")), NO_PRICE, "QA-09", True),
+    ("09-saving-on-own-bill", std(("a", "您把重复的照片清一清,一年也能少花一百来块。")), NO_PRICE, "QA-09", False),
+    # QA-06: the team set up as a maker's supply base
+    ("06-makers-supply-base", std(("a", "我们牧场就是伊利的供货基地,品质跟伊利一模一样。")), {}, "QA-06", True),
 ]
 
 

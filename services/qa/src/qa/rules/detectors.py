@@ -1654,6 +1654,7 @@ def _answering_for_the_customer(ctx: CallContext, before: int) -> TurnView | Non
         return None
     own = ctx.cp.regex_any(rid, "number_now_theirs")
     handover = ctx.cp.regex_any(rid, "handover")
+    buys = ctx.cp.regex_any(rid, "proxy_buys")
     proxy: TurnView | None = None
     for t in ctx.customer_turns:
         if t.index >= before:
@@ -1662,6 +1663,8 @@ def _answering_for_the_customer(ctx: CallContext, before: int) -> TurnView | Non
             proxy = t
         if proxy is not None and handover is not None and handover.search(t.norm):
             proxy = None  # the lead comes to the phone
+        if proxy is not None and buys is not None and buys.search(t.norm):
+            proxy = None  # they buy in their own name (这个单子用我的名字下,货款我来付): the buyer's own yes
     return proxy
 
 
@@ -1804,6 +1807,8 @@ class _AgeRegexes:
         # nobody on the phone is a baby: an age below this is someone the speaker speaks of
         self.youngest = float(cp.param(rid, "min_speaker_age", 8))
         self.elderly_turn = cp.regex_any(rid, "elderly_turn")
+        retired = cp.regex(rid, "retired_at")
+        self.retired_at = retired[0] if retired else None  # keeps its (?P<r>…) and (?P<y>…) groups
 
 
 _CLAUSE_START = "(?<![^,。!?;:、,.!?;:…—\\n ])"
@@ -1900,6 +1905,14 @@ def _age_statements(
     if not (numeral or "QA-12:age_trigger" in hits or "QA-12:elderly_words_trigger" in hits):
         return []
     rx = _age_regexes(ctx)
+    if rx.retired_at is not None and "休" in t.norm:
+        # the age at retirement plus the years since (我六十岁退的休,到今年退了十三年了: 73)
+        m = rx.retired_at.search(t.norm)
+        if m is not None:
+            retired, years = parse_number(m.group("r")), parse_number(m.group("y"))
+            cs = clause_start(t.norm, m.start())
+            if retired and years and (rx.third is None or rx.third.search(t.norm[cs : m.start()]) is None):
+                return [(m.start(), m.end(), float(retired + years))]
     if (
         "QA-12:elderly_words_trigger" in hits
         and rx.elderly_turn is not None
