@@ -680,6 +680,94 @@ CASES += [
     ("09-saving-on-own-bill", std(("a", "您把重复的照片清一清,一年也能少花一百来块。")), NO_PRICE, "QA-09", False),
     # QA-06: the team set up as a maker's supply base
     ("06-makers-supply-base", std(("a", "我们牧场就是伊利的供货基地,品质跟伊利一模一样。")), {}, "QA-06", True),
+    # QA-14 (read from qa-variants-28): a Cantonese introduction (我系…嘅小李,打嚟同您讲下…) reads as
+    # Mandarin; the purpose named first (关于…的预约,我是…); a check of the number keeps the opening open;
+    # a check by surname and title (王大哥吧?); the lead handed the phone hears a price only: QA-14
+    (
+        "14-cantonese-introduction",
+        [
+            ("a", "喂,您好,请问系唔系王建国王先生呀?"),
+            ("c", "系呀,边位?"),
+            ("a", "王先生您好,我系中国移动嘅小李,打嚟同您讲下宽带提速嘅事。"),
+            ("c", "哦,讲啦。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-purpose-named-first",
+        [("a", "您好,关于您家宽带提速的预约,我是中国移动的客服小李,请问是王先生吗?"), YES, CLOSE, BYE],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-number-check-then-introduction",
+        [
+            ("a", "喂,您好,请问是王建国王先生吗?"),
+            ("c", "你打错了,我姓秦。"),
+            ("a", "不好意思,请问这个号码是一三九二三四零,尾号六六八一吗?"),
+            ("c", "是这个号,我上个月才办的。"),
+            ("a", "明白了,打扰您了。我是中国移动的客服小李,本来是找王先生说宽带续约的事。"),
+            ("c", "哦。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "wrong_person"},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-check-by-surname-and-title",
+        [
+            ("a", "喂,您好,是王建国王大哥吧?"),
+            ("c", "是我,谁啊?"),
+            ("a", "王大哥您好,我是中国移动的小李,给您回个话,宽带提速的事办好了。"),
+            ("c", "好。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-handed-to-the-lead-price-only",
+        [
+            ("a", "喂,您好,请问是王建国王先生吗?"),
+            ("c", "不是,我是他老婆。你们哪里?"),
+            ("a", "您好大姐,我是中国移动的小李,王先生问过宽带提速的事,我打电话回复他。"),
+            ("c", "他在旁边,我给他。"),
+            ("c", "喂?"),
+            ("a", "提速到五百兆一个月多二十,您哪天装?"),
+            ("c", "你是哪个?"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-03a / QA-15 / QA-07 in Cantonese and Sichuan speech: 请您先收线 is 请您先挂机; 你等阵啊 is the
+    # customer's own hold; 你这是啥子话? takes offence
+    (
+        "03a-cantonese-hang-up-first",
+        [OPEN, YES, PURPOSE, ("c", "好,我谂下。"), ("a", "好嘅,祝BB快高长大,请您先收线。"), ("c", "拜拜。")],
+        {},
+        "QA-03a",
+        False,
+    ),
+    (
+        "15-customer-asks-wait-cantonese",
+        [OPEN, YES, PURPOSE, ("c", "你等阵啊,我抱下个仔先。"), ("hold", 45), ("c", "得啦,你讲。"), CLOSE, BYE],
+        {},
+        "QA-15",
+        False,
+    ),
+    ("07-sichuan-offence", std(("a", "墙上写得清清楚楚,您当时在哪儿嘛?"), ("c", "你这是啥子话?")), {}, "QA-07", True),
 ]
 
 

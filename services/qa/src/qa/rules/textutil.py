@@ -39,14 +39,26 @@ def _pause(m: re.Match[str]) -> str:
     return "?" if m.string[m.start() - 1 : m.start()] == "吗" else ","
 
 
+# Cantonese written as spoken (我系泡泡芽嘅小麦, 打嚟提您一声): characters only Cantonese writes, read as
+# the Mandarin word they stand for, one for one, so the readings written in Mandarin apply; 系 only where
+# it is the copula (我系, 系唔系: 关系 and 系统 stay). Not mapped: 唔 (also a bare "mm" answer) and 啲, 咁, 边,
+# whose Mandarin reading depends on the context.
+_CANTONESE = str.maketrans("嘅咗哋喺佢嚟睇冇", "的了们在他来看没")
+_CANTONESE_RE = re.compile("[嘅咗哋喺佢嚟睇冇]|系")
+_CANTONESE_COPULA = re.compile(r"(?<=[我你他她们唔])系|系(?=唔系|咪|呀|啊|喇)")
+
+
 def normalize(text: str) -> str:
-    """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching, and
-    a pause (a space beside a Chinese character) to a comma, or a question mark after 吗."""
+    """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching, a
+    pause (a space beside a Chinese character) to a comma, or a question mark after 吗, and
+    Cantonese characters to the Mandarin ones they stand for."""
     for wide, narrow in _PUNCT:
         if wide in text:
             text = text.replace(wide, narrow)
     if " " in text or "\u3000" in text:
         text = _PAUSE.sub(_pause, text)
+    if _CANTONESE_RE.search(text) is not None:
+        text = _CANTONESE_COPULA.sub("是", text.translate(_CANTONESE))
     return text
 
 
