@@ -768,6 +768,54 @@ CASES += [
         False,
     ),
     ("07-sichuan-offence", std(("a", "墙上写得清清楚楚,您当时在哪儿嘛?"), ("c", "你这是啥子话?")), {}, "QA-07", True),
+    # read from qa-variants-30: a Minnan refusal (免啦) and form of address (王阿嬷); a seat kept with a
+    # deposit, a daughter's number asked for (给俺); another organisation's demonstration point, second-tier
+    # outlet, or a body the team is "under"; an income guaranteed, then taken back
+    (
+        "04-minnan-refusal",
+        std(
+            ("c", "免啦。"),
+            ("a", "我们新出了冰柜。"),
+            ("c", "不需要。"),
+            ("a", "您算算很划算。"),
+            ("c", "我讲过不要就是不要了。"),
+            ("a", "那我先免费给您送一台冷柜试用。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-seat-kept-with-deposit",
+        std(*REFUSED_THRICE, ("a", "那我给您先留个过年的座位,交个两百块定金。")),
+        {},
+        "QA-04",
+        True,
+    ),
+    ("04-number-asked-for", std(*REFUSED_THRICE, ("a", "那您把您闺女的电话给俺一个。")), {}, "QA-04", True),
+    ("06-demonstration-point", std(("a", "我们茶园就是省农科院在本县的示范推广点。")), {}, "QA-06", True),
+    ("06-under-a-public-body", std(("a", "我们保通就是县畜牧站下面的,跟在站里投一样。")), {}, "QA-06", True),
+    ("06-second-tier-outlet", std(("a", "我们车行就是雅马哈在本县的二级网点。")), {}, "QA-06", True),
+    ("06-own-second-tier-outlet", std(("a", "我们门店就是中国移动在本县的二级网点。")), {}, "QA-06", False),
+    (
+        "05-income-guaranteed-then-taken-back",
+        std(
+            ("a", "学完我们包分配,保证您一个月过万。"),
+            ("c", "真的?"),
+            ("a", "工作是我们推荐,不是包分配,收入要看您自己接多少单。"),
+            ("c", "你刚才讲包分配,现在又变成推荐了,骗人,我不报了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "01-minnan-form-of-address",
+        [("a", "阿嬷您好,我是中国移动的小林,请问是王秀兰王阿嬷吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-01",
+        False,
+    ),
 ]
 
 
