@@ -816,6 +816,92 @@ CASES += [
         "QA-01",
         False,
     ),
+    # read from qa-variants-27: promises of time and terms in more words (十五天之内保证给您装好, 一天都不用等,
+    # 随时能取, 一年之内绝对不涨) taken back by terms read out, a colleague on the line or a clause (有权调整运费,
+    # 封闭期内不能赎回, 最早要排到…); 那……好吧,…有什么问题再打 closes without a blessing; a figure the customer
+    # gave earlier, echoed (按您说的二十万) is none; 才 makes a figure small; a name in parts is addressed by one
+    (
+        "05-in-time-then-the-sms",
+        std(
+            ("a", "您今天定下来,十天之内保证给您装好。"),
+            ("c", "那我定了。"),
+            ("a", "下单短信发您了。"),
+            ("c", "我看看,短信上写的是下单后二十个工作日,你刚才不是说十天保证装好吗?那我不订了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-any-time-then-locked",
+        std(
+            ("a", "这款随时能取,今天赎回明天就到账。"),
+            ("c", "那行。"),
+            ("a", "我请理财经理跟您说:这款有一年封闭期,封闭期内不能赎回。"),
+            ("c", "你刚才说随时能取,合着锁一年啊?那我不买了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-no-rise-then-clause",
+        std(
+            ("a", "这个价给您签一年,一年之内绝对不涨。"),
+            ("c", "合同发我看看。"),
+            ("a", "发您邮箱了。"),
+            ("c", "第八条写着“甲方有权根据市场情况调整价格”,你刚才说绝对不涨,这叫不涨?我不签了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-no-rise-kept",
+        std(
+            ("a", "这个价给您签一年,一年之内绝对不涨。"),
+            ("c", "合同发我看看。"),
+            ("c", "第八条写着“合同期内价格不变”,那行,签吧。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "03a-concession-after-a-pause",
+        [
+            OPEN,
+            YES,
+            PURPOSE,
+            ("c", "我不做了。"),
+            ("a", "那……好吧,那您再考虑考虑,有什么问题再打这个电话。"),
+            ("c", "不用考虑了。"),
+        ],
+        {},
+        "QA-03a",
+        True,
+    ),
+    (
+        "09-customers-figure-echoed",
+        std(("c", "我想贷二十万,分二十四期。"), ("a", "好的,那我先按您说的二十万、二十四期帮您提交。")),
+        NO_PRICE,
+        "QA-09",
+        False,
+    ),
+    (
+        "12-small-figure-with-cai",
+        std(("c", "一百二十九?我现在才九十九,太贵了。"), ("a", "我们这个流量多一倍。")),
+        SOLD,
+        "QA-12",
+        False,
+    ),
+    (
+        "01-name-in-parts",
+        [("a", "您好,请问是艾尔肯·吐尔逊艾尔肯先生吗?"), YES, PURPOSE, CLOSE, BYE],
+        {"lead": {"name": "艾尔肯·吐尔逊"}},
+        "QA-01",
+        False,
+    ),
 ]
 
 

@@ -4,7 +4,7 @@ scored before it was read (figures in its README), then read as kinds of wording
 - qa-unseen-1 … qa-unseen-8: written by helpers who had not read the detectors, scored sealed before and
   after a round (qa-unseen-8 after the sixth, 0.892 / 0.930 -> 0.917 / 0.930), then released and read;
 - qa-variants … qa-variants-9 (fifth round), qa-variants-10 … qa-variants-22 (sixth round; 20 … 22 read in
-  full in the seventh) and qa-variants-23 … qa-variants-26 (seventh round): development sets written for a
+  full in the seventh) and qa-variants-23 … qa-variants-30 (seventh round): development sets written for a
   round by helpers who had not read the detectors, each in trades and styles of its own (colloquial and
   regional speech, business customers, elderly consumers, hard negatives, curt and long calls, paraphrases,
   look-alikes in the customer's or quoted words, service calls, someone else answering, speech-recogniser
@@ -68,6 +68,10 @@ SETS = [
     ("qa-variants-24", 64, 0.85, 0.97),
     ("qa-variants-25", 64, 0.85, 0.97),
     ("qa-variants-26", 64, 0.85, 0.97),
+    ("qa-variants-27", 64, 0.85, 0.97),
+    ("qa-variants-28", 64, 0.85, 0.97),
+    ("qa-variants-29", 64, 0.85, 0.97),
+    ("qa-variants-30", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 
@@ -80,6 +84,10 @@ DISAGREEMENTS: dict[str, set[tuple[str, str]]] = {
     "qa-variants-10": {("c-sv049", "QA-14")},
     # the same opening (the purpose given right after 你有什么事?), labelled QA-14 by qa-variants-16 too
     "qa-variants-16": {("c-316019", "QA-14")},
+    # a deposit taken in the call (先交两百定金占个位置) on a campaign that forbids prices on the phone:
+    # qa-unseen-6 labels a deposit a price (QA-09), qa-variants-27 th-037 does not; the checker follows
+    # qa-unseen-6 (a deposit is money the customer is asked to pay)
+    "qa-variants-27": {("c-327037", "QA-09")},
 }
 
 

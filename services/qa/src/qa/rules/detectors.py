@@ -131,10 +131,15 @@ def detect_qa01(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
 def _surname_address_follows(norm: str, end: int, name: str, honorifics: tuple[str, ...]) -> bool:
     """After the full name comes a form of address by the surname (请问是周国平周先生吗? / 欧阳娜娜欧阳女士):
     the name is said to check who answers, then the customer is addressed politely. The surname is
-    the name's first one or two characters (a compound surname); a pause between them is allowed."""
+    the name's first one or two characters (a compound surname); a pause between them is allowed. A
+    name in parts (艾尔肯·吐尔逊) is addressed by one of its parts (艾尔肯先生)."""
     k = end
     while k < len(norm) and norm[k] in ",、 ":
         k += 1
+    if "·" in name:
+        return any(
+            part and norm.startswith(part, k) and norm.startswith(honorifics, k + len(part)) for part in name.split("·")
+        )
     return any(len(name) > n and norm.startswith(name[:n], k) and norm.startswith(honorifics, k + n) for n in (1, 2))
 
 
@@ -1485,11 +1490,10 @@ def detect_qa09(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     for t in ctx.agent_turns:
         spans = _money_spans(ctx, t)
         if spans:
-            # a figure the customer said just before is theirs, echoed (四百出头吧 -> 四百出头有点悬: a score)
-            k = bisect_left(speech, t.index, key=_turn_index)
-            prev = speech[k - 1] if k > 0 else None
-            if prev is not None and prev.is_customer:
-                spans = [(s, e) for s, e in spans if t.norm[s:e] not in prev.norm]
+            # a figure the customer said before is theirs, echoed (四百出头吧 -> 四百出头有点悬; 按您说的二十万)
+            said = [c.norm for c in ctx.customer_turns if c.index < t.index]
+            if said:
+                spans = [(s, e) for s, e in spans if not any(t.norm[s:e] in c for c in said)]
         if spans:
             spans = [
                 (s, e)
@@ -1970,6 +1974,8 @@ def _age_statements(
                 if "岁" not in m.group(0) and rx.not_age is not None and rx.not_age.search(clause) is not None:
                     continue  # a figure in a clause about a price or a count (总共也就八十), not an age
                 value = parse_number(m.group("n"))
+                if value is not None and value >= 60 and "才" in clause[max(0, m.start() - 1) : m.start() + 1]:
+                    continue  # 才 makes a figure small (我现在才九十九: a price), never an old age
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
         for p in rx.birth_year:
