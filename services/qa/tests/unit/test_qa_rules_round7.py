@@ -950,9 +950,26 @@ def test_round7_lists_are_in_the_policy(policy: Policy, rule_id: str, name: str)
         assert policy.compiled().phrases(rule_id, f"{name}_trigger"), f"{rule_id}.phrases.{name}_trigger is missing"
 
 
-def test_do_not_call_words_are_in_the_policy(policy: Policy) -> None:
+def test_round7_params_are_in_the_policy(policy: Policy) -> None:
     assert policy.rules["QA-04"].params.get("do_not_call_closings")
     assert policy.rules["QA-04"].params.get("register_words")
+    assert int(policy.rules["QA-11"].params["consent_window_turns"]) >= 6
+    assert policy.rules["QA-13"].params.get("working_days_only") is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我系泡泡芽嘅小麦,打嚟同您讲下", "我是泡泡芽的小麦,打来同您讲下"),  # Cantonese read as Mandarin
+        ("请问系唔系王小姐呀?", "请问是唔是王小姐呀?"),
+        ("我们系统升级了,关系不大", "我们系统升级了,关系不大"),  # Mandarin 系 stays
+    ],
+)
+def test_cantonese_read_as_mandarin(text: str, expected: str) -> None:
+    from qa.rules.textutil import normalize
+
+    assert normalize(text) == expected
+    assert len(normalize(text)) == len(text)
 
 
 @pytest.mark.parametrize(

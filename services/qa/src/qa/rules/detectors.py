@@ -1715,7 +1715,10 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         again = speech[done + 2]
         if "已经" in again.norm and completes(again) and _ends_with_completion(ctx, speech[done]):
             ask, done = done, done + 2
-    for k in range(done - 1 if ask is None else -1, -1, -1):
+    # the question the sale answers is looked for in the turns just before it (``consent_window_turns``):
+    # a question many turns earlier is not what the sale rests on, and the look stays bounded
+    window = int(ctx.cp.param(rid, "consent_window_turns", 12))
+    for k in range(done - 1 if ask is None else -1, max(-1, done - 1 - window), -1):
         t = speech[k]
         if (
             t.is_agent
@@ -1730,7 +1733,11 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if done >= len(speech):
             return []
         ask = next(
-            (k for k in range(done - 1, -1, -1) if speech[k].is_agent and ctx.has(speech[k], rid, "sale_verb")),
+            (
+                k
+                for k in range(done - 1, max(-1, done - 1 - window), -1)
+                if speech[k].is_agent and ctx.has(speech[k], rid, "sale_verb")
+            ),
             None,
         )
         if ask is None:

@@ -43,9 +43,41 @@ def _pause(m: re.Match[str]) -> str:
 # the Mandarin word they stand for, one for one, so the readings written in Mandarin apply; 系 only where
 # it is the copula (我系, 系唔系: 关系 and 系统 stay). Not mapped: 唔 (also a bare "mm" answer) and 啲, 咁, 边,
 # whose Mandarin reading depends on the context.
-_CANTONESE = str.maketrans("嘅咗哋喺佢嚟睇冇", "的了们在他来看没")
-_CANTONESE_RE = re.compile("[嘅咗哋喺佢嚟睇冇]|系")
-_CANTONESE_COPULA = re.compile(r"(?<=[我你他她们唔])系|系(?=唔系|咪|呀|啊|喇)")
+_CANTONESE = (
+    ("嘅", "的"),
+    ("咗", "了"),
+    ("哋", "们"),
+    ("喺", "在"),
+    ("佢", "他"),
+    ("嚟", "来"),
+    ("睇", "看"),
+    ("冇", "没"),
+)
+_CANTONESE_ANY = re.compile("[嘅咗哋喺佢嚟睇冇系]")  # one fast scan on every call: most texts have none
+_COPULA_BEFORE = frozenset("我你他她佢唔哋")
+_NOT_COPULA_AFTER = frozenset("统列数好上着紧")  # 系统, 系列, 系数, 系好, 系上: Mandarin words
+_COPULA_AFTER = ("唔系", "咪", "呀", "啊", "喇")
+
+
+def _cantonese(text: str) -> str:
+    """Cantonese characters read as the Mandarin ones they stand for; 系 only as the copula."""
+    pos = text.find("系")
+    if pos != -1:
+        chars: list[str] | None = None
+        while pos != -1:
+            nxt = text[pos + 1 : pos + 2]
+            if (pos > 0 and text[pos - 1] in _COPULA_BEFORE and nxt not in _NOT_COPULA_AFTER) or text.startswith(
+                _COPULA_AFTER, pos + 1
+            ):
+                chars = chars if chars is not None else list(text)
+                chars[pos] = "是"
+            pos = text.find("系", pos + 1)
+        if chars is not None:
+            text = "".join(chars)
+    for cantonese, mandarin in _CANTONESE:
+        if cantonese in text:
+            text = text.replace(cantonese, mandarin)
+    return text
 
 
 def normalize(text: str) -> str:
@@ -57,8 +89,8 @@ def normalize(text: str) -> str:
             text = text.replace(wide, narrow)
     if " " in text or "\u3000" in text:
         text = _PAUSE.sub(_pause, text)
-    if _CANTONESE_RE.search(text) is not None:
-        text = _CANTONESE_COPULA.sub("是", text.translate(_CANTONESE))
+    if _CANTONESE_ANY.search(text) is not None:
+        text = _cantonese(text)
     return text
 
 
