@@ -27,6 +27,11 @@ def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
     return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
 
 
+def opening(first: str, *rest: tuple[str, Any]) -> list[tuple[str, Any]]:
+    """A call that opens with the agent's ``first`` words (the introduction under test)."""
+    return [("a", first), ("c", "嗯,你说。"), *rest, CLOSE, BYE]
+
+
 Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
 CASES: list[Case] = [
     # QA-05: the terms the customer reads out in quotation marks set a condition on the promised
@@ -900,6 +905,78 @@ CASES += [
         [("a", "您好,请问是艾尔肯·吐尔逊艾尔肯先生吗?"), YES, PURPOSE, CLOSE, BYE],
         {"lead": {"name": "艾尔肯·吐尔逊"}},
         "QA-01",
+        False,
+    ),
+    # read from qa-unseen-10 once released: 咋说话前后不一样 objects to a contradiction, it is no offence;
+    # 不劳你操心 and 听你训 are; a negated verb later in the turn counts when an earlier one does not (不了
+    # 老师,…,我不学了); 不中 refuses; 加我微信 pushes; 啥子都不用再掏 promises; a wage with a job is no price;
+    # 姓方 names the agent; 初二到初四 is a date
+    (
+        "07-inconsistency-is-no-offence",
+        std(
+            ("a", "这锅炉烧秸秆,烧火的钱一个子儿都不用花。"),
+            ("c", "那行。"),
+            ("a", "哦对了,燃料得用我们厂压的颗粒,您觉得可以吗?"),
+            ("c", "你这人咋说话前后不一样呢?"),
+        ),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-told-not-to-bother",
+        std(("a", "您那店要是不换个招牌,人家凭啥非得上您家来呢?"), ("c", "我店里生意好着呢,不劳你操心。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "04-later-negated-verb-counts",
+        std(
+            ("c", "不需要。"),
+            ("a", "学美发很有前途的,你过来学学看。"),
+            ("c", "不了老师,我妈不让,我不学了。"),
+            ("a", "你妈那边我帮你说。"),
+            ("c", "真不学。"),
+            ("a", "那你先加我微信,我发点作品给你看。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-henan-no",
+        std(
+            ("c", "不用。"),
+            ("a", "我们晚班七点开始。"),
+            ("c", "不中不中,没空。"),
+            ("a", "学费八百八。"),
+            ("c", "说了不学。"),
+            ("a", "那您就当出来转转,来试一节。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "05-nothing-more-to-pay-sichuan",
+        std(
+            ("a", "套餐一千五百八,吃住耍都在里头,啥子都不用再掏。"),
+            ("c", "那好。"),
+            ("a", "哦还有篝火是每个人另外交一百二。"),
+            ("c", "你刚刚才说啥都不用掏,现在又冒出来一人一百二?不订了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    ("09-wage-with-a-job", std(("a", "学完我们包分配,工地上一个月一万多稳稳的。")), NO_PRICE, "QA-09", False),
+    ("14-surname-given", opening("您好,我是中国移动的客服,姓方,方琳,打电话跟您说一下宽带续约。"), {}, "QA-14", False),
+    (
+        "12-festival-dates-no-grade",
+        std(("c", "初二到初四还有房吗?我们一大家子想去。"), ("a", "还有一个小院,我先帮您留着。")),
+        SOLD,
+        "QA-12",
         False,
     ),
 ]

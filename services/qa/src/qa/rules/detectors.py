@@ -288,24 +288,25 @@ def _bare_refusal_plan(ctx: CallContext) -> _BarePlan:
     return plan
 
 
-def _declined_verb(norm: str, plan: _BarePlan) -> str | None:
+def _declined_verbs(norm: str, plan: _BarePlan) -> list[str]:
     """The one verb a clause of the customer's turn only negates (不配, 我们不租了, 真不拍), with its
     object when one follows (不发福利 -> 发福利 is returned as the verb and the object's words, 发 and
     福利, joined by a space), if any; a refusal when it is what the agent has been offering
-    (``detect_qa04``)."""
+    (``detect_qa04``). Every such clause of the turn, in order (不了老师,…,我不学了: 学 is the one offered)."""
     rx, before_rx, not_verbs = plan
+    found: list[str] = []
     pos = norm.find("不")
     if rx is None:
-        return None
+        return found
     while pos != -1:  # each 不: the clause from it to its end, then what precedes it in the clause
         m = rx.match(norm, pos)
         if m is not None and m.group("v") not in not_verbs:
             cs = clause_start(norm, pos)
             if before_rx is None or before_rx.fullmatch(norm, cs, pos) is not None:
                 obj = m.group("o") if "o" in m.re.groupindex else None
-                return m.group("v") if not obj else f"{m.group('v')} {obj}"
+                found.append(m.group("v") if not obj else f"{m.group('v')} {obj}")
         pos = norm.find("不", pos + 1)
-    return None
+    return found
 
 
 def _all_said_before(ctx: CallContext, words: list[str], before: int) -> bool:
@@ -350,12 +351,10 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             elif refusals < limit:
                 # the customer declines the very action proposed, in whatever trade's verb (验配 -> 不配):
                 # the verb must be in what the agent said before
-                verb = _declined_verb(t.norm, plan) if "不" in t.norm else None
-                words = verb.split() if verb is not None else []
-                if verb is not None and (
-                    (len(clauses(t.norm)) == 1 and len(words) == 1)  # the whole answer is that negated verb (不进。)
-                    or _all_said_before(ctx, words, t.index)
-                ):
+                verbs = _declined_verbs(t.norm, plan) if "不" in t.norm else []
+                single = len(verbs) == 1 and " " not in verbs[0] and len(clauses(t.norm)) == 1
+                if single or any(_all_said_before(ctx, v.split(), t.index) for v in verbs):
+                    # (the whole answer is that negated verb, 不进。, or a verb the agent was offering)
                     refusals += 1
                 elif "QA-04:refusal_indirect_trigger" in t.hits and _rx_search(ctx, t, rid, "refusal_indirect"):
                     refusals += 1  # already has one, does not consume it at all, has more than enough
