@@ -21,6 +21,30 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 PII_KEY = "test-pii-key"
 
+# Building blocks of the rule case tables (tests/unit/test_qa_rules_round6.py and later rounds): a
+# standard call around the turns under test, as ("a" | "c", text) pairs for the unit tests' make_call.
+# (The test modules cannot import one another under --import-mode=importlib, and the tables are built
+# at import time, so a fixture cannot carry them: they live here.)
+CaseTurn = tuple[str, Any]
+CASE_OPEN: CaseTurn = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
+CASE_YES: CaseTurn = ("c", "是我。")
+CASE_PURPOSE: CaseTurn = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
+CASE_CLOSE: CaseTurn = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
+CASE_BYE: CaseTurn = ("c", "好,再见。")
+CASE_NO_PRICE: dict[str, Any] = {"campaign": {"price_on_phone": False}}
+CASE_SOLD: dict[str, Any] = {"disposition": "success"}
+
+
+def case_call(*middle: CaseTurn) -> list[CaseTurn]:
+    """A standard call (introduction, purpose, blessing) with ``middle`` in between."""
+    return [CASE_OPEN, CASE_YES, CASE_PURPOSE, *middle, CASE_CLOSE, CASE_BYE]
+
+
+def case_opening(first: str, *rest: CaseTurn) -> list[CaseTurn]:
+    """A call that opens with the agent's ``first`` words (the introduction under test)."""
+    return [("a", first), ("c", "嗯,你说。"), *rest, CASE_CLOSE, CASE_BYE]
+
+
 # x-027-like: the agent calls the customer by bare full name at turn 4.
 BARE_NAME = [
     ("agent", "您好,请问是张伟先生吗?我是云澜府营销中心的置业顾问小葛。"),

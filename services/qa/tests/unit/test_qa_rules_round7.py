@@ -13,24 +13,15 @@ from typing import Any
 
 import pytest
 from qa.rules import Policy
-
-OPEN = ("a", "您好,我是中国移动的客户经理小李,请问是王先生吗?")
-YES = ("c", "是我。")
-PURPOSE = ("a", "王先生您好,今天来电是想跟您介绍一下宽带升级的活动。")
-CLOSE = ("a", "好的,感谢您的接听,祝您生活愉快,请您先挂机。")
-BYE = ("c", "好,再见。")
-NO_PRICE = {"campaign": {"price_on_phone": False}}
-SOLD = {"disposition": "success"}
-
-
-def std(*middle: tuple[str, Any]) -> list[tuple[str, Any]]:
-    return [OPEN, YES, PURPOSE, *middle, CLOSE, BYE]
-
-
-def opening(first: str, *rest: tuple[str, Any]) -> list[tuple[str, Any]]:
-    """A call that opens with the agent's ``first`` words (the introduction under test)."""
-    return [("a", first), ("c", "嗯,你说。"), *rest, CLOSE, BYE]
-
+from qa.testing import CASE_BYE as BYE
+from qa.testing import CASE_CLOSE as CLOSE
+from qa.testing import CASE_NO_PRICE as NO_PRICE
+from qa.testing import CASE_OPEN as OPEN
+from qa.testing import CASE_PURPOSE as PURPOSE
+from qa.testing import CASE_SOLD as SOLD
+from qa.testing import CASE_YES as YES
+from qa.testing import case_call as std
+from qa.testing import case_opening as opening
 
 Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
 CASES: list[Case] = [
