@@ -970,6 +970,44 @@ CASES += [
         "QA-12",
         False,
     ),
+    # read from qa-variants-31: QA-07 harm put as advice (耽误的是您自己的…), sarcasm by a long 不…才怪 or
+    # 这哪是X,是Y, the customer's schooling or kind put down (就您这个底子, 乡下的人就是这样), counted returns,
+    # the blame put back (也要算到我们…头上?), a matter too plain (这个道理都不晓得?), 对牛弹琴; offence at
+    # interrogation (审犯人) or at one's kind (X的人怎么了?); the agent's own blame stays clean
+    ("07-harm-as-advice", std(("a", "我提个建议,别一周改三回图纸,耽误的是您自己的工期。")), {}, "QA-07", True),
+    ("07-long-sarcasm-with-cai-guai", std(("a", "您家厨房这么潮,虫子不拖家带口搬进来才怪了。")), {}, "QA-07", True),
+    ("07-this-is-no-x", std(("a", "您这哪是搬家,是清仓啊。")), {}, "QA-07", True),
+    ("07-schooling-put-down", std(("a", "就您这个底子,学起来肯定够呛。")), {}, "QA-07", True),
+    ("07-counted-returns", std(("a", "您这都第三回打进来了,师傅今天也到不了。")), {}, "QA-07", True),
+    ("07-blame-put-back", std(("a", "您天天开直播,这个也要算到我们宽带头上?")), {}, "QA-07", True),
+    ("07-too-plain", std(("a", "种了几十年地,这个道理都不晓得?")), {}, "QA-07", True),
+    ("07-cows-and-lute", std(("a", "跟您讲了您也记不住,省得对牛弹琴。")), {}, "QA-07", True),
+    ("07-own-blame-is-clean", std(("a", "这是我们考虑不周,怪不得别人,我们马上补发。")), {}, "QA-07", False),
+    (
+        "07-offence-at-ones-kind",
+        std(("a", "村里的人就这样,新东西都信不过。"), ("c", "村里的人怎么了?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-10 read from qa-variants-31: in business speech (贵方…记录…恐怕不太准确, 我方从来没有做过…承诺), a
+    # happening denied outright (…的情况是不可能出现的, 这种话…说不出口), 没get到, 跟别家的搞在一起了; the agent's
+    # own record admitted wrong stays clean
+    ("10-business-record-off", std(("a", "贵方仓库的入库记录,应该是登记得不准确。")), {}, "QA-10", True),
+    ("10-business-never", std(("a", "我方从来没有做过十天交货的承诺。")), {}, "QA-10", True),
+    ("10-cannot-happen", std(("a", "少货的情况是不可能出现的。")), {}, "QA-10", True),
+    ("10-never-said", std(("a", "这种话我们的师傅说不出口。")), {}, "QA-10", True),
+    ("10-not-got-it", std(("a", "您可能还没get到我的意思。")), {}, "QA-10", True),
+    ("10-mixed-with-another", std(("a", "这个您是跟别家的单子搞在一起了。")), {}, "QA-10", True),
+    ("10-own-record-off", std(("a", "我们这边的记录有误,实在抱歉。")), {}, "QA-10", False),
+    ("06-makers-appointed-factory", std(("a", "我们衿匠其实就是际华集团的定点代工厂。")), {}, "QA-06", True),
+    (
+        "04-a-tenants-number",
+        std(*REFUSED_THRICE, ("a", "那您把承包您田的那个人的电话给我嘛。")),
+        {},
+        "QA-04",
+        True,
+    ),
 ]
 
 
