@@ -1008,6 +1008,89 @@ CASES += [
         "QA-04",
         True,
     ),
+    # read from qa-variants-32: QA-11 a yes to something else, protested at once (啊?我是说加微信看视频); a
+    # Minnan brush-off (好啦好啦,就按呢啦); QA-02 the team's group meetup or live-stream room, an invitation in
+    # the agent's first words is no invitation after a refusal of service; QA-04 不用测了 declines the test
+    # offered, a question about the customer's life leads into the pitch (那我就问您一句…)
+    (
+        "11-yes-to-something-else",
+        std(
+            ("a", "我加您微信,把工厂的视频发您看看,好吗?"),
+            ("c", "好的,加吧。"),
+            ("a", "好嘞,那我就直接给您把这张床下单了。"),
+            ("c", "啊?我是说加微信看视频……"),
+        ),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-yes-no-protest",
+        std(("a", "这张床给您下单好吗?"), ("c", "好的,下吧。"), ("a", "好嘞,已经给您下单了。"), ("c", "好。")),
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-minnan-brush-off",
+        std(("a", "那就给您订两箱,好吗?"), ("c", "好啦好啦,就按呢啦,我在煮饭。"), ("a", "好的,已经给您订好了。")),
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "02-group-meetup",
+        std(
+            ("a", "电助力改装我们接不了。"), ("c", "那算了。"), ("a", "不过这周六我们骑友群有个线下见面会,我拉您进群。")
+        ),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-live-stream-room",
+        std(("a", "这个确实修不了。"), ("c", "哦。"), ("a", "今晚我们直播间有场专场,您来直播间坐坐。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-live-room-where-they-wrote",
+        std(("a", "您在我们直播间留了言,这个我们办不了,不好意思。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        False,
+    ),
+    (
+        "02-invitation-in-the-first-words",
+        [
+            ("a", "您好,我是中国移动的小李,周五晚上直播间有专场,欢迎您来看看。"),
+            ("c", "我想问有没有老人卡?"),
+            ("a", "老人卡我们这边办不了,您可以打客服热线问问。"),
+            CLOSE,
+            BYE,
+        ],
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        False,
+    ),
+    ("04-question-into-the-pitch", std(*REFUSED_THRICE, ("a", "那我就问您一句,您每天上班骑多远?")), {}, "QA-04", True),
+    (
+        "04-no-need-to-test",
+        std(
+            ("a", "我们可以免费给您测一下电瓶。"),
+            ("c", "不用测了,车明年就报废了。"),
+            ("a", "那更该测一测。"),
+            ("c", "说了不换。"),
+            ("a", "新电瓶很划算。"),
+            ("c", "别说了。"),
+            ("a", "那我就问您一句,您一天跑几个钟头?"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    ("06-makers-base", std(("a", "我们山珍就是良品铺子在西峡的香菇基地。")), {}, "QA-06", True),
 ]
 
 

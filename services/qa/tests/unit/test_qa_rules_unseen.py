@@ -75,6 +75,7 @@ SETS = [
     ("qa-variants-29", 64, 0.85, 0.97),
     ("qa-variants-30", 64, 0.85, 0.97),
     ("qa-variants-31", 64, 0.85, 0.97),
+    ("qa-variants-32", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

@@ -149,7 +149,10 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     if call.eligibility != "ineligible":
         return []
     cannot_pos = next((k for k, t in enumerate(ctx.speech) if t.is_agent and ctx.has(t, rid, "cannot")), 0)
-    for t in ctx.speech[cannot_pos:]:
+    # (no request has been made in the agent's first words: an invitation there is the call's purpose,
+    # never one made after the request was found unmanageable)
+    first_customer = next((k for k, t in enumerate(ctx.speech) if t.is_customer), len(ctx.speech))
+    for t in ctx.speech[max(cannot_pos, first_customer) :]:
         if not t.is_agent:
             continue
         visit = ctx.cp.regex_any(rid, "visit")
@@ -1707,6 +1710,19 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         ),
         len(speech),
     )
+    if done + 1 < len(speech) and speech[done + 1].is_customer:
+        # the customer says at once that what they agreed to was something else (啊?我是说加微信看视频……):
+        # the sale rests on no yes to it, whatever was said before
+        denied = ctx.cp.regex_any(rid, "consent_denied")
+        c = speech[done + 1]
+        m = denied.search(c.norm) if denied is not None else None
+        if m is not None:
+            said = "sale recorded though the customer says the yes was to something else"
+            return [
+                ctx.quote(
+                    c, 0, len(c.text), rid, said, (ctx.evidence("completion", speech[done], 0, len(speech[done].text)),)
+                )
+            ]
     ask = None
     if done + 2 < len(speech) and speech[done + 1].is_customer and speech[done + 2].is_agent:
         # the agent says it again, as done, after the customer's reply (…,周先生给您下单了 / 嗯 / 好的已经下好了): the
