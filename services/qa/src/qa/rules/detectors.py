@@ -1099,6 +1099,8 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             m = _rx_search(ctx, t, rid, "reproach_slight")
         if m is None and "QA-07:reproach_more_trigger" in t.hits:
             m = _rx_search(ctx, t, rid, "reproach_more")
+        if m is None and "QA-07:reproach_worded_trigger" in t.hits:
+            m = _rx_search(ctx, t, rid, "reproach_worded")
         if m is None and "QA-07:reproach_form_trigger" in t.hits:
             m = _reproach_form(ctx, t)
         if m and in_own_voice(m.start()):
@@ -1399,7 +1401,7 @@ def _echoes_back(c: TurnView, a: TurnView) -> tuple[int, int] | None:
 _QA07_SETS = frozenset({
     "QA-07:rude", "QA-07:reproach_trigger", "QA-07:reproach_slight_trigger", "QA-07:reproach_form_trigger",
     "QA-07:rhetorical_trigger", "QA-07:rhetorical_about_trigger", "QA-07:rhetorical_marker_trigger",
-    "QA-07:reproach_more_trigger",
+    "QA-07:reproach_more_trigger", "QA-07:reproach_worded_trigger",
 })  # fmt: skip
 # (pattern list, its trigger set, counts only when aimed at the customer): see detect_qa07
 _RHETORICAL_LISTS = (

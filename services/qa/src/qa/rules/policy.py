@@ -181,6 +181,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-07:rhetorical_marker_trigger": "agent",
     "QA-07:offended_trigger": "customer",
     "QA-07:reproach_more_trigger": "agent",
+    "QA-07:reproach_worded_trigger": "agent",
     "QA-07:rude_except": "agent",
     "QA-10:forbidden": "agent",
     "QA-10:paraphrase_trigger": "agent",
