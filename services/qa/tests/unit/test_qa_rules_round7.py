@@ -1124,6 +1124,9 @@ ROUND7_LISTS = [
     ("QA-04", "refusal_indirect"),
     ("QA-06", "denial_before"),
     ("QA-07", "offended_by_pushing"),
+    ("QA-07", "reproach_worded"),
+    ("QA-11", "consent_denied"),
+    ("QA-12", "retired_at"),
     ("QA-09", "reading"),
     ("QA-10", "paraphrase_wrong_take"),
     ("QA-10", "paraphrase_not_understood"),
@@ -1135,7 +1138,7 @@ ROUND7_LISTS = [
 @pytest.mark.parametrize(("rule_id", "name"), ROUND7_LISTS, ids=[f"{r}:{n}" for r, n in ROUND7_LISTS])
 def test_round7_lists_are_in_the_policy(policy: Policy, rule_id: str, name: str) -> None:
     assert policy.compiled().regex(rule_id, name), f"{rule_id}.patterns.{name} is missing"
-    if name.startswith("paraphrase_") or name == "refusal_indirect":
+    if name.startswith("paraphrase_") or name in ("refusal_indirect", "reproach_worded"):
         assert policy.compiled().phrases(rule_id, f"{name}_trigger"), f"{rule_id}.phrases.{name}_trigger is missing"
 
 
