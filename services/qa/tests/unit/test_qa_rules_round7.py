@@ -1091,6 +1091,89 @@ CASES += [
         True,
     ),
     ("06-makers-base", std(("a", "我们山珍就是良品铺子在西峡的香菇基地。")), {}, "QA-06", True),
+    # read from qa-variants-33: QA-05 a rate or a replacement per loss guaranteed (成活率保证九成以上,少一条补一条),
+    # never fails (绝对不会回火, 十年之内保证不塌、不变形), returns whatever (不满意随便退), contradicted by terms read
+    # out (可能发生回火…有爆燃危险, 不支持退换) or by a colleague, and 说的一套,写的一套 / 哄人 react; QA-06 passed
+    # off in so many words (说白了就是…的苗, 等于是跟着…学, 就当穿的是…的衣服, 替…做推广, …的试点单位); QA-01
+    # 汪爹爹 and 谢老表 are forms of address; QA-12 asking when the parent can talk withdraws
+    (
+        "05-never-fails-then-the-manual",
+        std(
+            ("a", "我们的灶绝对不会回火,装上以后您就高枕无忧。"),
+            ("c", "你把说明书念给我听听。"),
+            ("a", "好的:使用不当时可能发生回火,有爆燃危险。"),
+            ("c", "刚才还讲绝对不会,说的一套,写的一套,灶我不换了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-returns-whatever-then-the-sms",
+        std(
+            ("a", "不满意随便退,印了字的也照样给您退。"),
+            ("c", "那行,下单。"),
+            ("a", "确认短信发您了。"),
+            ("c", '我看看……"定制商品一经生产,不支持退换。"你刚说印了字的也给退,这单我不下了。'),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-never-collapses-then-a-clause",
+        std(
+            ("a", "我们的棚十年之内保证不塌、不变形。"),
+            ("c", "合同念给我听听。"),
+            ("a", "第八条:六级以上大风造成的损坏不在保修范围之内。"),
+            ("c", "你刚才还说十级都不怕,这不是骗人吗?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-never-fails-kept",
+        std(
+            ("a", "我们的灶绝对不会回火。"),
+            ("c", "说明书怎么写的?"),
+            ("a", "说明书写的是全程熄火保护,不会回火。"),
+            ("c", "那行。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    ("06-plainly-theirs", std(("a", "我们这批苗说白了就是华农的苗。")), {}, "QA-06", True),
+    ("06-as-if-taught-by", std(("a", "等于您是跟着李佳琦学直播。")), {}, "QA-06", True),
+    ("06-as-if-wearing", std(("a", "您就当工人穿的是杜邦的衣服。")), {}, "QA-06", True),
+    ("06-promoter-of", std(("a", "我们在本地只是替华农做推广。")), {}, "QA-06", True),
+    ("06-pilot-unit", std(("a", "我们安栖就是湖大的乡村建房试点单位。")), {}, "QA-06", True),
+    ("06-as-if-a-kettle", std(("a", "您就当它是个放在房顶上的大水壶。")), {}, "QA-06", False),
+    (
+        "06-own-denial-then-anothers-name",
+        std(("a", "这个技术不是我们瞎搞的,说白了就是华农的技术。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    ("01-hubei-grandpa", [("a", "您好,请问是王建国王爹爹吗?"), YES, PURPOSE, CLOSE, BYE], {}, "QA-01", False),
+    ("01-jiangxi-cousin", [("a", "您好,请问是王建国王老表吗?"), YES, PURPOSE, CLOSE, BYE], {}, "QA-01", False),
+    (
+        "12-asks-when-the-parent-can-talk",
+        [
+            OPEN,
+            ("c", "我妈不在,我是她儿子,我十七,在上高二。"),
+            ("a", "好的小同学,我们是做宽带的,您妈妈前几天问过我们的套餐。请问您妈妈什么时候方便接电话?"),
+            ("c", "明天上午。多少钱啊?"),
+            ("a", "这个我还是跟您妈妈说,麻烦您跟她说一声。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "callback", "callback_at": "2026-11-21T10:00:00+08:00"},
+        "QA-12",
+        False,
+    ),
 ]
 
 
