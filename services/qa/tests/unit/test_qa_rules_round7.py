@@ -1174,6 +1174,44 @@ CASES += [
         "QA-12",
         False,
     ),
+    # read from qa-unseen-9 once released: 反正今年不在你们那儿做了 refuses; 来我们院里一趟 invites; 您好像还是没懂
+    # 我的意思 is 你好像不明白; 保证中标…钱一分不少原路退回 promises; a hospital's staff sent to the team presents
+    # under the hospital
+    (
+        "04-not-with-you-this-year",
+        std(
+            ("c", "不做了。"),
+            ("a", "今年我们换了新机器。"),
+            ("c", "反正今年不在你们那儿做了。"),
+            ("a", "颜色更准了。"),
+            ("c", "我说了不做。"),
+            ("a", "今年给您打八折,我先寄两本样品给您看看,好不好?"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "02-come-to-our-clinic",
+        std(("a", "这个手术我们这边做不了。"), ("c", "那算了。"), ("a", "您有空还是来我们院里一趟,让主任当面看看。")),
+        {"eligibility": "ineligible", "disposition": "no_interest"},
+        "QA-02",
+        True,
+    ),
+    ("10-still-not-got-it", std(("a", "您好像还是没懂我的意思,这个我们保不了。")), {}, "QA-10", True),
+    (
+        "05-win-guaranteed-then-half",
+        std(
+            ("a", "我们是保证中标的,万一不中,钱一分不少原路退回。"),
+            ("c", "那就好。"),
+            ("a", "我看了合同,不中标退的是服务费的一半。"),
+            ("c", "你刚才不是说一分不少原路退回吗?现在变成退一半?"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    ("06-hospital-staff-sent", std(("a", "手术医生都是市第一人民医院派过来坐诊的。")), {}, "QA-06", True),
 ]
 
 
