@@ -539,6 +539,41 @@ def _points_back_and_accuses(ctx: CallContext, t: TurnView) -> bool:
     return contrast is not None and contrast.search(t.norm, m.end()) is not None
 
 
+def _quotes_promise(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int, int]) -> tuple[int, int] | None:
+    """The customer holds the promise's own words up against what came after (刚才还十五天呢): the
+    clause of an ``objection_quote`` whose quote shares a character pair with the promise's clause."""
+    m = _rx_search(ctx, t, "QA-05", "objection_quote")
+    if m is None:
+        return None
+    quote = "".join(_CJK_RUN.findall(_QUOTE_FRAME.sub("", m.group())))
+    pt, ps, pe = promise
+    clause = pt.norm[ps:pe]
+    if any(quote[i : i + 2] in clause for i in range(len(quote) - 1)):
+        return _clause_bounds(t.norm, *m.span())
+    return None
+
+
+def _points_back_then_drops(ctx: CallContext, r: TurnView, promise: tuple[TurnView, int, int]) -> bool:
+    """The customer points back at the promise, stating it (你刚才讲摘下来两天就到 / 刚才还十五天呢, not
+    asking it), and drops the matter in few words in that turn or their next (那算了,我找别家吧): a
+    quiet withdrawal, read as one only after a point-back (alone, 算了 is a shrug)."""
+    m = _rx_search(ctx, r, "QA-05", "objection")
+    if m is not None:
+        cs, ce = _clause_bounds(r.norm, *m.span())
+        clause = r.norm[cs : ce + 1]
+        if clause.endswith("?") or _ASKED_BACK.search(clause):
+            return False  # (你刚才说十五天是吧?: a check, not a point-back)
+    elif _quotes_promise(ctx, r, promise) is None:
+        return False
+    later = ctx.customer_turns
+    k = bisect_left(later, r.index + 1, key=_turn_index)
+    return "QA-05:quiet_withdrawal" in r.hits or (k < len(later) and "QA-05:quiet_withdrawal" in later[k].hits)
+
+
+_QUOTE_FRAME = re.compile(r"^(?:刚才|刚刚|刚|之前|前面|一开始)(?:不是)?还(?:说|讲)?|(?:呢|的|来着)$")
+_ASKED_BACK = re.compile(r"是吧|对吧|是不是|对不对|吗|么")
+
+
 def _may_react(t: TurnView) -> bool:
     """A turn holding a reaction phrase (call-wide customer sets: three dict lookups)."""
     hits = t.hits
@@ -554,18 +589,22 @@ def _reacting_turns(ctx: CallContext) -> list[TurnView]:
         if "QA-05:complaint" in t.hits
         or "QA-05:withdrawal" in t.hits
         or ("QA-05:objection_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection") is not None)
+        or _rx_search(ctx, t, "QA-05", "objection_quote") is not None
     ]
 
 
-def _reaction(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
-    """The customer objects (你刚才不是说…, 说好的…), accuses (骗人, 忽悠), complains or withdraws
-    (不装了, 取消, 退掉): the first such clause of a customer turn."""
+def _reaction(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int, int]) -> tuple[int, int] | None:
+    """The customer objects (你刚才不是说…, 说好的…, 刚才还十五天呢), accuses (骗人, 忽悠), complains or
+    withdraws (不装了, 取消, 退掉): the first such clause of a customer turn."""
     rid = "QA-05"
     spans = [(h.start, h.end) for h in ctx.hits(t, rid, "complaint")]
     spans += [(h.start, h.end) for h in ctx.hits(t, rid, "withdrawal")]
     m = _rx_search(ctx, t, rid, "objection")
     if m is not None:
         spans.append(m.span())
+    quoted = _quotes_promise(ctx, t, promise)
+    if quoted is not None:
+        spans.append(quoted)
     if not spans:
         return None
     s, e = min(spans)
@@ -605,13 +644,19 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             continue  # (the customer then says they misheard: nothing was taken back)
         turns = _turns_before(speech, r, promise[0], window)
         contra = _contradiction_among(ctx, [*turns, r], promise)
-        if contra is None and turns and _points_back_and_accuses(ctx, r) and not _contrasts_upfront(ctx, r, promise[0]):
-            # the customer says it was contradicted: what the agent said last is the contradiction
+        if (
+            contra is None
+            and turns
+            and (_points_back_and_accuses(ctx, r) or _points_back_then_drops(ctx, r, promise))
+            and not _contrasts_upfront(ctx, r, promise[0])
+        ):
+            # the customer says it was contradicted (in words, or by pointing back and walking away):
+            # what the agent said last is the contradiction
             said = next((t for t in reversed(turns) if t.is_agent and t is not promise[0]), None)
             if said is not None:
                 contra = (said, 0, len(said.text))
         if contra is not None:
-            reaction = _reaction(ctx, r)
+            reaction = _reaction(ctx, r, promise)
             if reaction is not None:
                 return [_qa05_finding(ctx, promise, contra, (r, *reaction))]
     if complaint_dispo:
