@@ -78,9 +78,9 @@ SETS = [
     ("qa-variants-30", 64, 0.85, 0.97),
     ("qa-variants-31", 64, 0.85, 0.97),
     ("qa-variants-32", 64, 0.85, 0.97),
-    # (three QA-05 calls whose contradiction is only implied and whose customer reacts quietly, 那算了,
-    # tn-001, tn-009, tn-041, are not read: QA-05 recall 9 of 12)
-    ("qa-variants-33", 64, 0.70, 0.94),
+    # (its three QA-05 calls whose contradiction is only implied and whose customer reacts quietly, 那算了,
+    # tn-001, tn-009, tn-041, were read in the eighth round)
+    ("qa-variants-33", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 
