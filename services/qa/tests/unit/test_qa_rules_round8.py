@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 from qa.rules import Policy
+from qa.testing import CASE_BYE as BYE
+from qa.testing import CASE_CLOSE as CLOSE
+from qa.testing import CASE_NO_PRICE as NO_PRICE
+from qa.testing import CASE_OPEN as OPEN
+from qa.testing import CASE_SOLD as SOLD
+from qa.testing import CASE_YES as YES
 from qa.testing import case_call as std
+from qa.testing import case_opening as opening
 
 Case = tuple[str, list[tuple[str, Any]], dict[str, Any], str, bool]  # name, turns, overrides, rule, fires
 CASES: list[Case] = [
@@ -78,6 +85,227 @@ CASES: list[Case] = [
         ),
         {},
         "QA-05",
+        False,
+    ),
+]
+
+CASES += [
+    # QA-07: the customer's offence in regional and other words marks the agent's remark before it:
+    # 说话啷个这样, 有必要这样讲话, 我不跟你吵, 说得我好像…似的, 你急啥子
+    (
+        "07-offence-sichuanese-how-you-talk",
+        std(
+            ("a", "您要是嫌贵,那您去买地摊货嘛,反正您也分不出好坏,对不对?"),
+            ("c", "你这个人说话啷个这样嘛?"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-offence-no-need-to-talk-so",
+        std(
+            ("a", "我们干这行十几年了,犯得着为了几十块钱糊弄您吗?"),
+            ("c", "你有必要这样讲话吗?"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-offence-wont-quarrel",
+        std(
+            ("a", "管道堵成这样,早干嘛不清?现在急了我上哪儿给您变个师傅出来?"),
+            ("c", "行了行了,我不跟你吵。"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-offence-as-if-i-knew-nothing",
+        std(
+            ("a", "这个道理做饭的人都懂,您多用几回就明白了。"),
+            ("c", "你这话说得我好像连饭都不会做似的。"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-offence-what-is-the-hurry",
+        std(
+            ("a", "您都拖了半个月了,还要拖到哪天嘛?货是等您的哇?"),
+            ("c", "你急啥子嘛,我又没说不要。"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-hurry-about-the-agent-own-side",
+        # the customer's 急啥 answers the agent's own haste about its schedule, not a remark at them
+        std(
+            ("a", "师傅下午就要走了,我们这边排得很紧。"),
+            ("c", "急啥子嘛,明天也行。"),
+        ),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-offence-at-pushing-northwest",
+        # 麻达 at being pushed on after a pitch: QA-04's matter, not a remark
+        std(
+            ("c", "不要,说了不要。"),
+            ("a", "那您一个月打几次电话?我们这个套餐流量多,划算得很。"),
+            ("c", "你这个人麻达得很。"),
+        ),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-07: 您看得出…? is no polite 您看…; 前几天做什么去了? reproaches
+    (
+        "07-can-you-even-tell",
+        std(
+            ("a", "反正都是白瓷,您看得出啥区别嘛?"),
+            ("c", "你这个人说话咋这样?"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-what-were-you-doing",
+        std(
+            ("c", "婚宴的花我们不要了。"),
+            ("a", "明天就办酒了,您今天才说不要,前几天做啥去了?"),
+            ("c", "我也是刚知道。"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-polite-you-see",
+        std(
+            ("a", "您看下周二上午给您装,行吗?"),
+            ("c", "你这个人说话倒是客气。"),
+        ),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-09: a dimension or a rating of the goods is no price
+    (
+        "09-dimensions-are-no-price",
+        std(("a", "这款阀门口径八十,长三百二,耐压一点六兆帕,价格我回头发您书面报价。")),
+        NO_PRICE,
+        "QA-09",
+        False,
+    ),
+    (
+        "09-rated-speed-is-no-price",
+        std(("a", "电机功率五千五,转速每分钟两千九。")),
+        NO_PRICE,
+        "QA-09",
+        False,
+    ),
+    (
+        "09-price-after-dimensions",
+        std(("a", "口径八十的那款,一台一千二。")),
+        NO_PRICE,
+        "QA-09",
+        True,
+    ),
+    # QA-02: come and have fun at our workshop (耍一哈) invites, whatever the verb
+    (
+        "02-come-have-fun-at-the-workshop",
+        std(
+            ("a", "这个单子我们做不了。"),
+            ("c", "那算了。"),
+            ("a", "您得空来我们作坊耍一下嘛,看看师傅们怎么做的。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-workshop-address-asked",
+        std(
+            ("a", "这个单子我们做不了。"),
+            ("c", "你们作坊在哪儿?"),
+            ("a", "在城南工业园三号,不过这单确实接不了。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    # QA-14: the lead's own sign-up recalled (您在展会上扫码留了电话) gives the call's purpose
+    (
+        "14-lead-left-a-number",
+        opening("您好,我是青禾茶业的小罗,您上周在茶博会上扫码留了电话,说想要点明前茶。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-12: an elderly relative who answers, told the lead's delivery date is to be confirmed: no pitch
+    (
+        "12-delivery-confirmed-with-elderly-father",
+        [
+            ("a", "您好,请问是周立明周先生吗?我是中国移动的小姜。"),
+            ("c", "他是我儿子,不在家。我是他爸,八十一了,啥事?"),
+            ("a", "周伯您好,周先生订了一部手机,我跟他确认一下送货时间,麻烦您转告他,我下午再打。"),
+            ("c", "好,我跟他说。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "callback"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-gift-offered-to-elderly-father",
+        [
+            ("a", "您好,请问是周立明周先生吗?我是中国移动的小姜。"),
+            ("c", "他是我儿子,不在家。我是他爸,八十一了,啥事?"),
+            ("a", "周伯您好,我们现在办宽带送一个月话费,您要不要来一份?"),
+            ("c", "我不要。"),
+            CLOSE,
+            BYE,
+        ],
+        {"disposition": "callback"},
+        "QA-12",
+        True,
+    ),
+    # QA-11: the goods sent as the sale (…,明天给您送过去?) is the question; a bare 嗯…… is no yes
+    (
+        "11-send-it-tomorrow-answered-hmm",
+        [
+            OPEN,
+            YES,
+            ("a", "老规矩,辣椒面二十斤,明天给您送过去?"),
+            ("c", "嗯……"),
+            ("a", "好的,那就给您下单了。祝您生意兴隆。"),
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-send-it-tomorrow-answered-yes",
+        [
+            OPEN,
+            YES,
+            ("a", "老规矩,辣椒面二十斤,明天给您送过去?"),
+            ("c", "要得,送过来嘛。"),
+            ("a", "好的,那就给您下单了。祝您生意兴隆。"),
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
         False,
     ),
 ]
