@@ -310,6 +310,221 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # QA-11: a yes taken back before the call ends (你先别下单…, 算了算了,这次先不要了), with no yes after it
+    (
+        "11-yes-taken-back-before-the-sale",
+        [
+            OPEN,
+            YES,
+            ("a", "那您要不要先订一箱?明天就送。"),
+            ("c", "行,先来一箱。"),
+            ("a", "好的,我记一下。"),
+            ("c", "哎等等,我家里还有半箱,你先别下单,下个月再说。"),
+            ("a", "没事,单子我先给您下了,放着慢慢用。"),
+            ("c", "……随你吧。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-yes-taken-back-then-given-again",
+        [
+            OPEN,
+            YES,
+            ("a", "那您要不要先订一箱?明天就送。"),
+            ("c", "行,先来一箱。"),
+            ("c", "哎,你先别下单,我问下我老公。"),
+            ("a", "好的,您问一下。"),
+            ("c", "他说要,订吧。"),
+            ("a", "好的,已经给您下单了。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-not-this-one-other-kept",
+        # 别的不要了 keeps the yes to this one: no withdrawal
+        [
+            OPEN,
+            YES,
+            ("a", "那您要不要订一箱?明天就送。"),
+            ("c", "行,就要这一箱,别的不要了。"),
+            ("a", "好的,已经给您下单了。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    # QA-11: a shop's staff member who answers (我是店里收银的) gives no yes of the lead's; the sale put
+    # under the lead's name (记在…名下了) is stated done
+    (
+        "11-cashier-says-yes",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,想找刘老板确认一下店里宽带续费的事。"),
+            ("c", "老板出去了,我是店里收银的。"),
+            ("a", "那续一年,跟去年一样的套餐,可以吗?"),
+            ("c", "可以可以,续吧。"),
+            ("a", "好的,记在刘老板名下了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-cashier-fetches-the-owner",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,想找刘老板确认一下店里宽带续费的事。"),
+            ("c", "老板在,我是店里收银的,我去叫他。"),
+            ("c", "喂,我是刘老板,你说。"),
+            ("a", "那续一年,跟去年一样的套餐,可以吗?"),
+            ("c", "可以,续吧。"),
+            ("a", "好的,记在刘老板名下了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    # QA-11: silence (……) is no answer; a sale stated done with nothing proposed and no yes is announced
+    (
+        "11-silence-taken-as-yes",
+        [OPEN, YES, ("a", "给您订一台这个型号的,行吧?"), ("c", "……"), ("a", "好的,已经给您下单了。"), CLOSE],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-order-announced-unasked",
+        [
+            OPEN,
+            YES,
+            ("a", "您店里一个月要用三十来袋米吧?"),
+            ("c", "差不多,生意好的时候多一点。"),
+            ("a", "那我先给您拉四十袋过去,下周一到。"),
+            ("c", "四十袋?"),
+            ("a", "对,单子我这边已经下好了。"),
+            ("c", "啊?"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-customer-orders-unasked",
+        [
+            OPEN,
+            YES,
+            ("a", "您店里一个月要用三十来袋米吧?"),
+            ("c", "对,你给我拉四十袋过来,好的话下个月还要。"),
+            ("a", "好的,单子我这边已经下好了。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    (
+        "11-announced-then-asked-and-agreed",
+        [
+            OPEN,
+            YES,
+            ("a", "那我先给您拉四十袋过去,下周一到。"),
+            ("c", "四十袋?"),
+            ("a", "对,单子我这边已经下好了。"),
+            ("c", "我还没想好呢。"),
+            ("a", "那给您确认一下,按四十袋下单,周一送到,可以吗?"),
+            ("c", "行,就四十袋。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    # QA-12: an age reached only later (我明年就满七十了) is one year less now; 俺儿 is the speaker's son
+    (
+        "12-seventy-next-year",
+        std(("c", "我明年就满七十了,腿脚还利索。"), ("a", "那这款按摩椅很适合您,现在下单送靠枕。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-seventy-this-year",
+        std(("c", "我今年都七十一了,腿脚还利索。"), ("a", "那这款按摩椅很适合您,现在下单送靠枕。")),
+        {},
+        "QA-12",
+        True,
+    ),
+    (
+        "12-northern-my-son-in-school",
+        std(("c", "俺儿今年初二,个子窜得快。"), ("a", "那您给自己也换双鞋吧,现在下单送鞋垫。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    # QA-14: an invitation is a purpose (想请您来…试一下)
+    (
+        "14-purpose-as-an-invitation",
+        [
+            ("a", "您好,请问是马老板吗?我是青禾茶业的业务员小罗。"),
+            ("c", "是我。"),
+            ("a", "马老板您好,想请您来我们茶厂尝一下今年的新茶,看合不合您店里的口味。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-07: 咩态度 (Cantonese 什么态度) is offence at the remark before it
+    (
+        "07-cantonese-what-attitude",
+        std(
+            ("a", "自己唔识用就唔好赖我哋啦,怪得边个啊?"),
+            ("c", "咩态度啊?"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-05: "not a single one otherwise" is a categorical claim; 咋个又… / 而家又… sets what is said now
+    # against it
+    (
+        "05-not-a-single-synthetic-fibre",
+        std(
+            ("a", "我们的羽绒服一根人造棉都没有,全是鹅绒。"),
+            ("c", "那就好。"),
+            ("a", "我跟您念一下吊牌:填充物鹅绒百分之六十,其余是聚酯棉。"),
+            ("c", "你刚才还说一根人造棉都没有,咋个又有聚酯棉了?骗人嘛。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-not-a-single-one-and-the-label-agrees",
+        std(
+            ("a", "我们的羽绒服一根人造棉都没有,全是鹅绒。"),
+            ("c", "那就好。"),
+            ("a", "我跟您念一下吊牌:填充物白鹅绒百分之百。"),
+            ("c", "行,那我放心了。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:
@@ -320,6 +535,8 @@ def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:
 # dropped one would silently read nothing.
 ROUND8_LISTS = [
     ("QA-05", "objection_quote"),
+    ("QA-11", "consent_withdrawn"),
+    ("QA-12", "age_later"),
 ]
 ROUND8_PHRASES = [
     ("QA-05", "quiet_withdrawal"),

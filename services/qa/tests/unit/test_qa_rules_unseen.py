@@ -82,6 +82,7 @@ SETS = [
     # tn-001, tn-009, tn-041, were read in the eighth round)
     ("qa-variants-33", 64, 0.85, 0.97),
     ("qa-variants-36", 64, 0.85, 0.97),
+    ("qa-variants-37", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 

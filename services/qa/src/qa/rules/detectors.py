@@ -1771,6 +1771,7 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 )
             ]
     ask = None
+    proposed_only = False  # the sale was proposed in a statement, not asked
     if done + 2 < len(speech) and speech[done + 1].is_customer and speech[done + 2].is_agent:
         # the agent says it again, as done, after the customer's reply (…,周先生给您下单了 / 嗯 / 好的已经下好了): the
         # first statement was put to the customer, and the reply is the answer the sale rests on
@@ -1803,16 +1804,28 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             None,
         )
         if ask is None:
-            return []
+            return _announced_sale(ctx, done, window)
+        proposed_only = True
     # The customer's answers between the question and the sale: a clear yes among them is what the
     # sale rests on; only answers that are all ambiguous (嗯…, 哦) make it a sale on an ambiguous
     # answer. (Read in call order: after a question with no stated completion, the call runs on to
     # the goodbye, and a closing 谢谢啊,拜拜 is no answer to the question.)
+    # A yes the customer then takes back (你先莫下单…, 算了算了,这次先不要了) before the call ends, with no
+    # yes after it, is no consent: the withdrawal is looked for up to the end of the call.
+    withdrawn_rx = ctx.cp.regex_any(rid, "consent_withdrawn")
     ambiguous: TurnView | None = None
-    for k in range(ask + 1, done):
+    yes: TurnView | None = None
+    withdrawn: TurnView | None = None
+    for k in range(ask + 1, len(speech)):
         t = speech[k]
         if not t.is_customer:
             continue
+        if yes is not None or k >= done:
+            if withdrawn_rx is not None and withdrawn_rx.search(t.norm) is not None:
+                yes, withdrawn = None, t
+                continue
+            if k >= done:
+                continue  # (after the sale: only a withdrawal counts)
         kind = _answer_kind(ctx, t)
         if kind == "clear" and done < len(speech) and (proxy := _answering_for_the_customer(ctx, t.index)) is not None:
             # a clear yes, but from someone who is not the customer (the lead's husband, child or
@@ -1820,9 +1833,17 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             reason = "sale recorded on the word of someone who is not the customer"
             return [ctx.quote(t, 0, len(t.text), rid, reason, (ctx.evidence("speaker", proxy, 0, len(proxy.text)),))]
         if kind == "clear":
-            return []
-        if kind == "ambiguous" and ambiguous is None:
+            yes, withdrawn = t, None
+            continue
+        if kind == "other" and not _CJK_RUN.search(t.norm):
+            kind = "ambiguous"  # silence (……) is no answer either
+        if kind == "ambiguous" and ambiguous is None and yes is None:
             ambiguous = t
+    if withdrawn is not None:
+        reason = "sale recorded though the customer took the yes back"
+        return [ctx.quote(withdrawn, 0, len(withdrawn.text), rid, reason)]
+    if yes is not None:
+        return []
     if ambiguous is not None:
         return [
             ctx.quote(
@@ -1833,6 +1854,24 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 "sale recorded on an ambiguous answer without asking again for a clear yes",
             )
         ]
+    if proposed_only:
+        return _announced_sale(ctx, done, window)
+    return []
+
+
+def _announced_sale(ctx: CallContext, done: int, window: int) -> list[Finding]:
+    """Nothing asked, and no yes to anything in the turns before the sale is stated done (那我先给您拉
+    四十袋过去 … 单子我这边已经下好了): the sale was announced, not agreed. A customer who asked for it
+    themselves (你给我拉四十袋过来) said a clear yes."""
+    speech = ctx.speech
+    before = [speech[k] for k in range(max(0, done - window), done) if speech[k].is_customer]
+    for k in range(done + 1, len(speech) - 1):
+        if speech[k].is_agent and _asks_consent(ctx, speech[k]) and speech[k + 1].is_customer:
+            if _answer_kind(ctx, speech[k + 1]) == "clear":
+                return []  # asked after all, later in the call, and agreed (给您确认一下…可以吗? / 要得)
+    if before and not any(_answer_kind(ctx, c) == "clear" for c in before):
+        reason = "sale stated done though the customer was never asked and said no yes"
+        return [ctx.quote(speech[done], 0, len(speech[done].text), "QA-11", reason)]
     return []
 
 
@@ -2012,6 +2051,7 @@ def _age_statements(
     adult_stages: set[str] = set()  # school stages the turn reads as an adult's (高中毕业)
     subject_self = asked != "other"
     this_year = ctx.local_placed.year
+    later = ctx.cp.regex_any("QA-12", "age_later")
     for off, clause in parts:
         rel = _first_match(rx.elderly_rel, clause)
         if rel:
@@ -2045,6 +2085,8 @@ def _age_statements(
                 value = parse_number(m.group("n"))
                 if value is not None and value >= 60 and "才" in clause[max(0, m.start() - 1) : m.start() + 1]:
                     continue  # 才 makes a figure small (我现在才九十九: a price), never an old age
+                if value is not None and later is not None and later.search(clause, 0, m.start()) is not None:
+                    value -= 1  # reached only later (明年就满七十了): one year younger now
                 if value is not None and 0 < value <= max_age:
                     ages.append((off + m.start(), off + m.end(), value))
         for p in rx.birth_year:
