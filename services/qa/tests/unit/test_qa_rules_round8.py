@@ -525,6 +525,140 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # QA-06: the team as a hospital's cooperation point (…是省人民医院康复科的协作点); ordering here is
+    # ordering theirs (说白了在我们这儿订就是订了个<brand>的)
+    (
+        "06-hospital-cooperation-point",
+        std(("a", "您放心,我们是省人民医院康复科的协作点,跟您去医院做是一样的。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-ordering-here-is-ordering-theirs",
+        std(("a", "用料跟星巴克一模一样,说白了您在我们这儿订,就是订了个星巴克的礼盒。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-own-brand-compared-plainly",
+        std(("a", "跟星巴克比,我们的礼盒用料差不多,价格便宜一些。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    # QA-02: a hospital check of any kind is a referral elsewhere (先去医院骨科挂个号 / 拍个片子)
+    (
+        "02-hospital-registration-is-a-referral",
+        std(
+            ("a", "您这个情况我们不能接,您先去人民医院骨科挂个号,拍个片子听医生的。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    (
+        "02-come-to-us-after-the-hospital",
+        std(
+            ("a", "您这个情况我们不能接,等医院看完了,欢迎您再来我们店里看看。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    # QA-07: 啥子态度 is offence
+    (
+        "07-sichuanese-what-attitude",
+        std(
+            ("a", "爬山哪有不摔跤的?您自己不看路,这也要赖到我们头上?"),
+            ("c", "你这是啥子态度?"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-12: the speaker's husband as 老头子 is someone else
+    (
+        "12-old-man-is-the-husband",
+        std(("c", "我老头子下个月八十大寿。"), ("a", "那给叔叔订个寿宴套餐吧,现在订送蛋糕。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    # QA-05: a cure in a time (一个月保证好) promises; 不能保证根治 denies; a rhetorical point-back (不是说…吗?)
+    # followed by a walk-out in the next turn reacts
+    (
+        "05-cure-in-a-month-taken-back",
+        std(
+            ("a", "您这个腰,贴我们的膏药,半个月保证好。"),
+            ("c", "真的?那我买三盒。"),
+            ("a", "跟您说一下,膏药只能缓解,我们不能保证根治,还得靠您自己锻炼。"),
+            ("c", "你刚才不是说半个月保证好吗?忽悠人嘛,我不买了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-no-cure-promised",
+        std(
+            ("a", "膏药只能缓解,我们不能保证根治,还得靠您自己锻炼。"),
+            ("c", "哦,那我不买了,我去医院看看。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-rhetorical-point-back-then-walks-out",
+        std(
+            ("a", "您放心,五天保证做好,周末之前肯定送到。"),
+            ("c", "那就好。"),
+            ("a", "跟您说下流程,打版三天,缝制一般要两个礼拜。"),
+            ("c", "啊?你刚刚不是说五天保证做好吗?"),
+            ("a", "那个……五天是说打版……"),
+            ("c", "你们说话不算数,那我不做了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-11: an A-not-A question answered with its A (想不想报? -> 想!) is a yes; a child's yes is no
+    # consent of the lead's
+    (
+        "11-child-says-want",
+        [
+            ("a", "您好,请问是刘芳女士吗?我是中国移动的客户经理小李。"),
+            ("c", "不是,我是她儿子,我妈出去了。"),
+            ("a", "那您想不想办个学生流量包?我先帮您办上。"),
+            ("c", "想!帮我办嘛!"),
+            ("a", "好的,已经给您办好了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+    (
+        "11-customer-says-want",
+        [
+            OPEN,
+            YES,
+            ("a", "那您想不想办个流量包?我先帮您办上。"),
+            ("c", "想,办吧。"),
+            ("a", "好的,已经给您办好了。"),
+            CLOSE,
+            BYE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:

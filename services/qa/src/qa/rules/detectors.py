@@ -448,8 +448,8 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
             cs, ce = _clause_bounds(norm, s, e)
             if out and out[-1] == (cs, ce):
                 continue
-            if veto is not None and veto.search(norm, cs, s):
-                continue  # denied: 不承诺保本 / 不保证收益
+            if veto is not None and veto.search(norm, cs, min(ce, s + 2)):
+                continue  # denied: 不承诺保本 / 不保证收益 / 不能保证根治 (the veto may take the promise's first word)
             if (ce < len(norm) and norm[ce] == "?") or norm[cs:ce].endswith(("吗", "么")):
                 continue  # asked, not promised
             out.append((cs, ce))
@@ -561,13 +561,18 @@ def _points_back_then_drops(ctx: CallContext, r: TurnView, promise: tuple[TurnVi
     if m is not None:
         cs, ce = _clause_bounds(r.norm, *m.span())
         clause = r.norm[cs : ce + 1]
-        if clause.endswith("?") or _ASKED_BACK.search(clause):
+        rhetorical = "不是" in m.group() or "明明" in m.group()  # (你刚刚不是说七天保证做好吗?: no check)
+        if not rhetorical and (clause.endswith("?") or _ASKED_BACK.search(clause)):
             return False  # (你刚才说十五天是吧?: a check, not a point-back)
     elif _quotes_promise(ctx, r, promise) is None:
         return False
     later = ctx.customer_turns
     k = bisect_left(later, r.index + 1, key=_turn_index)
-    return "QA-05:quiet_withdrawal" in r.hits or (k < len(later) and "QA-05:quiet_withdrawal" in later[k].hits)
+    if "QA-05:quiet_withdrawal" in r.hits:
+        return True
+    # the customer's next turn walks away, quietly or loudly (那算了 / 说话不算数的啊,那我不做了)
+    nxt = later[k].hits if k < len(later) else {}
+    return "QA-05:quiet_withdrawal" in nxt or "QA-05:withdrawal" in nxt or "QA-05:complaint" in nxt
 
 
 _QUOTE_FRAME = re.compile(r"^(?:刚才|刚刚|刚|之前|前面|一开始)(?:不是)?还(?:说|讲)?|(?:呢|的|来着)$")
@@ -1827,6 +1832,8 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if k >= done:
                 continue  # (after the sale: only a withdrawal counts)
         kind = _answer_kind(ctx, t)
+        if kind == "other" and _echoes_choice(speech[ask], t):
+            kind = "clear"  # 想不想报? -> 想!: the chosen half of the question is a yes
         if kind == "clear" and done < len(speech) and (proxy := _answering_for_the_customer(ctx, t.index)) is not None:
             # a clear yes, but from someone who is not the customer (the lead's husband, child or
             # housekeeper answering their phone): the sale rests on no yes of the customer's
@@ -1857,6 +1864,17 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     if proposed_only:
         return _announced_sale(ctx, done, window)
     return []
+
+
+_CHOICE = re.compile(r"([一-龥])不\1")  # an A-not-A question (想不想, 要不要, 报不报)
+
+
+def _echoes_choice(ask: TurnView, answer: TurnView) -> bool:
+    """The customer answers an A-not-A question with its A (想不想报? -> 想!帮我报嘛): a yes."""
+    said = answer.norm.lstrip(" ,.!?…")
+    return bool(said) and any(
+        said.startswith(m.group(1)) and not said.startswith(m.group(0)) for m in _CHOICE.finditer(ask.norm)
+    )
 
 
 def _announced_sale(ctx: CallContext, done: int, window: int) -> list[Finding]:
