@@ -659,6 +659,137 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # QA-05: promises of kinds read this round: nobody can tell (谁也看不出来), all taken whatever
+    # (不管什么…我们全收), whatever the size (不管多高都能…), on the spot (当场出报告), no loss charged
+    # (不计损耗); contradictions: seen or failing after all (还是能看到, 不…的话还是会…); reactions: a point-back
+    # as a check of the promise's own words, the promise said back failing (那不是还会…嘛), 两回事, then
+    # walking away in few words (再想想吧, 看了再说)
+    (
+        "05-nobody-can-tell-then-visible",
+        std(
+            ("a", "这顶帽子里的假发边做得很细,戴上谁也看不出来。"),
+            ("c", "那挺好。"),
+            ("a", "就是近了看还是能看到一点发网,您出门最好压个发卡。"),
+            ("c", "……那不还是能看出来嘛。那我再想想吧。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-all-taken-then-some-refused",
+        std(
+            ("a", "旧家具不管什么材质、什么年份,我们全收,上门拉走。"),
+            ("c", "那好,我有两个老衣柜,还有一张板式床。"),
+            ("a", "板式的我们这边规定不收,只收实木的。"),
+            ("c", "你前面说什么材质都收。那我看看再说。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-on-the-spot-then-days-later",
+        std(
+            ("a", "您放心,我们检测完当场就出报告。"),
+            ("c", "那好,周六能来吗?"),
+            ("a", "周六可以,不过那天单子多,报告要三个工作日以后才能出。"),
+            ("c", "你刚才说当场出报告。"),
+            ("a", "师傅现场会口头跟您说。"),
+            ("c", "那算了,我找别家。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-no-loss-charged-then-a-charge-read",
+        std(
+            ("a", "托盘丢了不用您赔,不计损耗,您只管用。"),
+            ("c", "那你把合同发过来。"),
+            ("a", "我给您念一下第六条:托盘丢失的,按每个三十元赔偿。"),
+            ("c", "你刚才不是说不用赔吗?合同上写的跟你嘴上说的是两回事,我看了再说。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-never-stains-then-fails-without-care",
+        std(
+            ("a", "这款台面绝对不渗色,酱油放一晚上都不吸。"),
+            ("c", "那要怎么保养?"),
+            ("a", "每年自己刷一遍防护剂,不刷的话深色的东西放久了还是会吃进去。"),
+            ("c", "哦,那不是还会渗色嘛。你把保养要求写清楚发我,我看看再说。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-condition-said-first-kept",
+        std(
+            ("a", "先跟您说清楚条件:用我们配的洗护液,三个月之内掉发超过一成,我们免费给您补。"),
+            ("c", "要是我自己用吹风机吹坏了呢?"),
+            ("a", "那种就不在免费里面了,所以我先跟您说清楚。"),
+            ("c", "行,说得明白。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-asks-what-was-said-then-agrees",
+        std(
+            ("a", "旧家具不管什么材质,我们全收。"),
+            ("c", "你刚才说什么?全收?"),
+            ("a", "对,全收,上门拉走。"),
+            ("c", "那行,周六来吧。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    # QA-06: the same agent describing the team (我是云帆的小邵 … 我是灯具厂的小邵)
+    (
+        "06-same-agent-describes-the-team",
+        [
+            ("a", "您好,我是中国移动的小邵,请问是王先生吗?"),
+            YES,
+            ("a", "王先生,我是营业厅的小邵,今天来电是想跟您介绍一下宽带升级的活动。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-another-org-with-another-name",
+        [
+            ("a", "您好,我是中国移动的小邵,请问是王先生吗?"),
+            YES,
+            ("a", "王先生,我是华为的工程师老陈,今天来电是想跟您介绍一下宽带升级的活动。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-06",
+        True,
+    ),
+    # QA-14: the month's work as the purpose (俺们这个月在三河尖做包年清掏)
+    (
+        "14-this-months-work-is-the-purpose",
+        opening("您好,我是净源环卫的小祝,俺们这个月在镇上做包年清掏,请问是汪大爷吧?"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-09: a density is no price
+    ("09-density-is-no-price", std(("a", "发量密度百分之一百三十,整块六十克。")), NO_PRICE, "QA-09", False),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:

@@ -558,25 +558,31 @@ def _points_back_then_drops(ctx: CallContext, r: TurnView, promise: tuple[TurnVi
     asking it), and drops the matter in few words in that turn or their next (那算了,我找别家吧): a
     quiet withdrawal, read as one only after a point-back (alone, 算了 is a shrug)."""
     m = _rx_search(ctx, r, "QA-05", "objection")
+    stated = False
     if m is not None:
         cs, ce = _clause_bounds(r.norm, *m.span())
         clause = r.norm[cs : ce + 1]
         rhetorical = "不是" in m.group() or "明明" in m.group()  # (你刚刚不是说七天保证做好吗?: no check)
-        if not rhetorical and (clause.endswith("?") or _ASKED_BACK.search(clause)):
-            return False  # (你刚才说十五天是吧?: a check, not a point-back)
-    elif _quotes_promise(ctx, r, promise) is None:
-        return False
-    later = ctx.customer_turns
-    k = bisect_left(later, r.index + 1, key=_turn_index)
+        # (你刚才说十五天是吧?: a check, not a point-back)
+        stated = rhetorical or not (clause.endswith("?") or _ASKED_BACK.search(clause))
+    if not stated and _quotes_promise(ctx, r, promise) is None:
+        return False  # (…?你前面还说百分之百纯山羊绒呢!: the promise's own words held up)
+    return _walks_away(ctx, r)
+
+
+def _walks_away(ctx: CallContext, r: TurnView) -> bool:
+    """The customer drops the matter in turn ``r`` in few words (那算了), or in their next turn, quietly or
+    loudly (那算了,我找别家吧 / 说话不算数的啊,那我不做了)."""
     if "QA-05:quiet_withdrawal" in r.hits:
         return True
-    # the customer's next turn walks away, quietly or loudly (那算了 / 说话不算数的啊,那我不做了)
+    later = ctx.customer_turns
+    k = bisect_left(later, r.index + 1, key=_turn_index)
     nxt = later[k].hits if k < len(later) else {}
     return "QA-05:quiet_withdrawal" in nxt or "QA-05:withdrawal" in nxt or "QA-05:complaint" in nxt
 
 
 _QUOTE_FRAME = re.compile(r"^(?:刚才|刚刚|刚|之前|前面|一开始)(?:不是)?还(?:说|讲)?|(?:呢|的|来着)$")
-_ASKED_BACK = re.compile(r"是吧|对吧|是不是|对不对|吗|么")
+_ASKED_BACK = re.compile(r"是吧|对吧|是不是|对不对|吗|(?<![什怎那这多])么")
 
 
 def _may_react(t: TurnView) -> bool:
@@ -685,7 +691,7 @@ def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[Tu
     share = float(ctx.cp.param(rid, "quoted_promise_share", 0.6))
     for r in reacting:
         m = _rx_search(ctx, r, rid, "objection")
-        if m is None or not _points_back_and_accuses(ctx, r):
+        if m is None or not (_points_back_and_accuses(ctx, r) or _walks_away(ctx, r)):
             continue
         end = _QUOTE_END.search(r.norm, m.end())  # (an enumeration, 不绑卡、不留…, is one quote)
         quote = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
@@ -943,6 +949,19 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     return False
 
 
+def _same_agent_again(ctx: CallContext, t: TurnView, m: re.Match[str], authorized: list[str]) -> bool:
+    """The intro ends with the agent's own name (…的小邵) that the agent gave before, or in the same turn,
+    after an authorised name (我是云鬓发制品的小邵): the same person describing the team in other words
+    (我是假发厂的小邵), no other organisation."""
+    if "org" not in m.re.groupindex:
+        return False
+    tail = m.string[m.end("org") : m.end()]
+    if not tail.startswith("的") or len(tail) > 4 or len(tail) < 3:
+        return False
+    said = [a.norm for a in ctx.agent_turns if a.index < t.index] + [m.string[: m.start()]]
+    return any(b + tail in text for b in authorized for text in said)
+
+
 def _customer_side(ctx: CallContext, t: TurnView, start: int, org: str) -> bool:
     """The organisation the agent names belongs to the customer's side: its first mention in the
     call is the customer's own (我们单位的工会) or the agent's in a clause about the customer
@@ -1088,6 +1107,8 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
                 if words.person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
                     continue  # (a person, 小邱老师推荐的, is no organisation)
+                if _same_agent_again(ctx, t, m, authorized_raw):
+                    continue  # 我是云鬓发制品的小邵 … 我是假发厂的小邵: the same agent describing the team
                 named = index.find(org)
                 if named:
                     if pat in joins and any(c not in authorized for _, _, c in named):
