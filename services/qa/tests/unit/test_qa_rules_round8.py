@@ -790,6 +790,139 @@ CASES += [
     ("09-density-is-no-price", std(("a", "发量密度百分之一百三十,整块六十克。")), NO_PRICE, "QA-09", False),
 ]
 
+CASES += [
+    # QA-04: refusals of kinds read this round: "(I) stop V-ing" in any verb (明年辣椒俺不种了), a flat
+    # "not V" after an interjection (盆景啊?不买,…), the spouse's no (我老伴说了,不花这个钱), a no said twice
+    # (不换就是不换), not able to (种不起来的), business closings (到此为止, 不用再介绍了, 甭费劲了), southern 无要;
+    # pushes: the goods brought anyway on trial, another part of the job, a discount, 加一下您微信
+    (
+        "04-stops-in-any-verb-then-pushed",
+        [
+            OPEN,
+            ("c", "明年辣椒俺不种了。"),
+            ("a", "咋不种了?明年的种子我们换了新品种。"),
+            ("c", "我老伴说了,不花这个钱。"),
+            ("a", "少种点也行啊,一亩地的种子才几十块。"),
+            ("c", "不种就是不种,你别说了。"),
+            ("a", "那这样,我先给您寄两包过去,您种着试试。"),
+            ("c", "不要。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-business-refusals-then-discount",
+        [
+            OPEN,
+            ("c", "我们已经定了供应商,这件事到此为止。"),
+            ("a", "明白,我们的货比他们便宜。"),
+            ("c", "不用再介绍了。"),
+            ("a", "那您看包装那一块单拿出来给我们做?"),
+            ("c", "合同都签了,您就甭费劲了。"),
+            ("a", "给您打个八折,您再考虑一下。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-stops-then-the-agent-stops",
+        # three refusals, and the agent only says it will not register them: no push
+        [
+            OPEN,
+            ("c", "不种了,家里没人手。"),
+            ("a", "那少种点呢?"),
+            ("c", "少种也不种了。"),
+            ("a", "明白。"),
+            ("c", "明年真不种了。"),
+            ("a", "好的,那明年的种子就不给您登记了,不打扰您了。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        False,
+    ),
+    (
+        "04-hesitation-is-no-refusal",
+        [
+            OPEN,
+            ("c", "我还没想好,今年雨水多。"),
+            ("a", "理解的,那您看等天晴了再说?"),
+            ("c", "嗯,我再看看吧,过十来天再讲。"),
+            ("a", "好的,那我二十号再给您打个电话,您看行吗?"),
+            ("c", "行。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        False,
+    ),
+    # QA-07: 掂量掂量 about the situation is no threat at the customer
+    (
+        "07-weighing-the-situation",
+        std(("c", "今年雨水多,菜长得一般。"), ("a", "理解的,菜不好确实要掂量掂量。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-you-better-weigh-it",
+        std(("c", "我再想想。"), ("a", "您掂量掂量,过了今天可就没这个价了。")),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-10: two things run together (您这是把…跟…并到一块儿去了); never from start to end (从头到尾就没…过)
+    (
+        "10-two-things-run-together",
+        std(("c", "你们说过安装不要钱的。"), ("a", "您这是把厂家的补贴跟我们的安装费混到一起了。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-never-from-start-to-end",
+        std(("c", "你们说过安装不要钱的。"), ("a", "我们公司从头到尾就没有讲过安装不要钱。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-agent-mixed-things-itself",
+        std(("c", "你们说过安装不要钱的。"), ("a", "是我刚才把补贴和安装费放在一起说了,没讲清楚,不好意思。")),
+        {},
+        "QA-10",
+        False,
+    ),
+    # QA-11: a sale withdrawn by the agent (就不给您登记了) is no completion
+    (
+        "11-not-registering-is-no-sale",
+        [
+            OPEN,
+            ("c", "春蚕不养了。"),
+            ("a", "好的,那春种就不给您登记了。"),
+            ("c", "你们有桑苗吗?"),
+            ("a", "有,您要吗?"),
+            ("c", "行,要两千棵。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        False,
+    ),
+    # QA-09: a count said before, shortened later (五百六十个 … 五百六), is no price
+    (
+        "09-count-shortened-later",
+        std(("a", "我们堆场点的是扣件五百六十个。"), ("c", "不对吧。"), ("a", "单子上扣件是下面那一行,五百六。")),
+        NO_PRICE,
+        "QA-09",
+        False,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:
@@ -802,6 +935,7 @@ ROUND8_LISTS = [
     ("QA-05", "objection_quote"),
     ("QA-11", "consent_withdrawn"),
     ("QA-12", "age_later"),
+    ("QA-04", "bare_stopped"),
 ]
 ROUND8_PHRASES = [
     ("QA-05", "quiet_withdrawal"),

@@ -81,6 +81,7 @@ SETS = [
     # (its three QA-05 calls whose contradiction is only implied and whose customer reacts quietly, 那算了,
     # tn-001, tn-009, tn-041, were read in the eighth round)
     ("qa-variants-33", 64, 0.85, 0.97),
+    ("qa-variants-34", 64, 0.85, 0.97),
     ("qa-variants-35", 64, 0.85, 0.97),
     ("qa-variants-36", 64, 0.85, 0.97),
     ("qa-variants-37", 64, 0.85, 0.97),

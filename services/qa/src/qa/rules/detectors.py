@@ -312,6 +312,23 @@ def _declined_verbs(norm: str, plan: _BarePlan) -> list[str]:
     return found
 
 
+_NEGATED_BEFORE = re.compile(r"[不没别甭]")
+
+
+def _stops(ctx: CallContext, norm: str, not_verbs: frozenset[str]) -> bool:
+    """A clause of the turn is only "(I) stop V-ing" (明年木耳俺不整了), or only "not V" with no topic
+    (鞋垫啊?不配,我穿布鞋穿惯了): a refusal whatever the verb (``bare_stopped``)."""
+    pats = ctx.cp.regex("QA-04", "bare_stopped")
+    if not pats:
+        return False
+    rx = pats[0]  # (its named groups: regex_any's alternation would rename them)
+    for _, clause in clauses(norm):
+        m = rx.match(clause)
+        if m is not None and m.group("v") not in not_verbs and (m.group("stop") or not m.group("topic")):
+            return True
+    return False
+
+
 def _all_said_before(ctx: CallContext, words: list[str], before: int) -> bool:
     """Every one of ``words`` is in what the agent said before turn index ``before``."""
     said = [a.norm for a in ctx.agent_turns if a.index < before]
@@ -356,6 +373,8 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 # the verb must be in what the agent said before
                 verbs = _declined_verbs(t.norm, plan) if "不" in t.norm else []
                 single = len(verbs) == 1 and " " not in verbs[0] and len(clauses(t.norm)) == 1
+                if not single and "不" in t.norm:
+                    single = _stops(ctx, t.norm, plan[2])
                 if single or any(_all_said_before(ctx, v.split(), t.index) for v in verbs):
                     # (the whole answer is that negated verb, 不进。, or a verb the agent was offering)
                     refusals += 1
@@ -367,7 +386,12 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if not spans and not closing:  # still selling in any words, in a turn that does not close the call
                 push = ctx.cp.regex_any(rid, "push")
                 spans += [m.span() for m in push.finditer(t.norm)] if push is not None else []
-            pitch = [(s, e) for s, e in spans if not _any_in(closing, *_clause_bounds(t.norm, s, e))]
+            pitch = [
+                (s, e)
+                for s, e in spans
+                if not _any_in(closing, *_clause_bounds(t.norm, s, e))
+                and not _NEGATED_BEFORE.search(t.norm, max(0, s - 2), s)  # (就不给您登记了: a pitch withdrawn)
+            ]
             if pitch and closing:
                 dnc, register = _do_not_call_words(ctx)
                 if any(h.phrase in dnc for h in closing):
@@ -1541,6 +1565,9 @@ def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
     return context.search(norm, before, ce) is not None
 
 
+_COUNTED = re.compile(r"[十百千万]?(?:个|件|根|条|张|台|套|箱|袋|棵|株|头|只|米|吨|斤|平|亩|把)")
+
+
 def _said_before_as_no_price(ctx: CallContext, t: TurnView, figure: str) -> bool:
     """An earlier agent turn gave ``figure`` in a clause about a cover, a limit, pay or a reading."""
     for a in ctx.agent_turns:
@@ -1548,8 +1575,8 @@ def _said_before_as_no_price(ctx: CallContext, t: TurnView, figure: str) -> bool
             return False
         pos = a.norm.find(figure)
         while pos != -1:
-            if _figure_not_priced(ctx, a.norm, pos, pos + len(figure)):
-                return True
+            if _figure_not_priced(ctx, a.norm, pos, pos + len(figure)) or _COUNTED.match(a.norm, pos + len(figure)):
+                return True  # (扣件五百六十个 … 扣件是五百六: a count said before, shortened)
             pos = a.norm.find(figure, pos + 1)
     return False
 
@@ -1764,7 +1791,10 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         """The agent states the sale as done (not a question proposing it)."""
         if not t.is_agent:
             return False
-        said = any(now_done(t, h.start, h.end) for h in t.hits.get("QA-11:completion", ()))  # a call-wide set
+        said = any(
+            now_done(t, h.start, h.end) and not _NEGATED_BEFORE.search(t.norm, max(0, h.start - 2), h.start)
+            for h in t.hits.get("QA-11:completion", ())  # a call-wide set (就不给您登记了: none done)
+        )
         if not said and "QA-11:completion_trigger" in t.hits:
             m = _rx_search(ctx, t, rid, "completion")
             said = m is not None and now_done(t, *m.span())
