@@ -923,6 +923,191 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # QA-10: listening phrases read this round: 听岔劈了, "from the root there is no such saying"
+    # (打根儿上就没有…的说法), not taken in or half remembered (没听进去, 光记住了前半截), stirred into one pot
+    # (搅成一锅), Sichuanese not understood (没弄醒豁); stated, they are QA-10's and not QA-07's
+    (
+        "10-misheard-northeastern",
+        std(("c", "你们说过冷藏是白给的。"), ("a", "您这是听岔劈了,冷藏一件一百五。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-no-such-saying-from-the-root",
+        std(("c", "你们说过冷藏是白给的。"), ("a", "咱们打根儿上就没有冷藏白给的说法。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-half-remembered",
+        std(("c", "你们说过送一次保养。"), ("a", "您这是光记住了前半截,后半截没往心里去。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-half-remembered-is-not-qa07",
+        std(("c", "你们说过送一次保养。"), ("a", "您这是光记住了前半截,后半截没往心里去。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "10-not-taken-in-or-not-wanting-is-qa07",
+        # a rhetorical choice thrown at the customer (…没往心里去,还是根本就不想买?): QA-07's matter
+        std(("c", "能不能直接升级?"), ("a", "我讲得够清楚了,您是没往心里去,还是根本就不想买?")),
+        {},
+        "QA-10",
+        False,
+    ),
+    (
+        "10-stirred-into-one-pot",
+        std(("c", "你们卖过散装的。"), ("a", "您怕是把别家的散装货跟我们的搅成一锅了。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-sichuanese-not-understood",
+        std(("c", "零添加咋个有色素?"), ("a", "您是没弄醒豁我说的零添加是啥子意思。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-agent-was-unclear-sichuanese",
+        std(("c", "零添加咋个有色素?"), ("a", "是我没讲醒豁,零添加说的是莫得防腐剂,不好意思。")),
+        {},
+        "QA-10",
+        False,
+    ),
+    # QA-05: not one bit (一点色素都莫得, 一根毛都不带掉), all at the price whatever (不管…都按这个价收);
+    # 不作数 complains
+    (
+        "05-not-a-bit-of-colouring-then-read",
+        std(
+            ("a", "我们的辣酱一点色素都莫得。"),
+            ("c", "那好,你把配料表念一下。"),
+            ("a", "辣椒、菜籽油、盐、辣椒红。"),
+            ("c", "辣椒红不就是色素嘛?你刚刚还说一点色素都莫得!"),
+            ("a", "我们说的是莫得防腐剂。"),
+            ("c", "我菜单都印了,这个损失哪个出?我要投诉。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-all-at-the-price-then-halved",
+        std(
+            ("a", "收购价保底三块一斤,不管大果小果都按这个价收。"),
+            ("c", "那还可以。"),
+            ("a", "合同上还有一条:小果按保底价的一半算。"),
+            ("c", "你前头不是讲不管大果小果都按三块嘛?你前头讲的不作数嘛!"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-02: 上俺们…坐坐, 坐哈, 喝口茶, 唠唠 invite
+    (
+        "02-come-up-to-our-shop-for-tea",
+        std(("a", "这个我们办不了。"), ("c", "哦。"), ("a", "您有空上俺们门市坐坐,喝口茶唠唠。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-sit-at-our-base-sichuanese",
+        std(("a", "这个我们搞不成。"), ("c", "哦。"), ("a", "您有空来我们基地坐哈,喝口茶。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    # QA-04: 说几遍了 refuses; "you use theirs anyway" (说白了您用的就是…) pushes
+    (
+        "04-said-it-several-times-then-passed-off",
+        [
+            OPEN,
+            ("c", "不要,我有固定的厂家。"),
+            ("a", "我们的料便宜。"),
+            ("c", "真不换。"),
+            ("a", "您可以先拿一件对比一下。"),
+            ("c", "我说几遍了,不换!"),
+            ("a", "跟您讲实话,我们的料跟大厂是一个厂出的,说白了您用的就是大厂的料。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-15: the customer's own wait, over within their turn (…说完了,你说吧), leaves the next hold the agent's
+    (
+        "15-customer-wait-over-then-bare-hold",
+        std(("c", "哎你等下,我儿子找我……说完了,你说吧。"), ("a", "您等会儿啊。"), ("hold", 30), ("a", "让您久等了。")),
+        {},
+        "QA-15",
+        True,
+    ),
+    (
+        "15-customer-still-away",
+        std(("c", "你稍等我一下,我出去跟你说。"), ("hold", 20), ("c", "好了,你说吧。")),
+        {},
+        "QA-15",
+        False,
+    ),
+    # QA-01: a full name followed by the surname and 大伯 is polite
+    (
+        "01-full-name-then-surname-uncle",
+        [
+            ("a", "您好,请问是覃光友覃大伯吗?我是中国移动的小申,今天来电是想跟您介绍一下宽带升级的活动。"),
+            YES,
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-01",
+        False,
+    ),
+    # QA-09: jiao per item is a price
+    ("09-jiao-per-seedling", std(("a", "苗子一株三毛五,一亩栽四千株。")), NO_PRICE, "QA-09", True),
+    # QA-14: 想问一哈 and the season's ordering opened are purposes
+    (
+        "14-sichuanese-want-to-ask",
+        opening("谭老板您好,我是中国移动的小冉,想问一哈您店里要不要装个宽带。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-season-ordering-opened",
+        opening("您好,我是中国移动的小母,今年的宽带续费开始登记了,请问是付女士吗?"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-11: 还没想好 is no yes; a count put down for the customer (给您登记两张了) is stated done
+    (
+        "11-not-decided-then-registered",
+        [
+            OPEN,
+            YES,
+            ("a", "今年还是两张?"),
+            ("c", "我还没想好,一个人弄不过来。"),
+            ("a", "两张不多。"),
+            ("c", "哦……"),
+            ("a", "那我给您登记两张了。"),
+            CLOSE,
+        ],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:
@@ -936,6 +1121,7 @@ ROUND8_LISTS = [
     ("QA-11", "consent_withdrawn"),
     ("QA-12", "age_later"),
     ("QA-04", "bare_stopped"),
+    ("QA-15", "customer_wait_over"),
 ]
 ROUND8_PHRASES = [
     ("QA-05", "quiet_withdrawal"),

@@ -1200,8 +1200,11 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             m = _reproach_form(ctx, t)
         if m and in_own_voice(m.start()):
             s, e = _sentence_bounds(t.norm, *m.span())
-            out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
-            continue
+            listening = _listening_paraphrase(ctx, t)
+            if listening is None or not s <= listening.start() < e or "?" in t.norm[s : e + 1]:
+                out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
+                continue
+            # (您这是光记住了前半截,后半截没往心里去。: a listening phrase stated, not asked: QA-10's matter)
         for name, trigger, needs_target in _RHETORICAL_LISTS:
             if trigger not in t.hits:  # call-wide sets: one dict lookup per turn
                 continue
@@ -2534,6 +2537,15 @@ def _turn_index(t: TurnView) -> int:
     return t.index
 
 
+def _customer_waits(ctx: CallContext, t: TurnView) -> bool:
+    """The customer's turn asks to wait (a call-wide set), and the wait is not over by its end (…说完了,你说吧)."""
+    hits = t.hits.get("QA-15:customer_asks_wait")
+    if not hits:
+        return False
+    over = ctx.cp.regex_any("QA-15", "customer_wait_over")
+    return over is None or over.search(t.norm, max(h.end for h in hits)) is None
+
+
 def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
     """A hold over ``max_hold_s``, or one the agent did not announce with a reason. A hold the
     customer asked for (their last words before it: 您等一下,我去拿身份证) is not the agent's."""
@@ -2550,14 +2562,14 @@ def detect_qa15(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             j += 1
         k = bisect_left(speech, hold.index, key=_turn_index)
         before = speech[k - 1] if k else None
-        if before is not None and before.is_customer and "QA-15:customer_asks_wait" in before.hits:
+        if before is not None and before.is_customer and _customer_waits(ctx, before):
             continue  # the customer put the call aside (a call-wide set): the agent kept no one waiting
         asked = speech[k - 2] if k > 1 else None
         if (
             before is not None
             and asked is not None
             and asked.is_customer
-            and "QA-15:customer_asks_wait" in asked.hits
+            and _customer_waits(ctx, asked)
             and not _hold_reason_given(ctx, before)
         ):
             continue  # the customer asked to wait and the agent only acknowledged it (好的,您慢慢找)
