@@ -313,16 +313,19 @@ def _declined_verbs(norm: str, plan: _BarePlan) -> list[str]:
 
 
 _NEGATED_BEFORE = re.compile(r"[不没别甭]")
+_BARE_END = re.compile(r"不(?:想|打算|准备)?[一-龥](?:了|啦)?(?=[,,。.!!??;;…\s]|$)")
 
 
 def _stops(ctx: CallContext, norm: str, not_verbs: frozenset[str]) -> bool:
     """A clause of the turn is only "(I) stop V-ing" (明年木耳俺不整了), or only "not V" with no topic
     (鞋垫啊?不配,我穿布鞋穿惯了): a refusal whatever the verb (``bare_stopped``)."""
     pats = ctx.cp.regex("QA-04", "bare_stopped")
-    if not pats:
-        return False
+    if not pats or _BARE_END.search(norm) is None:
+        return False  # (no 不 + one verb ending a clause: one look at the turn)
     rx = pats[0]  # (its named groups: regex_any's alternation would rename them)
     for _, clause in clauses(norm):
+        if "不" not in clause:
+            continue
         m = rx.match(clause)
         if m is not None and m.group("v") not in not_verbs and (m.group("stop") or not m.group("topic")):
             return True
@@ -456,6 +459,7 @@ def _promises(ctx: CallContext, t: TurnView) -> list[tuple[int, int]]:
         ("promise_trigger", "promise"),
         ("guarantee_trigger", "guarantee"),
         ("promise_trigger", "promise_no_worse"),
+        ("promise_more_trigger", "promise_more"),
     ):
         if ctx.has(t, rid, trigger):
             rx = ctx.cp.regex_any(rid, patterns)
@@ -624,7 +628,7 @@ def _reacting_turns(ctx: CallContext) -> list[TurnView]:
         if "QA-05:complaint" in t.hits
         or "QA-05:withdrawal" in t.hits
         or ("QA-05:objection_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection") is not None)
-        or _rx_search(ctx, t, "QA-05", "objection_quote") is not None
+        or ("QA-05:objection_quote_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection_quote") is not None)
     ]
 
 
@@ -637,7 +641,7 @@ def _reaction(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int, int])
     m = _rx_search(ctx, t, rid, "objection")
     if m is not None:
         spans.append(m.span())
-    quoted = _quotes_promise(ctx, t, promise)
+    quoted = _quotes_promise(ctx, t, promise) if "QA-05:objection_quote_trigger" in t.hits else None
     if quoted is not None:
         spans.append(quoted)
     if not spans:
@@ -1869,22 +1873,26 @@ def detect_qa11(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     # sale rests on; only answers that are all ambiguous (嗯…, 哦) make it a sale on an ambiguous
     # answer. (Read in call order: after a question with no stated completion, the call runs on to
     # the goodbye, and a closing 谢谢啊,拜拜 is no answer to the question.)
-    # A yes the customer then takes back (你先莫下单…, 算了算了,这次先不要了) before the call ends, with no
-    # yes after it, is no consent: the withdrawal is looked for up to the end of the call.
+    # A yes the customer then takes back (你先莫下单…, 算了算了,这次先不要了) before the sale is stated done,
+    # with no yes after it, is no consent.
     withdrawn_rx = ctx.cp.regex_any(rid, "consent_withdrawn")
     ambiguous: TurnView | None = None
     yes: TurnView | None = None
     withdrawn: TurnView | None = None
-    for k in range(ask + 1, len(speech)):
+    for k in range(ask + 1, done):
         t = speech[k]
         if not t.is_customer:
             continue
-        if yes is not None or k >= done:
-            if withdrawn_rx is not None and withdrawn_rx.search(t.norm) is not None:
+        if yes is not None:
+            # after a yes, only a withdrawal counts (its words hold one of these characters)
+            norm = t.norm
+            if (
+                withdrawn_rx is not None
+                and ("不" in norm or "别" in norm or "莫" in norm or "甭" in norm or "取消" in norm)
+                and withdrawn_rx.search(norm) is not None
+            ):
                 yes, withdrawn = None, t
-                continue
-            if k >= done:
-                continue  # (after the sale: only a withdrawal counts)
+            continue
         kind = _answer_kind(ctx, t)
         if kind == "other" and _echoes_choice(speech[ask], t):
             kind = "clear"  # 想不想报? -> 想!: the chosen half of the question is a yes

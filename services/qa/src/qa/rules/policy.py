@@ -170,6 +170,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-05:contradiction_trigger": "both",  # read in the customer's reading of the terms too
     "QA-05:promise_trigger": "agent",
     "QA-05:guarantee_trigger": "agent",
+    "QA-05:promise_more_trigger": "agent",
     "QA-06:context_ok": "agent",
     "QA-06:presentation": "agent",
     "QA-06:brand_except": "agent",
