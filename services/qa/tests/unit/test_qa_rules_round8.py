@@ -1,6 +1,7 @@
 """Issue 17, eighth round (policy 2026.12.05): the kinds read from qa-variants-33's last three
-calls and from the development sets written for this round by helpers who had not read the
-detectors (qa-variants-34 … 39), each scored before it was read. Every kind is checked here on
+calls, from the development sets written for this round by helpers who had not read the
+detectors (qa-variants-34 … 44), each scored before it was read, and from qa-unseen-11 once
+released. Every kind is checked here on
 wordings of its own (other products, names and verbs), with hard negatives, so what is tested is
 the kind and not those sets' sentences. A case that already passes on the checker before the
 round (fb0bb2f, policy 2026.12.04) is a guard: a positive the round's new exemptions must not
@@ -1104,6 +1105,112 @@ CASES += [
         ],
         SOLD,
         "QA-11",
+        True,
+    ),
+]
+
+CASES += [
+    # qa-unseen-11 (released this round after its scoring), read as kinds:
+    # QA-02: sent on to a hospital first (来了我们也只能请您先去医院) is a referral, not an invitation
+    (
+        "02-only-sent-on-to-hospital",
+        std(("a", "这个我们做不了。"), ("c", "那我来你们店里看看?"), ("a", "您先别来,来了我们也只能请您先去医院。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    # QA-10: 压根没听进去; "we never take such jobs" (我们店里从来就不接…); 您这话到底想说个啥?
+    (
+        "10-never-took-it-in",
+        std(("c", "我说了要宽松点。"), ("a", "您好像压根没听进去我说的,只能往小了改。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-we-never-take-such-jobs",
+        std(("c", "那你们给我放大一点。"), ("a", "我们店里从来就不接往大了改的活。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-what-are-you-trying-to-say",
+        std(("c", "你们的苗有病。"), ("a", "您这话到底想说个啥?")),
+        {},
+        "QA-10",
+        True,
+    ),
+    # QA-14: the offer asked outright (今年要不要订一批?) is the purpose
+    (
+        "14-offer-asked-outright",
+        opening("您好,我是中国移动的小段。月底有新套餐上线,您去年办过宽带,今年要不要续一年?"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-05: years without a fault (十年都不发黑) and 没有任何说法 promise
+    (
+        "05-ten-years-then-two",
+        std(
+            ("a", "这款地板做上去十年都不起翘,真翘了免费重铺,没有任何说法。"),
+            ("c", "那写进合同里。"),
+            ("a", "合同上写的是质保两年,地暖房间不在质保范围里。"),
+            ("c", "你刚才还说十年不起翘,这不是睁着眼说瞎话吗?我不做了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-09: an oven's top and bottom heat are no price
+    ("09-oven-heat-is-no-price", std(("a", "方子上写的是上火一百四、下火一百六。")), NO_PRICE, "QA-09", False),
+    # QA-07: 你么样这么讲话? is offence
+    (
+        "07-offence-wuhan",
+        std(("a", "上下火都没搞清楚就怪方子,您自己心里没数吗?"), ("c", "你么样这么讲话?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-12: 大年初二、初三 are dates
+    (
+        "12-spring-festival-dates",
+        std(("c", "订两晚,大年初二、初三。"), ("a", "好的,现在订送一套烧烤。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    # QA-04: goods sent on trial through someone (我先让司机拉两车给您放到工地上), instalments (可以分十二期)
+    (
+        "04-truck-sent-anyway",
+        [
+            OPEN,
+            ("c", "不用,架子我们自己有。"),
+            ("a", "盘扣的搭得快,您试试?"),
+            ("c", "不用了,工人都熟。"),
+            ("a", "安全性好。"),
+            ("c", "跟你说了用不上,别打了。"),
+            ("a", "我先让司机明天拉两车给您放到工地上,用不上再拉走。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-instalments-after-refusals",
+        [
+            OPEN,
+            ("c", "不用了,没那么严重。"),
+            ("a", "时间长了对血压不好。"),
+            ("c", "呼吸机我不要。"),
+            ("a", "现在的面罩都很轻了。"),
+            ("c", "我说了不要,你别再劝了。"),
+            ("a", "机器可以分十二期,您先用着。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
         True,
     ),
 ]

@@ -1204,8 +1204,7 @@ def detect_qa07(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             m = _reproach_form(ctx, t)
         if m and in_own_voice(m.start()):
             s, e = _sentence_bounds(t.norm, *m.span())
-            listening = _listening_paraphrase(ctx, t)
-            if listening is None or not s <= listening.start() < e or "?" in t.norm[s : e + 1]:
+            if "?" in t.norm[s : e + 1] or not _listening_within(ctx, t, s, e):
                 out.append(ctx.quote(t, *_trim(t.norm, s, e), rid, "rhetorical reproach aimed at the customer"))
                 continue
             # (您这是光记住了前半截,后半截没往心里去。: a listening phrase stated, not asked: QA-10's matter)
@@ -1658,6 +1657,18 @@ def _listening_paraphrase(ctx: CallContext, t: TurnView) -> re.Match[str] | None
         if m is not None:
             return m
     return None
+
+
+def _listening_within(ctx: CallContext, t: TurnView, start: int, end: int) -> bool:
+    """A listening phrase of any list inside ``start``..``end`` of the turn (read only where QA-07 has
+    already found a reproach: a stated "you did not take it in" there is QA-10's matter)."""
+    if t.hits.keys().isdisjoint(_LISTENING_TRIGGERS):
+        return False
+    for name in _LISTENING_LISTS:
+        rx = ctx.cp.regex_any("QA-10", name)
+        if rx is not None and rx.search(t.norm, start, end) is not None:
+            return True
+    return False
 
 
 def detect_qa10(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Finding]:
