@@ -1215,6 +1215,100 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # qa-variants-42 (rude replies and listening phrases in business calls and with older customers):
+    # QA-07 the fault shifted back (这也赖到…上?, 倒回过头来问我们?); offence: 什么口气, 用得着你来教,
+    # 么样讲话的, 你来数落
+    (
+        "07-fault-shifted-back-on-the-product",
+        std(("c", "灯一开就闪。"), ("a", "天天开一整夜,灯珠能不坏吗?这也赖到灯上?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-asking-us-back",
+        std(("a", "水箱三个月不清,能不臭吗?池子不打理,倒回过头来问我们油有没有问题?"), ("c", "你这是什么口气?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-offence-need-you-to-teach-me",
+        std(("a", "您这把年纪了,算账让您操心也是难为您,年轻人脑子转得快。"), ("c", "还用得着你来教我算账?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-blame-on-the-weather",
+        std(("c", "灯一开就闪。"), ("a", "这两天雷雨多,电压不稳,灯闪也怪不到您头上,我们派人上门看看。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-05: what the customer says was left unsaid (也没说不能进冷库) quotes no promise back
+    (
+        "05-left-unsaid-is-no-promise",
+        std(
+            ("a", "零下十八度的库,您拿常温箱去装,您采购的时候怎么不问一声能不能进冷库?"),
+            ("c", "你们卖的时候也没说不能进冷库啊。"),
+            ("a", "要用冷库得换耐低温的料,那个另算钱。"),
+            ("c", "那行,以后换别家了。"),
+        ),
+        {"disposition": "complaint"},
+        "QA-05",
+        False,
+    ),
+    # QA-09: 九百乘一千二 and loads are sizes, not prices
+    ("09-size-by-size-is-no-price", std(("a", "托盘九百乘一千二,动载一吨半。")), NO_PRICE, "QA-09", False),
+    # QA-14: a re-order asked is a purpose; a greeting cut off by the customer leaves the opening to the next turn
+    (
+        "14-reorder-asked",
+        opening("吕老板您好,我是中国移动的小徐,今年您店里的宽带还从我们这儿续吧?"),
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-greeting-cut-off",
+        [
+            ("a", "喂,您好——"),
+            ("c", "是不是移动的?你们是不是搞错了?"),
+            ("a", "李经理您好,我是中国移动的客服小龚,就是为这个事打过来跟您核实一下。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-greeting-cut-off-never-opened",
+        [("a", "喂,您好——"), ("c", "是不是移动的?"), ("a", "对对,您那个宽带要不要续?"), CLOSE, BYE],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-04: a free first visit after three refusals pushes
+    (
+        "04-free-first-visit",
+        [
+            OPEN,
+            ("c", "不要,我自己走得动。"),
+            ("a", "上门方便一些。"),
+            ("c", "真不要。"),
+            ("a", "我们还有洗澡的套餐。"),
+            ("c", "我讲了三遍不要!"),
+            ("a", "那第一回上门我不收您钱,您试一下。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:

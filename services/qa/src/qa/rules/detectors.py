@@ -719,8 +719,8 @@ def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[Tu
     share = float(ctx.cp.param(rid, "quoted_promise_share", 0.6))
     for r in reacting:
         m = _rx_search(ctx, r, rid, "objection")
-        if m is None or not (_points_back_and_accuses(ctx, r) or _walks_away(ctx, r)):
-            continue
+        if m is None or "没" in m.group() or not (_points_back_and_accuses(ctx, r) or _walks_away(ctx, r)):
+            continue  # (也没说不能进冷库: what was left unsaid, no promise quoted back)
         end = _QUOTE_END.search(r.norm, m.end())  # (an enumeration, 不绑卡、不留…, is one quote)
         quote = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
         quote = quote.rstrip("吗呢吧啊呀嘛")  # (跟存定期一个道理吗?: the question's particle is no part of the quote)
@@ -2387,6 +2387,8 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if len(purpose_turns) - checks >= n:
             break
         if t.is_agent:
+            if not opening and _cut_greeting(t):
+                continue  # (喂,您好—— cut off by the customer: the opening is the agent's next turn)
             if not asked:
                 opening.append(t)
             if (ctx.has(t, rid, "identity_check") or _checks_by_name(ctx, t)) and not ctx.has(t, rid, "purpose"):
@@ -2443,6 +2445,12 @@ def detect_qa14(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             return [ctx.quote(a, 0, len(a.text), rid, said)]
         break
     return _transfer_unnamed(ctx)
+
+
+def _cut_greeting(t: TurnView) -> bool:
+    """A bare greeting cut off by the customer (喂,您好——): no attempt at an opening yet."""
+    norm = t.norm.rstrip()
+    return len(norm) <= 10 and norm.endswith(("—", "…", "-"))
 
 
 def _transfer_unnamed(ctx: CallContext) -> list[Finding]:
