@@ -18,6 +18,7 @@ from qa.testing import CASE_BYE as BYE
 from qa.testing import CASE_CLOSE as CLOSE
 from qa.testing import CASE_NO_PRICE as NO_PRICE
 from qa.testing import CASE_OPEN as OPEN
+from qa.testing import CASE_PURPOSE as PURPOSE
 from qa.testing import CASE_SOLD as SOLD
 from qa.testing import CASE_YES as YES
 from qa.testing import case_call as std
@@ -1306,6 +1307,105 @@ CASES += [
         {},
         "QA-04",
         True,
+    ),
+]
+
+CASES += [
+    # qa-variants-44 (speech-recogniser transcripts: spaces for pauses, no punctuation):
+    # QA-06 "what you use is in effect theirs" (等于您用的 就是…的), "as if they had done it" (就跟…给您装的一样)
+    (
+        "06-what-you-use-is-theirs",
+        std(("a", "我们是农科院指定的供应点 就等于您用的 就是农科院的种子")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-as-if-the-bureau-installed-it",
+        std(("a", "我们装的 就跟住建局给您装的一样 质量放心")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-own-brand-what-you-use",
+        std(("a", "您用的 就是我们中国移动自己的宽带 没有转包")),
+        {},
+        "QA-06",
+        False,
+    ),
+    # QA-14: a pause between the title and the name (的售后 小陈) names the agent; a name check split by a
+    # pause (请问是韩建国 韩先生吗) only checks who answers
+    (
+        "14-pause-between-title-and-name",
+        [
+            ("a", "喂 请问是王建国 王先生吗"),
+            ("c", "是 哪位"),
+            ("a", "王先生您好 我是中国移动的售后 小陈 您昨天在网上报修宽带 我打过来跟您说一下"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        False,
+    ),
+    (
+        "14-no-name-after-the-check",
+        [
+            ("a", "喂 请问是王建国 王先生吗"),
+            ("c", "是 哪位"),
+            ("a", "王先生 中国移动的 您昨天在网上报修宽带 我打过来跟您说一下"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-14",
+        True,
+    ),
+    # QA-05: 保证十年不漏 promises
+    (
+        "05-ten-years-no-leak-then-three",
+        std(
+            ("a", "我们的屋顶防水 保证十年不漏 漏了免费上门修"),
+            ("c", "那还行"),
+            ("a", "保修是三年 三年以后上门修要收一百块上门费"),
+            ("c", "你刚才不是说 十年 漏了免费修吗"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-04: sending someone anyway (我给您先派个人过去); QA-07: mocked as at odds with their own good
+    (
+        "04-sending-someone-anyway",
+        [
+            OPEN,
+            ("c", "不要 俺用的挺好"),
+            ("a", "新的能多养一倍鸡"),
+            ("c", "不换 俺没那么多钱"),
+            ("a", "可以分期的"),
+            ("c", "说了不换了"),
+            ("a", "我给您先派个人过去 看看鸡舍"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "07-at-odds-with-your-own-money",
+        std(("c", "俺用的挺好"), ("a", "您这是跟钱过不去 还是跟鸡过不去")),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-03a: a recogniser's 住您 for 祝您 blesses
+    (
+        "03a-recogniser-homophone-blessing",
+        [OPEN, YES, PURPOSE, ("a", "好的 明天上午十点过来 住您厂里生意越做越红火"), ("c", "好")],
+        {},
+        "QA-03a",
+        False,
     ),
 ]
 

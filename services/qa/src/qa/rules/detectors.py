@@ -2354,9 +2354,13 @@ def _only_checks_who(ctx: CallContext, t: TurnView) -> bool:
     h = min(hits)
     s, e = _clause_bounds(t.norm, h.start, h.end)
     rest = t.norm[:s] + t.norm[e:]
-    return len(_GREETING.sub("", rest)) <= 2
+    # (a recogniser's pause between the name and the title: 请问是韩建国 韩先生吗 checks who all the same)
+    return len(_TITLE_CHECK.sub("", _GREETING.sub("", rest))) <= 2
 
 
+_TITLE_CHECK = re.compile(
+    r"[一-龥]{1,2}(?:先生|女士|小姐|老板|师傅|老师|经理|总|大哥|大姐|阿姨|叔叔|大爷|厂长|主任|同学)(?:吗|吧|呀|啊)?"
+)
 _NAME_CHECK_REST = re.compile(r"[喂哎嗯啊您你好的呀是请问吗吧么,.!?;:、。 ]")
 
 
