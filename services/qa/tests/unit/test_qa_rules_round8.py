@@ -1409,6 +1409,101 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # qa-variants-41 (openings, closings and address in Cantonese, Wu and Min registers):
+    # QA-14 Cantonese purposes (打嚟系想问下…, 想同你讲下…)
+    (
+        "14-cantonese-purpose",
+        opening("黄姐您好,我系中国移动嘅客户经理阿俊,打嚟系想问下您铺头嘅宽带续约安排。"),
+        {},
+        "QA-14",
+        False,
+    ),
+    # QA-01 a full name then a Min or Wu form of address (苏金水苏头家, 郑秀珠郑姆), or 小同学
+    (
+        "01-full-name-then-min-boss",
+        [
+            ("a", "您好,请问是苏金水苏头家吗?我是中国移动的小郑,今天来电是想跟您介绍一下宽带升级的活动。"),
+            YES,
+            CLOSE,
+            BYE,
+        ],
+        {"lead": {"name": "苏金水"}},
+        "QA-01",
+        False,
+    ),
+    (
+        "01-full-name-then-little-student",
+        [("a", "您好,是孙若溪小同学吗?我是中国移动的小唐,今天来电是想跟您介绍一下宽带升级的活动。"), YES, CLOSE, BYE],
+        {"lead": {"name": "孙若溪"}},
+        "QA-01",
+        False,
+    ),
+    (
+        "01-bare-full-name-wu",
+        [("a", "喂,是周秀英伐?我是中国移动的小孙,今天来电是想跟您介绍一下宽带升级的活动。"), YES, CLOSE, BYE],
+        {"lead": {"name": "周秀英"}},
+        "QA-01",
+        True,
+    ),
+    # QA-02: coming in would not help either (拿到网点也一样寄不了)
+    (
+        "02-branch-would-not-help",
+        std(
+            ("a", "这件我们没办法寄。"),
+            ("c", "那我拿去你们网点也不行?"),
+            ("a", "拿到网点也一样寄不了,您不用专门跑一趟。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    # QA-05: a delivery time guaranteed first (保证十五天交货,一天都不会晚); the promise negated now (而家又唔保证?)
+    (
+        "05-fifteen-days-then-twenty-five",
+        std(
+            ("a", "您放心,我们保证十五天交货,一天都不会晚。"),
+            ("c", "那好,今天就下单。"),
+            ("a", "跟您讲一下,这款要烧两次窑,最快也要二十五天。"),
+            ("c", "你刚才不是讲十五天保证不晚吗?"),
+            ("a", "窑口排得很满。"),
+            ("c", "你们讲话不算数,这单我不下了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-promise-negated-now-cantonese",
+        std(
+            ("a", "我哋保证每棵树至少一百斤,少一斤补一斤。"),
+            ("c", "咁好?我认两棵。"),
+            ("a", "我睇下合同,第五条写住收成跟天气,唔保证产量。"),
+            ("c", "你头先唔系话保证一百斤咩?而家又唔保证?我要投诉你哋。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-04: Wu 覅 refuses
+    (
+        "04-wu-refusals",
+        [
+            OPEN,
+            ("c", "覅个,我被头都是新个。"),
+            ("a", "新被头盖两年也会板结。"),
+            ("c", "真个覅,我讲了覅就是覅。"),
+            ("a", "我们这个月上门取送不收钱。"),
+            ("c", "我讲了三遍了,覅!"),
+            ("a", "那这样,我先给您留个免费名额。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:

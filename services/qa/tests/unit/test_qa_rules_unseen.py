@@ -90,6 +90,7 @@ SETS = [
     ("qa-variants-37", 64, 0.85, 0.97),
     ("qa-variants-38", 64, 0.85, 0.97),
     ("qa-variants-39", 64, 0.85, 0.97),
+    ("qa-variants-41", 64, 0.85, 0.97),
     ("qa-variants-42", 64, 0.85, 0.97),
     ("qa-variants-44", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),

@@ -172,6 +172,8 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 continue
             if referral is not None and referral.search(t.norm, cs, ce) is not None:
                 continue  # sent to someone else's place (建议您去市中心医院): no invitation to the team's
+            if _NO_USE.search(t.norm, cs, ce) is not None:
+                continue  # coming in would not help either (拿到网点也一样寄不了): the opposite of an invitation
             return [
                 ctx.quote(
                     t,
@@ -183,6 +185,9 @@ def detect_qa02(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 )
             ]
     return []
+
+
+_NO_USE = re.compile(r"(?:也|都)(?:一样)?[一-龥]{0,2}不(?:了|行|成)|也没用|白跑")
 
 
 # ------------------------------------------------------------------------------------- QA-03a / QA-03b
@@ -762,6 +767,8 @@ def _contrasts_upfront(ctx: CallContext, r: TurnView, promise_turn: TurnView) ->
         return False
     end = _CLAUSE_END.search(r.norm, m.end())
     said = "".join(_CJK_RUN.findall(r.norm[m.end() : end.start() if end else len(r.norm)]))
+    if said.startswith(("不", "唔", "没", "冇")):
+        return False  # (而家又唔保证?: the promise's own words, negated now: taken back, not misheard)
     pairs = {said[i : i + 2] for i in range(len(said) - 1)}
     if not pairs:
         return False
