@@ -1504,6 +1504,121 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # qa-variants-43 (pushing and misleading promises in service trades):
+    # QA-04 someone sent anyway (我让取件的小哥到您小区门口等您), 那这样好伐, the child will not (娃不学这个)
+    (
+        "04-courier-sent-anyway",
+        [
+            OPEN,
+            ("c", "不用,我家鞋子都好好的。"),
+            ("a", "我们取送都是免费的。"),
+            ("c", "我讲了不需要啊。"),
+            ("a", "换个底再穿三五年。"),
+            ("c", "真的不要,你们别再讲了。"),
+            ("a", "那这样好伐,明天我让取件的小哥到您小区门口等您五分钟。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-the-child-will-not",
+        [
+            OPEN,
+            ("c", "娃不学这个,那天就是随手登记的。"),
+            ("a", "好多家长都是先试试。"),
+            ("c", "额说了不学。"),
+            ("a", "一天练二十分钟就够了。"),
+            ("c", "说了不学就是不学。"),
+            ("a", "那这样,我先给娃留个试听的位置。"),
+            CLOSE,
+        ],
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-06: a maker's name with a hyphen (一汽-大众的授权钣喷中心)
+    ("06-hyphenated-maker", std(("a", "我们是一汽-大众在昌吉的授权钣喷中心。")), {}, "QA-06", True),
+    # QA-05: an exam passed (半年保证能过三级,过不了学费全退); booked any time (随时约,想哪天上就哪天上) and a
+    # surprised echo of the condition, then a quiet walk-out; nobody / not a hair lost (保证一根毛都不少), 全权负责,
+    # 还叫啥…?; 看看别家 walks away
+    (
+        "05-exam-guaranteed-then-not",
+        std(
+            ("a", "零基础没问题,半年保证能过三级,过不了学费全退。"),
+            ("c", "那好。"),
+            ("a", "考级是音协组织的,过不过看孩子练得怎么样,这个我们不敢保证,退费也只退没上的课。"),
+            ("c", "你刚才还说半年保证过三级,这会儿又说不敢保证了?那算了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-any-time-then-two-days-ahead",
+        std(
+            ("a", "您放心,我们私教课随时约,您想哪天上就哪天上。"),
+            ("c", "那挺好。"),
+            ("a", "我刚看了排课表,私教要提前两天约,晚上和周末都排满了。"),
+            ("c", "啊?要提前两天,晚上和周末还约不上?那我下了班根本上不了。"),
+            ("a", "工作日白天比较好约。"),
+            ("c", "那算了,我再想想吧。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-surprise-without-echo",
+        # a surprise that repeats nothing the agent said (啊?你说什么?信号不好) is no point-back
+        std(
+            ("a", "您放心,我们私教课随时约,您想哪天上就哪天上。"),
+            ("c", "那挺好。"),
+            ("a", "我们门店周一闭店。"),
+            ("c", "啊?你说什么?信号不好。"),
+            ("a", "我说周一闭店。"),
+            ("c", "那算了,我再想想吧。"),
+        ),
+        {},
+        "QA-05",
+        False,
+    ),
+    (
+        "05-full-responsibility-then-excluded",
+        std(
+            ("a", "遛狗出任何事,我们全权负责,保证一根毛都不少。"),
+            ("c", "那就好。"),
+            ("a", "协议里写:宠物自行挣脱牵引绳走失的,本公司不承担赔偿责任。"),
+            ("c", "挣脱跑丢了你们不负责?那还叫啥全权负责?这单我不要了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-12: 额女子 is the speaker's daughter; an elderly lead pitched to after they first spoke, who then says
+    # their age, was marketed to
+    (
+        "12-northwestern-my-daughter",
+        std(("c", "额女子八岁,一点基础都没有。"), ("a", "那给您报个亲子班吧,现在报名送一套教材。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-elderly-pitched-then-says-age",
+        std(
+            ("c", "不去,我这把年纪,跑不动了。"),
+            ("a", "这条线全程坐车,还送一盒茶叶给您带回去。"),
+            ("c", "你们不要再打了,我七十三了。"),
+        ),
+        {"lead": {"birth_year": 1953}, "disposition": "refused"},
+        "QA-12",
+        True,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:
@@ -1518,10 +1633,14 @@ ROUND8_LISTS = [
     ("QA-12", "age_later"),
     ("QA-04", "bare_stopped"),
     ("QA-15", "customer_wait_over"),
+    ("QA-05", "promise_more"),
+    ("QA-05", "objection_surprise"),
 ]
 ROUND8_PHRASES = [
     ("QA-05", "quiet_withdrawal"),
     ("QA-05", "objection_quote_trigger"),
+    ("QA-05", "objection_surprise_trigger"),
+    ("QA-05", "promise_more_trigger"),
 ]
 
 

@@ -92,6 +92,7 @@ SETS = [
     ("qa-variants-39", 64, 0.85, 0.97),
     ("qa-variants-41", 64, 0.85, 0.97),
     ("qa-variants-42", 64, 0.85, 0.97),
+    ("qa-variants-43", 64, 0.85, 0.97),
     ("qa-variants-44", 64, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]

@@ -592,7 +592,10 @@ def _points_back_then_drops(ctx: CallContext, r: TurnView, promise: tuple[TurnVi
     quiet withdrawal, read as one only after a point-back (alone, 算了 is a shrug)."""
     m = _rx_search(ctx, r, "QA-05", "objection")
     stated = False
-    if m is not None:
+    if m is None and "QA-05:objection_surprise_trigger" in r.hits:
+        # a surprised echo (啊?要提前两天,…还约不上?): it points back only by repeating the agent's last words
+        stated = _rx_search(ctx, r, "QA-05", "objection_surprise") is not None and _echoes_agent(ctx, r)
+    elif m is not None:
         cs, ce = _clause_bounds(r.norm, *m.span())
         clause = r.norm[cs : ce + 1]
         rhetorical = "不是" in m.group() or "明明" in m.group()  # (你刚刚不是说七天保证做好吗?: no check)
@@ -601,6 +604,16 @@ def _points_back_then_drops(ctx: CallContext, r: TurnView, promise: tuple[TurnVi
     if not stated and _quotes_promise(ctx, r, promise) is None:
         return False  # (…?你前面还说百分之百纯山羊绒呢!: the promise's own words held up)
     return _walks_away(ctx, r)
+
+
+def _echoes_agent(ctx: CallContext, r: TurnView) -> bool:
+    """The customer's turn repeats at least three character pairs of the agent's turn just before it."""
+    k = bisect_left(ctx.speech, r.index, key=_turn_index)
+    prev = ctx.speech[k - 1] if k > 0 else None
+    if prev is None or not prev.is_agent:
+        return False
+    said = "".join(_CJK_RUN.findall(r.norm))
+    return sum(said[i : i + 2] in prev.norm for i in range(len(said) - 1)) >= 3
 
 
 def _walks_away(ctx: CallContext, r: TurnView) -> bool:
@@ -634,6 +647,7 @@ def _reacting_turns(ctx: CallContext) -> list[TurnView]:
         or "QA-05:withdrawal" in t.hits
         or ("QA-05:objection_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection") is not None)
         or ("QA-05:objection_quote_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection_quote") is not None)
+        or ("QA-05:objection_surprise_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection_surprise") is not None)
     ]
 
 
@@ -644,6 +658,8 @@ def _reaction(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int, int])
     spans = [(h.start, h.end) for h in ctx.hits(t, rid, "complaint")]
     spans += [(h.start, h.end) for h in ctx.hits(t, rid, "withdrawal")]
     m = _rx_search(ctx, t, rid, "objection")
+    if m is None and "QA-05:objection_surprise_trigger" in t.hits:
+        m = _rx_search(ctx, t, rid, "objection_surprise")
     if m is not None:
         spans.append(m.span())
     quoted = _quotes_promise(ctx, t, promise) if "QA-05:objection_quote_trigger" in t.hits else None
@@ -2286,7 +2302,23 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             and not ctx.has(x, rid, "withdrawal")  # 那我就不打扰您了,…报名时留错了: withdrawing, not pitching
             for x in ctx.speech[k + 1 :]
         )
-        if pitched_after or sold or marketed:
+        by = call.lead.birth_year
+        lead_at_risk = by is not None and at_risk(ctx.local_placed.year - by)
+        if (
+            pitched_after
+            or sold
+            or marketed
+            # the lead's own birth year says the same: the pitches the agent went on with after the customer first
+            # spoke, before the age was said (不去 … 我七十三了), were made to them (the opening's own words are not
+            # counted: an agent who stops once the age is said has marketed nothing)
+            or (
+                lead_at_risk
+                and ctx.customer_turns
+                and any(
+                    _pitches(ctx, x) for x in ctx.agent_turns if ctx.customer_turns[0].index < x.index < t.index
+                )
+            )
+        ):
             who = "elderly" if age >= elderly_age else "a minor"
             return [ctx.quote(t, s, e, rid, f"the person on the phone says they are {who}; the agent markets")]
         return []

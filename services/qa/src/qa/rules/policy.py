@@ -165,6 +165,7 @@ SET_SPEAKERS: dict[str, str] = {
     "QA-05:objection_trigger": "customer",
     "QA-05:quiet_withdrawal": "customer",
     "QA-05:objection_quote_trigger": "customer",
+    "QA-05:objection_surprise_trigger": "customer",
     "QA-05:terms_charged": "customer",
     "QA-05:terms_source": "customer",
     "QA-05:contradiction_trigger": "both",  # read in the customer's reading of the terms too
