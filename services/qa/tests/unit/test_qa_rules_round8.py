@@ -1619,6 +1619,44 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # qa-variants-40 (hard negatives): QA-06 the team's own shop (我是门市的店员小范) is no other organisation;
+    # QA-12 老汉 / 我爹 are the speaker's father, also after 其实是…; QA-05 a year quoted back (二〇一六年踩的)
+    (
+        "06-own-shop-counter",
+        opening("您好,这里是中国移动,我是门市的店员小范,打过来跟您约个办卡的时间。"),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "12-sichuanese-father-turns-eighty",
+        std(("c", "我老汉腊月十八满八十,想摆三十桌。"), ("a", "要得,我们棚子桌椅厨师一起来,现在订送果盘。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-it-is-really-my-father",
+        std(("c", "其实是我爹养鸽子,养了四十多年了,今年八十二了。"), ("a", "那您拿主意吧,今年入棚五月底截止。")),
+        {},
+        "QA-12",
+        False,
+    ),
+    (
+        "05-year-quoted-back",
+        std(
+            ("a", "这批是正宗十年陈的,二〇一六年压制的,一点新料都不掺。"),
+            ("c", "开票能写年份吧?"),
+            ("a", "批次单上写的是二〇二一年压制,二〇一六年是原料的采摘年份。"),
+            ("c", "你刚刚还讲是二〇一六年压的,现在又变成五年了?这不是糊弄人嘛,我们不订了。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:

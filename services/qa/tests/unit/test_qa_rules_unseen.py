@@ -7,7 +7,7 @@ scored before it was read (figures in its README), then read as kinds of wording
   sixth and the seventh, 0.955 / 0.887 -> 1.000 / 0.915 -> 1.000 / 0.930; qa-unseen-11 in the seventh and
   the eighth, 0.851 / 0.755 -> 0.902 / 0.868 -> 0.922 / 0.887), then released and read;
 - qa-variants … qa-variants-9 (fifth round), qa-variants-10 … qa-variants-22 (sixth round; 20 … 22 read in
-  full in the seventh), qa-variants-23 … qa-variants-33 (seventh round) and qa-variants-34 … 39 (eighth round):
+  full in the seventh), qa-variants-23 … qa-variants-33 (seventh round) and qa-variants-34 … 44 (eighth round):
   development sets written for a
   round by helpers who had not read the detectors, each in trades and styles of its own (colloquial and
   regional speech, business customers, elderly consumers, hard negatives, curt and long calls, paraphrases,
@@ -90,6 +90,7 @@ SETS = [
     ("qa-variants-37", 64, 0.85, 0.97),
     ("qa-variants-38", 64, 0.85, 0.97),
     ("qa-variants-39", 64, 0.85, 0.97),
+    ("qa-variants-40", 64, 0.85, 0.97),
     ("qa-variants-41", 64, 0.85, 0.97),
     ("qa-variants-42", 64, 0.85, 0.97),
     ("qa-variants-43", 64, 0.85, 0.97),

@@ -769,7 +769,7 @@ def _concedes_next(ctx: CallContext, r: TurnView) -> bool:
     return k < len(later) and rx.search(later[k].norm) is not None
 
 
-_CJK_RUN = re.compile(r"[一-龥]+")
+_CJK_RUN = re.compile(r"[一-龥〇]+")  # (〇 is a digit in 二〇一六)
 _QUOTE_END = re.compile(r"[,。!?;:,.!?;:…—\n]")
 
 
