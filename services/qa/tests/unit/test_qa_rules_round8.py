@@ -1657,6 +1657,63 @@ CASES += [
     ),
 ]
 
+CASES += [
+    # qa-unseen-12 (released this round after its scoring), read as kinds:
+    # QA-06 a denied tie (我们也不是星牌的售后网点) presents under nothing
+    (
+        "06-denied-after-sales-point",
+        std(("a", "老台子我们不修,我们也不是星牌的售后网点,您可以打星牌官方的售后电话。")),
+        {"eligibility": "ineligible"},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-claimed-after-sales-point",
+        std(("a", "老台子我们也能修,我们就是星牌的售后网点。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    # QA-09 a count of pieces (按一百八十块的数量) is no price
+    ("09-count-of-pieces", std(("a", "价格我按一百八十块的数量给您出个报价单。")), NO_PRICE, "QA-09", False),
+    # QA-05 a promise made with an apology is the remedy for a complaint already made
+    (
+        "05-remedy-with-apology",
+        std(
+            ("c", "你们师傅把院子弄得一团糟。"),
+            ("a", "实在对不起,是我们的问题,明天派人去冲洗一遍,不收钱。"),
+            ("c", "光冲一遍就完了?"),
+            ("a", "以后收尾必须冲干净再走。"),
+        ),
+        {"disposition": "complaint"},
+        "QA-05",
+        False,
+    ),
+    # QA-07 "you think that is realistic?" is no polite 您觉得…; 你这话说得…… is offence, 这话说得实在 praise
+    (
+        "07-do-you-think-that-realistic",
+        std(("a", "您正手都拉不过网,两个礼拜就想拿名次,您觉得现实吗?"), ("c", "你这话说得……")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-praise-is-no-offence",
+        std(("a", "这个我不敢跟您打包票,每个孩子都不一样。"), ("c", "你这话说得实在。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-11 订单给您下了 is stated done
+    (
+        "11-order-placed-on-oh",
+        [OPEN, YES, ("a", "给您订两吨,下礼拜一送过去,行吧?"), ("c", "哦。"), ("a", "好的,订单给您下了。"), CLOSE],
+        SOLD,
+        "QA-11",
+        True,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_round8_kinds(check_case: Callable[[Case], None], case: Case) -> None:

@@ -647,7 +647,11 @@ def _reacting_turns(ctx: CallContext) -> list[TurnView]:
         or "QA-05:withdrawal" in t.hits
         or ("QA-05:objection_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection") is not None)
         or ("QA-05:objection_quote_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection_quote") is not None)
-        or ("QA-05:objection_surprise_trigger" in t.hits and _rx_search(ctx, t, "QA-05", "objection_surprise") is not None)
+        or (
+            "QA-05:objection_surprise_trigger" in t.hits
+            and _rx_search(ctx, t, "QA-05", "objection_surprise") is not None
+            and _echoes_agent(ctx, t)
+        )
     ]
 
 
@@ -658,7 +662,7 @@ def _reaction(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int, int])
     spans = [(h.start, h.end) for h in ctx.hits(t, rid, "complaint")]
     spans += [(h.start, h.end) for h in ctx.hits(t, rid, "withdrawal")]
     m = _rx_search(ctx, t, rid, "objection")
-    if m is None and "QA-05:objection_surprise_trigger" in t.hits:
+    if m is None and "QA-05:objection_surprise_trigger" in t.hits and _echoes_agent(ctx, t):
         m = _rx_search(ctx, t, rid, "objection_surprise")
     if m is not None:
         spans.append(m.span())
@@ -719,7 +723,10 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             reaction = _reaction(ctx, r, promise)
             if reaction is not None:
                 return [_qa05_finding(ctx, promise, contra, (r, *reaction))]
-    if complaint_dispo:
+    apology = ctx.cp.regex_any("QA-07", "apology")
+    if complaint_dispo and (apology is None or apology.search(promise[0].norm) is None):
+        # (a promise made with an apology, 实在对不起…明天派人去冲洗,不收钱, is the remedy for a complaint already
+        # made, not its cause)
         # No reaction in the call ties the complaint to the promise, so the contradiction must be
         # stated (a fee, deposit, exclusion, condition): a figure alone may be what the agent gives
         # to settle an earlier complaint (免费给您重做,另外补您两百元的券), not a cost.
@@ -1577,6 +1584,8 @@ def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
         return False
     if norm[s:e].lstrip("0０零〇")[:1] in ("元", "块", ""):
         return True  # 0元 / 零元: free, no price
+    if _COUNT_AFTER.match(norm, e):
+        return True  # 按一百八十块的数量: a count of pieces
     if norm[s:e].endswith("块") or norm.startswith("块", e):
         pieces = ctx.cp.regex_any("QA-09", "piece_items")
         if pieces is not None and pieces.search(norm) is not None:
@@ -1594,6 +1603,7 @@ def _figure_not_priced(ctx: CallContext, norm: str, s: int, e: int) -> bool:
     return context.search(norm, before, ce) is not None
 
 
+_COUNT_AFTER = re.compile(r"的?(?:数量|个数|块数|件数)")
 _COUNTED = re.compile(r"[十百千万]?(?:个|件|根|条|张|台|套|箱|袋|棵|株|头|只|米|吨|斤|平|亩|把)")
 
 
