@@ -2324,9 +2324,7 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             or (
                 lead_at_risk
                 and ctx.customer_turns
-                and any(
-                    _pitches(ctx, x) for x in ctx.agent_turns if ctx.customer_turns[0].index < x.index < t.index
-                )
+                and any(_pitches(ctx, x) for x in ctx.agent_turns if ctx.customer_turns[0].index < x.index < t.index)
             )
         ):
             who = "elderly" if age >= elderly_age else "a minor"
