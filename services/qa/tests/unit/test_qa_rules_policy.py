@@ -11,7 +11,7 @@ from qa.rules.textutil import normalize, parse_number
 
 def test_default_policy_has_every_rule() -> None:
     pol = load_policy()
-    assert pol.version == "2026.12.05"
+    assert pol.version == "2026.12.06"
     assert set(pol.rules) == set(RULE_IDS)
     assert pol.rules["QA-06"].fine_agent == 500 and pol.rules["QA-06"].fine_supervisor == 200
     assert pol.rules["QA-05"].fine_agent == 200 and pol.rules["QA-05"].fine_supervisor == 100

@@ -132,14 +132,16 @@ def _surname_address_follows(norm: str, end: int, name: str, honorifics: tuple[s
     """After the full name comes a form of address by the surname (请问是周国平周先生吗? / 欧阳娜娜欧阳女士):
     the name is said to check who answers, then the customer is addressed politely. The surname is
     the name's first one or two characters (a compound surname); a pause between them is allowed. A
-    name in parts (艾尔肯·吐尔逊) is addressed by one of its parts (艾尔肯先生)."""
+    name in parts (艾尔肯·吐尔逊) is addressed by one of its parts (艾尔肯先生) or by the first syllable of its
+    first part, as a surname (艾力江·吐尔逊艾经理)."""
     k = end
     while k < len(norm) and norm[k] in ",、 ":
         k += 1
     if "·" in name:
+        parts = name.split("·")
         return any(
-            part and norm.startswith(part, k) and norm.startswith(honorifics, k + len(part)) for part in name.split("·")
-        )
+            part and norm.startswith(part, k) and norm.startswith(honorifics, k + len(part)) for part in parts
+        ) or (len(parts[0]) > 1 and norm.startswith(parts[0][0], k) and norm.startswith(honorifics, k + 1))
     return any(len(name) > n and norm.startswith(name[:n], k) and norm.startswith(honorifics, k + n) for n in (1, 2))
 
 
@@ -2207,6 +2209,8 @@ def _age_statements(
                 if "岁" not in m.group(0) and rx.not_age is not None and rx.not_age.search(clause) is not None:
                     continue  # a figure in a clause about a price or a count (总共也就八十), not an age
                 value = parse_number(m.group("n"))
+                if value is not None and value >= 100 and "岁" not in m.group(0):
+                    continue  # a hundred and more without 岁 is a count (在广东安家的也有一百多), not an age
                 if value is not None and value >= 60 and "才" in clause[max(0, m.start() - 1) : m.start() + 1]:
                     continue  # 才 makes a figure small (我现在才九十九: a price), never an old age
                 if value is not None and later is not None and later.search(clause, 0, m.start()) is not None:
