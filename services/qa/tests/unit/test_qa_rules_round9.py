@@ -149,6 +149,388 @@ CASES: list[Case] = [
         "QA-01",
         True,
     ),
+    # QA-11: the one who answers says the matter is theirs to decide (这些事都是我管,跟我说就行): their yes is the
+    # buyer's own, not a proxy's
+    (
+        "11-decider-says-yes",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国王先生家吗?"),
+            ("c", "这是我爸的手机,我是他儿子,家里这些事都是我管,你跟我说就行。"),
+            ("a", "好的王先生,今天来电是想跟您介绍一下宽带升级,两百兆每月只加十块钱,给您升级可以吗?"),
+            ("c", "可以,升吧。"),
+            ("a", "好的,已经给您办好了。祝您生活愉快,请您先挂机。"),
+            BYE,
+        ],
+        {"disposition": "success"},
+        "QA-11",
+        False,
+    ),
+    (
+        "11-proxy-without-say-still-read",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,请问是王建国王先生家吗?"),
+            ("c", "这是我爸的手机,我是他儿子,他出去了。"),
+            ("a", "好的,今天来电是想介绍宽带升级,两百兆每月只加十块钱,给您升级可以吗?"),
+            ("c", "可以,升吧。"),
+            ("a", "好的,已经给您办好了。祝您生活愉快,请您先挂机。"),
+            BYE,
+        ],
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    # QA-09: 十块五一斤 (the jiao digit, then the unit) and 一斤便宜一块 (一块 after a word of cost) are prices; a
+    # wage told to tempt (一个月能拿一万多) is none
+    (
+        "09-jiao-then-unit",
+        std(("c", "玉米种子怎么卖?"), ("a", "今年的新种子,十二块五一斤,比去年还便宜。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-a-yuan-cheaper",
+        std(("c", "现在订有啥好处?"), ("a", "现在提前订,一袋便宜一块,到时候直接送到您家。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-a-piece-is-no-yuan",
+        std(("c", "地方够吗?"), ("a", "您院子里那一块空地正好放得下,起一块修一块。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        False,
+    ),
+    (
+        "09-wage-is-no-price",
+        std(("c", "学出来有用吗?"), ("a", "学出来考了证,一个月能挣八千多,厂里抢着要。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        False,
+    ),
+    # QA-06: the team's own name with one character slipped by the recogniser (青河净水 for 青禾净水) is the team;
+    # another's official goods (格力官方的空调, 格力官方授权) or branch (华为在本县的分公司) present under its name;
+    # a place is no organisation (我们就是镇上的门店); 俺 is 我 (俺们是…)
+    (
+        "06-own-name-slipped",
+        [("a", "您好 我是青河净水的小李 给您回个电话 说一下滤芯更换的事"), YES, CLOSE, BYE],
+        {"campaign": {"brand": "青禾净水", "authorized_brands": ["青禾净水", "青禾"]}},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-another-official-goods",
+        std(("c", "你们卖的是啥牌子?"), ("a", "我们这批是格力官方的空调,格力官方授权的,质量您放心。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-official-denied",
+        std(("c", "你们是格力官方的吗?"), ("a", "不是格力官方的,我们是中国移动自己的渠道。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-another-branch",
+        std(("a", "我们中国移动这个网点其实就是华为在本县的分公司,找我们就等于找华为。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-place-branch-is-no-organisation",
+        std(("a", "我们就是镇上的门店,您过来很方便。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-northern-we",
+        std(("c", "你是哪儿的?"), ("a", "俺们是福田的,福田官方的二手车,您放心。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    # QA-12: a figure the agent just said, echoed (每月八十九 -> 八十九就八十九), is no age; a school stage the agent
+    # just offered, said back, is a course; a stage the customer gave as a child's stays the child's; an offer
+    # sent on to a relative is no pitch; an elderly customer pushed on against refusals is marketed to
+    (
+        "12-echoed-price-is-no-age",
+        std(
+            ("a", "升级以后每月八十九,您看给您办上?"),
+            ("c", "办吧,八十九就八十九。"),
+            ("a", "好的,给您办好了。"),
+        ),
+        {"lead": {"birth_year": 1980}, "disposition": "success"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-course-stage-said-back",
+        std(
+            ("c", "我闺女高二了,数学跟不上。"),
+            ("a", "我们现在只开初中数学,一对一的。"),
+            ("c", "初中的对高二有啥用,她又不念初中。"),
+            ("a", "那您看暑假要不要给她报个初中衔接的复习班?"),
+        ),
+        {"lead": {"birth_year": 1978}},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-offer-sent-to-a-relative",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,今天打电话想介绍一下会员日活动,请问是王奶奶吗?"),
+            ("c", "是我,我七十八了,手机上的事都是我孙子弄。"),
+            ("a", "好的奶奶,那活动的事我就不跟您说了,以后活动的消息发给您孙子,您看行吗?"),
+            ("c", "行行。"),
+            CLOSE,
+            BYE,
+        ],
+        {"lead": {"birth_year": 1948}, "disposition": "no_interest"},
+        "QA-12",
+        False,
+    ),
+    (
+        "12-elderly-pushed-against-refusals",
+        [
+            ("a", "您好,我是中国移动的客户经理小李,我们在做老人家里装防滑扶手的活动,请问是王奶奶吗?"),
+            ("c", "是我。我七十八了,家里好好的,装啥子。"),
+            ("a", "奶奶,七十八才更要装嘛,免得摔跤。"),
+            ("c", "不用了,我不要。"),
+            ("a", "您先听我说完,我们一天就弄完。"),
+            ("c", "我说了不要,你们莫打了。"),
+            ("a", "那这样,我明天让师傅顺路过去看一眼,看了您再定。"),
+            ("c", "挂了!"),
+        ],
+        {"lead": {"birth_year": 1948}, "disposition": "refused"},
+        "QA-12",
+        True,
+    ),
+    # QA-04: "nothing wrong, so why V" (屋里好好的,换啥子) refuses; the same no said twice over (不去不去) refuses; the
+    # price made light of (又不贵) or the address asked for (给个地址) pushes; the refusal argued with in a question or
+    # reproach at the customer pushes
+    (
+        "04-why-change-a-good-one",
+        std(
+            ("c", "热水器好好的,换啥子。"),
+            ("a", "您那台用了八年了,新款省电一半。"),
+            ("c", "不换,不需要。"),
+            ("a", "现在换还送安装。"),
+            ("c", "我说了不换。"),
+            ("a", "那我先给您留一台,您周末来看看吧?"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-no-said-twice-over",
+        std(
+            ("c", "不去。"),
+            ("a", "体验课是免费的,您带孩子来看看?"),
+            ("c", "我说了不去。"),
+            ("a", "周六上午也有一节,不耽误上学。"),
+            ("c", "不去不去。"),
+            ("a", "那我先给孩子占个位置吧?"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-price-made-light-of",
+        std(
+            ("c", "不要,家里有了。"),
+            ("a", "我们这款更好吃,狗都抢着吃。"),
+            ("c", "真不用。"),
+            ("a", "先寄您两包尝尝?"),
+            ("c", "我说了不要。"),
+            ("a", "试吃装就九块钱,又不贵,您给个地址嘛。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-refusal-argued-with",
+        std(
+            ("c", "孩子不学。"),
+            ("a", "八岁正是学的时候。"),
+            ("c", "不学了,他怕水。"),
+            ("a", "怕水的孩子我们见多了。"),
+            ("c", "我说了不学,你别劝了。"),
+            ("a", "孩子不会游泳,万一掉水里怎么办?您当妈的就不替孩子想想吗?"),
+            ("c", "你这人怎么说话呢!"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    (
+        "04-stop-after-three-is-no-push",
+        std(
+            ("c", "孩子不学。"),
+            ("a", "八岁正是学的时候。"),
+            ("c", "不学了,他怕水。"),
+            ("a", "怕水的孩子我们见多了。"),
+            ("c", "我说了不学,你别劝了。"),
+            ("a", "好的,那不打扰您了,您还有什么问题吗?"),
+        ),
+        {},
+        "QA-04",
+        False,
+    ),
+    # QA-07: blame weighed with 全 (这能全怪我们吗?), "why didn't you" with a past time (上周怎么不说?), the hope
+    # mocked (哪有这种好事?), the duty held up (您当家长的就不替孩子想想吗?), 你急哪样 as offence, and a recogniser's
+    # question without a question mark, taken offence at
+    (
+        "07-blame-weighed-all",
+        std(("c", "装好的门上个月就掉漆了。"), ("a", "都过了一个多月才说,这能全怪我们吗?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-why-not-then",
+        std(("c", "装好的门上个月就掉漆了。"), ("a", "那您上周怎么不打电话?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-hope-mocked",
+        std(("c", "那能用医保报吗?"), ("a", "家用的东西还想让医保报,哪有这种好事?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-hope-answered-plainly",
+        std(("c", "那能用医保报吗?"), ("a", "家用的暂时报不了医保,这个我得跟您说清楚。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-duty-held-up",
+        std(("c", "老人的事我不管。"), ("a", "你做儿子的就不为老人想想?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-duty-praised",
+        std(("a", "您当家长的肯定最替孩子着想,所以我们才推荐先上体验课。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    (
+        "07-rushing-taken-as-offence",
+        std(
+            ("c", "还没商量好。"),
+            ("a", "您两口子商量一个礼拜了,自己都说不清要啥子,我咋个给您设计嘛?"),
+            ("c", "这不是正在商量嘛,你急哪样。"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-recogniser-question-taken-as-offence",
+        std(
+            ("c", "这车修过没有"),
+            ("a", "您买旧的 还想要跟新的一样啊 哪台旧车没修过"),
+            ("c", "你这啥态度"),
+        ),
+        {},
+        "QA-07",
+        True,
+    ),
+    # QA-05: 不用掏现钱 promises; 要自费 contradicts it
+    (
+        "05-no-cash-then-self-paid",
+        std(
+            ("a", "这个理疗仪医保卡能直接刷,您自己不用掏现钱。"),
+            ("c", "那好,怎么买?"),
+            ("a", "这个是家用的,要自费。"),
+            ("c", "你刚才还说能刷医保,现在又要自费,这不是糊弄人嘛。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    (
+        "05-not-a-grain-with-nothing-between",
+        std(
+            ("a", "我们这款猫粮,小麦一粒都不放。"),
+            ("c", "那给我来一袋。"),
+            ("a", "配料表上写着小麦粉,不过量很少。"),
+            ("c", "你刚刚还说一粒都不放,这不是哄人吗?我要退。"),
+        ),
+        {},
+        "QA-05",
+        True,
+    ),
+    # QA-02: 来书院转一圈, 来驾校一趟 invite; sent to another hospital with 到…去问 and told not to make the trip do not
+    (
+        "02-come-round-the-academy",
+        std(("c", "你们有美术课吗?"), ("a", "美术课我们没有开。周末您带孩子来书院转一圈,校长跟您聊聊。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-come-to-the-school-once",
+        std(("c", "能报名吗?"), ("a", "按规定您现在报不了名,我们也没办法。这礼拜有空来驾校一趟,校长跟您聊聊。")),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        True,
+    ),
+    (
+        "02-referred-and-told-not-to-come",
+        std(
+            ("c", "你们做隐形矫正吗?"),
+            ("a", "我们做不了。您就不用专门到我们门诊跑一趟了,可以到市里有这个项目的口腔医院去问。"),
+        ),
+        {"eligibility": "ineligible"},
+        "QA-02",
+        False,
+    ),
+    # QA-01: a set phrase (你让我一点、我让你一点) addresses nobody; 孃孃 is a title; a name and 家 asks for a household
+    (
+        "01-set-phrase-addresses-nobody",
+        std(("c", "楼上装修吵了我一个月。"), ("a", "邻里之间本来就该你让我一点、我让你一点。")),
+        {},
+        "QA-01",
+        False,
+    ),
+    (
+        "01-sichuan-aunt-title",
+        [("a", "您好,我是中国移动的客户经理小李,请问是王建国王孃孃吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-01",
+        False,
+    ),
+    (
+        "01-name-and-household",
+        [("a", "您好,我是中国移动的客户经理小李,请问是王建国家吗?"), YES, PURPOSE, CLOSE, BYE],
+        {},
+        "QA-01",
+        False,
+    ),
+    # QA-03a: an agent cut off mid-sentence by a customer who ends the call had no floor to close
+    (
+        "03a-agent-cut-off-then-customer-hangs-up",
+        [OPEN, YES, PURPOSE, ("c", "不要不要。"), ("a", "您先别急,我就让师傅去量一下——"), ("c", "挂了!")],
+        {},
+        "QA-03a",
+        False,
+    ),
     # QA-12: a hundred and more without 岁 is a count of people or things, not the speaker's age
     (
         "12-a-hundred-and-more-is-a-count",

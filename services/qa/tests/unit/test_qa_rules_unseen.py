@@ -9,7 +9,8 @@ scored before it was read (figures in its README), then read as kinds of wording
   0.940 / 0.855 -> 0.944 / 0.927 -> 0.946 / 0.946; qa-unseen-13 in the seventh and the eighth, 0.918 / 0.865
   -> 0.942 / 0.942 -> 0.943 / 0.962), then released and read;
 - qa-variants … qa-variants-9 (fifth round), qa-variants-10 … qa-variants-22 (sixth round; 20 … 22 read in
-  full in the seventh), qa-variants-23 … qa-variants-33 (seventh round) and qa-variants-34 … 44 (eighth round):
+  full in the seventh), qa-variants-23 … qa-variants-33 (seventh round), qa-variants-34 … 44 (eighth round)
+  and qa-variants-45 … 47 (ninth round):
   development sets written for a
   round by helpers who had not read the detectors, each in trades and styles of its own (colloquial and
   regional speech, business customers, elderly consumers, hard negatives, curt and long calls, paraphrases,
@@ -99,6 +100,9 @@ SETS = [
     ("qa-variants-42", 64, 0.85, 0.97),
     ("qa-variants-43", 64, 0.85, 0.97),
     ("qa-variants-44", 64, 0.85, 0.97),
+    ("qa-variants-45", 48, 0.85, 0.97),
+    ("qa-variants-46", 48, 0.85, 0.97),
+    ("qa-variants-47", 48, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 
@@ -115,6 +119,10 @@ DISAGREEMENTS: dict[str, set[tuple[str, str]]] = {
     # qa-unseen-6 labels a deposit a price (QA-09), qa-variants-27 th-037 does not; the checker follows
     # qa-unseen-6 (a deposit is money the customer is asked to pay)
     "qa-variants-27": {("c-327037", "QA-09")},
+    # an opening that names the company but not the agent (我这边是…淮畔电器,给您打个回访电话): qa-variants-45 wa-003
+    # labels it clean; the catalogue's 自报家门 is "self and company", and every other set labels a nameless
+    # opening QA-14; the checker follows them
+    "qa-variants-45": {("c-345003", "QA-14")},
 }
 
 

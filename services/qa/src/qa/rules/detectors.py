@@ -229,6 +229,8 @@ def detect_qa03a(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Fin
         and any(f.turn == final.index for f in detect_qa04(call, policy, ctx))
     ):
         return []  # the agent's last words pushed on after three refusals (QA-04's finding): the customer ended it
+    if call.hangup_by in exempt_by and last.is_customer and _is_cut_off(ctx, rid, final):
+        return []  # the agent was cut off mid-sentence (我就让师傅去量一下——) and the customer ended the call
     if call.hangup_by in exempt_by and not _agent_closed(ctx, rid, final):
         if last.is_customer and ctx.has(final, "QA-04", "pitch") and _leaves(ctx, rid, last):
             return []  # the agent was still selling; the customer said goodbye to the pitch (再见。) and hung up
@@ -390,6 +392,8 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                     refusals += 1
                 elif "QA-04:refusal_indirect_trigger" in t.hits and _rx_search(ctx, t, rid, "refusal_indirect"):
                     refusals += 1  # already has one, does not consume it at all, has more than enough
+                elif "不" in t.norm and _NO_TWICE.search(t.norm):
+                    refusals += 1  # the same no said twice over (第三次了,不学不学)
         elif refusals >= limit:
             closing = ctx.hits(t, rid, "closing")
             spans = [(h.start, h.end) for h in ctx.hits(t, rid, "pitch")]
@@ -407,11 +411,19 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
                 if any(h.phrase in dnc for h in closing):
                     # the do-not-call note the customer asked for (已经给您登记了,以后不会再打扰您): no pitch
                     pitch = [(s, e) for s, e in pitch if not any(w in t.norm[s:e] for w in register)]
+            if not pitch and not closing and "?" in t.norm:
+                # no selling word, but the refusal argued with in a question or reproach at the customer (孩子不会游泳,
+                # 万一掉水里怎么办?您当家长的就不替孩子想想吗?): pressing on against the refusal is pushing too
+                pitch = [f.span for f in detect_qa07(call, policy, ctx) if f.turn == t.index and f.span is not None]
             if pitch:
                 s, e = min(pitch)
                 said = f"the agent keeps pitching after {refusals} clear refusals"
                 return [ctx.quote(t, *_clause_bounds(t.norm, s, e), rid, said)]
     return []
+
+
+# a negated verb said twice over (不学不学, 不去,不去): a no, whatever the verb
+_NO_TWICE = re.compile(r"不([一-龥]{1,2})[,,、 ]?不\1(?![一-龥])")
 
 
 # --------------------------------------------------------------------------------------------- QA-05
@@ -998,7 +1010,7 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
     if len(core) < 2:
         return True
     for name in authorized:
-        if name in org or org in name:
+        if name in org or org in name or _one_slip(org, name):
             return True
         # a Chinese organisation name leads with what distinguishes it (悠途旅行社 / 携程旅行)
         own = _org_core(ctx, name) or name
@@ -1007,6 +1019,12 @@ def _own_organisation(ctx: CallContext, org: str, authorized: list[str]) -> bool
         if own[:2] in core or core in own:
             return True
     return False
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Two names of three characters or more that differ in one character only: the team's own name
+    with a recogniser's homophone slip (晶鹏农膜 for 晶棚农膜), not another organisation."""
+    return len(a) == len(b) >= 3 and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def _same_agent_again(ctx: CallContext, t: TurnView, m: re.Match[str], authorized: list[str]) -> bool:
@@ -1474,7 +1492,21 @@ def _question_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | No
         ):
             return s, e  # (…司机都有证吧?我们这边也能帮着安排年检: a question leading to an offer of help)
         end = norm.rfind("?", 0, s)
+    if "?" not in norm and not _SENTENCE_END.search(norm):
+        # a recogniser's transcript writes no question mark: a clause asking by its own words (哪台二手车没修过,
+        # 还想要跟新的一样啊) makes the turn a question, read as one sentence
+        asks = _UNMARKED_QUESTION.search(norm)
+        if (
+            asks is not None
+            and (target is not None and target.search(norm) is not None)
+            and (polite is None or polite.search(norm) is None)
+        ):
+            return _trim(norm, 0, len(norm))
     return None
+
+
+# a question asked by its words alone: a question word, or a question particle ending a clause
+_UNMARKED_QUESTION = re.compile(r"哪[个台家样里儿位种]|谁|什么|啥|怎么|咋|难道|(?:吗|么|呢)(?=,|$)")
 
 
 def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:
@@ -2090,6 +2122,23 @@ def _asked_age_of(ctx: CallContext, t: TurnView | None) -> str | None:
     return None
 
 
+def _others_stages(ctx: CallContext, rx: _AgeRegexes, before: int) -> set[str]:
+    """The school stages the customer has named as someone else's (a child named before it in the clause:
+    我儿子高三了) in their turns before turn index ``before``."""
+    out: set[str] = set()
+    if rx.minor_other_before is None:
+        return out
+    for c in ctx.customer_turns:
+        if c.index >= before:
+            break
+        for _, clause in clauses(c.norm):
+            for p in rx.minor:
+                for school in p.finditer(clause):
+                    if rx.minor_other_before.search(clause, 0, school.start()):
+                        out.add(school.group(0))
+    return out
+
+
 def rx_self_start(rx: _AgeRegexes, clause: str) -> bool:
     """The clause starts with the speaker (我今年七十三岁的人了)."""
     return rx.self_anchored is not None and rx.self_anchored.search(clause) is not None
@@ -2209,6 +2258,8 @@ def _age_statements(
                 if "岁" not in m.group(0) and rx.not_age is not None and rx.not_age.search(clause) is not None:
                     continue  # a figure in a clause about a price or a count (总共也就八十), not an age
                 value = parse_number(m.group("n"))
+                if "岁" not in m.group(0) and asked_in is not None and m.group("n") in asked_in.norm:
+                    continue  # the agent's own figure echoed (每月七十九 -> 七十九就七十九): a price, not an age
                 if value is not None and value >= 100 and "岁" not in m.group(0):
                     continue  # a hundred and more without 岁 is a count (在广东安家的也有一百多), not an age
                 if value is not None and value >= 60 and "才" in clause[max(0, m.start() - 1) : m.start() + 1]:
@@ -2232,6 +2283,15 @@ def _age_statements(
                 if rx.school_attributive is not None and rx.school_attributive.match(clause, school.end()):
                     if not rx_self_start(rx, clause):
                         continue  # describes a child or a course (五年级的孩子, 初中的课程), not the speaker
+                if (
+                    asked_in is not None
+                    and asked != "self"
+                    and school.group(0) in asked_in.norm
+                    and not rx_self_start(rx, clause)
+                ):
+                    continue  # the stage the agent just offered, said back (初中物理… -> 初中的对高三有甚用): a course
+                if not rx_self_start(rx, clause) and school.group(0) in _others_stages(ctx, rx, t.index):
+                    continue  # a stage given as a child's before (我儿子高三了 … 对高三有甚用): still the child's
                 schooled.append((off + school.start(), off + school.end(), 15.0))
                 break
         for p in rx.elderly:
@@ -2310,11 +2370,16 @@ def detect_qa12(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         k, t, s, e, age = stated
         if not at_risk(age):
             return []
-        pitched_after = any(
-            x.is_agent
-            and (_pitches(ctx, x) or _money_spans(ctx, x))
-            and not ctx.has(x, rid, "withdrawal")  # 那我就不打扰您了,…报名时留错了: withdrawing, not pitching
-            for x in ctx.speech[k + 1 :]
+        pitched_after = (
+            any(
+                x.is_agent
+                and (_pitches(ctx, x) or _money_spans(ctx, x))
+                and not ctx.has(x, rid, "withdrawal")  # 那我就不打扰您了,…报名时留错了: withdrawing, not pitching
+                for x in ctx.speech[k + 1 :]
+            )
+            or any(  # pushed on against their refusals, in whatever words (我明天让设计师过来看一眼): QA-04's finding
+                f.turn is not None and f.turn > t.index for f in detect_qa04(call, policy, ctx)
+            )
         )
         by = call.lead.birth_year
         lead_at_risk = by is not None and at_risk(ctx.local_placed.year - by)

@@ -82,11 +82,14 @@ def _cantonese(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching, a
-    pause (a space beside a Chinese character) to a comma, or a question mark after 吗, and
-    Cantonese characters to the Mandarin ones they stand for."""
+    pause (a space beside a Chinese character) to a comma, or a question mark after 吗, northern 俺
+    to 我 (俺们是雷沃的 is 我们是…: the readings written with 我 apply), and Cantonese characters to the
+    Mandarin ones they stand for."""
     for wide, narrow in _PUNCT:
         if wide in text:
             text = text.replace(wide, narrow)
+    if "俺" in text:
+        text = text.replace("俺", "我")
     if " " in text or "\u3000" in text:
         text = _PAUSE.sub(_pause, text)
     if _CANTONESE_ANY.search(text) is not None:
