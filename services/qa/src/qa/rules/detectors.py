@@ -414,7 +414,10 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             if not pitch and not closing and "?" in t.norm:
                 # no selling word, but the refusal argued with in a question or reproach at the customer (孩子不会游泳,
                 # 万一掉水里怎么办?您当家长的就不替孩子想想吗?): pressing on against the refusal is pushing too
-                pitch = [f.span for f in detect_qa07(call, policy, ctx) if f.turn == t.index and f.span is not None]
+                # (about the offer, sharing a word pair with the agent's earlier turns; a bare retort,
+                # 您这是什么态度?, is QA-07's alone)
+                if _about_the_offer(ctx, t):
+                    pitch = [f.span for f in detect_qa07(call, policy, ctx) if f.turn == t.index and f.span is not None]
             if pitch:
                 s, e = min(pitch)
                 said = f"the agent keeps pitching after {refusals} clear refusals"
@@ -422,8 +425,23 @@ def detect_qa04(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     return []
 
 
-# a negated verb said twice over (不学不学, 不去,不去): a no, whatever the verb
-_NO_TWICE = re.compile(r"不([一-龥]{1,2})[,,、 ]?不\1(?![一-龥])")
+_FUNCTION_CHARS = frozenset("您你我他她们的了吗呢吧是这那个不就都也还啊嘛呀么有在要会说")
+
+
+def _about_the_offer(ctx: CallContext, t: TurnView) -> bool:
+    """Agent turn ``t`` speaks of what the agent offered before it: it shares a pair of content characters
+    (孩子, 游泳; pairs with a pronoun or particle do not count) with the agent's earlier turns."""
+    said = "\n".join(a.norm for a in ctx.agent_turns if a.index < t.index)
+    run = "".join(_CJK_RUN.findall(t.norm))
+    return any(
+        run[i] not in _FUNCTION_CHARS and run[i + 1] not in _FUNCTION_CHARS and run[i : i + 2] in said
+        for i in range(len(run) - 1)
+    )
+
+
+# a negated verb said twice over (不学不学, 不去,不去): a no, whatever the verb; not a correction or a courtesy
+# (不是不是, 不对不对, 不会不会, 不好意思不好意思), which answers what was said, not the offer
+_NO_TWICE = re.compile(r"不(?![是对会错知懂记好客谢])([一-龥]{1,2})[,,、 ]?不\1(?![一-龥])")
 
 
 # --------------------------------------------------------------------------------------------- QA-05
