@@ -1274,7 +1274,7 @@ def test_round7_params_are_in_the_policy(policy: Policy) -> None:
     ("text", "expected"),
     [
         ("我系泡泡芽嘅小麦,打嚟同您讲下", "我是泡泡芽的小麦,打来同您讲下"),  # Cantonese read as Mandarin
-        ("请问系唔系王小姐呀?", "请问是唔是王小姐呀?"),
+        ("请问系唔系王小姐呀?", "请问是不是王小姐呀?"),
         ("我们系统升级了,关系不大", "我们系统升级了,关系不大"),  # Mandarin 系 stays
     ],
 )

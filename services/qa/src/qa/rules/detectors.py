@@ -53,7 +53,15 @@ def _read_out(text: str, pos: int) -> bool:
     if _inside_quote(text, pos):
         return True
     colon = text.rfind(":", 0, pos)
-    return colon != -1 and not any(c in "。!?\n" for c in text[colon:pos])
+    if colon != -1 and not any(c in "。!?\n" for c in text[colon:pos]):
+        return True
+    # a recogniser writes no colon: the words right after "the text says" (短信上写的是你的机动车…) are read out
+    return _READ_OUT_LEAD.search(text, max(0, pos - 8), pos) is not None
+
+
+_READ_OUT_LEAD = re.compile(
+    r"(?:短信|通知|信息|上面|单子|合同|条款|原文|写的是|写着)(?:上|里)?(?:写的是|写着|说的是|是)?[,]?$"
+)
 
 
 def _any_in(hits: Iterable[Hit], start: int, end: int) -> bool:
@@ -693,6 +701,7 @@ def _reaction(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int, int])
     rid = "QA-05"
     spans = [(h.start, h.end) for h in ctx.hits(t, rid, "complaint")]
     spans += [(h.start, h.end) for h in ctx.hits(t, rid, "withdrawal")]
+    spans += [(h.start, h.end) for h in t.hits.get("QA-05:quiet_withdrawal", ())]
     m = _rx_search(ctx, t, rid, "objection")
     if m is None and "QA-05:objection_surprise_trigger" in t.hits and _echoes_agent(ctx, t):
         m = _rx_search(ctx, t, rid, "objection_surprise")
@@ -718,9 +727,12 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     rid = "QA-05"
     complaint_dispo = call.disposition in set(ctx.cp.param(rid, "complaint_dispositions", ["complaint"]))
     reacting = _reacting_turns(ctx)
-    if not reacting and not complaint_dispo:
+    # a quiet walk-out (我还是再看看别家吧) reacts only when the customer says the promise back in that turn
+    # (六千八一分不多 然后再加七八百): read once the promise is known
+    quiet = [t for t in ctx.customer_turns if "QA-05:quiet_withdrawal" in t.hits and t not in reacting]
+    if not reacting and not quiet and not complaint_dispo:
         return []
-    last = len(ctx.call.turns) if complaint_dispo else reacting[-1].index
+    last = len(ctx.call.turns) if complaint_dispo or quiet else reacting[-1].index
     promise: tuple[TurnView, int, int] | None = None
     for t in ctx.agent_turns:  # the first promise
         if t.index >= last:
@@ -735,6 +747,10 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
             return []
     window = int(ctx.cp.param(rid, "contradiction_window_turns", 3))
     speech = ctx.speech
+    if quiet:
+        pt = promise[0]  # (the promise's turn: 六千八 and 一分 are both the promise's words)
+        echoed = [q for q in quiet if q.index > pt.index and _shared_pairs(q.norm, pt.norm) >= 3]
+        reacting = sorted([*reacting, *echoed], key=_turn_index)
     for r in reacting:
         if r.index <= promise[0].index or _concedes_next(ctx, r):
             continue  # (the customer then says they misheard: nothing was taken back)
@@ -768,6 +784,12 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         if contra is not None:
             return [_qa05_finding(ctx, promise, contra, None)]
     return []
+
+
+def _shared_pairs(text: str, said: str) -> int:
+    """How many character pairs of ``text``'s Chinese runs stand in ``said``."""
+    run = "".join(_CJK_RUN.findall(text))
+    return len({run[i : i + 2] for i in range(len(run) - 1) if run[i : i + 2] in said})
 
 
 def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[TurnView, int, int] | None:
@@ -1201,7 +1223,11 @@ def detect_qa06(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
         for pat in intro:
             for m in pat.finditer(t.norm):
                 org = m.group("org") if "org" in pat.groupindex else m.group(0)
-                if words.person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
+                if "《" in m.group(0):
+                    # a title (上过中央台《舌尖上的中国》) is a name whatever its words: only the team's own is none
+                    if any(b in org or org in b for b in authorized_raw):
+                        continue
+                elif words.person.fullmatch(org) or _own_organisation(ctx, org, authorized_raw):
                     continue  # (a person, 小邱老师推荐的, is no organisation)
                 if _same_agent_again(ctx, t, m, authorized_raw):
                     continue  # 我是云鬓发制品的小邵 … 我是假发厂的小邵: the same agent describing the team
@@ -1837,7 +1863,7 @@ def _asks_consent(ctx: CallContext, t: TurnView) -> bool:
         return True
     # the agent proposes to act for the customer in any verb (那我给您账户充三百…,行吧? / 我就直接给她续上…,
     # 好吗?): first person, then for whom, is the proposal's structure whatever the sale's verb
-    if "我" not in t.norm[:q] and "您把" not in t.norm[:q]:
+    if "我" not in t.norm[:q] and "您把" not in t.norm[:q] and "给您" not in t.norm[:q]:
         return False  # (the proposal is in the first person or does a thing for you: most questions need no regex)
     proposal = ctx.cp.regex_any(rid, "proposal")
     return proposal is not None and proposal.search(t.norm, 0, q) is not None

@@ -30,19 +30,33 @@ _PUNCT = (("\uff0c", ","), ("\uff1f", "?"), ("\uff01", "!"), ("\uff1b", ";"), ("
 
 
 # A speech recogniser's transcript marks pauses with spaces, not punctuation (喂 您好 雷先生吗 我千寻光网客服小郑啊):
-# a space beside a Chinese character is read as the comma it stands for, and after 吗 as the question mark,
+# a space beside a Chinese character is read as the comma it stands for, and after 吗 (or a clause asking in its
+# own words, 那还学啥乐器呀) as the question mark,
 # so clauses, sentences and questions are found the same way in punctuated and unpunctuated transcripts.
 _PAUSE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000]|[ \u3000](?=[\u3400-\u9fff])")
 
 
+# a clause asking by its own words: a question word, then a question particle ending it (那还学啥乐器呀, 您图个啥呢)
+_ASKED_CLAUSE = re.compile(
+    r"(?:啥|什么|怎么|咋|哪|谁|几|多少|凭什么|干嘛)[^ \u3000,。!?;]{0,12}[呀啊呢嘛哪]$"
+    r"|(?:过|了)[^ \u3000,。!?;]{0,8}没有?[啊呀呢]$"  # (您吃过好蓝莓没有啊: V-ed or not)
+)
+
+
 def _pause(m: re.Match[str]) -> str:
-    return "?" if m.string[m.start() - 1 : m.start()] == "吗" else ","
+    before = m.string[max(0, m.start() - 16) : m.start()]
+    if before.endswith("吗"):
+        return "?"
+    clause = before.rpartition(" ")[2].rpartition("\u3000")[2]
+    if before[-1:] in "呀啊呢嘛哪" and _ASKED_CLAUSE.search(clause) is not None:
+        return "?"  # (the same pause after a clause that asks in its own words: 那还学啥乐器呀 …)
+    return ","
 
 
 # Cantonese written as spoken (我系泡泡芽嘅小麦, 打嚟提您一声): characters only Cantonese writes, read as
 # the Mandarin word they stand for, one for one, so the readings written in Mandarin apply; 系 only where
 # it is the copula (我系, 系唔系: 关系 and 系统 stay). Not mapped: 唔 (also a bare "mm" answer) and 啲, 咁, 边,
-# whose Mandarin reading depends on the context.
+# whose Mandarin reading depends on the context (唔 is 不 only before a verb, _NOT_VERB).
 _CANTONESE = (
     ("嘅", "的"),
     ("咗", "了"),
@@ -53,10 +67,13 @@ _CANTONESE = (
     ("睇", "看"),
     ("冇", "没"),
 )
-_CANTONESE_ANY = re.compile("[嘅咗哋喺佢嚟睇冇系]")  # one fast scan on every call: most texts have none
-_COPULA_BEFORE = frozenset("我你他她佢唔哋")
+_CANTONESE_ANY = re.compile("[嘅咗哋喺佢嚟睇冇系唔]")  # one fast scan on every call: most texts have none
+_COPULA_BEFORE = frozenset("我你他她佢唔哋都就也")  # (都系, 就系: 都是, 就是)
 _NOT_COPULA_AFTER = frozenset("统列数好上着紧")  # 系统, 系列, 系数, 系好, 系上: Mandarin words
 _COPULA_AFTER = ("唔系", "咪", "呀", "啊", "喇")
+# 唔 before a verb is 不 (唔会再打扰您, 唔要, 唔使): a bare 唔 (an "mm") stays
+_NOT_VERB = re.compile("唔(?=[会要需用知得想去买识系是啱够])")  # (唔该 is "thank you": kept)
+_NOT_WORDS = (("唔好", "不要"), ("唔使", "不用"))  # "don't", "no need"
 
 
 def _cantonese(text: str) -> str:
@@ -77,6 +94,11 @@ def _cantonese(text: str) -> str:
     for cantonese, mandarin in _CANTONESE:
         if cantonese in text:
             text = text.replace(cantonese, mandarin)
+    if "唔" in text:
+        for cantonese, mandarin in _NOT_WORDS:
+            if cantonese in text:
+                text = text.replace(cantonese, mandarin)
+        text = _NOT_VERB.sub("不", text)
     return text
 
 
