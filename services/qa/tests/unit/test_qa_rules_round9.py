@@ -837,6 +837,229 @@ CASES: list[Case] = [
         "QA-14",
         False,
     ),
+    # qa-variants-52 … 55. QA-06: goods named after another (叫"X款", X出品), a body's authorised point, an
+    # institution's base, working for a body, bought by or under another, another's mark printed, a co-brand, the
+    # bureau's own issue, another's local version; a place with 镇 is no organisation, nor 别人 in 不打别人的牌子
+    (
+        "06-named-after-another",
+        std(("a", "我们老板以前在全聚德做了二十年,所以这款炉对外都叫“全聚德款”,您跟客人讲是全聚德出品都行。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-a-bodys-authorised-point",
+        std(("a", "我们是县农业农村局“临安山核桃”地理标志的授权加工点,加工出来都能贴标。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-an-institutions-base",
+        std(("a", "我们是浙江大学园艺学院的教学实践基地,方案都是学院的老师出的。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-working-for-a-body",
+        std(("a", "今年是省住建厅的改造工程,我们就是给住建厅干活的。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-bought-by-another",
+        std(("a", "我们去年让国家电网给收了,现在算国家电网旗下的,您放心。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-another-mark-printed",
+        std(("a", "我们盒子上可以给您印大白兔的牌子,客人一看是大白兔,面子足。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-no-other-mark",
+        std(("c", "你们是不是打别家的牌子?"), ("a", "我们不打别人的牌子,都是中国移动自己的。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-a-co-brand",
+        std(("a", "今年我们有两个牌子的礼盒,德芙联名款,客人拿到都讲高级。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-a-co-branded-card-is-no-name",
+        std(("a", "今天来电是想邀请您办一张出行联名卡,首年免年费。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    (
+        "06-another-local-version",
+        std(("a", "我们这个袋子就是小林袋的中国版,小林授权在国内生产的。")),
+        {},
+        "QA-06",
+        True,
+    ),
+    (
+        "06-a-town-base-is-no-organisation",
+        std(("a", "我们是宣汉峰城镇的熏腊基地,打电话问下您家腊肉要不要帮您熏。")),
+        {},
+        "QA-06",
+        False,
+    ),
+    # QA-07: Cantonese 咩 asks (您估佢会自己好返咩 reads as a question), "if not them, who" with the verb said twice
+    # (不招虫子招哪个), "are you waiting until … before" (是不是要等…先来后悔啊), "you call this X"; offence:
+    # 咒我, 没礼貌
+    (
+        "07-cantonese-question-taken-as-offence",
+        std(("c", "个炉又着唔到火。"), ("a", "个炉两年都冇保养过 您估佢会自己好返咩"), ("c", "你咩态度啊")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-if-not-them-who",
+        std(("c", "今年园子虫子凶得很。"), ("a", "您一盏灯都不挂,您说不招虫子招哪个嘛")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-waiting-until-before",
+        std(("c", "我那个炉用得好好的。"), ("a", "炉门都锈穿了,您是不是要等它烧着铺子才肯换啊")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-you-call-this",
+        std(("c", "我家那炕还挺热乎的。"), ("a", "炕梢凉得冰手,您管这叫热乎?")),
+        {},
+        "QA-07",
+        True,
+    ),
+    (
+        "07-persuasion-wait-and-see-is-none",
+        std(("c", "我再想想。"), ("a", "好的,等您用上了就知道好了,有问题随时找我。")),
+        {},
+        "QA-07",
+        False,
+    ),
+    # QA-10: such words never said by the team, "when did I ever say", "you didn't get it" with 那是
+    (
+        "10-such-words-never-said",
+        std(("c", "你们的人讲头一年免费的。"), ("a", "头一年免费这种话我们公司根本不会讲。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-when-did-i-ever-say",
+        std(("c", "我寻思你们是不要钱给改。"), ("a", "您这话就不对了,我啥时候说过不要钱?")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-you-did-not-get-it",
+        std(("c", "我记着你们说旧的给拆了。"), ("a", "您那是没整明白,我们从来就不管拆旧的。")),
+        {},
+        "QA-10",
+        True,
+    ),
+    (
+        "10-own-side-blamed-is-none",
+        std(("c", "我记着你们说旧的给拆了。"), ("a", "是我们上回没讲清楚,拆旧的确实不在里头,给您添麻烦了。")),
+        {},
+        "QA-10",
+        False,
+    ),
+    # QA-04: regional and indirect refusals (真的莫得时间, 我们自己在家教, 娃不叫我乱买, 整不着, 我都说了三遍了)
+    (
+        "04-no-time-own-way-no-use",
+        std(
+            ("c", "周末都排满了,真的莫得时间。"),
+            ("a", "周三晚上也有班。"),
+            ("c", "我们自己在家教。"),
+            ("a", "老师教得更系统。"),
+            ("c", "我都说了三遍了,莫打了。"),
+            ("a", "您再听我说一句,这个月报一期送一期,您算一下嘛。"),
+        ),
+        {},
+        "QA-04",
+        True,
+    ),
+    # QA-11 (Cantonese): 落单 is the sale's verb, 帮您落单了 states it; QA-09: fen prices (四分五一个), 算您七百
+    (
+        "11-cantonese-order-on-mm",
+        [
+            OPEN,
+            YES,
+            PURPOSE,
+            ("a", "现货有,价格是八千二,您看今日帮您落单好唔好"),
+            ("c", "嗯"),
+            ("a", "那我就帮您落单了,听日师傅送过去,祝您生意兴隆,请您先挂机"),
+            ("c", "啊"),
+        ],
+        {"disposition": "success"},
+        "QA-11",
+        True,
+    ),
+    (
+        "09-fen-prices",
+        std(("c", "袋子多少钱一个?"), ("a", "双层袋四分五一个,单层的两分八。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-counted-for-you",
+        std(("c", "两盏呢?"), ("a", "这个月两盏算您七百还送一根杆子。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        True,
+    ),
+    (
+        "09-a-score-is-no-price",
+        std(("c", "孩子考得怎么样?"), ("a", "上次测验考了八十五分,进步挺大。")),
+        {"campaign": {"price_on_phone": False}},
+        "QA-09",
+        False,
+    ),
+    # QA-15: 一哈 is 一下 (您稍等一哈,我看一哈价格单); QA-01: words in single quotes are another's
+    (
+        "15-south-western-hold-announced",
+        [
+            OPEN,
+            YES,
+            PURPOSE,
+            ("a", "您稍等一哈,我看一哈这批的价格单,不到一分钟。"),
+            ("hold", 50),
+            ("a", "谢谢您等我,这款一千五一把。"),
+            CLOSE,
+            BYE,
+        ],
+        {},
+        "QA-15",
+        False,
+    ),
+    (
+        "01-single-quoted-words",
+        std(("a", "上礼拜一个面馆老板买了一台,人家说'你这机器揉得比我还匀'。")),
+        {},
+        "QA-01",
+        False,
+    ),
     # QA-12: a hundred and more without 岁 is a count of people or things, not the speaker's age
     (
         "12-a-hundred-and-more-is-a-count",
@@ -878,3 +1101,13 @@ ROUND9_PHRASES = [
 @pytest.mark.parametrize(("rule_id", "name", "word"), ROUND9_PHRASES, ids=[f"{r}:{n}" for r, n, _ in ROUND9_PHRASES])
 def test_round9_words_are_in_the_policy(policy: Policy, rule_id: str, name: str, word: str) -> None:
     assert word in policy.compiled().phrases(rule_id, name), f"{rule_id}.phrases.{name} lacks {word}"
+
+
+def test_joined_patterns_keep_their_backreferences(policy: Policy) -> None:
+    """A list's patterns are searched as one alternation; a numbered backreference in a later pattern (不(招)…\\1哪个)
+    must still point at its own group, not at the first pattern's."""
+    joined = policy.compiled().regex_any("QA-07", "reproach_more")
+    assert joined is not None
+    assert joined.search("您说不招虫子招哪个嘛") is not None
+    assert joined.search("交警不拦您拦谁?") is not None
+    assert joined.search("不拦您管谁") is None  # (two different verbs: no "if not them, who")

@@ -10,7 +10,7 @@ scored before it was read (figures in its README), then read as kinds of wording
   -> 0.942 / 0.942 -> 0.943 / 0.962), then released and read;
 - qa-variants … qa-variants-9 (fifth round), qa-variants-10 … qa-variants-22 (sixth round; 20 … 22 read in
   full in the seventh), qa-variants-23 … qa-variants-33 (seventh round), qa-variants-34 … 44 (eighth round)
-  and qa-variants-45 … 51 (ninth round):
+  and qa-variants-45 … 55 (ninth round):
   development sets written for a
   round by helpers who had not read the detectors, each in trades and styles of its own (colloquial and
   regional speech, business customers, elderly consumers, hard negatives, curt and long calls, paraphrases,
@@ -109,6 +109,10 @@ SETS = [
     ("qa-variants-49", 48, 0.65, 0.95),
     ("qa-variants-50", 48, 0.85, 0.97),
     ("qa-variants-51", 48, 0.85, 0.97),
+    ("qa-variants-52", 48, 0.85, 0.97),
+    ("qa-variants-53", 48, 0.85, 0.95),
+    ("qa-variants-54", 48, 0.85, 0.97),
+    ("qa-variants-55", 48, 0.85, 0.97),
     ("qa-structural", 71, 0.85, 0.97),
 ]
 
@@ -137,6 +141,12 @@ DISAGREEMENTS: dict[str, set[tuple[str, str]]] = {
     # QA-05; qa-variants-44 and earlier sets decide that words said before the call promise nothing in it; the
     # checker follows them
     "qa-variants-49": {("c-349025", "QA-05")},
+    # a name check by the bare full name (请问是王子豪吗) to a boy of 15: qa-variants-53 xf-040 labels it clean;
+    # nineteen sets label such a check QA-01 (qa-unseen-6 u6-063, qa-variants-40 tu-058, …); the checker follows them
+    "qa-variants-53": {("c-353040", "QA-01")},
+    # the purpose given only after 你们是干啥的?: qa-variants-54 xg-015 labels it QA-14 as qa-variants-10 and -16 do;
+    # qa-dev dev-001 labels it clean and the checker follows qa-dev
+    "qa-variants-54": {("c-354015", "QA-14")},
 }
 
 

@@ -41,10 +41,12 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _inside_quote(text: str, pos: int) -> bool:
+    """``pos`` lies between quotation marks (``quoted_spans``: “…”, 「…」, "…", ‘…’, '…'), or after a “ or 「
+    left open."""
+    if any(s <= pos < e for s, e in quoted_spans(text)):
+        return True
     before = text[:pos]
-    return (
-        before.count("“") > before.count("”") or before.count("「") > before.count("」") or (before.count('"') % 2 == 1)
-    )
+    return before.count("“") > before.count("”") or before.count("「") > before.count("」")
 
 
 def _read_out(text: str, pos: int) -> bool:
@@ -1550,7 +1552,7 @@ def _question_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | No
 
 
 # a question asked by its words alone: a question word, or a question particle ending a clause
-_UNMARKED_QUESTION = re.compile(r"哪[个台家样里儿位种]|谁|什么|啥|怎么|咋|难道|(?:吗|么|呢)(?=,|$)")
+_UNMARKED_QUESTION = re.compile(r"哪[个台家样里儿位种]|谁|什么|啥|怎么|咋|难道|(?:吗|么|呢|咩)(?=,|$)")
 
 
 def _remark_at_customer(ctx: CallContext, t: TurnView) -> tuple[int, int] | None:

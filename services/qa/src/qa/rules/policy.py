@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -21,6 +22,14 @@ RULE_IDS: tuple[str, ...] = (
 
 EXCEPT_SUFFIX = "_except"
 BRAND_KEY = "QA-06:brand"  # hits of the brand catalogue (QA-06 params.brands, canonical names and aliases)
+# a numbered backreference (\\1) not itself escaped: shifted when patterns are joined into one alternation
+_BACKREF = re.compile(r"((?:^|[^\\])(?:\\\\)*)\\([1-9][0-9]?)")
+
+
+def _shift_backref(m: re.Match[str], by: int) -> str:
+    return f"{m.group(1)}\\{int(m.group(2)) + by}"
+
+
 _NAMED_GROUP = re.compile(r"\(\?P<\w+>")
 
 
@@ -408,7 +417,15 @@ class CompiledPolicy:
         """The patterns of a list as one alternation (named groups dropped): one search finds the leftmost."""
         key = f"{rule_id}:{name}"
         if key not in self._regex_any:
-            pats = [_NAMED_GROUP.sub("(?:", p.pattern) for p in self._regex.get(key, [])]
+            pats: list[str] = []
+            groups = 0  # capturing groups of the patterns before: a backreference (不(拦)您\1谁) is shifted past them
+            for pat in self._regex.get(key, []):
+                text = _NAMED_GROUP.sub("(?:", pat.pattern)
+                own = re.compile(text).groups
+                if groups:
+                    text = _BACKREF.sub(partial(_shift_backref, by=groups), text)
+                pats.append(text)
+                groups += own
             self._regex_any[key] = re.compile("|".join(f"(?:{p})" for p in pats), re.M) if pats else None
         return self._regex_any[key]
 

@@ -38,14 +38,14 @@ _PAUSE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000]|[ \u3000](?=[\u3400-\u9fff])
 
 # a clause asking by its own words: a question word, then a question particle ending it (那还学啥乐器呀, 您图个啥呢)
 _ASKED_CLAUSE = re.compile(
-    r"(?:啥|什么|怎么|咋|哪|谁|几|多少|凭什么|干嘛)[^ \u3000,。!?;]{0,12}[呀啊呢嘛哪]$"
+    r"(?:啥|什么|怎么|咋|哪|谁|几|多少|凭什么|干嘛|是不是|是唔是|系唔系)[^ \u3000,。!?;]{0,16}[呀啊呢嘛哪]$"
     r"|(?:过|了)[^ \u3000,。!?;]{0,8}没有?[啊呀呢]$"  # (您吃过好蓝莓没有啊: V-ed or not)
 )
 
 
 def _pause(m: re.Match[str]) -> str:
-    before = m.string[max(0, m.start() - 16) : m.start()]
-    if before.endswith("吗"):
+    before = m.string[max(0, m.start() - 24) : m.start()]
+    if before.endswith(("吗", "咩")):  # (Cantonese 咩 asks as 吗 does: 您估佢会自己好返咩)
         return "?"
     clause = before.rpartition(" ")[2].rpartition("\u3000")[2]
     if before[-1:] in "呀啊呢嘛哪" and _ASKED_CLAUSE.search(clause) is not None:
@@ -56,7 +56,7 @@ def _pause(m: re.Match[str]) -> str:
 # Cantonese written as spoken (我系泡泡芽嘅小麦, 打嚟提您一声): characters only Cantonese writes, read as
 # the Mandarin word they stand for, one for one, so the readings written in Mandarin apply; 系 only where
 # it is the copula (我系, 系唔系: 关系 and 系统 stay). Not mapped: 唔 (also a bare "mm" answer) and 啲, 咁, 边,
-# whose Mandarin reading depends on the context (唔 is 不 only before a verb, _NOT_VERB).
+# whose Mandarin reading depends on the context (唔 is 不 only before a word, _NOT_VERB).
 _CANTONESE = (
     ("嘅", "的"),
     ("咗", "了"),
@@ -71,9 +71,9 @@ _CANTONESE_ANY = re.compile("[嘅咗哋喺佢嚟睇冇系唔]")  # one fast scan
 _COPULA_BEFORE = frozenset("我你他她佢唔哋都就也")  # (都系, 就系: 都是, 就是)
 _NOT_COPULA_AFTER = frozenset("统列数好上着紧")  # 系统, 系列, 系数, 系好, 系上: Mandarin words
 _COPULA_AFTER = ("唔系", "咪", "呀", "啊", "喇")
-# 唔 before a verb is 不 (唔会再打扰您, 唔要, 唔使): a bare 唔 (an "mm") stays
-_NOT_VERB = re.compile("唔(?=[会要需用知得想去买识系是啱够])")  # (唔该 is "thank you": kept)
-_NOT_WORDS = (("唔好", "不要"), ("唔使", "不用"))  # "don't", "no need"
+# 唔 before a word is 不 (唔会再打扰您, 唔要, 唔使, 唔装): a bare 唔 (an "mm", said alone) stays
+_NOT_VERB = re.compile("唔(?=[一-龥])(?!该)")  # 唔 before a word is 不 (唔该 is "thank you": kept)
+_NOT_WORDS = (("好唔好", "好不好"), ("唔好意思", "不好意思"), ("唔好", "不要"), ("唔使", "不用"))  # "don't", "no need"
 
 
 def _cantonese(text: str) -> str:
@@ -105,13 +105,15 @@ def _cantonese(text: str) -> str:
 def normalize(text: str) -> str:
     """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching, a
     pause (a space beside a Chinese character) to a comma, or a question mark after 吗, northern 俺
-    to 我 (俺们是雷沃的 is 我们是…: the readings written with 我 apply), and Cantonese characters to the
-    Mandarin ones they stand for."""
+    to 我 (俺们是雷沃的 is 我们是…: the readings written with 我 apply), south-western 一哈 to 一下, and
+    Cantonese characters to the Mandarin ones they stand for."""
     for wide, narrow in _PUNCT:
         if wide in text:
             text = text.replace(wide, narrow)
     if "俺" in text:
         text = text.replace("俺", "我")
+    if "一哈" in text:
+        text = text.replace("一哈", "一下")  # south-western 一哈 (等一哈, 看一哈) is 一下
     if " " in text or "\u3000" in text:
         text = _PAUSE.sub(_pause, text)
     if _CANTONESE_ANY.search(text) is not None:
@@ -205,11 +207,11 @@ def parse_number(token: str) -> float | None:
     return total + _section(rest) + frac
 
 
-_QUOTE_PAIRS = {"\u201c": "\u201d", "\u300c": "\u300d", "\u300e": "\u300f", '"': '"'}
+_QUOTE_PAIRS = {"\u201c": "\u201d", "\u300c": "\u300d", "\u300e": "\u300f", '"': '"', "\u2018": "\u2019", "'": "'"}
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of text inside quotation marks (“…”, 「…」, 『…』, "…"), marks excluded: words quoted
+    """Spans of text inside quotation marks (“…”, 「…」, 『…』, "…", ‘…’, '…'), marks excluded: words quoted
     or read out, not said in the speaker's own voice. An unclosed mark quotes nothing."""
     if not any(q in text for q in _QUOTE_PAIRS):
         return []
