@@ -102,16 +102,41 @@ def _cantonese(text: str) -> str:
     return text
 
 
+# Wu (Shanghainese), Gan and Min written as spoken, read as the Mandarin they stand for, one character for one: 侬 你,
+# 阿拉 我们, 勿 / 毋 / 伓 不, 毋免 不用, 冇要 / 无爱 不要, and 伐 ending a clause as the question's 吗 (对伐?).
+_WU_MIN_ANY = re.compile("[侬勿毋伓伐]|阿拉|冇要|无爱")
+_WU_MIN_WORDS = (
+    ("毋免", "不用"),
+    ("冇要", "不要"),
+    ("无爱", "不要"),
+    ("阿拉", "我们"),
+    ("侬", "你"),
+    ("勿", "不"),
+    ("毋", "不"),
+    ("伓", "不"),
+)
+_WU_QUESTION = re.compile("伐(?=[,.!?;。 \n\x1f]|$)")  # (\x1f: the turn separator of a whole call normalised at once)
+
+
+def _wu_min(text: str) -> str:
+    for spoken, mandarin in _WU_MIN_WORDS:
+        if spoken in text:
+            text = text.replace(spoken, mandarin)
+    return _WU_QUESTION.sub("吗", text) if "伐" in text else text
+
+
 def normalize(text: str) -> str:
     """Same length as ``text``: full-width , ? ! ; : ( ) mapped to ASCII for uniform matching, a
     pause (a space beside a Chinese character) to a comma, or a question mark after 吗, northern 俺
-    to 我 (俺们是雷沃的 is 我们是…: the readings written with 我 apply), south-western 一哈 to 一下, and
-    Cantonese characters to the Mandarin ones they stand for."""
+    to 我 (俺们是雷沃的 is 我们是…: the readings written with 我 apply), south-western 一哈 to 一下, Wu, Gan
+    and Min words to theirs (侬 你, 勿 不, 伐 吗), and Cantonese characters to the Mandarin ones they stand for."""
     for wide, narrow in _PUNCT:
         if wide in text:
             text = text.replace(wide, narrow)
     if "俺" in text:
         text = text.replace("俺", "我")
+    if _WU_MIN_ANY.search(text) is not None:
+        text = _wu_min(text)
     if "一哈" in text:
         text = text.replace("一哈", "一下")  # south-western 一哈 (等一哈, 看一哈) is 一下
     if " " in text or "\u3000" in text:
