@@ -442,11 +442,7 @@ def _about_the_offer(ctx: CallContext, t: TurnView) -> bool:
     """Agent turn ``t`` speaks of what the agent offered before it: it shares a pair of content characters
     (孩子, 游泳; pairs with a pronoun or particle do not count) with the agent's earlier turns."""
     said = "\n".join(a.norm for a in ctx.agent_turns if a.index < t.index)
-    run = "".join(_CJK_RUN.findall(t.norm))
-    return any(
-        run[i] not in _FUNCTION_CHARS and run[i + 1] not in _FUNCTION_CHARS and run[i : i + 2] in said
-        for i in range(len(run) - 1)
-    )
+    return _shared_pairs(t.norm, said, skip=_FUNCTION_CHARS) > 0
 
 
 # a negated verb said twice over (不学不学, 不去,不去): a no, whatever the verb; not a correction or a courtesy
@@ -620,10 +616,8 @@ def _quotes_promise(ctx: CallContext, t: TurnView, promise: tuple[TurnView, int,
     m = _rx_search(ctx, t, "QA-05", "objection_quote")
     if m is None:
         return None
-    quote = "".join(_CJK_RUN.findall(_QUOTE_FRAME.sub("", m.group())))
     pt, ps, pe = promise
-    clause = pt.norm[ps:pe]
-    if any(quote[i : i + 2] in clause for i in range(len(quote) - 1)):
+    if _shared_pairs(_QUOTE_FRAME.sub("", m.group()), pt.norm[ps:pe]):
         return _clause_bounds(t.norm, *m.span())
     return None
 
@@ -654,8 +648,7 @@ def _echoes_agent(ctx: CallContext, r: TurnView) -> bool:
     prev = ctx.speech[k - 1] if k > 0 else None
     if prev is None or not prev.is_agent:
         return False
-    said = "".join(_CJK_RUN.findall(r.norm))
-    return sum(said[i : i + 2] in prev.norm for i in range(len(said) - 1)) >= 3
+    return _shared_pairs(r.norm, prev.norm) >= 3
 
 
 def _walks_away(ctx: CallContext, r: TurnView) -> bool:
@@ -788,10 +781,13 @@ def detect_qa05(call: CallRecord, policy: Policy, ctx: CallContext) -> list[Find
     return []
 
 
-def _shared_pairs(text: str, said: str) -> int:
-    """How many character pairs of ``text``'s Chinese runs stand in ``said``."""
+def _shared_pairs(text: str, said: str, skip: frozenset[str] = frozenset()) -> int:
+    """How many distinct character pairs of ``text``'s Chinese (its runs joined) stand in ``said``; a pair with a
+    character in ``skip`` (a pronoun or particle) is not counted. The one measure of "says the same words" that
+    the QA-05 reactions and the QA-04 push read."""
     run = "".join(_CJK_RUN.findall(text))
-    return len({run[i : i + 2] for i in range(len(run) - 1) if run[i : i + 2] in said})
+    pairs = {run[i : i + 2] for i in range(len(run) - 1)}
+    return sum(1 for p in pairs if p in said and not (skip and (p[0] in skip or p[1] in skip)))
 
 
 def _promise_quoted_back(ctx: CallContext, reacting: list[TurnView]) -> tuple[TurnView, int, int] | None:

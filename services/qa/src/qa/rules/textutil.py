@@ -60,8 +60,8 @@ _ASKING_ENDS = frozenset("吗咩呀啊呢嘛哪")
 
 # Cantonese written as spoken (我系泡泡芽嘅小麦, 打嚟提您一声): characters only Cantonese writes, read as
 # the Mandarin word they stand for, one for one, so the readings written in Mandarin apply; 系 only where
-# it is the copula (我系, 系唔系: 关系 and 系统 stay). Not mapped: 唔 (also a bare "mm" answer) and 啲, 咁, 边,
-# whose Mandarin reading depends on the context (唔 is 不 only before a word, _NOT_VERB).
+# it is the copula (我系, 系唔系: 关系 and 系统 stay), and 唔 only before a word (a bare 唔 is an "mm" answer:
+# _NOT_VERB). Not mapped: 啲, 咁, 边, whose Mandarin reading depends on the context.
 _CANTONESE = (
     ("嘅", "的"),
     ("咗", "了"),
@@ -107,12 +107,15 @@ def _cantonese(text: str) -> str:
     return text
 
 
-# Wu (Shanghainese), Gan and Min written as spoken, read as the Mandarin they stand for, one character for one: 侬 你,
-# 阿拉 我们, 勿 / 毋 / 伓 不, 毋免 不用, 冇要 / 无爱 不要, and 伐 ending a clause as the question's 吗 (对伐?).
+# Other dialects written as spoken, read as the Mandarin they stand for, one character for one: northern 俺 我,
+# south-western 一哈 一下, Wu 侬 你 and 阿拉 我们, Wu, Gan and Min 勿 / 毋 / 伓 不, 毋免 不用, 冇要 / 无爱 不要,
+# and Wu 伐 ending a clause as the question's 吗 (对伐?).
 # one character-class scan finds every text that may hold one (a two-character word by its rarer character: 阿拉 by
 # 拉, 冇要 by 冇, 无爱 by 爱, 一哈 by 哈); an alternation of words would scan far slower
 _DIALECT_CHARS = re.compile("[俺侬勿毋伓伐冇拉爱哈]")
-_WU_MIN_WORDS = (
+_DIALECT_WORDS = (
+    ("俺", "我"),
+    ("一哈", "一下"),
     ("毋免", "不用"),
     ("冇要", "不要"),
     ("无爱", "不要"),
@@ -125,8 +128,8 @@ _WU_MIN_WORDS = (
 _WU_QUESTION = re.compile("伐(?=[,.!?;。 \n\x1f]|$)")  # (\x1f: the turn separator of a whole call normalised at once)
 
 
-def _wu_min(text: str) -> str:
-    for spoken, mandarin in _WU_MIN_WORDS:
+def _dialect(text: str) -> str:
+    for spoken, mandarin in _DIALECT_WORDS:
         if spoken in text:
             text = text.replace(spoken, mandarin)
     return _WU_QUESTION.sub("吗", text) if "伐" in text else text
@@ -141,11 +144,7 @@ def normalize(text: str) -> str:
         if wide in text:
             text = text.replace(wide, narrow)
     if _DIALECT_CHARS.search(text) is not None:  # (most texts: none)
-        if "俺" in text:
-            text = text.replace("俺", "我")
-        text = _wu_min(text)
-        if "一哈" in text:
-            text = text.replace("一哈", "一下")  # south-western 一哈 (等一哈, 看一哈) is 一下
+        text = _dialect(text)
     if " " in text or "\u3000" in text:
         text = _PAUSE.sub(_pause, text)
     if _CANTONESE_ANY.search(text) is not None:
